@@ -1,0 +1,25 @@
+# The two entry points the README opens with. Both install what they need first.
+.PHONY: demo test lint deps unit
+
+VENV := .venv/bin
+
+deps:
+	./scripts/install-deps.sh
+
+# Main job: a local lab cluster, then kubeform up on it (needs root).
+demo: deps
+	$(VENV)/kubeform lab up
+	$(VENV)/kubeform up inventory/lab.yml -y
+	$(VENV)/kubeform get nodes
+
+lint: deps
+	$(VENV)/ruff check kubeform tests bench
+	$(VENV)/mypy
+	$(VENV)/vermin -q --no-tips -t=3.6- --violations kubeform/agent
+
+# The whole suite: unit, integration (sshd/etcd on loopback) and, as root, lab tests.
+test: lint
+	$(VENV)/python -m pytest -q --timeout=900
+
+unit: deps
+	$(VENV)/python -m pytest -q tests/unit

@@ -1,0 +1,10 @@
+"""Verbs up, down: bootstrap or reset a cluster on an inventory."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    """Add this group's verbs to the top-level parser (filled in as the group lands)."""

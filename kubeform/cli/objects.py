@@ -1,0 +1,10 @@
+"""Verbs apply, diff, get, describe, delete, scale, label, annotate, create: desired state in etcd."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    """Add this group's verbs to the top-level parser (filled in as the group lands)."""

@@ -1,0 +1,60 @@
+"""User-facing errors.
+
+A user's mistake must end in one line that names where it is (file, document, line,
+field) and what to do, never in a traceback. Every layer raises ``UserError`` with as
+much of the location as it knows; the CLI prints ``str(err)`` and exits 1.
+"""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """A mistake in the user's input or environment, reported as one line."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+        document: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        self.field = field
+        self.document = document
+        self.hint = hint
+
+    def located(
+        self,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+        document: int | None = None,
+    ) -> UserError:
+        """Fill in location parts an inner layer did not know; keeps what it did know."""
+        self.file = self.file or file
+        self.line = self.line or line
+        self.field = self.field or field
+        self.document = self.document or document
+        return self
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file:
+            where = self.file
+            if self.document:
+                where += f" (document {self.document})"
+            if self.line:
+                where += f":{self.line}"
+            where += ": "
+        elif self.line:
+            where = f"line {self.line}: "
+        field = f"{self.field}: " if self.field else ""
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{where}{field}{self.message}{hint}"
