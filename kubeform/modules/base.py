@@ -141,6 +141,20 @@ class Change:
     diff: Diff | None = None
 
 
+class PrepareContext(Protocol):
+    """Controller-side help for ``Module.prepare``: local files and templating."""
+
+    base_dir: str  # directory of the playbook (relative ``src`` paths resolve here)
+
+    def read_local(self, path: str) -> bytes:
+        """Read a controller-side file (relative to ``base_dir``, then ``files/`` / ``templates/``)."""
+        ...
+
+    def render(self, text: str) -> str:
+        """Render Jinja2 ``text`` with the task's variables (undefined names are errors)."""
+        ...
+
+
 class Module(ABC):
     """A task module. Subclasses set ``name`` and ``schema``, and implement the two methods.
 
@@ -154,6 +168,14 @@ class Module(ABC):
     schema: ClassVar[Mapping[str, Any]] = {"type": "object"}
     # A free-form argument string (``command: ls -l``) is passed as args["_raw_params"].
     free_form: ClassVar[bool] = False
+
+    def prepare(self, args: Mapping[str, Any], ctx: PrepareContext) -> dict[str, Any]:
+        """Controller-side, before facts/plan: e.g. read ``src`` or render a template.
+
+        Returns the arguments ``facts``/``plan`` see (default: unchanged). Keys starting
+        with ``_`` are internal (e.g. ``_content``) and are not schema-validated.
+        """
+        return dict(args)
 
     @abstractmethod
     def facts(self, args: Mapping[str, Any]) -> list[Fact]:
