@@ -102,6 +102,7 @@ def _sshd_config(workdir: Path, addresses: Iterable[str], port: int) -> str:
         "MaxStartups 100:30:200\n"
         "LogLevel INFO\n"
         "Subsystem sftp internal-sftp\n"
+        "SetEnv SHLVL=1\n"
     )
 
 
