@@ -219,3 +219,36 @@ def ssh_argv(
         f"root@{address}",
         *command,
     ]
+
+
+VAGRANT_BOX = "generic/centos7"
+VAGRANT_CPUS = 2
+VAGRANT_MEMORY_MB = 2048
+
+
+def vagrant_inventory_text(plan: LabPlan) -> str:
+    """inventory/vagrant.yml: the lab's hosts as VirtualBox VMs (the Vagrantfile reads it)."""
+    data = inventory_data(
+        plan,
+        common={
+            "ansible_user": "vagrant",
+            "ansible_become": True,
+            "kubeform_known_hosts_file": ".vagrant/known_hosts",
+            "vagrant_box": VAGRANT_BOX,
+            "vagrant_cpus": VAGRANT_CPUS,
+            "vagrant_memory_mb": VAGRANT_MEMORY_MB,
+        },
+        per_host={
+            h.name: {
+                "ansible_ssh_private_key_file": f".vagrant/machines/{h.name}/virtualbox/private_key"
+            }
+            for h in plan.hosts
+        },
+    )
+    header = (
+        f"The Vagrant lab: {len(plan.hosts)} VirtualBox VMs on {plan.subnet}, the same names\n"
+        "and addresses as `kubeform lab up`. The Vagrantfile reads this file, so the two\n"
+        "cannot drift. Box: vagrant_box (override with KUBEFORM_BOX=generic/rocky9).\n"
+        "Use (from the repository root): vagrant up && kubeform up inventory/vagrant.yml"
+    )
+    return dump_inventory(data, header)
