@@ -40,6 +40,7 @@ from kubeform.transport.commands import (
     sudo_probe_command,
     wrap_command,
 )
+from kubeform.transport.errors import AuthenticationFailed, CommandTimeout
 from kubeform.transport.hostkeys import (
     VerifyingPolicy,
     default_known_hosts,
@@ -47,7 +48,6 @@ from kubeform.transport.hostkeys import (
     load_known_hosts,
     preferred_key_types,
 )
-from kubeform.transport.timeout import CommandTimeout
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,9 @@ class SSHConnection:
         host = self.host
         key_file = os.path.expanduser(host.key_file) if host.key_file else None
         if key_file and not os.path.exists(key_file):
-            raise _Fatal(Unreachable(f"{self.target}: private key file {key_file} not found"))
+            raise _Fatal(
+                AuthenticationFailed(f"{self.target}: private key file {key_file} not found")
+            )
         client = paramiko.SSHClient()
         client.set_missing_host_key_policy(VerifyingPolicy(self.known_hosts, self.trust_new_hosts))
         known = load_known_hosts(self.known_hosts)
@@ -226,12 +228,14 @@ class SSHConnection:
         except paramiko.PasswordRequiredException:
             client.close()
             raise _Fatal(
-                Unreachable(f"{self.target}: private key {key_file} is encrypted; use ssh-agent")
+                AuthenticationFailed(
+                    f"{self.target}: private key {key_file} is encrypted; use ssh-agent"
+                )
             ) from None
         except paramiko.AuthenticationException as exc:
             client.close()
             raise _Fatal(
-                Unreachable(f"{self.target}: authentication failed ({str(exc).strip()})")
+                AuthenticationFailed(f"{self.target}: authentication failed ({str(exc).strip()})")
             ) from None
         except BaseException:
             client.close()
