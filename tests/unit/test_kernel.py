@@ -1,0 +1,41 @@
+"""kernel module: version comparison, and recorded EL7/Rocky 9/Debian probes in, steps out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kubeform.modules.kernel import at_least, kernel_version
+from tests.unit.module_cases import case_params, check_case
+
+
+@pytest.mark.parametrize("path", case_params("kernel"))
+def test_case(path: Path) -> None:
+    check_case(path)
+
+
+@pytest.mark.parametrize(
+    ("release", "minimum", "expected"),
+    [
+        ("3.10.0-1160.el7.x86_64", "4.4", False),
+        ("3.10.0-1160.119.1.el7.x86_64", "4.4", False),
+        ("4.4.0", "4.4", True),
+        ("4.4", "4.4.1", False),
+        ("4.19.0-26-amd64", "4.4", True),
+        ("5.4.270-1.el7.elrepo.x86_64", "4.4", True),
+        ("4.18.0-513.el8.x86_64", "4.4", True),
+        ("5.14.0-362.el9.x86_64", "4.4", True),
+        ("5.14.0-362.el9.x86_64", "5.15", False),
+        ("6.1.0-18-amd64", "6", True),
+        ("4.10.0", "4.9", True),
+    ],
+)
+def test_at_least(release: str, minimum: str, expected: bool) -> None:
+    assert at_least(release, minimum) is expected
+
+
+def test_kernel_version_head() -> None:
+    assert kernel_version("5.4.270-1.el7.elrepo.x86_64") == (5, 4, 270)
+    with pytest.raises(ValueError):
+        kernel_version("unknown")
