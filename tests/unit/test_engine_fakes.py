@@ -1,0 +1,205 @@
+"""Test doubles for engine tests: a recording local connection, a pool, tiny modules.
+
+The fake connection runs commands with the local /bin/sh (tests confine every path to
+their tmp dir) and records each call, so tests can count round trips and check that a
+plan ran no step. The tiny modules are test-only and deliberately small: they exercise
+the engine's contract (facts, plan, steps, diffs, secrets) without the real modules.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from kubeform.engine.playbook import ModuleResolver
+from kubeform.inventory.model import Host, Inventory
+from kubeform.modules.base import Change, Diff, Fact, Module, Run, Upload
+from kubeform.transport.base import CommandResult, Unreachable
+
+
+class FakeConnection:
+    """Runs commands locally and records them; ``put`` writes the file."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.commands: list[str] = []
+        self.puts: list[str] = []
+
+    def run(
+        self,
+        command: str,
+        *,
+        become: bool = False,
+        become_user: str = "root",
+        stdin: bytes | None = None,
+        timeout: float | None = None,
+    ) -> CommandResult:
+        self.commands.append(command)
+        proc = subprocess.run(["/bin/sh", "-c", command], input=stdin or b"", capture_output=True, check=False)
+        return CommandResult(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
+
+    def put(self, content: bytes, path: str, *, mode: int | None = None, become: bool = False) -> None:
+        self.puts.append(path)
+        p = Path(path)
+        p.write_bytes(content)
+        if mode is not None:
+            p.chmod(mode)
+
+    def close(self) -> None:
+        pass
+
+
+class FakePool:
+    """One FakeConnection per host; hosts named in ``unreachable`` cannot be reached."""
+
+    def __init__(self, unreachable: set[str] | None = None) -> None:
+        self.conns: dict[str, FakeConnection] = {}
+        self.unreachable = unreachable or set()
+
+    def get(self, host: Host) -> FakeConnection:
+        if host.name in self.unreachable:
+            raise Unreachable(f"{host.name}: connection refused")
+        return self.conns.setdefault(host.name, FakeConnection(host.name))
+
+    def reconnect(self, host: Host, timeout: float) -> FakeConnection:
+        return self.get(host)
+
+    def round_trips(self) -> int:
+        return sum(len(c.commands) for c in self.conns.values())
+
+
+def _file_fact(path: str) -> Fact:
+    return Fact(
+        key=f"tfile:{path}",
+        command=f"cat {shlex.quote(path)}",
+        parse=lambda out, rc: out if rc == 0 else None,
+    )
+
+
+class TFile(Module):
+    """Test module: a file with exact text content."""
+
+    name: ClassVar[str] = "tfile"
+    schema: ClassVar[Mapping[str, Any]] = {
+        "type": "object",
+        "required": ["path", "content"],
+        "additionalProperties": False,
+        "properties": {
+            "path": {"type": "string"},
+            "content": {"type": "string"},
+            "secret": {"type": "boolean"},
+            "mode": {"type": ["string", "integer"]},
+        },
+    }
+
+    def facts(self, args: Mapping[str, Any]) -> list[Fact]:
+        return [_file_fact(args["path"])]
+
+    def plan(self, args: Mapping[str, Any], facts: Mapping[str, Any]) -> list[Change]:
+        before = facts[f"tfile:{args['path']}"]
+        if before == args["content"]:
+            return []
+        return [
+            Change(
+                action="add" if before is None else "change",
+                summary=f"write {args['path']}",
+                steps=(Upload(args["path"], args["content"].encode()),),
+                diff=Diff(args["path"], before, args["content"], secret=bool(args.get("secret"))),
+            )
+        ]
+
+
+class TCmd(Module):
+    """Test module: run a command unless ``creates`` exists (like command)."""
+
+    name: ClassVar[str] = "tcmd"
+    free_form: ClassVar[bool] = True
+    schema: ClassVar[Mapping[str, Any]] = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"creates": {"type": "string"}},
+    }
+
+    def facts(self, args: Mapping[str, Any]) -> list[Fact]:
+        if "creates" in args:
+            return [Fact(f"exists:{args['creates']}", f"test -e {shlex.quote(args['creates'])}", lambda out, rc: rc == 0)]
+        return []
+
+    def plan(self, args: Mapping[str, Any], facts: Mapping[str, Any]) -> list[Change]:
+        if "creates" in args and facts[f"exists:{args['creates']}"]:
+            return []
+        return [Change(action="change", summary=f"run {args['_raw_params']}", steps=(Run(args["_raw_params"]),))]
+
+
+class TValue(Module):
+    """Test module: one-line before->after value kept in a file (like sysctl)."""
+
+    name: ClassVar[str] = "tvalue"
+    schema: ClassVar[Mapping[str, Any]] = {
+        "type": "object",
+        "required": ["path", "value"],
+        "properties": {"path": {"type": "string"}, "value": {"type": ["string", "integer"]}},
+    }
+
+    def facts(self, args: Mapping[str, Any]) -> list[Fact]:
+        return [_file_fact(args["path"])]
+
+    def plan(self, args: Mapping[str, Any], facts: Mapping[str, Any]) -> list[Change]:
+        before = facts[f"tfile:{args['path']}"]
+        after = str(args["value"])
+        if before == after:
+            return []
+        return [
+            Change(
+                action="change",
+                summary=f"set {args['path']} to {after}",
+                steps=(Upload(args["path"], after.encode()),),
+                diff=Diff(Path(args["path"]).name, before, after),
+            )
+        ]
+
+
+SYSTEM = Fact(
+    key="system",
+    command="printf 'Debian\\n12\\n'",
+    parse=lambda out, rc: {
+        "ansible_os_family": out.split()[0],
+        "ansible_distribution_major_version": out.split()[1],
+    },
+)
+
+TEST_MODULES: dict[str, type[Module]] = {"tfile": TFile, "tcmd": TCmd, "tvalue": TValue}
+
+
+def resolver() -> ModuleResolver:
+    """Test modules first, then the real registry (for real-module unit tests)."""
+    from kubeform.modules import lookup
+
+    def find(name: str) -> type[Module] | None:
+        return TEST_MODULES.get(name) or lookup(name)
+
+    return find
+
+
+def inventory(*names: str, **vars: Any) -> Inventory:
+    """An inventory of hosts in group ``web`` (all hosts also in ``all``)."""
+    inv = Inventory()
+    for n in names:
+        inv.hosts[n] = Host(name=n, vars=dict(vars), groups=["all", "web"])
+    inv.groups = {"all": list(names), "web": list(names)}
+    return inv
+
+
+def select(inv: Inventory, pattern: str, limit: str | None = None) -> list[Host]:
+    """A tiny pattern matcher: all / group / host names joined by ':' or ','."""
+    out: list[str] = []
+    for term in pattern.replace(",", ":").split(":"):
+        out.extend(inv.groups.get(term, [term] if term in inv.hosts else []))
+    hosts = [inv.hosts[n] for n in dict.fromkeys(out)]
+    if limit:
+        allowed = {h.name for h in select(inv, limit)}
+        hosts = [h for h in hosts if h.name in allowed]
+    return hosts
