@@ -7,6 +7,7 @@ a host, so they are plain functions of their inputs, tested case by case
 
 from __future__ import annotations
 
+import math
 import shlex
 
 TTY_REQUIRED_MARKERS = ("must have a tty", "no tty present")
@@ -25,6 +26,7 @@ def wrap_command(
     become: bool = False,
     become_user: str = "root",
     sudo_password: bool = False,
+    kill_after: float | None = None,
 ) -> str:
     """The exact command line sent to the host.
 
@@ -33,8 +35,15 @@ def wrap_command(
     a missing NOPASSWD rule fails fast instead of hanging), or ``sudo -S -p ''`` when a
     become password will be fed as the first line of stdin (an empty prompt keeps
     stderr clean). ``-H`` gives the target user's HOME, like Ansible.
+
+    ``kill_after``: the caller's timeout. Closing an SSH channel does not stop the
+    command, so coreutils ``timeout`` ends it on the host shortly after the caller gave
+    up (one second of grace, then SIGKILL five seconds later): a hung command must not
+    keep holding a package-manager lock.
     """
     inner = "/bin/sh -c " + shlex.quote(command)
+    if kill_after is not None:
+        inner = f"timeout -k 5 {math.ceil(kill_after) + 1} {inner}"
     if not needs_sudo(login_user, become, become_user):
         return inner
     user = shlex.quote(become_user)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import signal
 import subprocess
 import tempfile
 
@@ -84,23 +85,29 @@ class LocalConnection:
     ) -> CommandResult:
         # The wrapped command is itself "/bin/sh -c ..." or "sudo ... /bin/sh -c ...",
         # so one more shell parses it exactly as sshd's login shell would.
+        # Its own process group, so a timeout ends the whole command, not only the shell.
         try:
-            proc = subprocess.run(
+            proc = subprocess.Popen(
                 ["/bin/sh", "-c", command],
-                input=stdin if stdin is not None else b"",
-                capture_output=True,
-                timeout=timeout,
-                check=False,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 start_new_session=True,
             )
-        except subprocess.TimeoutExpired:
-            raise CommandTimeout(f"{self.name}: timed out: {shown or command}") from None
         except OSError as exc:
             raise TransportError(f"{self.name}: cannot run /bin/sh: {exc.strerror}") from None
+        try:
+            out, err = proc.communicate(stdin if stdin is not None else b"", timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            raise CommandTimeout(f"{self.name}: timed out: {shown or command}") from None
+        except BaseException:
+            _kill_group(proc)
+            raise
         return CommandResult(
             rc=proc.returncode,
-            stdout=proc.stdout.decode("utf-8", "replace"),
-            stderr=proc.stderr.decode("utf-8", "replace"),
+            stdout=out.decode("utf-8", "replace"),
+            stderr=err.decode("utf-8", "replace"),
         )
 
     def put(
@@ -145,3 +152,12 @@ class LocalConnection:
 
     def close(self) -> None:
         """Nothing to close."""
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """Kill the command's process group (we started it with its own session) and reap it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.communicate()

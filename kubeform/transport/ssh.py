@@ -265,6 +265,7 @@ class SSHConnection:
             become=become,
             become_user=become_user,
             sudo_password=password is not None,
+            kill_after=timeout,
         )
         data = stdin
         if password is not None:

@@ -25,6 +25,7 @@ def test_wrap_command(case: dict[str, Any]) -> None:
         become=case.get("become", False),
         become_user=case.get("become_user", "root"),
         sudo_password=case.get("sudo_password", False),
+        kill_after=case.get("kill_after"),
     )
     assert got == case["expected"]
 
