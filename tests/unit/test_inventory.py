@@ -110,3 +110,46 @@ def test_schema_is_shipped_and_linked() -> None:
     packaged = root / "kubeform" / "data" / "schemas" / "inventory.schema.json"
     assert linked.resolve() == packaged.resolve()
     assert inventory_schema()["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def test_production_example() -> None:
+    """inventory/example-production.yml: 3 masters running etcd, 3 nodes, all via SSH."""
+    root = Path(__file__).resolve().parents[2]
+    inventory = load_inventory(root / "inventory" / "example-production.yml")
+    assert inventory.groups["masters"] == ["master1", "master2", "master3"]
+    assert inventory.groups["etcd"] == inventory.groups["masters"]
+    assert inventory.groups["nodes"] == ["node1", "node2", "node3"]
+    assert inventory.groups["kube_control_plane"] == inventory.groups["masters"]
+    for host in inventory.hosts.values():
+        assert host.connection == "ssh" and host.become and host.known_hosts_file
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(p.name for p in (Path(__file__).resolve().parents[2] / "inventory").glob("*.yml")),
+)
+def test_shipped_inventories_load(name: str) -> None:
+    root = Path(__file__).resolve().parents[2]
+    inventory = load_inventory(root / "inventory" / name)
+    assert inventory.groups["masters"] and inventory.groups["etcd"] and inventory.groups["nodes"]
+
+
+def test_docs_examples_load(tmp_path: Path) -> None:
+    """The inventories shown in docs/inventory.md load and mean what the text says."""
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "docs" / "inventory.md").read_text()
+    blocks = re.findall(r"```(ini|yaml)\n(.*?)```", text, re.S)
+    loaded = {}
+    for kind, body in blocks:
+        if kind == "yaml" and not body.startswith("all:"):
+            continue
+        path = tmp_path / f"{kind}.{'ini' if kind == 'ini' else 'yml'}"
+        path.write_text(body)
+        loaded[kind] = load_inventory(path)
+    assert loaded["yaml"].groups["etcd"] == ["master1"]
+    assert loaded["yaml"].groups["nodes"] == ["node1", "node2", "node3"]
+    assert loaded["ini"].hosts["jumpbox"].port == 2222
+    assert loaded["ini"].groups["ungrouped"] == ["jumpbox"]
+    assert loaded["ini"].hosts["node1"].vars["node_labels"] == {"disk": "ssd"}
