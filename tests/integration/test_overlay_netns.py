@@ -178,3 +178,43 @@ def test_two_hosts_pod_to_pod(
     if backend == "vxlan":
         assert any(cmd.startswith("bridge fdb del") for cmd in cmds)
     assert str(b.subnet) not in sh("ip", "route", "show", ns="kf-t-a")
+
+
+def test_agent_process_heartbeat_and_sigterm(etcd_clean: EtcdServer, tmp_path: Path, hosts: dict[str, str]) -> None:  # noqa: F811
+    """`python3 -m kubeform.agent` as systemd runs it: Ready while running, NotReady on SIGTERM."""
+    import signal
+    import time
+
+    c = etcd_clean.cluster
+    client = EtcdClient([etcd_clean.endpoint], str(c.ca_cert), str(c.admin_cert), str(c.admin_key))
+    client.put("/coreos.com/network/config", json.dumps({"Network": "10.244.0.0/16", "Backend": BACKENDS["vxlan"]}))
+    config = tmp_path / "agent.json"
+    config.write_text(json.dumps({
+        "node_name": "kf-t-a",
+        "etcd": {"endpoints": [etcd_clean.endpoint], "ca_file": str(c.ca_cert),
+                 "cert_file": str(c.admin_cert), "key_file": str(c.admin_key)},
+        "interface": "eth0",
+        "netns": "kf-t-a",
+        "subnet_env": str(tmp_path / "subnet.env"),
+    }))
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-m", "kubeform.agent", "--config", str(config)],
+                            cwd=root, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while (client.get("/registry/leases/kube-node-lease/kf-t-a") is None
+               or client.get("/registry/minions/kf-t-a") is None):
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline, "agent did not register"
+            time.sleep(0.2)
+        node = json.loads(client.get("/registry/minions/kf-t-a").value)  # type: ignore[union-attr]
+        assert node["spec"]["podCIDR"].startswith("10.244.")
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert client.get("/registry/leases/kube-node-lease/kf-t-a") is None
+    assert "BEGIN" not in err and "PRIVATE" not in err  # no key material in logs
