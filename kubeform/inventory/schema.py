@@ -92,7 +92,10 @@ def _describe(error: ValidationError, data: Any) -> tuple[list[Any], int | None,
     container = _node_at(data, path[:-1]) if path else None
     line = _line_in(container, path[-1]) if path else _line_in(data, None)
     schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
+    # errorMessage: one message, or one per failing keyword (the others keep ours).
     custom = schema.get("errorMessage")
+    if isinstance(custom, Mapping):
+        custom = custom.get(str(error.validator))
     if "propertyNames" in error.absolute_schema_path:
         obj = _node_at(data, path)
         key = error.instance

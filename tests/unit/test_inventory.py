@@ -153,3 +153,14 @@ def test_docs_examples_load(tmp_path: Path) -> None:
     assert loaded["ini"].hosts["jumpbox"].port == 2222
     assert loaded["ini"].groups["ungrouped"] == ["jumpbox"]
     assert loaded["ini"].hosts["node1"].vars["node_labels"] == {"disk": "ssd"}
+
+
+def test_connection_vars_may_be_templates(tmp_path: Path) -> None:
+    """Ansible inventories template connection vars; the engine renders them later."""
+    path = tmp_path / "inv.yml"
+    path.write_text(
+        "all:\n  vars:\n    ansible_port: '{{ ssh_port }}'\n    ansible_become: '{{ use_sudo }}'\n"
+        "  hosts:\n    h1:\n"
+    )
+    host = load_inventory(path).hosts["h1"]
+    assert host.vars["ansible_port"] == "{{ ssh_port }}"

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kubeform.errors import UserError
 from kubeform.inventory import Inventory, load_inventory
@@ -62,3 +64,36 @@ def test_limit_file(tmp_path: Path) -> None:
 def test_bad_regex_is_a_user_error() -> None:
     with pytest.raises(UserError, match=r"invalid host pattern '~\(oops'"):
         select(_inventory("ansible-docs-yaml"), "~(oops")
+
+
+TERMS = [
+    "all",
+    "webservers",
+    "dbservers",
+    "east",
+    "west",
+    "prod",
+    "test",
+    "atlanta",
+    "host1",
+    "foo.example.com",
+    "*.example.com",
+    "~.*o",
+    "nosuch",
+]
+
+
+@given(st.sampled_from(TERMS), st.sampled_from(TERMS))
+def test_set_algebra(a: str, b: str) -> None:
+    """Union, intersection and exclusion behave as sets, in inventory order."""
+    inventory = _inventory("ansible-docs-yaml")
+    order = list(inventory.hosts)
+
+    def pick(pattern: str) -> list[str]:
+        return names(select(inventory, pattern))
+
+    left, right = set(pick(a)), set(pick(b))
+    assert pick(f"{a},{b}") == [h for h in order if h in left | right]
+    assert pick(f"{a},&{b}") == [h for h in order if h in left & right]
+    assert pick(f"{a},!{b}") == [h for h in order if h in left - right]
+    assert pick(f"{a},{b}") == pick(f"{b},{a}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kubeform.inventory.ranges import HostPatternError, expand_host_pattern
 
@@ -51,3 +53,17 @@ def test_expand(pattern: str, hosts: list[str], port: int | None) -> None:
 def test_malformed(pattern: str, fragment: str) -> None:
     with pytest.raises(HostPatternError, match=fragment.replace("[", r"\[")):
         expand_host_pattern(pattern)
+
+
+@given(st.integers(0, 500), st.integers(0, 500), st.integers(1, 7))
+def test_numeric_range_is_inclusive_and_stepped(a: int, b: int, step: int) -> None:
+    begin, end = min(a, b), max(a, b)
+    hosts, _ = expand_host_pattern(f"n[{begin}:{end}:{step}].lan")
+    assert hosts == [f"n{i}.lan" for i in range(begin, end + 1, step)]
+
+
+@given(st.integers(0, 999), st.integers(0, 999))
+def test_padded_range_keeps_width(a: int, b: int) -> None:
+    begin, end = min(a, b), max(a, b)
+    hosts, _ = expand_host_pattern(f"n[{begin:04d}:{end:04d}]")
+    assert hosts == [f"n{i:04d}" for i in range(begin, end + 1)]
