@@ -299,7 +299,10 @@ class SSHConnection:
             try:
                 channel = transport.open_session(timeout=self.connect_timeout)
             except (OSError, EOFError, paramiko.SSHException) as exc:
-                raise Unreachable(f"{self.target}: {describe_socket_error(exc)}") from None
+                reason = describe_socket_error(exc)
+                if transport.is_active():  # e.g. the server's MaxSessions is below ours
+                    raise TransportError(f"{self.name}: cannot open a channel: {reason}") from None
+                raise Unreachable(f"{self.target}: {reason}") from None
             try:
                 return self._exec_on(channel, command, stdin, deadline, shown or command)
             except (OSError, EOFError, paramiko.SSHException) as exc:
