@@ -1,10 +1,561 @@
-"""Verbs apply, diff, get, describe, delete, scale, label, annotate, create: desired state in etcd."""
+"""Verbs apply, diff, get, describe, delete, scale, label, annotate, create: desired state in etcd.
+
+kubectl's verbs and output shapes, so a Kubernetes user is at home; the cluster is found
+through the cluster directory (``--cluster DIR``, ``$KUBEFORM_CLUSTER`` or the only one
+under ./.kubeform), so the same commands serve the lab and a real cluster.
+"""
 
 from __future__ import annotations
 
 import argparse
+import base64
+import copy
+import datetime
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
+from kubeform.cluster import allocation, applier, kinds, nodes, plan, render, selectors
+from kubeform.cluster.clusterdir import ClusterDir
+from kubeform.cluster.manifests import Doc, load_sources
+from kubeform.cluster.store import Store
+from kubeform.errors import UserError
 
+Obj = dict[str, Any]
+
+
+# -- shared plumbing -------------------------------------------------------------------
+def _connect(args: argparse.Namespace) -> tuple[ClusterDir, Store]:
+    cd = ClusterDir.find(getattr(args, "cluster", None))
+    return cd, Store.from_cluster(cd)
+
+
+def _cidr(cd: ClusterDir) -> str:
+    value = cd.extra.get("service_cidr")
+    return str(value) if value else allocation.DEFAULT_SERVICE_CIDR
+
+
+def _common(p: argparse.ArgumentParser, *, namespace: bool = True) -> None:
+    p.add_argument("--cluster", metavar="DIR", help="cluster directory (default: $KUBEFORM_CLUSTER or ./.kubeform/*)")
+    if namespace:
+        p.add_argument("-n", "--namespace", help="namespace (default: default)")
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def _split_ref(args_kind: str, names: Sequence[str]) -> list[tuple[kinds.Kind, str | None]]:
+    """``KIND NAME...``, ``KIND/NAME ...`` or ``KIND`` as (kind, name|None) pairs."""
+    if "/" in args_kind:
+        out: list[tuple[kinds.Kind, str | None]] = []
+        for ref in (args_kind, *names):
+            if "/" not in ref:
+                raise UserError(f"expected KIND/NAME, got {ref!r}")
+            k, n = ref.split("/", 1)
+            out.append((kinds.resolve(k), n))
+        return out
+    result: list[tuple[kinds.Kind, str | None]] = []
+    for k in args_kind.split(","):
+        kind = kinds.resolve(k)
+        if names:
+            result.extend((kind, n) for n in names)
+        else:
+            result.append((kind, None))
+    return result
+
+
+def _ns(args: argparse.Namespace) -> str:
+    return str(getattr(args, "namespace", None) or "default")
+
+
+def _list(store: Store, kind: kinds.Kind, namespace: str | None) -> list[Obj]:
+    if kind.kind == "Node":
+        return _nodes(store)
+    return store.list(kind, namespace)
+
+
+def _nodes(store: Store) -> list[Obj]:
+    leases = {key.rsplit("/", 1)[1]: o for key, o in store.items(nodes.LEASE_PREFIX)}
+    now = _now()
+    out = []
+    for key, n in store.items(nodes.NODE_PREFIX):
+        name = key.rsplit("/", 1)[1]
+        n.setdefault("metadata", {}).setdefault("name", name)
+        out.append(nodes.node_view(n, leases.get(name), now))
+    return out
+
+
+def _get_one(store: Store, kind: kinds.Kind, namespace: str, name: str) -> Obj:
+    if kind.kind == "Node":
+        found = [n for n in _nodes(store) if n.get("metadata", {}).get("name") == name]
+        obj = found[0] if found else None
+    else:
+        obj = store.get(kind, namespace, name)
+    if obj is None:
+        where = f" in namespace {namespace}" if kind.namespaced else ""
+        raise UserError(f'{kind.qualified} "{name}" not found{where}')
+    return obj
+
+
+# -- apply / diff ------------------------------------------------------------------------
+def _load_and_validate(args: argparse.Namespace) -> list[tuple[Doc, kinds.Kind]]:
+    docs = load_sources(args.filename)
+    items, warnings = applier.validate_docs(docs, strict=args.strict, default_namespace=getattr(args, "namespace", None))
+    for w in warnings:
+        _err(w)
+    return items
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    items = _load_and_validate(args)
+    cd, store = _connect(args)
+    if args.dry_run:
+        for p in applier.plan_all(store, items, service_cidr=_cidr(cd)):
+            print(f"{p.ref} {p.outcome} (dry run)")
+        return 0
+    applier.apply_docs(store, items, service_cidr=_cidr(cd), report=lambda p: print(f"{p.ref} {p.outcome}", flush=True))
+    return 0
+
+
+def _print_diff(text: str) -> None:
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.syntax import Syntax
+
+        Console().print(Syntax(text, "diff", theme="ansi_dark", background_color="default"))
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    try:
+        items = _load_and_validate(args)
+        cd, store = _connect(args)
+        planned = applier.plan_all(store, items, service_cidr=_cidr(cd))
+    except UserError as err:
+        _err(f"kubeform: error: {err}")
+        return 2
+    counts = {plan.CREATED: 0, plan.CONFIGURED: 0, plan.UNCHANGED: 0}
+    for p in planned:
+        counts[p.outcome] += 1
+        text = render.diff_text(plan.strip_volatile(p.live), p.stored, p.ref, show_secrets=args.show_secrets)
+        if text:
+            _print_diff(text)
+    changed = counts[plan.CREATED] + counts[plan.CONFIGURED]
+    summary = (
+        f"{counts[plan.CREATED]} to create, {counts[plan.CONFIGURED]} to change, "
+        f"{counts[plan.UNCHANGED]} unchanged"
+    )
+    print(("no differences: " if not changed else "") + summary, file=sys.stderr if not changed else sys.stdout)
+    return 1 if changed else 0
+
+
+# -- get / describe ----------------------------------------------------------------------
+def _output(objs: list[Obj], kind_list: list[kinds.Kind], args: argparse.Namespace, single: bool) -> None:
+    fmt = args.output or ""
+    shown = [render.mask(o, args.show_secrets) or o for o in objs]
+    if fmt in ("yaml", "json"):
+        data: Any = shown[0] if single and len(shown) == 1 else {"apiVersion": "v1", "kind": "List", "items": shown}
+        sys.stdout.write(render.to_yaml(data) if fmt == "yaml" else render.to_json(data))
+        return
+    if fmt == "name":
+        for o in objs:
+            k = kinds.BY_KIND[str(o.get("kind"))]
+            print(f"{k.qualified}/{o['metadata']['name']}")
+        return
+    if fmt not in ("", "wide"):
+        raise UserError(f"unknown output format {fmt!r}", hint="use wide, yaml, json or name")
+    now = _now()
+    first = True
+    for kind in kind_list:
+        of_kind = [o for o in objs if o.get("kind") == kind.kind]
+        if not of_kind:
+            continue
+        if not first:
+            print()
+        first = False
+        sys.stdout.write(
+            render.get_table(kind.kind, of_kind, wide=fmt == "wide", all_namespaces=args.all_namespaces and kind.namespaced, now=now)
+        )
+
+
+def cmd_get(args: argparse.Namespace) -> int:
+    refs = _split_ref(args.kind, args.names)
+    _, store = _connect(args)
+    sel = selectors.parse(args.selector) if args.selector else None
+    ns = None if args.all_namespaces else _ns(args)
+    objs: list[Obj] = []
+    kind_list: list[kinds.Kind] = []
+    single = all(n is not None for _, n in refs) and len(refs) == 1
+    for kind, name in refs:
+        if kind not in kind_list:
+            kind_list.append(kind)
+        if name is not None:
+            objs.append(_get_one(store, kind, ns or "default", name))
+            continue
+        items = _list(store, kind, ns if kind.namespaced else None)
+        items.sort(key=lambda o: (o.get("metadata", {}).get("namespace", ""), o.get("metadata", {}).get("name", "")))
+        if sel is not None:
+            items = [o for o in items if selectors.matches(sel, o.get("metadata", {}).get("labels"))]
+        objs.extend(items)
+    if not objs and not args.output:
+        where = "" if args.all_namespaces or not any(k.namespaced for k in kind_list) else f" in {ns} namespace"
+        _err(f"No resources found{where}.")
+        return 0
+    _output(objs, kind_list, args, single)
+    return 0
+
+
+def _kv_block(title: str, mapping: dict[str, Any] | None) -> list[str]:
+    if not mapping:
+        return [f"{title + ':':<14}<none>"]
+    items = sorted(mapping.items())
+    lines = [f"{title + ':':<14}{items[0][0]}={items[0][1]}"]
+    lines += [f"{'':<14}{k}={v}" for k, v in items[1:]]
+    return lines
+
+
+def describe_text(kind: kinds.Kind, obj: Obj, owned: list[str], *, show_secrets: bool = False) -> str:
+    """kubectl-describe-like text: metadata lines, then the spec/status as YAML."""
+    meta = obj.get("metadata") or {}
+    lines = [f"{'Name:':<14}{meta.get('name')}"]
+    if kind.namespaced:
+        lines.append(f"{'Namespace:':<14}{meta.get('namespace')}")
+    lines += _kv_block("Labels", meta.get("labels"))
+    lines += _kv_block("Annotations", meta.get("annotations"))
+    lines.append(f"{'Created:':<14}{meta.get('creationTimestamp')}")
+    lines.append(f"{'UID:':<14}{meta.get('uid', '<none>')}")
+    for ref in meta.get("ownerReferences") or []:
+        lines.append(f"{'Controlled By:':<14}{ref.get('kind')}/{ref.get('name')}")
+    sel = selectors.of_object(obj)
+    if sel is not None:
+        lines.append(f"{'Selector:':<14}{selectors.format_selector(sel) or '<all>'}")
+    body: Obj = {}
+    if kind.kind == "Secret":
+        lines.append(f"{'Type:':<14}{obj.get('type', 'Opaque')}")
+        lines.append("Data")
+        lines.append("====")
+        for k, v in sorted((obj.get("data") or {}).items()):
+            if show_secrets:
+                lines.append(f"{k}:  {base64.b64decode(v).decode(errors='replace')}")
+            else:
+                lines.append(f"{k}:  {len(base64.b64decode(v))} bytes")
+    elif kind.kind == "ConfigMap":
+        body = {"Data": obj.get("data") or {}}
+    else:
+        for part in ("spec", "status"):
+            if obj.get(part):
+                body[part.capitalize()] = obj[part]
+    text = "\n".join(lines) + "\n"
+    for title, value in body.items():
+        text += f"{title}:\n" + "".join(f"  {line}\n" for line in render.to_yaml(value).splitlines())
+    if owned:
+        text += "Owns:\n" + "".join(f"  {r}\n" for r in owned)
+    return text
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    refs = _split_ref(args.kind, args.names)
+    _, store = _connect(args)
+    out = []
+    for kind, name in refs:
+        if name is None:
+            targets = _list(store, kind, _ns(args) if kind.namespaced else None)
+        else:
+            targets = [_get_one(store, kind, _ns(args), name)]
+        for obj in targets:
+            uid = str((obj.get("metadata") or {}).get("uid"))
+            owned = [
+                f"{k.qualified}/{o['metadata']['name']}"
+                for k, o in applier.owned_by(store, obj.get("metadata", {}).get("namespace"), {uid})
+            ] if kind.kind != "Node" else []
+            out.append(describe_text(kind, obj, owned, show_secrets=args.show_secrets))
+    sys.stdout.write("\n".join(out))
+    return 0
+
+
+# -- delete ------------------------------------------------------------------------------
+def cmd_delete(args: argparse.Namespace) -> int:
+    targets: list[tuple[kinds.Kind, str, str]] = []
+    if args.filename:
+        if args.kind:
+            raise UserError("give either -f FILE or KIND NAME, not both")
+        for doc in load_sources(args.filename):
+            if not isinstance(doc.data, dict):
+                raise UserError("a manifest must be a mapping", file=doc.file, document=doc.index)
+            try:
+                kind = kinds.for_manifest(doc.data.get("apiVersion"), doc.data.get("kind"))
+            except UserError as err:
+                raise err.located(file=doc.file, document=doc.index) from None
+            meta = doc.data.get("metadata") or {}
+            targets.append((kind, str(meta.get("namespace") or _ns(args)), str(meta.get("name"))))
+    elif args.kind:
+        _, store0 = _connect(args)
+        for kind, name in _split_ref(args.kind, args.names):
+            if name is not None:
+                targets.append((kind, _ns(args), name))
+            elif args.selector or args.all:
+                sel = selectors.parse(args.selector) if args.selector else ()
+                for o in store0.list(kind, _ns(args) if kind.namespaced else None):
+                    if selectors.matches(sel, o.get("metadata", {}).get("labels")):
+                        targets.append((kind, _ns(args), str(o["metadata"]["name"])))
+            else:
+                raise UserError(f"name the {kind.resource} to delete, or use -l SELECTOR / --all")
+    else:
+        raise UserError("nothing to delete: give -f FILE or KIND NAME")
+    _, store = _connect(args)
+    rc = 0
+    for kind, ns, name in targets:
+        if kind.read_only:
+            raise UserError(f"{kind.kind} objects are managed by the node agents")
+        obj = store.get(kind, ns, name)
+        if obj is None:
+            _err(f'kubeform: {kind.qualified} "{name}" not found')
+            rc = 1
+            continue
+        for ref in applier.delete_object(store, kind, obj, cascade=args.cascade != "orphan"):
+            print(f'{ref} deleted')
+    return rc
+
+
+# -- scale / label / annotate --------------------------------------------------------------
+SCALABLE = {"Deployment", "ReplicaSet", "ReplicationController", "StatefulSet"}
+
+
+def cmd_scale(args: argparse.Namespace) -> int:
+    _, store = _connect(args)
+    for kind, name in _split_ref(args.kind, args.names):
+        if kind.kind not in SCALABLE or name is None:
+            raise UserError(f"cannot scale {kind.resource}{'' if name else ' without a name'}")
+        obj = _get_one(store, kind, _ns(args), name)
+        if args.current_replicas is not None and obj.get("spec", {}).get("replicas") != args.current_replicas:
+            raise UserError(f"expected {args.current_replicas} current replicas, found {obj.get('spec', {}).get('replicas')}")
+
+        def change(o: Obj) -> Obj:
+            new = copy.deepcopy(o)
+            new.setdefault("spec", {})["replicas"] = args.replicas
+            return new
+
+        applier.update_object(store, kind, obj, change)
+        print(f"{kind.qualified}/{name} scaled")
+    return 0
+
+
+def parse_kv_changes(pairs: Sequence[str]) -> tuple[dict[str, str], list[str]]:
+    """``k=v`` sets, ``k-`` removes; keys are checked like label keys."""
+    sets: dict[str, str] = {}
+    removes: list[str] = []
+    for pair in pairs:
+        if pair.endswith("-") and "=" not in pair:
+            removes.append(pair[:-1])
+        elif "=" in pair:
+            k, v = pair.split("=", 1)
+            sets[k] = v
+        else:
+            raise UserError(f"expected KEY=VALUE or KEY-, got {pair!r}")
+    for k in [*sets, *removes]:
+        if not selectors.KEY_RE.match(k):
+            raise UserError(f"invalid key {k!r}")
+    return sets, removes
+
+
+def apply_kv_changes(
+    current: dict[str, str], sets: dict[str, str], removes: list[str], *, overwrite: bool, what: str
+) -> dict[str, str]:
+    """The new labels/annotations; changing an existing value needs --overwrite."""
+    out = dict(current)
+    for k, v in sets.items():
+        if k in out and out[k] != v and not overwrite:
+            raise UserError(f"{what} {k!r} already has a value ({out[k]}), and --overwrite is false")
+        out[k] = v
+    for k in removes:
+        out.pop(k, None)
+    return out
+
+
+def _meta_verb(field: str, what: str) -> Callable[[argparse.Namespace], int]:
+    def cmd(args: argparse.Namespace) -> int:
+        refs = _split_ref(args.kind, [a for a in args.rest if "=" not in a and not a.endswith("-")])
+        pairs = [a for a in args.rest if "=" in a or a.endswith("-")]
+        if not pairs:
+            raise UserError(f"give at least one KEY=VALUE or KEY- {what}")
+        sets, removes = parse_kv_changes(pairs)
+        if what == "label":
+            for v in sets.values():
+                if not selectors.VALUE_RE.match(v) or len(v) > 63:
+                    raise UserError(f"invalid label value {v!r}")
+        _, store = _connect(args)
+        for kind, name in refs:
+            if kind.read_only:
+                raise UserError(f"{kind.kind} objects are managed by the node agents")
+            targets = [_get_one(store, kind, _ns(args), name)] if name else store.list(kind, _ns(args) if kind.namespaced else None)
+            for obj in targets:
+                def change(o: Obj) -> Obj:
+                    new = copy.deepcopy(o)
+                    meta = new.setdefault("metadata", {})
+                    meta[field] = apply_kv_changes(meta.get(field) or {}, sets, removes, overwrite=args.overwrite, what=what)
+                    if not meta[field]:
+                        del meta[field]
+                    return new
+
+                new = change(obj)
+                if new == obj:
+                    print(f"{kind.qualified}/{obj['metadata']['name']} not {what}ed (no change)")
+                    continue
+                applier.update_object(store, kind, obj, change)
+                print(f"{kind.qualified}/{obj['metadata']['name']} {what}ed")
+        return 0
+
+    return cmd
+
+
+# -- create ------------------------------------------------------------------------------
+def _from_sources(literals: Sequence[str], files: Sequence[str]) -> dict[str, bytes]:
+    data: dict[str, bytes] = {}
+    for lit in literals:
+        if "=" not in lit:
+            raise UserError(f"--from-literal needs KEY=VALUE, got {lit!r}")
+        k, v = lit.split("=", 1)
+        data[k] = v.encode()
+    for spec in files:
+        key, _, path = spec.partition("=") if "=" in spec else ("", "", spec)
+        paths = sorted(p for p in Path(path).iterdir() if p.is_file()) if Path(path).is_dir() else [Path(path)]
+        for p in paths:
+            try:
+                data[key or p.name] = p.read_bytes()
+            except OSError as err:
+                raise UserError(f"cannot read: {err.strerror}", file=str(p)) from None
+    for k in data:
+        if not k or not all(c.isalnum() or c in "-._" for c in k):
+            raise UserError(f"invalid data key {k!r}")
+    return data
+
+
+def build_created(args: argparse.Namespace) -> Obj:
+    """The object ``kubeform create`` makes, before defaults (pure, testable)."""
+    ns = _ns(args)
+    if args.what == "namespace":
+        return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": args.name}}
+    data = _from_sources(args.from_literal or [], args.from_file or [])
+    if args.what == "configmap":
+        text: dict[str, str] = {}
+        binary: dict[str, str] = {}
+        for k, v in data.items():
+            try:
+                text[k] = v.decode()
+            except UnicodeDecodeError:
+                binary[k] = base64.b64encode(v).decode()
+        obj: Obj = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": args.name, "namespace": ns}, "data": text}
+        if binary:
+            obj["binaryData"] = binary
+        return obj
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": args.name, "namespace": ns},
+        "type": args.type or "Opaque",
+        "data": {k: base64.b64encode(v).decode() for k, v in data.items()},
+    }
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    if args.what == "secret" and args.secret_type != "generic":
+        raise UserError(f"only `create secret generic` is supported, not {args.secret_type!r}")
+    obj = build_created(args)
+    doc = Doc("<command line>", 1, obj)
+    items, _ = applier.validate_docs([doc], strict=True)
+    cd, store = _connect(args)
+    kind = items[0][1]
+    if store.get(kind, obj["metadata"].get("namespace"), args.name) is not None:
+        raise UserError(f'{kind.qualified} "{args.name}" already exists')
+    for p in applier.apply_docs(store, items, service_cidr=_cidr(cd)):
+        print(f"{p.ref} {p.outcome}")
+    return 0
+
+
+# -- registration ------------------------------------------------------------------------
 def register(sub: argparse._SubParsersAction[Any]) -> None:
-    """Add this group's verbs to the top-level parser (filled in as the group lands)."""
+    """Add this group's verbs to the top-level parser."""
+    p = sub.add_parser("apply", help="create or update objects from manifests")
+    p.add_argument("-f", "--filename", action="append", required=True, metavar="FILE|DIR|-")
+    p.add_argument("--strict", action="store_true", help="unsupported fields are errors, not warnings")
+    p.add_argument("--dry-run", action="store_true", help="show what would happen, store nothing")
+    _common(p)
+    p.set_defaults(func=cmd_apply)
+
+    p = sub.add_parser("diff", help="show what apply would change (exit 0 none, 1 differences, 2 error)")
+    p.add_argument("-f", "--filename", action="append", required=True, metavar="FILE|DIR|-")
+    p.add_argument("--strict", action="store_true")
+    p.add_argument("--show-secrets", action="store_true", help="show Secret values instead of hashes")
+    _common(p)
+    p.set_defaults(func=cmd_diff)
+
+    p = sub.add_parser("get", help="list objects (kubectl-like tables)")
+    p.add_argument("kind", metavar="KIND[,KIND]|KIND/NAME")
+    p.add_argument("names", nargs="*", metavar="NAME")
+    p.add_argument("-A", "--all-namespaces", action="store_true")
+    p.add_argument("-l", "--selector", metavar="SELECTOR", help="e.g. app=web,tier!=db,env in (a,b),!legacy")
+    p.add_argument("-o", "--output", metavar="wide|yaml|json|name")
+    p.add_argument("--show-secrets", action="store_true")
+    _common(p)
+    p.set_defaults(func=cmd_get)
+
+    p = sub.add_parser("describe", help="show one object in detail")
+    p.add_argument("kind", metavar="KIND|KIND/NAME")
+    p.add_argument("names", nargs="*", metavar="NAME")
+    p.add_argument("--show-secrets", action="store_true")
+    _common(p)
+    p.set_defaults(func=cmd_describe)
+
+    p = sub.add_parser("delete", help="delete objects (and what they own)")
+    p.add_argument("kind", nargs="?", metavar="KIND|KIND/NAME")
+    p.add_argument("names", nargs="*", metavar="NAME")
+    p.add_argument("-f", "--filename", action="append", metavar="FILE|DIR|-")
+    p.add_argument("-l", "--selector", metavar="SELECTOR")
+    p.add_argument("--all", action="store_true", help="every object of the kind in the namespace")
+    p.add_argument("--cascade", choices=("background", "orphan"), default="background")
+    _common(p)
+    p.set_defaults(func=cmd_delete)
+
+    p = sub.add_parser("scale", help="set the replicas of a workload")
+    p.add_argument("kind", metavar="KIND/NAME|KIND")
+    p.add_argument("names", nargs="*", metavar="NAME")
+    p.add_argument("--replicas", type=int, required=True)
+    p.add_argument("--current-replicas", type=int, help="only if it currently has this many")
+    _common(p)
+    p.set_defaults(func=cmd_scale)
+
+    for verb, fieldname, what in (("label", "labels", "label"), ("annotate", "annotations", "annotation")):
+        p = sub.add_parser(verb, help=f"set (k=v) or remove (k-) {fieldname}")
+        p.add_argument("kind", metavar="KIND|KIND/NAME")
+        p.add_argument("rest", nargs="+", metavar="NAME|KEY=VALUE|KEY-")
+        p.add_argument("--overwrite", action="store_true", help="allow changing an existing value")
+        _common(p)
+        p.set_defaults(func=_meta_verb(fieldname, "label" if what == "label" else "annotate"))
+
+    p = sub.add_parser("create", help="create a namespace, a generic secret or a configmap")
+    csub = p.add_subparsers(dest="what", metavar="WHAT", required=True)
+    c = csub.add_parser("namespace", aliases=["ns"])
+    c.add_argument("name")
+    _common(c, namespace=False)
+    c.set_defaults(func=cmd_create, what="namespace")
+    c = csub.add_parser("secret")
+    c.add_argument("secret_type", metavar="generic")
+    c.add_argument("name")
+    c.add_argument("--from-literal", action="append", metavar="KEY=VALUE")
+    c.add_argument("--from-file", action="append", metavar="[KEY=]PATH")
+    c.add_argument("--type", help="Secret type (default Opaque)")
+    _common(c)
+    c.set_defaults(func=cmd_create, what="secret")
+    c = csub.add_parser("configmap", aliases=["cm"])
+    c.add_argument("name")
+    c.add_argument("--from-literal", action="append", metavar="KEY=VALUE")
+    c.add_argument("--from-file", action="append", metavar="[KEY=]PATH")
+    _common(c)
+    c.set_defaults(func=cmd_create, what="configmap")

@@ -1,0 +1,268 @@
+"""The imperative shell of apply/diff/delete: read live state, plan (pure), write batched.
+
+Nothing is written before every document has validated; then objects are read in a few
+round trips, planned, and written in transactions of up to ~120 operations, each guarded
+by mod_revision compares (created objects: "does not exist"), with the ClusterIP/NodePort
+reservations in the same transaction as their Service. A lost race is retried from a
+fresh read (level-triggered), a stale resourceVersion in the manifest is a conflict.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kubeform.cluster import allocation, kinds, plan, validation
+from kubeform.cluster.manifests import Doc
+from kubeform.cluster.store import MAX_TXN_OPS, ConflictError, Op, Store, encode
+from kubeform.errors import UserError
+
+Obj = dict[str, Any]
+RETRIES = 3
+
+
+@dataclass
+class Planned:
+    """One document's plan: what is live, what would be stored, and the outcome."""
+
+    doc: Doc
+    kind: kinds.Kind
+    key: str
+    live: Obj | None
+    stored: Obj
+    outcome: str
+    extra_ops: list[Op]
+
+    @property
+    def ref(self) -> str:
+        """``deployment.apps/web``: how kubectl names an object in its output."""
+        return f"{self.kind.qualified}/{self.stored['metadata']['name']}"
+
+    def ops(self) -> list[Op]:
+        rv = int((self.live or {}).get("metadata", {}).get("resourceVersion", 0) or 0)
+        return [Op(self.key, encode(self.stored), rv), *self.extra_ops]
+
+
+def now_iso() -> str:
+    return datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def validate_docs(
+    docs: Sequence[Doc], *, strict: bool = False, default_namespace: str | None = None
+) -> tuple[list[tuple[Doc, kinds.Kind]], list[str]]:
+    """Every document checked; all errors raised together (nothing stored), warnings returned."""
+    errors: list[UserError] = []
+    warnings: list[str] = []
+    good: list[tuple[Doc, kinds.Kind]] = []
+    seen: dict[tuple[str, str, str], Doc] = {}
+    for doc in docs:
+        kind, problems = validation.check(doc.data, strict=strict)
+        for p in problems:
+            err = p.as_user_error(doc.file, doc.index)
+            if p.error:
+                errors.append(err)
+            else:
+                warnings.append(f"warning: {err}")
+        if kind is None or any(p.error for p in problems):
+            continue
+        meta = doc.data.get("metadata") or {}
+        if default_namespace and kind.namespaced and not meta.get("namespace"):
+            meta["namespace"] = default_namespace
+        ns = str(meta.get("namespace") or "default") if kind.namespaced else ""
+        ident = (kind.kind, ns, str(meta.get("name")))
+        if ident in seen:
+            first = seen[ident]
+            errors.append(
+                UserError(
+                    f"duplicate {kind.kind} {ns + '/' if ns else ''}{ident[2]} "
+                    f"(also in {first.where()})",
+                    file=doc.file,
+                    document=doc.index,
+                    line=validation.line_at(doc.data, ["metadata", "name"]),
+                    field="metadata.name",
+                )
+            )
+            continue
+        seen[ident] = doc
+        good.append((doc, kind))
+    if errors:
+        raise MultiError(errors)
+    return good, warnings
+
+
+class MultiError(UserError):
+    """Several document errors reported at once (the CLI prints one per line)."""
+
+    def __init__(self, errors: Sequence[UserError]) -> None:
+        self.errors = list(errors)
+        first = self.errors[0]
+        super().__init__(first.message, file=first.file, line=first.line, field=first.field, document=first.document)
+
+    def __str__(self) -> str:
+        lines = [UserError.__str__(e) for e in self.errors]
+        if len(lines) > 1:
+            lines.append(f"{len(lines)} errors; nothing was applied")
+        else:
+            lines[0] += " (nothing was applied)"
+        return "\n".join(lines)
+
+
+def _key(kind: kinds.Kind, data: Obj) -> str:
+    meta = data.get("metadata") or {}
+    return kind.key(meta.get("namespace") or "default", str(meta.get("name")))
+
+
+def plan_all(
+    store: Store,
+    items: Sequence[tuple[Doc, kinds.Kind]],
+    *,
+    service_cidr: str = allocation.DEFAULT_SERVICE_CIDR,
+    new_uid: Callable[[], str] = lambda: str(uuid.uuid4()),
+) -> list[Planned]:
+    """Read the live objects (batched) and plan every document."""
+    keys = [_key(k, d.data) for d, k in items]
+    live = store.get_many(keys)
+    alloc = plan.Allocations(cidr=service_cidr)
+    if any(k.kind == "Service" for _, k in items):
+        alloc.ips = {k.rsplit("/", 1)[1] for k in store.keys(allocation.IP_KEY_PREFIX)}
+        alloc.ips.add(allocation.kubernetes_service_ip(service_cidr))
+        alloc.ports = {int(k.rsplit("/", 1)[1]) for k in store.keys(allocation.PORT_KEY_PREFIX)}
+    now = now_iso()
+    out: list[Planned] = []
+    for (doc, kind), key in zip(items, keys, strict=True):
+        cur = live.get(key)
+        before_ips, before_ports = len(alloc.new_ips), len(alloc.new_ports)
+        try:
+            stored, outcome = plan.plan_object(doc.data, cur, now=now, new_uid=new_uid, alloc=alloc)
+        except UserError as err:
+            line = validation.line_at(doc.data, (err.field or "").replace("[", ".").replace("]", "").split("."))
+            raise err.located(file=doc.file, document=doc.index, line=line) from None
+        extra: list[Op] = []
+        owner = key
+        extra += [Op(allocation.ip_key(ip), owner, 0) for ip in alloc.new_ips[before_ips:]]
+        extra += [Op(allocation.port_key(p), owner, 0) for p in alloc.new_ports[before_ports:]]
+        gone_ips, gone_ports = plan.released(cur, stored)
+        extra += [Op(allocation.ip_key(ip), None) for ip in gone_ips]
+        extra += [Op(allocation.port_key(p), None) for p in gone_ports]
+        out.append(Planned(doc, kind, key, cur, stored, outcome, extra))
+    return out
+
+
+def _batches(planned: Sequence[Planned]) -> list[list[Planned]]:
+    """Groups whose ops fit one transaction (etcd's --max-txn-ops)."""
+    batches: list[list[Planned]] = []
+    cur: list[Planned] = []
+    n = 0
+    for p in planned:
+        size = 1 + len(p.extra_ops)
+        if cur and n + size > MAX_TXN_OPS:
+            batches.append(cur)
+            cur, n = [], 0
+        cur.append(p)
+        n += size
+    if cur:
+        batches.append(cur)
+    return batches
+
+
+def apply_docs(
+    store: Store,
+    items: Sequence[tuple[Doc, kinds.Kind]],
+    *,
+    service_cidr: str = allocation.DEFAULT_SERVICE_CIDR,
+    report: Callable[[Planned], None] | None = None,
+) -> list[Planned]:
+    """Apply validated documents; returns the plans with their outcomes."""
+    done: list[Planned] = []
+    pending = list(items)
+    for attempt in range(RETRIES):
+        planned = plan_all(store, pending, service_cidr=service_cidr)
+        retry: list[tuple[Doc, kinds.Kind]] = []
+        for batch in _batches(planned):
+            changes = [p for p in batch if p.outcome != plan.UNCHANGED]
+            if changes:
+                res = store.txn([op for p in changes for op in p.ops()])
+                if not res.succeeded:
+                    retry.extend((p.doc, p.kind) for p in batch)
+                    continue
+                for p in changes:
+                    p.stored["metadata"]["resourceVersion"] = str(res.revision)
+            for p in batch:
+                done.append(p)
+                if report:
+                    report(p)
+        if not retry:
+            return done
+        pending = retry
+        if attempt == RETRIES - 1:
+            break
+    names = ", ".join(f"{k.kind}/{(d.data.get('metadata') or {}).get('name')}" for d, k in pending[:5])
+    raise ConflictError(
+        f"conflict: {names} kept changing while being applied",
+        hint="another writer is active; re-run the command",
+    )
+
+
+def owned_by(store: Store, namespace: str | None, uids: set[str]) -> list[tuple[kinds.Kind, Obj]]:
+    """Objects whose ownerReferences point at any of ``uids`` (same namespace)."""
+    out = []
+    for kind in kinds.KINDS:
+        if kind.read_only or (namespace and not kind.namespaced):
+            continue
+        for obj in store.list(kind, namespace if kind.namespaced else None):
+            refs = (obj.get("metadata") or {}).get("ownerReferences") or []
+            if any(r.get("uid") in uids for r in refs):
+                out.append((kind, obj))
+    return out
+
+
+def delete_object(store: Store, kind: kinds.Kind, obj: Obj, *, cascade: bool = True) -> list[str]:
+    """Delete an object (and, by default, what it owns, recursively); returns refs deleted."""
+    meta = obj.get("metadata") or {}
+    ns = meta.get("namespace")
+    victims: list[tuple[kinds.Kind, Obj]] = [(kind, obj)]
+    if cascade:
+        frontier = {str(meta.get("uid"))}
+        seen = set(frontier)
+        while frontier:
+            children = owned_by(store, ns, frontier)
+            frontier = set()
+            for ck, co in children:
+                uid = str((co.get("metadata") or {}).get("uid"))
+                if uid not in seen:
+                    seen.add(uid)
+                    frontier.add(uid)
+                    victims.append((ck, co))
+    if kind.kind == "Namespace":
+        for k in kinds.KINDS:
+            if k.namespaced:
+                victims.extend((k, o) for o in store.list(k, str(meta.get("name"))))
+    ops: list[Op] = []
+    refs: list[str] = []
+    for k, o in victims:
+        m = o.get("metadata") or {}
+        key = k.key(m.get("namespace"), str(m.get("name")))
+        ops.append(Op(key, None, int(m.get("resourceVersion") or 0) or None))
+        ips, ports = plan.released(o, None)
+        ops += [Op(allocation.ip_key(ip), None) for ip in ips]
+        ops += [Op(allocation.port_key(p), None) for p in ports]
+        refs.append(f"{k.qualified}/{m.get('name')}")
+    for start in range(0, len(ops), MAX_TXN_OPS):
+        store.write(ops[start : start + MAX_TXN_OPS])
+    return refs
+
+
+def update_object(store: Store, kind: kinds.Kind, obj: Obj, change: Callable[[Obj], Obj]) -> Obj:
+    """Read-modify-write guarded by mod_revision (scale, label, annotate)."""
+    rv = int((obj.get("metadata") or {}).get("resourceVersion") or 0)
+    new = change(obj)
+    meta = new["metadata"]
+    if new.get("spec") != obj.get("spec") and kind.kind in plan.WITH_GENERATION:
+        meta["generation"] = int(meta.get("generation", 1)) + 1
+    key = kind.key(meta.get("namespace"), str(meta.get("name")))
+    res = store.write([Op(key, encode(new), rv)])
+    meta["resourceVersion"] = str(res.revision)
+    return new

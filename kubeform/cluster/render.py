@@ -1,0 +1,331 @@
+"""Turning objects into what a person reads: YAML, unified diffs, kubectl-like tables.
+
+Pure functions of data so each output format is tested with plain cases. Secret values
+never leave this module in clear unless asked (``show_secrets``): they become a short
+hash and a length, enough to see *that* a value changed without revealing it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import difflib
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import yaml
+
+from kubeform.cluster import selectors
+
+Obj = dict[str, Any]
+
+
+# -- secrets -------------------------------------------------------------------------
+def secret_digest(value: str) -> str:
+    """``<secret sha256:0123abcd len 12>`` for a base64 value (length of the decoded bytes)."""
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raw = value.encode()
+    return f"<secret sha256:{hashlib.sha256(raw).hexdigest()[:12]} len {len(raw)}>"
+
+
+def mask(obj: Obj | None, show_secrets: bool = False) -> Obj | None:
+    """A copy of a Secret with data/stringData values replaced by digests."""
+    if obj is None or show_secrets or obj.get("kind") != "Secret":
+        return obj
+    out = dict(obj)
+    for key in ("data", "stringData"):
+        if isinstance(obj.get(key), dict):
+            vals = obj[key]
+            enc = (lambda v: v) if key == "data" else (lambda v: base64.b64encode(str(v).encode()).decode())
+            out[key] = {k: secret_digest(enc(v)) for k, v in vals.items()}
+    return out
+
+
+# -- yaml / json ---------------------------------------------------------------------
+class _Dumper(yaml.SafeDumper):
+    """Block-style YAML with indented lists, like kubectl prints."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _str_presenter)
+
+
+def to_yaml(obj: Any) -> str:
+    return yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=100)
+
+
+def to_json(obj: Any) -> str:
+    return json.dumps(obj, indent=2) + "\n"
+
+
+# -- diff ----------------------------------------------------------------------------
+TOP_ORDER = ("apiVersion", "kind", "metadata", "type", "spec", "data", "stringData", "status")
+
+
+def canonical(value: Any, top: bool = True) -> Any:
+    """Keys in a stable order (kubectl's top-level order, then sorted), so a diff shows
+    only real changes, never a reordering."""
+    if isinstance(value, dict):
+        keys = sorted(value, key=lambda k: (TOP_ORDER.index(k), "") if top and k in TOP_ORDER else (99, str(k)))
+        return {k: canonical(value[k], False) for k in keys}
+    if isinstance(value, list):
+        return [canonical(v, False) for v in value]
+    return value
+
+
+def diff_text(live: Obj | None, desired: Obj | None, name: str, *, show_secrets: bool = False) -> str:
+    """Unified YAML diff of live vs what apply would store ('' when equal)."""
+    before = to_yaml(canonical(mask(live, show_secrets))) if live is not None else ""
+    after = to_yaml(canonical(mask(desired, show_secrets))) if desired is not None else ""
+    if before == after:
+        return ""
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile=f"live/{name}",
+        tofile=f"desired/{name}",
+    )
+    return "".join(lines)
+
+
+# -- tables --------------------------------------------------------------------------
+def age(ts: str | None, now: datetime.datetime) -> str:
+    """kubectl's compact age: 45s, 12m, 3h, 5d, 2y."""
+    if not ts:
+        return "<unknown>"
+    try:
+        then = datetime.datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    except ValueError:
+        return "<unknown>"
+    secs = max(0, int((now - then).total_seconds()))
+    for unit, size in (("y", 31536000), ("d", 86400), ("h", 3600), ("m", 60)):
+        if secs >= size * (2 if unit in ("y", "d") else 1):
+            return f"{secs // size}{unit}"
+    return f"{secs}s"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Left-aligned columns separated by three spaces, as kubectl prints them."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            if len(cell) > widths[i]:
+                widths[i] = len(cell)
+    fmt_last = len(headers) - 1
+    out = []
+    for row in (headers, *rows):
+        out.append("   ".join(c.ljust(widths[i]) if i < fmt_last else c for i, c in enumerate(row)).rstrip())
+    return "\n".join(out) + "\n"
+
+
+def _status(obj: Obj) -> Obj:
+    s = obj.get("status")
+    return s if isinstance(s, dict) else {}
+
+
+def _int(v: Any) -> int:
+    return v if isinstance(v, int) else 0
+
+
+def _containers(obj: Obj) -> list[Obj]:
+    spec = obj.get("spec") or {}
+    if obj.get("kind") == "Pod":
+        return list(spec.get("containers") or [])
+    if obj.get("kind") == "CronJob":
+        spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
+    return list(((spec.get("template") or {}).get("spec") or {}).get("containers") or [])
+
+
+def _wide_containers(obj: Obj) -> list[str]:
+    cs = _containers(obj)
+    return [",".join(str(c.get("name")) for c in cs), ",".join(str(c.get("image")) for c in cs)]
+
+
+def _selector_str(obj: Obj) -> str:
+    sel = selectors.of_object(obj)
+    return selectors.format_selector(sel) if sel else "<none>"
+
+
+def _pod_row(o: Obj, wide: bool) -> tuple[list[str], list[str]]:
+    st = _status(o)
+    cstat = st.get("containerStatuses") or []
+    total = len((o.get("spec") or {}).get("containers") or [])
+    ready = sum(1 for c in cstat if c.get("ready"))
+    restarts = sum(_int(c.get("restartCount")) for c in cstat)
+    phase = str(st.get("phase") or "Pending")
+    if (o.get("metadata") or {}).get("deletionTimestamp"):
+        phase = "Terminating"
+    row = [f"{ready}/{total}", phase, str(restarts)]
+    extra = [str(st.get("podIP") or "<none>"), str((o.get("spec") or {}).get("nodeName") or "<none>")]
+    return row, extra if wide else []
+
+
+def _ports(spec: Obj) -> str:
+    parts = []
+    for p in spec.get("ports") or []:
+        s = str(p.get("port"))
+        if p.get("nodePort"):
+            s += f":{p['nodePort']}"
+        parts.append(f"{s}/{p.get('protocol', 'TCP')}")
+    return ",".join(parts) or "<none>"
+
+
+def _hpa_targets(o: Obj) -> str:
+    out = []
+    current = {m.get("resource", {}).get("name"): m for m in _status(o).get("currentMetrics") or []}
+    for m in (o.get("spec") or {}).get("metrics") or []:
+        res = m.get("resource") or {}
+        target = (res.get("target") or {}).get("averageUtilization")
+        cur = ((current.get(res.get("name")) or {}).get("resource") or {}).get("current", {}).get("averageUtilization")
+        if target is not None:
+            out.append(f"{cur if cur is not None else '<unknown>'}%/{target}%")
+    return ",".join(out) or "<none>"
+
+
+Columns = tuple[list[str], Callable[[Obj, bool], tuple[list[str], list[str]]], list[str]]
+
+
+def _columns(kind: str) -> Columns:
+    """(headers, row function, wide headers) per kind; NAME and AGE are added around."""
+    def spec(o: Obj) -> Obj:
+        s = o.get("spec")
+        return s if isinstance(s, dict) else {}
+
+    wide_c = ["CONTAINERS", "IMAGES", "SELECTOR"]
+    if kind == "Pod":
+        return ["READY", "STATUS", "RESTARTS"], _pod_row, ["IP", "NODE"]
+    if kind == "Deployment":
+        return (
+            ["READY", "UP-TO-DATE", "AVAILABLE"],
+            lambda o, w: (
+                [f"{_int(_status(o).get('readyReplicas'))}/{_int(spec(o).get('replicas'))}",
+                 str(_int(_status(o).get("updatedReplicas"))), str(_int(_status(o).get("availableReplicas")))],
+                [*_wide_containers(o), _selector_str(o)] if w else [],
+            ),
+            wide_c,
+        )
+    if kind in ("ReplicaSet", "ReplicationController"):
+        return (
+            ["DESIRED", "CURRENT", "READY"],
+            lambda o, w: (
+                [str(_int(spec(o).get("replicas"))), str(_int(_status(o).get("replicas"))),
+                 str(_int(_status(o).get("readyReplicas")))],
+                [*_wide_containers(o), _selector_str(o)] if w else [],
+            ),
+            wide_c,
+        )
+    if kind == "DaemonSet":
+        return (
+            ["DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR"],
+            lambda o, w: (
+                [str(_int(_status(o).get(k))) for k in ("desiredNumberScheduled", "currentNumberScheduled",
+                 "numberReady", "updatedNumberScheduled", "numberAvailable")]
+                + [",".join(f"{k}={v}" for k, v in (((spec(o).get("template") or {}).get("spec") or {}).get("nodeSelector") or {}).items()) or "<none>"],
+                [*_wide_containers(o), _selector_str(o)] if w else [],
+            ),
+            wide_c,
+        )
+    if kind == "StatefulSet":
+        return (
+            ["READY"],
+            lambda o, w: ([f"{_int(_status(o).get('readyReplicas'))}/{_int(spec(o).get('replicas'))}"],
+                          _wide_containers(o) if w else []),
+            ["CONTAINERS", "IMAGES"],
+        )
+    if kind == "Job":
+        return (
+            ["COMPLETIONS", "DURATION"],
+            lambda o, w: ([f"{_int(_status(o).get('succeeded'))}/{_int(spec(o).get('completions'))}",
+                           str(_status(o).get("duration") or "<none>")],
+                          [*_wide_containers(o), _selector_str(o)] if w else []),
+            wide_c,
+        )
+    if kind == "CronJob":
+        return (
+            ["SCHEDULE", "SUSPEND", "ACTIVE", "LAST SCHEDULE"],
+            lambda o, w: ([str(spec(o).get("schedule")), str(bool(spec(o).get("suspend"))),
+                           str(len(_status(o).get("active") or [])), str(_status(o).get("lastScheduleTime") or "<none>")],
+                          _wide_containers(o) if w else []),
+            ["CONTAINERS", "IMAGES"],
+        )
+    if kind == "Service":
+        return (
+            ["TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)"],
+            lambda o, w: ([str(spec(o).get("type", "ClusterIP")), str(spec(o).get("clusterIP") or "<none>"),
+                           ",".join(spec(o).get("externalIPs") or []) or "<none>", _ports(spec(o))],
+                          [_selector_str(o)] if w else []),
+            ["SELECTOR"],
+        )
+    if kind == "ConfigMap":
+        return (["DATA"], lambda o, w: ([str(len(o.get("data") or {}) + len(o.get("binaryData") or {}))], []), [])
+    if kind == "Secret":
+        return (["TYPE", "DATA"], lambda o, w: ([str(o.get("type", "Opaque")), str(len(o.get("data") or {}))], []), [])
+    if kind == "Namespace":
+        return (["STATUS"], lambda o, w: ([str(_status(o).get("phase", "Active"))], []), [])
+    if kind == "HorizontalPodAutoscaler":
+        return (
+            ["REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS"],
+            lambda o, w: ([f"{spec(o).get('scaleTargetRef', {}).get('kind')}/{spec(o).get('scaleTargetRef', {}).get('name')}",
+                           _hpa_targets(o), str(spec(o).get("minReplicas", 1)), str(spec(o).get("maxReplicas")),
+                           str(_int(_status(o).get("currentReplicas")))], []),
+            [],
+        )
+    if kind == "Node":
+        return (
+            ["STATUS", "ROLES", "SUBNET", "KERNEL"],
+            lambda o, w: ([node_status(o), node_roles(o), str(spec(o).get("podCIDR") or "<none>"),
+                           str((_status(o).get("nodeInfo") or {}).get("kernelVersion") or "<unknown>")],
+                          [node_address(o)] if w else []),
+            ["INTERNAL-IP"],
+        )
+    return [], lambda o, w: ([], []), []
+
+
+def node_roles(o: Obj) -> str:
+    """Roles from node-role.kubernetes.io/<role> labels, as kubectl shows them."""
+    labels = (o.get("metadata") or {}).get("labels") or {}
+    roles = sorted(k.split("/", 1)[1] for k in labels if k.startswith("node-role.kubernetes.io/"))
+    return ",".join(roles) or "<none>"
+
+
+def node_status(o: Obj) -> str:
+    """Ready / NotReady from the Ready condition (set by the store from the lease)."""
+    for cond in _status(o).get("conditions") or []:
+        if cond.get("type") == "Ready":
+            ready = "Ready" if cond.get("status") == "True" else "NotReady"
+            if (o.get("spec") or {}).get("unschedulable"):
+                ready += ",SchedulingDisabled"
+            return ready
+    return "Unknown"
+
+
+def node_address(o: Obj) -> str:
+    for a in _status(o).get("addresses") or []:
+        if a.get("type") == "InternalIP":
+            return str(a.get("address"))
+    return "<none>"
+
+
+def get_table(kind: str, objs: Sequence[Obj], *, wide: bool, all_namespaces: bool, now: datetime.datetime) -> str:
+    """The ``kubeform get`` table for objects of one kind."""
+    headers, row_fn, wide_headers = _columns(kind)
+    head = (["NAMESPACE"] if all_namespaces else []) + ["NAME", *headers, "AGE"] + (wide_headers if wide else [])
+    rows = []
+    for o in objs:
+        meta = o.get("metadata") or {}
+        cells, extra = row_fn(o, wide)
+        ns = [str(meta.get("namespace", ""))] if all_namespaces else []
+        rows.append([*ns, str(meta.get("name")), *cells, age(meta.get("creationTimestamp"), now), *extra])
+    return table(head, rows)

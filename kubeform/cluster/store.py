@@ -1,0 +1,229 @@
+"""The etcd store: objects as JSON under /registry, written with optimistic concurrency.
+
+A thin shell over etcd3gw (the JSON gateway client) so every decision stays in pure
+code. Reads of a kind are one prefix range request; the object's ``resourceVersion`` is
+its etcd mod_revision, filled in on read (never stored). Every write that depends on a
+read is one transaction comparing mod_revision (or "does not exist yet"), so a stale
+writer is refused instead of silently overwriting.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import etcd3gw
+import requests
+from etcd3gw import exceptions as etcd_exc
+
+from kubeform.cluster.clusterdir import ClusterDir
+from kubeform.cluster.kinds import Kind
+from kubeform.errors import UserError
+
+Obj = dict[str, Any]
+
+# etcd's default --max-txn-ops is 128; stay below it.
+MAX_TXN_OPS = 120
+
+
+class ConflictError(UserError):
+    """Someone else changed the object between our read and our write."""
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def _prefix_end(prefix: str) -> str:
+    """The range_end that covers every key starting with ``prefix``."""
+    b = prefix.encode()
+    return base64.b64encode(b[:-1] + bytes([b[-1] + 1])).decode()
+
+
+@dataclass
+class Op:
+    """One step of a write transaction, built by pure code and executed by the store."""
+
+    key: str
+    value: str | None  # None = delete
+    # expected mod_revision: 0 = must not exist, None = no check
+    expect: int | None = None
+
+
+@dataclass
+class TxnResult:
+    succeeded: bool
+    revision: int
+    responses: list[Any] = field(default_factory=list)
+
+
+def decode_kvs(kvs: Iterable[dict[str, Any]]) -> list[Obj]:
+    """Objects from a range response, with resourceVersion = mod_revision."""
+    out: list[Obj] = []
+    loads = json.loads
+    b64decode = base64.b64decode
+    for kv in kvs:
+        obj = loads(b64decode(kv["value"]))
+        obj.setdefault("metadata", {})["resourceVersion"] = str(kv["mod_revision"])
+        out.append(obj)
+    return out
+
+
+class Store:
+    """Objects in etcd; one instance per command (it holds an HTTPS session)."""
+
+    def __init__(self, clients: Sequence[etcd3gw.Etcd3Client]) -> None:
+        if not clients:
+            raise UserError("no etcd endpoints configured")
+        self._clients = list(clients)
+
+    @classmethod
+    def from_cluster(cls, cd: ClusterDir, *, timeout: float = 30) -> Store:
+        """Clients for every endpoint of the cluster, TLS with the admin certificate."""
+        if cd.ssh_tunnel:
+            raise UserError(
+                f"cluster.yml asks for an ssh tunnel via {cd.ssh_tunnel}, which this version "
+                "cannot open yet; make the etcd endpoints reachable directly",
+                file=str(cd.path / "cluster.yml"),
+                field="ssh_tunnel",
+            )
+        clients = []
+        for url in cd.endpoints:
+            parts = urlsplit(url)
+            session = requests.Session()
+            # requests lets $REQUESTS_CA_BUNDLE override session.verify; the cluster CA
+            # must win, so the environment is ignored (also no proxies for etcd).
+            session.trust_env = False
+            session.verify = str(cd.ca_cert)
+            session.cert = (str(cd.admin_cert), str(cd.admin_key))
+            clients.append(
+                etcd3gw.client(
+                    host=parts.hostname or "127.0.0.1",
+                    port=parts.port or 2379,
+                    protocol=parts.scheme or "https",
+                    timeout=timeout,
+                    session=session,
+                    api_path="/v3/",
+                )
+            )
+        return cls(clients)
+
+    # -- transport -----------------------------------------------------------------
+    def _post(self, path: str, payload: dict[str, Any]) -> Any:
+        """POST to the first endpoint that answers; move a dead one to the back."""
+        last: Exception | None = None
+        for _ in range(len(self._clients)):
+            client = self._clients[0]
+            try:
+                return client.post(client.get_url(path), json=payload)
+            except (etcd_exc.ConnectionFailedError, etcd_exc.ConnectionTimeoutError) as err:
+                last = err
+                self._clients.append(self._clients.pop(0))
+            except etcd_exc.Etcd3Exception as err:
+                detail = getattr(err, "detail_text", None) or str(err)
+                raise UserError(f"etcd refused the request: {detail}") from None
+        urls = ", ".join(c.base_url for c in self._clients)
+        raise UserError(f"cannot reach etcd at {urls}: {last}", hint="is the cluster up?")
+
+    # -- reads ---------------------------------------------------------------------
+    def range_prefix(self, prefix: str, *, keys_only: bool = False) -> builtins.list[dict[str, Any]]:
+        """Raw key-values under a prefix, one round trip."""
+        payload: dict[str, Any] = {"key": _b64(prefix), "range_end": _prefix_end(prefix)}
+        if keys_only:
+            payload["keys_only"] = True
+        result = self._post("kv/range", payload)
+        kvs: builtins.list[dict[str, Any]] = result.get("kvs", [])
+        return kvs
+
+    def keys(self, prefix: str) -> builtins.list[str]:
+        """Keys under a prefix (for allocation: which IPs/ports are taken)."""
+        return [base64.b64decode(kv["key"]).decode() for kv in self.range_prefix(prefix, keys_only=True)]
+
+    def get_raw(self, key: str) -> tuple[Obj | None, int]:
+        """(object, mod_revision) of one key; (None, 0) when absent."""
+        result = self._post("kv/range", {"key": _b64(key)})
+        kvs = result.get("kvs", [])
+        if not kvs:
+            return None, 0
+        obj = decode_kvs(kvs)[0]
+        return obj, int(kvs[0]["mod_revision"])
+
+    def get(self, kind: Kind, namespace: str | None, name: str) -> Obj | None:
+        """One object or None."""
+        return self.get_raw(kind.key(namespace, name))[0]
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, Obj]:
+        """Several keys in one round trip per ~120 keys (a read-only transaction)."""
+        out: dict[str, Obj] = {}
+        for start in range(0, len(keys), MAX_TXN_OPS):
+            chunk = keys[start : start + MAX_TXN_OPS]
+            txn = {"success": [{"request_range": {"key": _b64(k)}} for k in chunk]}
+            result = self._post("kv/txn", txn)
+            for resp in result.get("responses", []):
+                kvs = resp.get("response_range", {}).get("kvs", [])
+                for kv, obj in zip(kvs, decode_kvs(kvs), strict=True):
+                    out[base64.b64decode(kv["key"]).decode()] = obj
+        return out
+
+    def list(self, kind: Kind, namespace: str | None = None) -> list[Obj]:
+        """All objects of a kind (in a namespace, or everywhere), one range request."""
+        return decode_kvs(self.range_prefix(kind.prefix(namespace)))
+
+    def items(self, prefix: str) -> builtins.list[tuple[str, Obj]]:
+        """(key, object) pairs under a prefix: for objects named by their key (leases)."""
+        kvs = self.range_prefix(prefix)
+        return [(base64.b64decode(kv["key"]).decode(), o) for kv, o in zip(kvs, decode_kvs(kvs), strict=True)]
+
+    def raw_list(self, prefix: str) -> builtins.list[Obj]:
+        """Objects under any prefix (nodes, leases) with resourceVersion filled in."""
+        return decode_kvs(self.range_prefix(prefix))
+
+    # -- writes --------------------------------------------------------------------
+    def txn(self, ops: Sequence[Op]) -> TxnResult:
+        """All ops atomically, or none if any expectation fails."""
+        compare: list[dict[str, Any]] = []
+        success: list[dict[str, Any]] = []
+        for op in ops:
+            key = _b64(op.key)
+            if op.expect == 0:
+                compare.append({"key": key, "target": "CREATE", "result": "EQUAL", "create_revision": "0"})
+            elif op.expect is not None:
+                compare.append({"key": key, "target": "MOD", "result": "EQUAL", "mod_revision": str(op.expect)})
+            if op.value is None:
+                success.append({"request_delete_range": {"key": key}})
+            else:
+                success.append({"request_put": {"key": key, "value": _b64(op.value)}})
+        result = self._post("kv/txn", {"compare": compare, "success": success, "failure": []})
+        return TxnResult(
+            bool(result.get("succeeded", False)),
+            int(result.get("header", {}).get("revision", 0)),
+            list(result.get("responses", [])),
+        )
+
+    def write(self, ops: Sequence[Op]) -> TxnResult:
+        """A transaction that must succeed; a failed compare is a conflict error."""
+        res = self.txn(ops)
+        if not res.succeeded:
+            names = ", ".join(op.key for op in ops[:3]) + (" ..." if len(ops) > 3 else "")
+            raise ConflictError(
+                f"conflict: {names} changed since it was read",
+                hint="someone else wrote it; re-run the command",
+            )
+        return res
+
+    def delete_prefix(self, prefix: str) -> None:
+        """Remove every key under a prefix (used by tests and namespace deletion)."""
+        self._post("kv/deleterange", {"key": _b64(prefix), "range_end": _prefix_end(prefix)})
+
+
+def encode(obj: Obj) -> str:
+    """The stored JSON: compact, without resourceVersion (that is etcd's mod_revision)."""
+    meta = obj.get("metadata") or {}
+    if "resourceVersion" in meta:
+        obj = {**obj, "metadata": {k: v for k, v in meta.items() if k != "resourceVersion"}}
+    return json.dumps(obj, separators=(",", ":"), sort_keys=False)

@@ -1,0 +1,257 @@
+"""Manifest validation: JSON Schema per kind plus the rules a schema cannot say.
+
+A mistake must be named by file, document, line and field path, and a field kubeform does
+not support must be reported, not silently dropped; so unknown fields (the schemas close
+every object kubeform understands) become warnings (errors with ``--strict``) and every
+other violation an error. Pure: documents in, problems out.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import ipaddress
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import jsonschema
+import referencing
+
+from kubeform import yamlsrc
+from kubeform.cluster import kinds, selectors
+from kubeform.errors import UserError
+
+SCHEMA_BASE = "https://kubeform.invalid/schemas/kinds/"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about one document; ``error`` False means a warning."""
+
+    message: str
+    path: str
+    line: int | None
+    error: bool = True
+
+    def as_user_error(self, file: str | None, document: int | None) -> UserError:
+        return UserError(self.message, file=file, line=self.line, field=self.path or None, document=document)
+
+
+def format_path(path: Sequence[Any]) -> str:
+    """``spec.template.spec.containers[0].image`` from a jsonschema path."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def line_at(doc: Any, path: Sequence[Any]) -> int | None:
+    """The line of the deepest node on ``path`` that was loaded from a file."""
+    node = doc
+    best = yamlsrc.line_of(doc)
+    for part in path:
+        line = yamlsrc.line_of(node, part)
+        if line:
+            best = line
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+    return best
+
+
+@functools.cache
+def _registry() -> referencing.Registry[Any]:
+    """Every kind schema, addressable by $id so $refs to common.schema.json resolve."""
+    reg: referencing.Registry[Any] = referencing.Registry()
+    for entry in (resources.files("kubeform") / "data" / "schemas" / "kinds").iterdir():
+        if entry.name.endswith(".schema.json"):
+            contents = json.loads(entry.read_text(encoding="utf-8"))
+            reg = reg.with_resource(contents["$id"], referencing.Resource.from_contents(contents))
+    return reg
+
+
+@functools.cache
+def validator(kind: str) -> jsonschema.protocols.Validator:
+    """A compiled validator for one kind (cached: apply validates thousands of docs)."""
+    schema = _registry().contents(SCHEMA_BASE + f"{kind.lower()}.schema.json")
+    cls = jsonschema.validators.validator_for(schema)
+    v: jsonschema.protocols.Validator = cls(schema, registry=_registry())
+    return v
+
+
+def _schema_problems(doc: Mapping[str, Any], kind: str) -> list[Problem]:
+    out: list[Problem] = []
+    for err in validator(kind).iter_errors(doc):
+        path = list(err.absolute_path)
+        if err.validator == "additionalProperties":
+            known = set((err.schema.get("properties") or {}) if isinstance(err.schema, dict) else ())
+            inst = err.instance if isinstance(err.instance, dict) else {}
+            for extra in sorted(str(k) for k in inst if k not in known):
+                p = [*path, extra]
+                out.append(
+                    Problem("field not supported by kubeform (kept, but ignored)", format_path(p), line_at(doc, p), False)
+                )
+            continue
+        msg = err.message
+        if err.validator == "enum":
+            msg = f"{err.instance!r} is not one of {', '.join(map(str, list(err.validator_value)))}"  # type: ignore[arg-type]
+        elif err.validator == "type":
+            msg = f"expected {err.validator_value}, got {type(err.instance).__name__} {err.instance!r}"
+        elif err.validator == "required":
+            missing = msg.split("'")[1] if "'" in msg else msg
+            path = [*path, missing]
+            msg = "required field is missing"
+        out.append(Problem(msg, format_path(path), line_at(doc, path)))
+    return out
+
+
+def _template_labels(spec: Mapping[str, Any]) -> Mapping[str, str]:
+    tmpl = spec.get("template") or {}
+    return ((tmpl.get("metadata") or {}).get("labels")) or {}
+
+
+def _semantic(doc: Mapping[str, Any], kind: str) -> list[Problem]:
+    """Rules beyond the schema, each with the path of the field at fault."""
+    out: list[Problem] = []
+
+    def add(msg: str, *path: Any) -> None:
+        out.append(Problem(msg, format_path(path), line_at(doc, path)))
+
+    meta = doc.get("metadata") or {}
+    if not isinstance(meta, Mapping) or not meta.get("name"):
+        add("required field is missing", "metadata", "name")
+    spec = doc.get("spec") or {}
+    if not isinstance(spec, Mapping):
+        return out
+    if kind in ("Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "ReplicationController"):
+        labels = _template_labels(spec)
+        sel_raw = spec.get("selector")
+        try:
+            sel = (
+                selectors.from_map(sel_raw)
+                if kind == "ReplicationController"
+                else selectors.from_label_selector(sel_raw)
+            )
+        except UserError as err:
+            add(err.message, "spec", "selector")
+            sel = None
+        if sel_raw is not None and sel is not None:
+            if not sel and kind != "Job":
+                add("empty selector would select every pod", "spec", "selector")
+            elif not selectors.matches(sel, labels):
+                add(
+                    f"selector {selectors.format_selector(sel)!r} does not match the template's labels",
+                    "spec",
+                    "selector",
+                )
+    pod_paths: list[tuple[Any, ...]] = []
+    if kind == "Pod":
+        pod_paths.append(("spec",))
+    elif kind == "CronJob":
+        pod_paths.append(("spec", "jobTemplate", "spec", "template", "spec"))
+    elif "template" in spec:
+        pod_paths.append(("spec", "template", "spec"))
+    for pp in pod_paths:
+        pod = _dig(doc, pp)
+        if not isinstance(pod, Mapping):
+            continue
+        names: set[str] = set()
+        for i, c in enumerate([*(pod.get("initContainers") or []), *(pod.get("containers") or [])]):
+            if isinstance(c, Mapping) and c.get("name") in names:
+                add(f"duplicate container name {c.get('name')!r}", *pp, "containers", i, "name")
+            if isinstance(c, Mapping):
+                names.add(str(c.get("name")))
+        if kind in ("Job", "CronJob") and pod.get("restartPolicy", "Always") == "Always":
+            add("a Job's pods need restartPolicy OnFailure or Never", *pp, "restartPolicy")
+        if kind in ("Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "ReplicationController") and pod.get(
+            "restartPolicy", "Always"
+        ) != "Always":
+            add("only restartPolicy Always is supported here", *pp, "restartPolicy")
+    if kind == "Service":
+        _service(spec, add)
+    if kind == "CronJob":
+        sched = str(spec.get("schedule", ""))
+        if not (sched.startswith("@") or len(sched.split()) == 5):
+            add("schedule must have 5 fields (minute hour day month weekday) or be @hourly etc.", "spec", "schedule")
+    if kind == "Secret":
+        for k, v in (doc.get("data") or {}).items():
+            try:
+                base64.b64decode(str(v), validate=True)
+            except (binascii.Error, ValueError):
+                add("value is not valid base64 (use stringData for plain text)", "data", k)
+    if kind == "HorizontalPodAutoscaler":
+        lo, hi = spec.get("minReplicas", 1), spec.get("maxReplicas")
+        if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
+            add("maxReplicas must be >= minReplicas", "spec", "maxReplicas")
+    return out
+
+
+def _service(spec: Mapping[str, Any], add: Any) -> None:
+    ports = spec.get("ports") or []
+    stype = spec.get("type", "ClusterIP")
+    cip = spec.get("clusterIP")
+    if cip not in (None, "", "None"):
+        try:
+            ipaddress.ip_address(str(cip))
+        except ValueError:
+            add(f"{cip!r} is not an IP address or None", "spec", "clusterIP")
+    if cip == "None" and stype != "ClusterIP":
+        add("a headless service (clusterIP: None) must be of type ClusterIP", "spec", "clusterIP")
+    if not ports and stype != "ExternalName" and cip != "None":
+        add("at least one port is required", "spec", "ports")
+    seen_names: set[str] = set()
+    seen_ports: set[tuple[Any, Any]] = set()
+    for i, p in enumerate(ports):
+        if not isinstance(p, Mapping):
+            continue
+        if len(ports) > 1 and not p.get("name"):
+            add("every port needs a name when there are several", "spec", "ports", i, "name")
+        if p.get("name") in seen_names:
+            add(f"duplicate port name {p.get('name')!r}", "spec", "ports", i, "name")
+        key = (p.get("port"), p.get("protocol", "TCP"))
+        if key in seen_ports:
+            add(f"duplicate port {key[0]}/{key[1]}", "spec", "ports", i, "port")
+        seen_names.add(str(p.get("name")))
+        seen_ports.add(key)
+        if "nodePort" in p and stype not in ("NodePort", "LoadBalancer"):
+            add("nodePort is only allowed for type NodePort", "spec", "ports", i, "nodePort")
+        np = p.get("nodePort")
+        if isinstance(np, int) and not 30000 <= np <= 32767:
+            add("nodePort must be in 30000-32767", "spec", "ports", i, "nodePort")
+
+
+def _dig(doc: Any, path: Sequence[Any]) -> Any:
+    node = doc
+    for part in path:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
+def check(doc: Any, *, strict: bool = False) -> tuple[kinds.Kind | None, list[Problem]]:
+    """The kind of a manifest document and every problem found in it."""
+    if not isinstance(doc, Mapping):
+        return None, [Problem("a manifest must be a mapping with apiVersion, kind, metadata", "", yamlsrc.line_of(doc))]
+    try:
+        kind = kinds.for_manifest(doc.get("apiVersion"), doc.get("kind"))
+    except UserError as err:
+        field = err.field or "kind"
+        return None, [Problem(err.message + (f" ({err.hint})" if err.hint else ""), field, line_at(doc, [field]))]
+    if kind.read_only:
+        return kind, [Problem(f"{kind.kind} objects are written by the node agents, not by apply", "kind", line_at(doc, ["kind"]))]
+    problems = _schema_problems(doc, kind.kind)
+    if not any(p.error for p in problems):
+        problems += _semantic(doc, kind.kind)
+    if strict:
+        problems = [Problem(p.message, p.path, p.line, True) for p in problems]
+    return kind, problems
