@@ -233,6 +233,7 @@ def test_nodes_view(etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[str]) 
     lease = c.lease(60)
     c.put("/registry/leases/kube-node-lease/node1", json.dumps({"spec": {"holderIdentity": "node1"}}), lease=lease)
     rc, out, _ = run(capsys, etcd_clean, "get", "no")
+    assert rc == 0
     lines = [line.split() for line in out.splitlines()]
     assert lines[0] == ["NAME", "STATUS", "ROLES", "SUBNET", "KERNEL", "AGE"]
     assert lines[1][:5] == ["node1", "Ready", "master", "10.244.1.0/24", "5.10.0"]
