@@ -11,5 +11,6 @@ from __future__ import annotations
 
 from kubeform.inventory.loader import load_inventory
 from kubeform.inventory.model import ROLE_ALIASES, Host, Inventory
+from kubeform.inventory.patterns import select, unmatched
 
-__all__ = ["ROLE_ALIASES", "Host", "Inventory", "load_inventory"]
+__all__ = ["ROLE_ALIASES", "Host", "Inventory", "load_inventory", "select", "unmatched"]

@@ -50,7 +50,7 @@ def detect_format(path: Path, text: str) -> str:
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")  # a BOM is not a host name
     except UnicodeDecodeError:
         raise UserError("not a text file (expected UTF-8)", file=str(path)) from None
     except OSError as err:

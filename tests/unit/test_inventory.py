@@ -164,3 +164,19 @@ def test_connection_vars_may_be_templates(tmp_path: Path) -> None:
     )
     host = load_inventory(path).hosts["h1"]
     assert host.vars["ansible_port"] == "{{ ssh_port }}"
+
+
+def test_crlf_and_bom(tmp_path: Path) -> None:
+    """Inventories edited on Windows load the same."""
+    path = tmp_path / "hosts"
+    path.write_bytes(b"\xef\xbb\xbf[web]\r\nw1 ansible_port=2222\r\n\r\n[web:vars]\r\nx = 1\r\n")
+    inventory = load_inventory(path)
+    assert inventory.groups["web"] == ["w1"]
+    assert inventory.hosts["w1"].vars == {"x": 1, "ansible_port": 2222}
+
+
+def test_empty_inventory(tmp_path: Path) -> None:
+    for name in ("empty.yml", "empty.ini"):
+        (tmp_path / name).write_text("# nothing yet\n")
+        inventory = load_inventory(tmp_path / name)
+        assert inventory.hosts == {} and inventory.groups["all"] == []
