@@ -11,7 +11,7 @@ APT_PACKAGES=(
   iproute2 iptables ipvsadm conntrack    # network namespaces, service rules
   crun busybox-static                    # container runtime on lab hosts
   ruby                                   # `ruby -c Vagrantfile`
-  make ca-certificates
+  make ca-certificates sudo
 )
 
 missing=()
