@@ -100,8 +100,12 @@ class Task:
         return out
 
     def expressions(self) -> dict[str, tuple[Any, ...]]:
-        """Bare-expression keywords (``when`` and friends)."""
+        """Bare-expression keywords (``when`` and friends, and ``assert``'s ``that``)."""
+        that: tuple[Any, ...] = ()
+        if self.action in ("assert", "ansible.builtin.assert") and isinstance(self.args, Mapping):
+            that = _as_tuple(self.args.get("that"))
         return {
+            "that": that,
             "when": self.when,
             "until": self.until,
             "changed_when": self.changed_when or (),

@@ -88,6 +88,7 @@ class TaskResult:
     ignored: bool = False  # failed, but ignore_errors
     rescued: bool = False  # failed, and a rescue section ran
     depends_on: str | None = None
+    blocked_by_change: bool = False  # depends on a task that would change (counts as a change)
     handler: bool = False
     items: tuple[str, ...] = ()  # per-item one-line outcomes for loops
 
@@ -168,7 +169,7 @@ def plan_summary(results: Iterable[TaskResult], hosts: Iterable[str]) -> PlanSum
     """Count planned changes by action over every host that was planned."""
     s = PlanSummary(hosts=len(set(hosts)))
     for r in results:
-        if r.status == "depends":
+        if r.status == "depends" and r.blocked_by_change:
             s.depends += 1
         if r.status != "changed":
             continue

@@ -241,7 +241,9 @@ class HostRun:
         self.fact_cache: dict[tuple[str, bool, str], Any] = {}
         self.candidates: dict[int, list[tuple[Fact, bool, str]]] = {}
         self.notified: dict[str, str] = {}  # handler name/topic -> notifying task
-        self.pending: dict[str, str] = {}  # check mode: registered var -> task that would change
+        # check mode: registered var -> (task whose result is unknown, whether it would change)
+        self.pending: dict[str, tuple[str, bool]] = {}
+        self.would_change: list[str] = []  # check mode: tasks that would change, in order
         self.current_seq = 0
         self.failed = False
         self.unreachable = False
@@ -422,10 +424,7 @@ class HostRun:
             if by is None:
                 continue
             if self.options.check:
-                self._record(
-                    self._name(handler, self.variables(handler)), "depends", depends_on=by,
-                    msg=f"depends on {by} (would change)", handler=True, task=handler,
-                )
+                self._depends(self._name(handler, self.variables(handler)), (by, True), True, handler)
                 continue
             if self._task(handler, handler=True):
                 return
@@ -469,13 +468,14 @@ class HostRun:
     def _record(
         self, name: str, status: str, *, msg: str = "", changes: Sequence[ChangeView] = (),
         depends_on: str | None = None, ignored: bool = False, handler: bool = False,
-        task: Task | None = None, items: Sequence[str] = (),
+        task: Task | None = None, items: Sequence[str] = (), blocked_by_change: bool = False,
     ) -> TaskResult:
         where = task.where if task is not None else None
         result = TaskResult(
             host=self.host.name, play=self.play.name, task=name, status=status,  # type: ignore[arg-type]
             location=f"{where.file}:{where.line}" if where else "", changes=tuple(changes), msg=msg,
             depends_on=depends_on, ignored=ignored, handler=handler, items=tuple(items),
+            blocked_by_change=blocked_by_change,
         )
         self.results.append(result)
         self.shared.reporter.task_done(result)
@@ -491,11 +491,11 @@ class HostRun:
         self._current_name = name
         self.shared.reporter.task_start(self.host.name, name)
         if self.options.check:
-            blocker = self._pending_input(task)
-            if blocker is not None:
+            pending = self._pending_input(task)
+            if pending is not None:
                 if task.register:
-                    self.pending[task.register] = blocker
-                self._record(name, "depends", depends_on=blocker, msg=f"depends on {blocker} (would change)", handler=handler, task=task)
+                    self.pending[task.register] = pending
+                self._depends(name, pending, handler, task)
                 return False
         try:
             items = self._items(task, base)
@@ -511,7 +511,15 @@ class HostRun:
             items = [_Item("failed", {"failed": True, "changed": False, "msg": str(err)}, msg=str(err))]
         return self._finish(task, name, items, handler)
 
-    def _pending_input(self, task: Task) -> str | None:
+    def _depends(self, name: str, pending: tuple[str, bool], handler: bool, task: Task) -> None:
+        blocker, would_change = pending
+        why = "would change" if would_change else "not run in plan"
+        self._record(
+            name, "depends", depends_on=blocker, msg=f"depends on {blocker} ({why})",
+            handler=handler, task=task, blocked_by_change=would_change,
+        )  # fmt: skip
+
+    def _pending_input(self, task: Task) -> tuple[str, bool] | None:
         if not self.pending:
             return None
         names: set[str] = set()
@@ -525,6 +533,13 @@ class HostRun:
         return None
 
     def _finish(self, task: Task, name: str, items: list[_Item], handler: bool) -> bool:
+        if self.options.check and self.would_change and any(i.status == "failed" for i in items):
+            # Planned against a host an earlier task would change first: not a failure yet.
+            pending = (self.would_change[-1], True)
+            if task.register:
+                self.pending[task.register] = pending
+            self._depends(name, pending, handler, task)
+            return False
         no_log = _truthy(task.no_log)
         looped = task.loop is not None
         statuses = [i.status for i in items]
@@ -551,7 +566,7 @@ class HostRun:
         if task.register:
             self.registered[task.register] = registered
             if self.options.check and any(i.would_run for i in items):
-                self.pending[task.register] = name
+                self.pending[task.register] = (name, status == "changed")
         ignored = False
         if status == "failed":
             ignored = _truthy(_safe_render(task.ignore_errors, self.variables(task)))
@@ -565,6 +580,8 @@ class HostRun:
         msg = "(output hidden by no_log)" if no_log and msgs else "; ".join(dict.fromkeys(msgs))
         item_lines = [f"{i.status}: {i.label}" for i in items] if looped else []
         self._record(name, status, msg=msg, changes=changes, ignored=ignored, handler=handler, task=task, items=item_lines)
+        if status == "changed" and self.options.check:
+            self.would_change.append(name)
         if status == "changed":
             for n in task.notify:
                 self.notified.setdefault(str(templating.render(n, self.variables(task))), name)
@@ -671,7 +688,9 @@ class HostRun:
         try:
             changes = module.plan(args, facts)
         except ModuleArgError as err:
-            raise task.where.error(str(err), field=f"{task.action}.{err.field}" if err.field else task.action) from None
+            # Raised with the host's facts in hand: the host's state, not the playbook, is at odds.
+            located = task.where.error(str(err), field=f"{task.action}.{err.field}" if err.field else task.action)
+            raise _TaskFailure(str(located)) from None
         steps: list[StepResult] = []
         failed_msg = ""
         would_run = False
