@@ -5,14 +5,13 @@ the host. An optional network namespace prefixes every command with `ip netns ex
 tests can drive several "hosts" from one process while etcd stays on the root loopback.
 """
 
-import json
 import logging
 import os
 import subprocess
 import tempfile
 from typing import Dict, List, Optional, Tuple
 
-from .overlay import STATE_COMMANDS, render
+from .overlay import STATE_COMMANDS, STATE_COMMANDS_TEXT, render
 
 LOG = logging.getLogger("kubeform.agent.executor")
 
@@ -28,6 +27,19 @@ class Executor(object):
         # type: (Optional[str]) -> None
         self.netns = netns
         self.prefix = ["ip", "netns", "exec", netns] if netns else []  # type: List[str]
+        self._json = None  # type: Optional[bool]
+
+    def supports_json(self):
+        # type: () -> bool
+        """Whether this iproute2 has -j (4.13+; CentOS 7's 4.11 does not): asked once."""
+        if self._json is None:
+            try:
+                self._json = self.run(["ip", "-j", "link", "show", "lo"]).lstrip().startswith("[")
+            except (CommandError, OSError):
+                self._json = False
+            if not self._json:
+                LOG.info("iproute2 without JSON output: reading the text forms")
+        return self._json
 
     def run(self, argv, check=True):
         # type: (List[str], bool) -> str
@@ -44,7 +56,8 @@ class Executor(object):
         # type: () -> Dict[str, str]
         """The raw outputs overlay.parse_current reads (a missing tool yields empty output)."""
         raw = {}  # type: Dict[str, str]
-        for name, argv in STATE_COMMANDS.items():
+        commands = STATE_COMMANDS if self.supports_json() else STATE_COMMANDS_TEXT
+        for name, argv in commands.items():
             try:
                 raw[name] = self.run(argv)
             except (CommandError, OSError) as exc:
@@ -68,28 +81,44 @@ class Executor(object):
 
     def interface_facts(self, interface=None):
         # type: (Optional[str]) -> Tuple[str, str, int]
-        """(interface, first IPv4 address, MTU) of interface, or of the default route's."""
+        """(interface, first IPv4 address, MTU) of interface, or of the default route's.
+
+        Text output on purpose: the same parsing works on iproute2 with and without -j.
+        """
         if not interface:
-            routes = json.loads(self.run(["ip", "-j", "route", "show", "default"]) or "[]")
-            if not routes:
+            for line in self.run(["ip", "-4", "route", "show", "default"]).splitlines():
+                words = line.split()
+                if "dev" in words:
+                    interface = words[words.index("dev") + 1]
+                    break
+            if not interface:
                 raise CommandError("no default route: set public_ip or interface in the agent config")
-            interface = str(routes[0]["dev"])
-        links = json.loads(self.run(["ip", "-j", "addr", "show", "dev", interface]) or "[]")
-        if not links:
-            raise CommandError("interface %s not found" % interface)
-        addrs = [a["local"] for a in links[0].get("addr_info", []) if a.get("family") == "inet"]
+        addrs = [ip for name, ip in self._addresses() if name == interface]
         if not addrs:
             raise CommandError("interface %s has no IPv4 address" % interface)
-        return interface, str(addrs[0]), int(links[0].get("mtu", 1500))
+        return interface, addrs[0], self._mtu(interface)
 
     def interface_for(self, ip):
         # type: (str) -> Tuple[str, int]
         """(interface, MTU) of the device holding ip."""
-        for link in json.loads(self.run(["ip", "-j", "addr", "show"]) or "[]"):
-            for a in link.get("addr_info", []):
-                if a.get("local") == ip:
-                    return str(link["ifname"]), int(link.get("mtu", 1500))
+        for name, addr in self._addresses():
+            if addr == ip:
+                return name, self._mtu(name)
         raise CommandError("no interface holds %s" % ip)
+
+    def _addresses(self):
+        # type: () -> List[Tuple[str, str]]
+        result = []  # type: List[Tuple[str, str]]
+        for line in self.run(["ip", "-o", "-4", "addr", "show"]).splitlines():
+            words = line.split()
+            if len(words) > 3 and words[2] == "inet":
+                result.append((words[1].split("@", 1)[0], words[3].split("/", 1)[0]))
+        return result
+
+    def _mtu(self, interface):
+        # type: (str) -> int
+        words = self.run(["ip", "-o", "link", "show", "dev", interface]).split()
+        return int(words[words.index("mtu") + 1]) if "mtu" in words else 1500
 
 
 def write_file_atomic(path, text, mode=0o644):

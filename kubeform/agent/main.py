@@ -181,7 +181,7 @@ class Agent(object):
         desired = overlay.desired_state(
             config, mine.subnet, self.public_ip, self.external_mtu, leases, self.interface or None, self.cfg.ip_masq
         )
-        current = overlay.parse_current(self.executor.read_state())
+        current = overlay.parse_state(self.executor.read_state())
         cmds = overlay.plan(desired, current)
         self.executor.apply(cmds)
         return overlay.render(cmds)

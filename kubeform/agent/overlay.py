@@ -264,6 +264,132 @@ def parse_current(raw):
     return cur
 
 
+# -- text forms (iproute2 without -j, e.g. CentOS 7's iproute 4.11) ----------------------
+
+# The same facts from `ip -o`/plain output; parse_current_text reads these.
+STATE_COMMANDS_TEXT = {
+    "link": ["ip", "-d", "-o", "link", "show"],
+    "addr": ["ip", "-o", "-4", "addr", "show"],
+    "neigh": ["ip", "-4", "neigh", "show"],
+    "fdb": ["bridge", "fdb", "show"],
+    "route": ["ip", "route", "show", "table", "main"],
+    "ip_forward": STATE_COMMANDS["ip_forward"],
+    "nat": STATE_COMMANDS["nat"],
+    "forward": STATE_COMMANDS["forward"],
+}
+
+_KINDS = ("vxlan", "bridge", "veth", "dummy", "bond", "vlan", "macvlan", "ipip", "tun", "geneve")
+
+
+def _after(words, key, default=""):
+    # type: (List[str], str, str) -> str
+    """The word following key in words (ip's "key value" pairs)."""
+    try:
+        return words[words.index(key) + 1]
+    except (ValueError, IndexError):
+        return default
+
+
+def parse_links_text(link_text, addr_text):
+    # type: (str, str) -> Dict[str, Link]
+    """`ip -d -o link show` + `ip -o -4 addr show` -> links by name."""
+    links = {}  # type: Dict[str, Link]
+    for line in link_text.splitlines():
+        if ": " not in line:
+            continue
+        segments = [seg.split() for seg in line.split("\\")]
+        head = segments[0]
+        name = head[1].rstrip(":").split("@", 1)[0]
+        flags = head[2].strip("<>").split(",") if len(head) > 2 else []
+        mac = _after(segments[1], "link/ether") if len(segments) > 1 else ""
+        kind = ""
+        vxlan = None
+        for seg in segments[2:]:
+            if seg and seg[0] in _KINDS:
+                kind = seg[0]
+                if kind == "vxlan":
+                    vxlan = {
+                        "id": int(_after(seg, "id", "0")),
+                        "local": _after(seg, "local"),
+                        "port": int(_after(seg, "dstport", "0")),
+                        "learning": "nolearning" not in seg,
+                    }
+                break
+        links[name] = Link(name, kind, int(_after(head, "mtu", "0")), mac, "UP" in flags, [], vxlan)
+    for line in addr_text.splitlines():
+        words = line.split()
+        if len(words) > 3 and words[2] == "inet":
+            name = words[1].split("@", 1)[0]
+            if name in links:
+                links[name].addrs.append(words[3])
+    return links
+
+
+def parse_neigh_text(text):
+    # type: (str) -> List[Dict[str, Any]]
+    """`ip -4 neigh show` lines -> neighbour entries."""
+    result = []
+    for line in text.splitlines():
+        words = line.split()
+        if not words or ":" in words[0]:
+            continue
+        result.append({
+            "dst": words[0],
+            "dev": _after(words, "dev"),
+            "lladdr": _after(words, "lladdr").lower(),
+            "permanent": "PERMANENT" in words,
+        })
+    return result
+
+
+def parse_fdb_text(text):
+    # type: (str) -> List[Dict[str, str]]
+    """`bridge fdb show` lines -> entries with a remote dst."""
+    result = []
+    for line in text.splitlines():
+        words = line.split()
+        if "dst" in words:
+            result.append({"mac": words[0].lower(), "dev": _after(words, "dev"), "dst": _after(words, "dst")})
+    return result
+
+
+def parse_routes_text(text):
+    # type: (str) -> List[Route]
+    """`ip route show` lines -> routes."""
+    result = []
+    for line in text.splitlines():
+        words = line.split()
+        if not words or words[0] in ("broadcast", "local", "unreachable", "blackhole", "prohibit"):
+            continue
+        dst = words[0]
+        if dst != "default" and "/" not in dst:
+            dst += "/32"
+        result.append(Route(dst, _after(words, "via"), _after(words, "dev"), "onlink" in words, _after(words, "proto")))
+    return result
+
+
+def parse_current_text(raw):
+    # type: (Dict[str, str]) -> Current
+    """The outputs of STATE_COMMANDS_TEXT -> Current (same result as parse_current)."""
+    cur = Current()
+    cur.links = parse_links_text(raw.get("link", ""), raw.get("addr", ""))
+    cur.neigh = parse_neigh_text(raw.get("neigh", ""))
+    cur.fdb = parse_fdb_text(raw.get("fdb", ""))
+    cur.routes = parse_routes_text(raw.get("route", ""))
+    cur.ip_forward = (raw.get("ip_forward") or "").strip() or "0"
+    cur.rules = {
+        "nat POSTROUTING": parse_rules(raw.get("nat", ""), "POSTROUTING"),
+        "filter FORWARD": parse_rules(raw.get("forward", ""), "FORWARD"),
+    }
+    return cur
+
+
+def parse_state(raw):
+    # type: (Dict[str, str]) -> Current
+    """Either form: the executor marks text output with the "link" key."""
+    return parse_current_text(raw) if "link" in raw else parse_current(raw)
+
+
 # -- the plan -----------------------------------------------------------------------------
 
 

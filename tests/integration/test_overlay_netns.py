@@ -122,10 +122,11 @@ BACKENDS = {
 }
 
 
-@pytest.mark.parametrize("backend", sorted(BACKENDS))
+@pytest.mark.parametrize(("backend", "form"), [("vxlan", "json"), ("vxlan", "text"), ("host-gw", "json")])
 def test_two_hosts_pod_to_pod(
-    etcd_clean: EtcdServer, tmp_path: Path, hosts: dict[str, str], backend: str  # noqa: F811
+    etcd_clean: EtcdServer, tmp_path: Path, hosts: dict[str, str], backend: str, form: str  # noqa: F811
 ) -> None:
+    """form=text reads the host state as on iproute2 without -j (CentOS 7)."""
     c = etcd_clean.cluster
     client = EtcdClient([etcd_clean.endpoint], str(c.ca_cert), str(c.admin_cert), str(c.admin_key))
     client.put("/coreos.com/network/config",
@@ -133,6 +134,7 @@ def test_two_hosts_pod_to_pod(
     mtu = 1450 if backend == "vxlan" else 1500
     agents = {ns: _agent(etcd_clean, tmp_path, ns, ip) for ns, ip in hosts.items()}
     for a in agents.values():
+        a.executor._json = form == "json"
         a.discover()
         assert a.interface == "eth0" and a.external_mtu == 1500
     # Level-triggered: two rounds let each host see the other's lease; the third is idle.

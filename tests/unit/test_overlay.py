@@ -37,7 +37,7 @@ def _plan(case: dict[str, Any]) -> list[str]:
         case.get("ipmasq", True),
     )
     raw = {k: v if isinstance(v, str) else json.dumps(v) for k, v in case["current"].items()}
-    return overlay.render(overlay.plan(desired, overlay.parse_current(raw)))
+    return overlay.render(overlay.plan(desired, overlay.parse_state(raw)))
 
 
 @pytest.mark.parametrize("path", sorted(CASES.glob("*.json")), ids=lambda p: p.stem)
