@@ -114,7 +114,9 @@ class SSHConnection:
     ) -> None:
         self.name = host.name
         self.host = host
-        self.known_hosts = host.known_hosts_file or known_hosts or default_known_hosts()
+        self.known_hosts = os.path.expanduser(
+            host.known_hosts_file or known_hosts or default_known_hosts()
+        )
         self.trust_new_hosts = trust_new_hosts
         self.connect_timeout = connect_timeout
         self.retry = retry or RetryPolicy()
