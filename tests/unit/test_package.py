@@ -57,3 +57,18 @@ def test_available_keeps_newest() -> None:
 
 def test_policy_none() -> None:
     assert parse_policy("foo:\n  Installed: (none)\n  Candidate: (none)\n") == {"foo": "(none)"}
+
+
+def test_recorded_yum_list_columns() -> None:
+    """yum's three-column listing (recorded ``yum list installed``) parses name -> version."""
+    text = (
+        Path(__file__).resolve().parent.parent
+        / "data"
+        / "recorded"
+        / "centos7"
+        / "yum-list-installed.txt"
+    ).read_text()
+    parsed = parse_available(text)
+    assert parsed["kernel"] == "3.10.0-1160.el7"
+    assert parsed["device-mapper-persistent-data"] == "0.8.5-3.el7_9.2"
+    assert len(parsed) == 6
