@@ -19,7 +19,11 @@ from kubeform.lab.plan import DEFAULT_HOSTS, DEFAULT_NAME, DEFAULT_SUBNET
 
 
 def _console() -> Console:
-    return Console(highlight=False)
+    """Wide enough for full boot ids when the output is a pipe or a log, not a terminal."""
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console.width = max(console.width, 120)
+    return console
 
 
 def _uptime(seconds: float | None) -> str:

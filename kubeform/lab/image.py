@@ -23,7 +23,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from kubeform.errors import UserError
 from kubeform.lab.plan import LAB_ROOT
 
-RECIPE_VERSION = 1  # bump when customize() changes what the image contains
+RECIPE_VERSION = 2  # bump when customize() changes what the image contains
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 
 PACKAGES: tuple[str, ...] = (
@@ -163,6 +163,11 @@ def customize(root: Path, spec: ImageSpec) -> None:
     wants = root / "etc/systemd/system/multi-user.target.wants/etcd.service"
     if wants.exists() or wants.is_symlink():
         wants.unlink()
+    # Lab hosts share the machine's kernel and have no /lib/modules: loading modules is
+    # the machine's business, and the unit only fails early in a container's boot.
+    dropin = root / "etc/systemd/system/systemd-modules-load.service.d/kubeform-lab.conf"
+    dropin.parent.mkdir(parents=True, exist_ok=True)
+    dropin.write_text("[Unit]\nConditionVirtualization=!container\n")
     for key in (root / "etc/ssh").glob("ssh_host_*"):
         key.unlink()
     (root / "etc/machine-id").write_text("")
@@ -170,6 +175,16 @@ def customize(root: Path, spec: ImageSpec) -> None:
         deb.unlink()
     stamp = root / ".kubeform-image"
     stamp.write_text(stamp_text(spec))
+
+
+def _remove_tree(path: Path) -> None:
+    """Remove a (partial) image; debootstrap may have left /proc or /sys mounted in it."""
+    prefix = str(path).rstrip("/") + "/"
+    with open("/proc/self/mounts") as f:
+        mounts = [line.split()[1] for line in f if len(line.split()) > 1]
+    for mount in sorted((m for m in mounts if m.startswith(prefix)), key=len, reverse=True):
+        subprocess.run(["umount", "-l", mount], capture_output=True, check=False)
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def ensure_image(
@@ -181,7 +196,7 @@ def ensure_image(
     parent = Path(spec.path).parent
     parent.mkdir(parents=True, exist_ok=True)
     for stale in parent.glob(f".base-{spec.suite}.*"):
-        shutil.rmtree(stale, ignore_errors=True)
+        _remove_tree(stale)
     tmp = parent / f".base-{spec.suite}.tmp-{os.getpid()}"
     log_path = parent / f"base-{spec.suite}.log"
     mirror = mirror or os.environ.get("KUBEFORM_LAB_MIRROR") or DEFAULT_MIRROR
@@ -195,8 +210,8 @@ def ensure_image(
         if final.exists():
             final.rename(old)
         tmp.rename(final)
-        shutil.rmtree(old, ignore_errors=True)
+        _remove_tree(old)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _remove_tree(tmp)
     console.print(f"base image ready in {time.monotonic() - started:.0f} s: {spec.path}")
     return True

@@ -25,7 +25,7 @@ from rich.console import Console
 
 from kubeform.errors import UserError
 from kubeform.lab import preflight, render, state, system
-from kubeform.lab.image import ImageSpec, ensure_image
+from kubeform.lab.image import ImageSpec, ensure_image, needs_build, read_stamp
 from kubeform.lab.keys import new_ed25519
 from kubeform.lab.plan import LAB_ROOT, LabPlan, make_plan
 from kubeform.lab.state import Action, HostState, LabState
@@ -275,7 +275,7 @@ def up(
     """Bring a lab to "all hosts running and answering SSH"; returns its state and inventory."""
     plan = make_plan(hosts=hosts, name=name, subnet=subnet)
     spec = ImageSpec()
-    preflight_checks(need_debootstrap=rebuild or not Path(spec.path).exists())
+    preflight_checks(need_debootstrap=needs_build(read_stamp(spec), spec, rebuild))
     with locked():
         existing = load_state(name)
         err = preflight.check_existing(
@@ -284,6 +284,11 @@ def up(
             recorded_hosts=len(existing.hosts) if existing else None,
             subnet=plan.subnet,
             hosts=hosts,
+        )
+        if err:
+            raise err
+        err = preflight.check_name(
+            name, has_state=existing is not None, bridge=plan.bridge, links=system.link_names()
         )
         if err:
             raise err

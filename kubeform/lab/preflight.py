@@ -123,6 +123,18 @@ def check_existing(
     return None
 
 
+def check_name(lab: str, *, has_state: bool, bridge: str, links: Sequence[str]) -> UserError | None:
+    """A bridge of the lab's name without a lab: someone else's, or a lab's remains."""
+    if not has_state and bridge in links:
+        return UserError(
+            f"interface {bridge} exists but there is no lab {lab!r}",
+            field="--name",
+            hint=f"choose another --name, or `kubeform lab down --name {lab}` if it is a "
+            "lab's remains",
+        )
+    return None
+
+
 def check_image_in_use(labs_using: Sequence[str]) -> UserError | None:
     """Rebuilding the base under running overlays would corrupt them."""
     if labs_using:

@@ -78,3 +78,16 @@ def test_image_in_use() -> None:
     assert preflight.check_image_in_use([]) is None
     err = preflight.check_image_in_use(["kftest", "kubeform"])
     assert err is not None and "kftest, kubeform" in str(err)
+
+
+@pytest.mark.parametrize(
+    ("has_state", "links", "fragment"),
+    [
+        (False, ["lo", "eth0"], None),
+        (True, ["lo", "kf-kubeform"], None),
+        (False, ["lo", "kf-kubeform"], "interface kf-kubeform exists but there is no lab"),
+    ],
+)
+def test_name(has_state: bool, links: list[str], fragment: str | None) -> None:
+    err = preflight.check_name("kubeform", has_state=has_state, bridge="kf-kubeform", links=links)
+    assert (err is None) if fragment is None else (err is not None and fragment in str(err))
