@@ -57,13 +57,14 @@ def line_at(doc: Any, path: Sequence[Any]) -> int | None:
     node = doc
     best = yamlsrc.line_of(doc)
     for part in path:
+        try:
+            child = node[part]
+        except (KeyError, IndexError, TypeError):
+            break  # a missing field: point at the key of the mapping it belongs in
         line = yamlsrc.line_of(node, part)
         if line:
             best = line
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            break
+        node = child
     return best
 
 

@@ -1,0 +1,61 @@
+"""Validation: every problem is named by field path and line; unsupported fields warn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubeform import yamlsrc
+from kubeform.cluster import validation
+from kubeform.cluster.applier import MultiError, validate_docs
+from kubeform.cluster.manifests import parse_text
+from kubeform.errors import UserError
+
+CASES = yamlsrc.load_file(Path(__file__).parent.parent / "data" / "validation" / "cases.yaml")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_case(case: dict[str, Any]) -> None:
+    doc = yamlsrc.load(case["manifest"], "m.yaml")
+    _, problems = validation.check(doc)
+    got = [(p.path, p.line, p.error) for p in problems]
+    want = [(e["path"], e["line"], e["error"]) for e in case["problems"]]
+    assert sorted(got) == sorted(want)
+    for p in problems:
+        exp = next(e for e in case["problems"] if e["path"] == p.path)
+        assert exp["message"] in p.message
+
+
+def test_strict_turns_warnings_into_errors() -> None:
+    doc = yamlsrc.load("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nextra: 1\n")
+    _, problems = validation.check(doc, strict=True)
+    assert [(p.path, p.error) for p in problems] == [("extra", True)]
+
+
+def test_json_input_has_lines() -> None:
+    text = '{\n  "apiVersion": "v1",\n  "kind": "ConfigMap",\n  "metadata": {"name": "c"},\n  "data": {"a": 1}\n}\n'
+    docs = parse_text(text, "c.json")
+    with pytest.raises(MultiError) as err:
+        validate_docs(docs)
+    assert str(err.value).startswith("c.json (document 1):5: data.a: expected string")
+
+
+def test_invalid_yaml_names_line() -> None:
+    with pytest.raises(UserError) as err:
+        parse_text("a: b\n  c: d\n", "x.yaml")
+    assert "x.yaml:2" in str(err.value)
+
+
+def test_all_errors_reported_together() -> None:
+    docs = parse_text(
+        "apiVersion: v1\nkind: Nope\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: B}\n",
+        "f.yaml",
+    )
+    with pytest.raises(MultiError) as err:
+        validate_docs(docs)
+    text = str(err.value)
+    assert "f.yaml (document 1):2: kind: unknown kind" in text
+    assert "f.yaml (document 2):7: metadata.name" in text
+    assert "nothing was applied" in text
