@@ -67,6 +67,7 @@ class Task:
     args: Any  # dict, or a template string giving one
     where: Where
     arg_lines: Mapping[str, int] = field(default_factory=dict)
+    key_lines: Mapping[str, int] = field(default_factory=dict)  # line of each keyword
     named: bool = False  # the user gave a name (otherwise derived from the action)
     when: tuple[Any, ...] = ()
     loop: Any = None
@@ -453,6 +454,7 @@ class _Loader:
             args=args,
             where=where,
             arg_lines=arg_lines,
+            key_lines={str(k): t.line_of(k) for k in t},
             when=inherit.when,
             loop=loop,
             loop_var=str(lc.get("loop_var") or "item"),

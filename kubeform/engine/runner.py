@@ -613,7 +613,7 @@ class HostRun:
             try:
                 ok = templating.conditions_hold(task.when, v)
             except UserError as err:
-                raise err.located(field=f"{task.where.path}.when", line=task.where.line) from None
+                raise err.located(field=f"{task.where.path}.when", line=task.key_lines.get("when", task.where.line)) from None
             if not ok:
                 return _Item("skipped", {"changed": False, "skipped": True, "skip_reason": "Conditional result was False"})
         if task.action in ENGINE_ACTIONS:
@@ -674,7 +674,8 @@ class HostRun:
             try:
                 r = templating.render(value, v)
             except UserError as err:
-                raise task.where.error(err.message, field=f"{task.action}.{key}", line=task.arg_lines.get(str(key))) from None
+                name = task.action if key == "_raw_params" else f"{task.action}.{key}"
+                raise task.where.error(err.message, field=name, line=task.arg_lines.get(str(key))) from None
             if isinstance(r, str) and r == templating.OMIT:
                 continue
             out[key] = r
@@ -836,9 +837,11 @@ def check_names(play: Play, hosts: Sequence[Host], extra_vars: Mapping[str, Any]
         for key, value, expr in fields:
             if key == "args" and isinstance(value, Mapping):
                 for ak, av in value.items():
-                    _check_value(t, f"{t.action}.{ak}", t.arg_lines.get(str(ak)), av, False, known)
+                    shown = t.action if ak == "_raw_params" else f"{t.action}.{ak}"
+                    _check_value(t, shown, t.arg_lines.get(str(ak)), av, False, known)
                 continue
-            _check_value(t, t.action if key == "args" else key, None, value, expr, known)
+            line = t.key_lines.get(t.action if key in ("args", "that") else key)
+            _check_value(t, t.action if key == "args" else key, line, value, expr, known)
 
 
 def _check_value(t: Task, fieldname: str, line: int | None, value: Any, expr: bool, known: set[str]) -> None:

@@ -295,6 +295,9 @@ class TemplateError(UserError):
 def _explain(err: Exception) -> TemplateError:
     if isinstance(err, jinja2.UndefinedError):
         msg = str(err.message or err)
+        msg = msg.replace("kubeform.yamlsrc.LineDict object", "dict object").replace(
+            "kubeform.yamlsrc.LineList object", "list object"
+        )
         m = re.match(r"'([^']+)' is undefined", msg)
         if m:
             return TemplateError(f"undefined variable '{m.group(1)}'")

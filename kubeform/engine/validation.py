@@ -146,7 +146,13 @@ def check(
         if skip is not None and skip(path):
             continue
         shown = [*(prefix if field_prefix is None else field_prefix), *path]
-        line = locate(root, [*prefix, *path])
+        where = [*prefix, *path]
+        if err.validator == "additionalProperties" and isinstance(err.instance, Mapping):
+            allowed = set((err.schema.get("properties") or {}).keys()) if isinstance(err.schema, Mapping) else set()
+            extra = sorted(str(k) for k in err.instance if k not in allowed)
+            if extra:
+                where.append(extra[0])  # point at the unknown key's own line
+        line = locate(root, where)
         raise UserError(friendly_message(err), file=file, line=line, field=format_path(shown) or None)
 
 

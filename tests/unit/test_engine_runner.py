@@ -1,0 +1,337 @@
+"""Runner semantics with a recording connection and tiny test modules.
+
+Each test writes a small playbook under tmp_path (every file the tasks touch is there
+too), runs it through ``run_playbook`` and checks results, recap, round trips, and what
+was (not) written on the "host".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubeform.engine.playbook import load_playbook
+from kubeform.engine.results import RunResult
+from kubeform.engine.runner import Options, run_playbook
+from tests.unit.test_engine_fakes import SYSTEM, FakePool, inventory, resolver, select
+
+
+def run(
+    tmp_path: Path,
+    text: str,
+    *,
+    hosts: tuple[str, ...] = ("h1",),
+    pool: FakePool | None = None,
+    host_vars: dict[str, Any] | None = None,
+    **opts: Any,
+) -> tuple[RunResult, FakePool]:
+    pb = tmp_path / "pb.yml"
+    pb.write_text(text.replace("ROOT", str(tmp_path)))
+    inv = inventory(*hosts, **(host_vars or {}))
+    pool = pool or FakePool()
+    result = run_playbook(
+        load_playbook(pb, resolver()), inv, Options(**opts), pool,
+        resolver=resolver(), selector=select, system_fact=SYSTEM,
+    )  # fmt: skip
+    return result, pool
+
+
+def statuses(result: RunResult, host: str = "h1") -> list[tuple[str, str]]:
+    return [(r.task, r.status) for r in result.results if r.host == host]
+
+
+def msgs(result: RunResult) -> list[str]:
+    return [r.msg for r in result.results]
+
+
+def test_variable_precedence(tmp_path: Path) -> None:
+    (tmp_path / "vf.yml").write_text("c: vars_files\nd: vars_files\ne: vars_files\n")
+    text = """
+- hosts: all
+  vars: {b: play, c: play, d: play, e: play}
+  vars_files: [vf.yml]
+  tasks:
+    - debug: msg="{{ a }} {{ b }} {{ c }} {{ d }} {{ e }}"
+      vars: {d: task, e: task}
+    - set_fact: {d: registered}
+    - debug: msg="{{ d }}"
+      vars: {d: task}
+"""
+    result, _ = run(tmp_path, text, host_vars=dict.fromkeys("abcde", "inventory"), extra_vars={"e": "extra"})
+    assert msgs(result) == ["inventory play vars_files task extra", "", "registered"]
+
+
+def test_vars_may_refer_to_each_other_lazily(tmp_path: Path) -> None:
+    text = """
+- hosts: all
+  vars: {url: "http://{{ host }}:{{ port }}", host: "{{ inventory_hostname }}.lan", port: 80}
+  tasks:
+    - debug: msg="{{ url }}"
+"""
+    result, _ = run(tmp_path, text)
+    assert msgs(result) == ["http://h1.lan:80"]
+
+
+def test_when_loop_register(tmp_path: Path) -> None:
+    text = """
+- hosts: all
+  tasks:
+    - name: values
+      tvalue: path=ROOT/{{ item }} value={{ item }}
+      loop: [a, b, c]
+      when: item != 'b'
+      register: out
+    - debug: msg="{{ out.results | map(attribute='changed') | list }} {{ out.changed }}"
+    - name: custom loop var
+      debug: msg="{{ thing }}-{{ i }}"
+      loop: [x]
+      loop_control: {loop_var: thing, index_var: i}
+"""
+    result, _ = run(tmp_path, text)
+    assert statuses(result)[0] == ("values", "changed")
+    assert (tmp_path / "a").read_text() == "a" and not (tmp_path / "b").exists()
+    assert result.results[1].msg == "[True, False, True] True"
+    assert result.results[2].msg == "x-0"
+
+
+def test_free_form_and_key_value_arguments(tmp_path: Path) -> None:
+    text = """
+- hosts: all
+  tasks:
+    - tcmd: touch ROOT/made creates=ROOT/made
+    - tcmd: touch ROOT/made creates=ROOT/made
+    - tfile: path=ROOT/kv content="two words"
+"""
+    result, _ = run(tmp_path, text)
+    assert [r.status for r in result.results] == ["changed", "ok", "changed"]
+    assert (tmp_path / "kv").read_text() == "two words"
+
+
+def test_handlers_run_once_in_order_only_where_notified(tmp_path: Path) -> None:
+    text = """
+- hosts: all
+  tasks:
+    - tfile: {path: "ROOT/{{ inventory_hostname }}-1", content: "{{ content }}"}
+      notify: [second, first]
+    - tfile: {path: "ROOT/{{ inventory_hostname }}-2", content: "{{ content }}"}
+      notify: topic
+  handlers:
+    - name: first
+      tcmd: echo first >> ROOT/{{ inventory_hostname }}-log
+    - name: second
+      tcmd: echo second >> ROOT/{{ inventory_hostname }}-log
+      listen: topic
+"""
+    (tmp_path / "h2-1").write_text("same")
+    (tmp_path / "h2-2").write_text("same")
+    result, _ = run(tmp_path, text, hosts=("h1", "h2"), host_vars={"content": "same"})
+    assert (tmp_path / "h1-log").read_text() == "first\nsecond\n"
+    assert not (tmp_path / "h2-log").exists()
+    assert [r.task for r in result.results if r.handler] == ["first", "second"]
+
+
+def test_tags(tmp_path: Path) -> None:
+    text = """
+- hosts: all
+  tasks:
+    - {name: a, debug: {msg: a}, tags: [one]}
+    - {name: b, debug: {msg: b}, tags: [two]}
+    - {name: c, debug: {msg: c}, tags: [always]}
+    - {name: d, debug: {msg: d}, tags: [never, debugging]}
+    - {name: e, debug: {msg: e}}
+"""
+    def names(**opts: Any) -> list[str]:
+        return [r.task for r in run(tmp_path, text, **opts)[0].results]
+
+    assert names() == ["a", "b", "c", "e"]
+    assert names(tags=frozenset({"one"})) == ["a", "c"]
+    assert names(tags=frozenset({"debugging"})) == ["c", "d"]
+    assert names(skip_tags=frozenset({"two", "always"})) == ["a", "e"]
+
+
+def test_failure_stops_host_not_others_and_ignore_errors(tmp_path: Path) -> None:
+    text = """
+- hosts: all
+  tasks:
+    - name: may fail
+      tcmd: test {{ inventory_hostname }} = h2
+      ignore_errors: "{{ inventory_hostname == 'h3' }}"
+    - name: after
+      debug: msg=after
+"""
+    result, _ = run(tmp_path, text, hosts=("h1", "h2", "h3"))
+    recap = result.recap()
+    assert recap["h1"]["failed"] == 1 and statuses(result, "h1") == [("may fail", "failed")]
+    assert statuses(result, "h2") == [("may fail", "changed"), ("after", "ok")]
+    assert recap["h3"]["ignored"] == 1 and recap["h3"]["failed"] == 0 and recap["h3"]["ok"] == 1
+    assert result.failed
+    assert "test h1 = h2 failed (rc=1)" in result.results[0].msg
+
+
+def test_unreachable_host_does_not_stop_others(tmp_path: Path) -> None:
+    text = "- hosts: all\n  tasks:\n    - tfile: {path: 'ROOT/{{ inventory_hostname }}', content: x}\n"
+    result, _ = run(tmp_path, text, hosts=("h1", "h2"), pool=FakePool(unreachable={"h2"}))
+    recap = result.recap()
+    assert recap["h2"]["unreachable"] == 1 and recap["h1"]["changed"] == 1
+    assert (tmp_path / "h1").exists()
+    assert result.failed
+
+
+def test_retries_until(tmp_path: Path) -> None:
+    text = """
+- hosts: all
+  tasks:
+    - name: count
+      tcmd: echo x >> ROOT/count; wc -l < ROOT/count
+      register: r
+      until: r.stdout | int >= 3
+      retries: 5
+      delay: 0
+"""
+    result, _ = run(tmp_path, text)
+    assert result.results[0].status == "changed"
+    assert (tmp_path / "count").read_text().count("x") == 3
+
+
+def test_changed_when_failed_when(tmp_path: Path) -> None:
+    text = """
+- hosts: all
+  tasks:
+    - name: quiet
+      tcmd: echo hello
+      register: r
+      changed_when: false
+    - name: judged by output
+      tcmd: echo ERROR
+      register: e
+      failed_when: "'ERROR' in e.stdout"
+"""
+    result, _ = run(tmp_path, text)
+    assert statuses(result) == [("quiet", "ok"), ("judged by output", "failed")]
+    assert result.results[1].msg == "failed_when condition is true"
+
+
+def test_block_rescue_always(tmp_path: Path) -> None:
+    text = """
+- hosts: all
+  tasks:
+    - block:
+        - {name: fails, tcmd: "false"}
+        - {name: not reached, debug: {msg: no}}
+      rescue:
+        - {name: rescue, debug: {msg: rescued}}
+      always:
+        - {name: always, debug: {msg: always}}
+      when: true
+    - {name: continues, debug: {msg: yes}}
+"""
+    result, _ = run(tmp_path, text)
+    assert [r.task for r in result.results] == ["fails", "rescue", "always", "continues"]
+    recap = result.recap()["h1"]
+    assert recap["rescued"] == 1 and recap["failed"] == 0
+    assert not result.failed
+
+
+def test_include_tasks(tmp_path: Path) -> None:
+    (tmp_path / "inc.yml").write_text("- {name: included, debug: {msg: '{{ v }}'}}\n")
+    text = "- hosts: all\n  tasks:\n    - include_tasks: inc.yml\n      vars: {v: from-include}\n"
+    result, _ = run(tmp_path, text)
+    assert msgs(result) == ["from-include"]
+
+
+def test_check_mode_changes_nothing_and_marks_dependencies(tmp_path: Path) -> None:
+    text = """
+- hosts: all
+  tasks:
+    - name: write
+      tfile: {path: ROOT/f, content: new}
+      register: w
+      notify: h
+    - name: uses write
+      tcmd: echo {{ w.changed }}
+    - name: guarded
+      debug: msg=hi
+      when: w is changed
+    - name: independent
+      tvalue: {path: ROOT/v, value: 2}
+  handlers:
+    - {name: h, tcmd: echo}
+"""
+    (tmp_path / "v").write_text("1")
+    result, pool = run(tmp_path, text, check=True)
+    assert not (tmp_path / "f").exists() and (tmp_path / "v").read_text() == "1"
+    assert pool.conns["h1"].puts == []
+    assert statuses(result) == [
+        ("write", "changed"), ("uses write", "depends"), ("guarded", "depends"), ("independent", "changed"), ("h", "depends"),
+    ]
+    assert result.results[1].msg == "depends on write (would change)"
+    summary = result.plan()
+    assert (summary.add, summary.change, summary.remove, summary.depends) == (1, 1, 0, 3)
+    assert summary.line() == "Plan: 1 to add, 1 to change, 0 to remove, on 1 host. 3 task(s) depend on earlier changes."
+
+
+def test_facts_batched_in_one_round_trip_and_idempotent(tmp_path: Path) -> None:
+    tasks = "".join(f"    - tfile: {{path: ROOT/f{i}, content: 'c{i}'}}\n" for i in range(20))
+    text = "- hosts: all\n  tasks:\n" + tasks
+    first, pool1 = run(tmp_path, text)
+    assert first.recap()["h1"]["changed"] == 20
+    # 20 changes: each makes the cached facts stale, so at most one batch per task.
+    assert len(pool1.conns["h1"].commands) <= 20
+    second, pool2 = run(tmp_path, text)
+    assert second.recap()["h1"]["changed"] == 0
+    assert len(pool2.conns["h1"].commands) == 1, "an idempotent run needs one round trip"
+
+
+def test_system_facts_only_when_read(tmp_path: Path) -> None:
+    _, pool = run(tmp_path, "- hosts: all\n  tasks:\n    - debug: msg=x\n")
+    assert not any("Debian" in c for c in pool.conns["h1"].commands)
+    text = "- hosts: all\n  tasks:\n    - debug: msg={{ ansible_os_family }}\n      when: ansible_distribution_major_version | int >= 12\n"
+    result, pool = run(tmp_path, text)
+    assert msgs(result) == ["Debian"]
+
+
+def test_secrets_masked_in_results(tmp_path: Path) -> None:
+    text = """
+- hosts: all
+  tasks:
+    - tfile: {path: ROOT/s, content: hunter2, secret: true}
+    - name: quiet
+      tfile: {path: ROOT/t, content: hunter3}
+      no_log: true
+"""
+    result, _ = run(tmp_path, text, check=True)
+    dumped = str(result.as_dict())
+    assert "hunter2" not in dumped and "hunter3" not in dumped
+    diff = result.results[0].changes[0].diff
+    assert diff is not None and diff.secret and diff.after is not None and diff.after.startswith("(secret sha256:")
+    assert "7 bytes" in diff.after
+
+
+@pytest.mark.parametrize("forks", [1, 3])
+def test_many_hosts_in_parallel(tmp_path: Path, forks: int) -> None:
+    text = "- hosts: all\n  tasks:\n    - tfile: {path: 'ROOT/{{ inventory_hostname }}', content: x}\n"
+    hosts = tuple(f"h{i}" for i in range(6))
+    result, _ = run(tmp_path, text, hosts=hosts, forks=forks)
+    assert all(c["changed"] == 1 for c in result.recap().values())
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("h")) == sorted(hosts)
+
+
+def test_limit_and_play_patterns(tmp_path: Path) -> None:
+    text = "- hosts: web\n  tasks:\n    - debug: msg=x\n"
+    result, _ = run(tmp_path, text, hosts=("h1", "h2"), limit="h2")
+    assert [r.host for r in result.results] == ["h2"]
+
+
+def test_assert_and_fail(tmp_path: Path) -> None:
+    text = """
+- hosts: all
+  vars: {n: 3}
+  tasks:
+    - assert: {that: ["n > 1", "n < 5"]}
+    - assert: {that: "n > 4", fail_msg: "n too small"}
+"""
+    result, _ = run(tmp_path, text)
+    assert statuses(result) == [("assert", "ok"), ("assert", "failed")]
+    assert result.results[1].msg == "n too small"
