@@ -9,6 +9,7 @@ fresh read (level-triggered), a stale resourceVersion in the manifest is a confl
 
 from __future__ import annotations
 
+import copy
 import datetime
 import uuid
 from collections.abc import Callable, Sequence
@@ -258,7 +259,7 @@ def delete_object(store: Store, kind: kinds.Kind, obj: Obj, *, cascade: bool = T
 def update_object(store: Store, kind: kinds.Kind, obj: Obj, change: Callable[[Obj], Obj]) -> Obj:
     """Read-modify-write guarded by mod_revision (scale, label, annotate)."""
     rv = int((obj.get("metadata") or {}).get("resourceVersion") or 0)
-    new = change(obj)
+    new = change(copy.deepcopy(obj))  # the caller's copy keeps its (read) revision
     meta = new["metadata"]
     if new.get("spec") != obj.get("spec") and kind.kind in plan.WITH_GENERATION:
         meta["generation"] = int(meta.get("generation", 1)) + 1
