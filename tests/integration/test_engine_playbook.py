@@ -1,0 +1,117 @@
+"""The engine end to end against a real sshd on loopback: run, re-run, plan, failures.
+
+Every host of the inventory is this machine (one sshd on 127.0.0.2-4); each host gets
+its own ``root`` directory under tmp_path and the playbook writes only below it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from kubeform.cli.main import main
+from tests.sshd_server import SSHDServer
+
+pytestmark = pytest.mark.integration
+
+SITE = Path(__file__).resolve().parent.parent / "data" / "playbooks" / "site" / "site.yml"
+
+
+def kubeform(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    rc = main(list(argv))
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
+    rc, out, _err = kubeform(capsys, *argv, "--json")
+    return rc, json.loads(out)
+
+
+def test_site_converges_and_plans(sshd_hosts: SSHDServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inv = sshd_hosts.write_inventory(tmp_path / "inventory.yml", root=tmp_path / "hosts")
+    common = (str(SITE), "-i", str(inv))
+
+    rc, out, err = kubeform(capsys, "plan", *common, "--detailed-exitcode")
+    assert rc == 2, out + err
+    assert "Plan: " in out and "to add" in out
+    assert not (tmp_path / "hosts" / "h1" / "app").exists(), "plan must change nothing"
+
+    rc, first = run_json(capsys, "run", *common)
+    assert rc == 0, first
+    hosts = first["hosts"]
+    assert sorted(hosts) == ["h1", "h2", "h3"]
+    for name, host in hosts.items():
+        assert len(host["tasks"]) >= 20
+        assert host["recap"]["changed"] >= 15 and host["recap"]["failed"] == 0, (name, host["recap"])
+        root = tmp_path / "hosts" / name
+        assert (root / "etc" / "app.conf").read_text().startswith("# managed by kubeform")
+        assert "10.0.0.1 " + name + ".example" in (root / "etc" / "hosts").read_text()
+        assert (root / "app" / "run" / "reloaded").exists(), "the notified handler ran"
+        assert (root / "app" / "app.conf").is_symlink()
+        assert not (root / "app" / "never-tag").exists()
+    token_task = next(t for t in hosts["h1"]["tasks"] if t["task"] == "secret token")
+    assert "s3cr3t" not in json.dumps(token_task)
+
+    rc, second = run_json(capsys, "run", *common)
+    assert rc == 0
+    for name, host in second["hosts"].items():
+        assert host["recap"]["changed"] == 0, (name, [t for t in host["tasks"] if t["changed"]])
+
+    rc, out, err = kubeform(capsys, "plan", *common, "--detailed-exitcode")
+    assert rc == 0, out + err
+    assert "Plan: 0 to add, 0 to change, 0 to remove, on 3 hosts." in out
+
+
+def test_check_diff_shows_a_file_diff(sshd_hosts: SSHDServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inv = sshd_hosts.write_inventory(tmp_path / "inventory.yml", n=1, root=tmp_path / "hosts")
+    conf = tmp_path / "hosts" / "h1" / "app.conf"
+    conf.write_text("a=1\nb=2\n")
+    pb = tmp_path / "pb.yml"
+    pb.write_text(
+        "- hosts: all\n  tasks:\n    - name: edit\n      copy:\n"
+        "        dest: '{{ root }}/app.conf'\n        content: \"a=1\\nb=3\\n\"\n"
+    )
+    rc, out, err = kubeform(capsys, "run", str(pb), "-i", str(inv), "--check", "--diff", "--detailed-exitcode")
+    assert rc == 2, out + err
+    assert "-b=2" in out and "+b=3" in out
+    assert conf.read_text() == "a=1\nb=2\n"
+
+
+def test_unknown_host_key_is_refused(sshd_hosts: SSHDServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = sshd_hosts.inventory_data(1, root=tmp_path / "hosts")
+    for host in data["all"]["hosts"].values():
+        host.pop("kubeform_known_hosts_file")
+    inv = tmp_path / "inventory.yml"
+    inv.write_text(yaml.safe_dump(data))
+    empty = tmp_path / "known_hosts"
+    empty.write_text("")
+    pb = tmp_path / "pb.yml"
+    pb.write_text("- hosts: all\n  tasks:\n    - file: {path: '{{ root }}/x', state: directory}\n")
+    rc, result = run_json(capsys, "run", str(pb), "-i", str(inv), "--known-hosts", str(empty))
+    assert rc == 1
+    assert result["hosts"]["h1"]["recap"]["unreachable"] == 1
+    msg = result["hosts"]["h1"]["tasks"][0]["msg"].lower()
+    assert "host key" in msg
+    assert not (tmp_path / "hosts" / "h1" / "x").exists()
+    assert empty.read_text() == "", "an unknown key must not be recorded without --trust-new-hosts"
+
+
+def test_unreachable_host_in_recap_others_succeed(sshd_hosts: SSHDServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = sshd_hosts.inventory_data(2, root=tmp_path / "hosts")
+    data["all"]["hosts"]["down"] = sshd_hosts.host_vars(sshd_hosts.unreachable, root=str(tmp_path / "hosts" / "down"))
+    inv = tmp_path / "inventory.yml"
+    inv.write_text(yaml.safe_dump(data))
+    pb = tmp_path / "pb.yml"
+    pb.write_text("- hosts: all\n  tasks:\n    - copy: {dest: '{{ root }}/hello', content: hi}\n")
+    rc, out, _err = kubeform(capsys, "run", str(pb), "-i", str(inv))
+    assert rc == 1
+    recap = {line.split(":")[0].strip(): line for line in out.splitlines() if " : ok=" in line}
+    assert "unreachable=1" in recap["down"]
+    assert "changed=1" in recap["h1"] and "changed=1" in recap["h2"]
+    assert (tmp_path / "hosts" / "h1" / "hello").read_text() == "hi"
