@@ -146,12 +146,39 @@ def test_kubeform_run_on_every_host(lab: LabState, tmp_path: Path) -> None:
         "        content: hello\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-m", "kubeform", "run", f"{lab.directory}/inventory.yml", str(playbook)],
+        [sys.executable, "-m", "kubeform", "run", "-i", f"{lab.directory}/inventory.yml",
+         str(playbook)],
         capture_output=True, text=True, timeout=300, check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for host in lab.hosts:
         assert ssh(lab, host.name, "cat /root/kubeform-was-here") == "hello"
+
+
+@pytest.mark.skipif(not _has_run_verb(), reason="`kubeform run` (the engine) has not landed yet")
+def test_kubeform_run_recap_names_a_stopped_host_unreachable(
+    lab: LabState, tmp_path: Path
+) -> None:
+    playbook = tmp_path / "ping.yml"
+    playbook.write_text(
+        "- hosts: all\n  tasks:\n    - name: touch\n      copy:\n"
+        "        dest: /root/still-here\n        content: here\n"
+    )
+    manager.stop(LAB_NAME, "kf-node2")
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "kubeform", "run", "-i", f"{lab.directory}/inventory.yml",
+             str(playbook)],
+            capture_output=True, text=True, timeout=300, check=False,
+        )
+    finally:
+        manager.start(LAB_NAME, "kf-node2")
+    assert proc.returncode != 0
+    assert "RECAP" in proc.stdout, proc.stdout + proc.stderr
+    recap = proc.stdout[proc.stdout.index("RECAP"):]
+    lines = {line.split(":")[0].strip(): line for line in recap.splitlines()[1:] if ":" in line}
+    assert "unreachable=1" in lines["kf-node2"]
+    assert "unreachable=0" in lines["kf-master1"] and "unreachable=0" in lines["kf-node1"]
 
 
 def test_zz_down_leaves_nothing(lab: LabState) -> None:
