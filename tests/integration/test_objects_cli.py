@@ -239,3 +239,14 @@ def test_nodes_view(etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[str]) 
     assert lines[1][:5] == ["node1", "Ready", "master", "10.244.1.0/24", "5.10.0"]
     assert lines[2][:2] == ["node2", "NotReady"]
     lease.revoke()
+
+
+def test_examples_apply_strictly(etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    examples = str(Path(__file__).parent.parent.parent / "examples")
+    rc, out, err = run(capsys, etcd_clean, "apply", "--strict", "-f", examples)
+    assert rc == 0 and err == "", err
+    assert "namespace/demo created" in out and "deployment.apps/web created" in out
+    rc, out, err = run(capsys, etcd_clean, "diff", "-f", examples)
+    assert rc == 0, out + err
+    rc, out, _ = run(capsys, etcd_clean, "get", "svc", "web", "-n", "demo")
+    assert "80:30080/TCP" in out
