@@ -3,14 +3,15 @@
 Tests run against the same etcd (Debian's /usr/bin/etcd, 3.4) that a cluster runs, never a
 mock, so key layout, transactions and TLS are exercised as they are in production. Use::
 
-    from tests.etcd_server import etcd_tls, etcd_clean  # fixtures, imported explicitly
+    pytest_plugins = ["tests.etcd_server"]  # in the test module: one etcd per run
 
     @pytest.mark.integration
     def test_x(etcd_clean: EtcdServer) -> None:
         etcd_clean.cluster   # a ClusterDir with the CA and admin certificate
         etcd_clean.endpoint  # "https://127.0.0.1:PORT"
 
-``etcd_tls`` is session-scoped (one etcd for the run); ``etcd_clean`` deletes every key
+(Importing the fixtures by name into several modules also works, but then each module
+gets its own etcd.) ``etcd_tls`` is session-scoped (one etcd for the run); ``etcd_clean`` deletes every key
 before the test. ``start_etcd`` is the plain context manager for scripts (bench/).
 """
 

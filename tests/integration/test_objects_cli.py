@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -18,7 +18,11 @@ from kubeform.cli.main import main
 from kubeform.cluster import defaults, kinds
 from kubeform.cluster.manifests import load_sources
 from kubeform.cluster.store import Store
-from tests.etcd_server import EtcdServer, etcd_clean, etcd_tls  # noqa: F401
+
+if TYPE_CHECKING:
+    from tests.etcd_server import EtcdServer
+
+pytest_plugins = ["tests.etcd_server"]  # one etcd for the whole run
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +67,7 @@ def comparable(doc: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("name", FILES)
 def test_apply_read_back_diff_empty(
     name: str,
-    etcd_clean: EtcdServer,  # noqa: F811
+    etcd_clean: EtcdServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = str(MANIFESTS / name)
@@ -87,7 +91,7 @@ def test_apply_read_back_diff_empty(
     assert rc == 0 and out.count(" unchanged") == len(docs)
 
 
-def test_directory_apply_and_get(etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+def test_directory_apply_and_get(etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[str]) -> None:
     rc, out, err = run(capsys, etcd_clean, "apply", "-f", str(MANIFESTS))
     assert rc == 0, err
     assert "deployment.apps/nginx-deployment created" in out
@@ -109,7 +113,7 @@ def test_directory_apply_and_get(etcd_clean: EtcdServer, capsys: pytest.CaptureF
 
 
 def test_diff_shows_change_and_hides_secrets(
-    etcd_clean: EtcdServer,  # noqa: F811
+    etcd_clean: EtcdServer,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
@@ -126,7 +130,7 @@ def test_diff_shows_change_and_hides_secrets(
 
 
 def test_invalid_document_stores_nothing(
-    etcd_clean: EtcdServer,  # noqa: F811
+    etcd_clean: EtcdServer,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
@@ -143,7 +147,7 @@ def test_invalid_document_stores_nothing(
 
 
 def test_duplicate_names_refused(
-    etcd_clean: EtcdServer,  # noqa: F811
+    etcd_clean: EtcdServer,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
@@ -155,7 +159,7 @@ def test_duplicate_names_refused(
 
 
 def test_scale_label_annotate_delete_cascade(
-    etcd_clean: EtcdServer,  # noqa: F811
+    etcd_clean: EtcdServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert run(capsys, etcd_clean, "apply", "-f", str(MANIFESTS / "nginx-deployment.yaml"))[0] == 0
@@ -196,7 +200,7 @@ def test_scale_label_annotate_delete_cascade(
     assert etcd_clean.client().get_prefix("/registry/") == []
 
 
-def test_create_verbs(etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:  # noqa: F811
+def test_create_verbs(etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     f = tmp_path / "app.conf"
     f.write_text("x=1\n")
     assert run(capsys, etcd_clean, "create", "namespace", "team")[0] == 0
@@ -218,7 +222,7 @@ def test_create_verbs(etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[str]
     assert etcd_clean.client().get_prefix("/registry/") == []
 
 
-def test_nodes_view(etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+def test_nodes_view(etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[str]) -> None:
     c = etcd_clean.client()
     node = {
         "apiVersion": "v1", "kind": "Node",
@@ -241,7 +245,7 @@ def test_nodes_view(etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[str]) 
     lease.revoke()
 
 
-def test_examples_apply_strictly(etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+def test_examples_apply_strictly(etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[str]) -> None:
     examples = str(Path(__file__).parent.parent.parent / "examples")
     rc, out, err = run(capsys, etcd_clean, "apply", "--strict", "-f", examples)
     assert rc == 0 and err == "", err
@@ -250,3 +254,28 @@ def test_examples_apply_strictly(etcd_clean: EtcdServer, capsys: pytest.CaptureF
     assert rc == 0, out + err
     rc, out, _ = run(capsys, etcd_clean, "get", "svc", "web", "-n", "demo")
     assert "80:30080/TCP" in out
+
+
+def test_bad_input_messages(
+    etcd_clean: EtcdServer,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bad_yaml = tmp_path / "broken.yaml"
+    bad_yaml.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [a\n")
+    rc, _, err = run(capsys, etcd_clean, "apply", "-f", str(bad_yaml))
+    assert rc == 1 and "broken.yaml:" in err and "invalid YAML" in err
+    rc, out, err = run(capsys, etcd_clean, "diff", "-f", str(bad_yaml))
+    assert rc == 2 and "invalid YAML" in err
+    rc, _, err = run(capsys, etcd_clean, "get", "widgets")
+    assert rc == 1 and "unknown resource type 'widgets'" in err
+    rc, _, err = run(capsys, etcd_clean, "get", "deploy", "nope")
+    assert rc == 1 and 'deployment.apps "nope" not found' in err
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "from-stdin"}}'))
+    rc, out, err = run(capsys, etcd_clean, "apply", "-f", "-")
+    assert rc == 0 and out == "configmap/from-stdin created\n", err
+    rc, out, err = run(capsys, etcd_clean, "get", "cm", "-o", "name")
+    assert out == "configmap/from-stdin\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +15,11 @@ from kubeform.cluster import applier, kinds, plan
 from kubeform.cluster.manifests import Doc
 from kubeform.cluster.store import ConflictError, Op, Store, encode
 from kubeform.errors import UserError
-from tests.etcd_server import EtcdServer, etcd_clean, etcd_tls  # noqa: F401
+
+if TYPE_CHECKING:
+    from tests.etcd_server import EtcdServer
+
+pytest_plugins = ["tests.etcd_server"]  # one etcd for the whole run
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +35,7 @@ def items(*objs: dict[str, Any]) -> list[tuple[Doc, kinds.Kind]]:
     return [(Doc("t", i + 1, o), kinds.BY_KIND[o["kind"]]) for i, o in enumerate(objs)]
 
 
-def test_key_layout_and_resource_version(etcd_clean: EtcdServer) -> None:  # noqa: F811
+def test_key_layout_and_resource_version(etcd_clean: EtcdServer) -> None:
     store = Store.from_cluster(etcd_clean.cluster)
     ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}}
     applier.apply_docs(store, items(cm("a", {"k": "v"}, "team"), ns))
@@ -43,7 +47,7 @@ def test_key_layout_and_resource_version(etcd_clean: EtcdServer) -> None:  # noq
     assert etcd_clean.client().get("/registry/namespaces/team")
 
 
-def test_stale_write_is_refused(etcd_clean: EtcdServer) -> None:  # noqa: F811
+def test_stale_write_is_refused(etcd_clean: EtcdServer) -> None:
     store = Store.from_cluster(etcd_clean.cluster)
     applier.apply_docs(store, items(cm("a", {"k": "1"})))
     first = store.get(CM, "default", "a")
@@ -59,14 +63,14 @@ def test_stale_write_is_refused(etcd_clean: EtcdServer) -> None:  # noqa: F811
     assert live is not None and live["data"] == {"k": "2"}
 
 
-def test_create_refused_when_someone_created_first(etcd_clean: EtcdServer) -> None:  # noqa: F811
+def test_create_refused_when_someone_created_first(etcd_clean: EtcdServer) -> None:
     store = Store.from_cluster(etcd_clean.cluster)
     key = CM.key("default", "x")
     assert store.txn([Op(key, encode(cm("x", {})), 0)]).succeeded
     assert not store.txn([Op(key, encode(cm("x", {"a": "b"})), 0)]).succeeded
 
 
-def test_allocation_race_resolved(etcd_clean: EtcdServer) -> None:  # noqa: F811
+def test_allocation_race_resolved(etcd_clean: EtcdServer) -> None:
     """Two writers plan the same ClusterIP; the second's txn fails and it re-plans."""
     store = Store.from_cluster(etcd_clean.cluster)
     cidr = "10.96.0.0/29"  # five usable addresses: collisions are likely
@@ -93,7 +97,7 @@ def test_allocation_race_resolved(etcd_clean: EtcdServer) -> None:  # noqa: F811
     applier.apply_docs(store, items(extra), service_cidr=cidr)  # the freed address is reused
 
 
-def test_nodeport_collision_refused(etcd_clean: EtcdServer) -> None:  # noqa: F811
+def test_nodeport_collision_refused(etcd_clean: EtcdServer) -> None:
     store = Store.from_cluster(etcd_clean.cluster)
     mk = lambda n: {"apiVersion": "v1", "kind": "Service", "metadata": {"name": n},  # noqa: E731
                     "spec": {"type": "NodePort", "selector": {"a": "b"}, "ports": [{"port": 80, "nodePort": 30007}]}}  # fmt: skip
@@ -102,7 +106,7 @@ def test_nodeport_collision_refused(etcd_clean: EtcdServer) -> None:  # noqa: F8
         applier.apply_docs(store, items(mk("two")))
 
 
-def test_large_apply_is_batched(etcd_clean: EtcdServer) -> None:  # noqa: F811
+def test_large_apply_is_batched(etcd_clean: EtcdServer) -> None:
     store = Store.from_cluster(etcd_clean.cluster)
     objs = [cm(f"c{i:04d}", {"i": str(i)}) for i in range(450)]
     done = applier.apply_docs(store, items(*objs))
@@ -135,7 +139,7 @@ def deployments(draw: st.DrawFn) -> dict[str, Any]:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.one_of(deployments(), data_maps.map(lambda d: cm("web", d))), min_size=1, max_size=4))
-def test_diff_apply_diff_is_empty(etcd_tls: EtcdServer, sequence: list[dict[str, Any]]) -> None:  # noqa: F811
+def test_diff_apply_diff_is_empty(etcd_tls: EtcdServer, sequence: list[dict[str, Any]]) -> None:
     """Whatever was there before, after applying a manifest the diff against it is empty."""
     etcd_tls.wipe()
     store = Store.from_cluster(etcd_tls.cluster)
