@@ -96,7 +96,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     elif args.plan:
         print_lines(console, plan_lines(result, verbose=args.verbose > 0), styled=styled)
-        print_recap(result.recap(), console, rich_output=False) if result.failed else None
+        if result.failed:
+            print_recap(result.recap(), console, rich_output=styled)
     else:
         print_recap(result.recap(), console, rich_output=styled)
         if check:

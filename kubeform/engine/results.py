@@ -8,6 +8,7 @@ when a result is made, not when it is printed: a diff marked secret (or a task w
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -19,10 +20,19 @@ Status = Literal["ok", "changed", "failed", "skipped", "unreachable", "depends"]
 RECAP_KEYS = ("ok", "changed", "unreachable", "failed", "skipped", "rescued", "ignored")
 
 
+_ALREADY_HASHED = re.compile(r"^(?:(?:secret|binary) content \(sha256 [0-9a-f]{64}\)|\(secret sha256:[0-9a-f]{12}, \d+ bytes\))\n?$")
+
+
 def secret_summary(text: str | None) -> str | None:
-    """A secret shown as a short hash and its length, never its content."""
+    """A secret shown as a short hash and its length, never its content.
+
+    A module may already have replaced the secret by its hash (the file modules do);
+    text that is exactly such a summary is kept, anything else is hashed here.
+    """
     if text is None:
         return None
+    if _ALREADY_HASHED.match(text):
+        return text.rstrip("\n")
     data = text.encode("utf-8", "surrogateescape")
     return f"(secret sha256:{hashlib.sha256(data).hexdigest()[:12]}, {len(data)} bytes)"
 

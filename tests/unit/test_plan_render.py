@@ -48,3 +48,15 @@ def test_status_lines() -> None:
     bad = TaskResult(host="h2", play="p", task="write", status="failed", msg="boom", ignored=True)
     assert status_line(ok)[1] == "changed: [h1] write"
     assert status_line(bad)[1] == "failed (ignored): [h2] write: boom"
+
+
+def test_module_hashed_secrets_are_kept_clear_text_is_hashed() -> None:
+    from kubeform.engine.results import secret_summary
+    from kubeform.modules.base import Diff
+
+    hashed = "secret content (sha256 " + "ab" * 32 + ")\n"
+    view = DiffView.of(Diff("/etc/token", hashed, "hunter2", secret=True))
+    assert view.before == hashed.rstrip("\n")
+    assert view.after == secret_summary("hunter2") == "(secret sha256:f52fbd32b2b3, 7 bytes)"
+    hidden = DiffView.of(Diff("/etc/x", "a", "b"), hide=True)
+    assert hidden.secret and "a" != hidden.before
