@@ -129,7 +129,9 @@ def plan_all(
     alloc = plan.Allocations(cidr=service_cidr)
     if any(k.kind == "Service" for _, k in items):
         alloc.ips = {k.rsplit("/", 1)[1] for k in store.keys(allocation.IP_KEY_PREFIX)}
-        alloc.ips.add(allocation.kubernetes_service_ip(service_cidr))
+        reserved = allocation.kubernetes_service_ip(service_cidr)
+        if not any(d.data.get("spec", {}).get("clusterIP") == reserved for d, _ in items):
+            alloc.ips.add(reserved)  # only the built-in `kubernetes` service may take .1
         alloc.ports = {int(k.rsplit("/", 1)[1]) for k in store.keys(allocation.PORT_KEY_PREFIX)}
     now = now_iso()
     out: list[Planned] = []
@@ -267,3 +269,32 @@ def update_object(store: Store, kind: kinds.Kind, obj: Obj, change: Callable[[Ob
     res = store.write([Op(key, encode(new), rv)])
     meta["resourceVersion"] = str(res.revision)
     return new
+
+
+def builtin_objects(service_cidr: str = allocation.DEFAULT_SERVICE_CIDR) -> list[Obj]:
+    """What every cluster starts with: the default/kube-system/kube-public namespaces and
+    the `kubernetes` Service on the first ClusterIP (.1), as in Kubernetes."""
+    out: list[Obj] = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
+        for ns in ("default", "kube-system", "kube-public", "kube-node-lease")
+    ]
+    out.append(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"component": "apiserver", "provider": "kubernetes"}},
+            "spec": {
+                "clusterIP": allocation.kubernetes_service_ip(service_cidr),
+                "ports": [{"name": "https", "port": 443, "targetPort": 2379}],
+            },
+        }
+    )
+    return out
+
+
+def ensure_builtins(store: Store, service_cidr: str = allocation.DEFAULT_SERVICE_CIDR) -> list[Planned]:
+    """Create the built-in objects if missing (idempotent; for `kubeform up`)."""
+    docs = [Doc("<builtin>", i + 1, o) for i, o in enumerate(builtin_objects(service_cidr))]
+    items, _ = validate_docs(docs)
+    missing = [(d, k) for d, k in items if store.get(k, d.data["metadata"].get("namespace"), d.data["metadata"]["name"]) is None]
+    return apply_docs(store, missing, service_cidr=service_cidr) if missing else []

@@ -147,3 +147,13 @@ def test_diff_apply_diff_is_empty(etcd_tls: EtcdServer, sequence: list[dict[str,
         applier.apply_docs(store, items(obj))
         planned = applier.plan_all(store, items(obj))
         assert [p.outcome for p in planned] == [plan.UNCHANGED]
+
+
+def test_builtins_idempotent(etcd_clean: EtcdServer) -> None:
+    store = Store.from_cluster(etcd_clean.cluster)
+    created = applier.ensure_builtins(store)
+    assert {p.ref for p in created} >= {"namespace/default", "namespace/kube-system", "service/kubernetes"}
+    svc = store.get(SVC, "default", "kubernetes")
+    assert svc is not None and svc["spec"]["clusterIP"] == "10.96.0.1"
+    assert etcd_clean.client().get("/registry/ranges/serviceips/10.96.0.1")
+    assert applier.ensure_builtins(store) == []
