@@ -36,7 +36,7 @@ class ClusterDir:
     path: Path
     name: str
     endpoints: list[str]
-    ssh_tunnel: str | None = None
+    ssh_tunnel: str | dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     # -- paths -----------------------------------------------------------------------
@@ -100,14 +100,16 @@ class ClusterDir:
                 field="endpoints",
             )
         tunnel = data.get("ssh_tunnel")
-        if tunnel is not None and not isinstance(tunnel, str):
+        if tunnel is not None and not isinstance(tunnel, str | dict):
             raise UserError(
-                "must be a host name (or user@host)",
+                "must be a host name (user@host[:port]) or a mapping of ansible_* variables",
                 file=str(config_path),
                 line=yamlsrc.line_of(data, "ssh_tunnel"),
                 field="ssh_tunnel",
             )
         extra = {k: v for k, v in data.items() if k not in ("name", "endpoints", "ssh_tunnel")}
+        if isinstance(tunnel, dict):
+            tunnel = {str(k): v for k, v in tunnel.items()}
         cd = cls(root, name, [str(e) for e in endpoints], tunnel, dict(extra))
         for p in (cd.ca_cert, cd.admin_cert, cd.admin_key):
             if not p.is_file():
@@ -149,7 +151,7 @@ class ClusterDir:
         name: str,
         endpoints: list[str],
         *,
-        ssh_tunnel: str | None = None,
+        ssh_tunnel: str | dict[str, Any] | None = None,
         extra: dict[str, Any] | None = None,
     ) -> ClusterDir:
         """Create (or update) a cluster directory; the CA and admin cert are made once.

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import etcd3gw
 import requests
+import requests.adapters
 from etcd3gw import exceptions as etcd_exc
 
 from kubeform.cluster.clusterdir import ClusterDir
@@ -29,6 +30,18 @@ Obj = dict[str, Any]
 
 # etcd's default --max-txn-ops is 128; stay below it.
 MAX_TXN_OPS = 120
+
+
+class _PinnedHostAdapter(requests.adapters.HTTPAdapter):
+    """Verify the server certificate against a fixed name (the tunnel's far end)."""
+
+    def __init__(self, hostname: str) -> None:
+        self._hostname = hostname
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["assert_hostname"] = self._hostname
+        super().init_poolmanager(*args, **kwargs)
 
 
 class ConflictError(UserError):
@@ -85,17 +98,18 @@ class Store:
     @classmethod
     def from_cluster(cls, cd: ClusterDir, *, timeout: float = 30) -> Store:
         """Clients for every endpoint of the cluster, TLS with the admin certificate."""
-        if cd.ssh_tunnel:
-            raise UserError(
-                f"cluster.yml asks for an ssh tunnel via {cd.ssh_tunnel}, which this version "
-                "cannot open yet; make the etcd endpoints reachable directly",
-                file=str(cd.path / "cluster.yml"),
-                field="ssh_tunnel",
-            )
         clients = []
         for url in cd.endpoints:
             parts = urlsplit(url)
+            host, port = parts.hostname or "127.0.0.1", parts.port or 2379
             session = requests.Session()
+            if cd.ssh_tunnel:
+                from kubeform.cluster.tunnel import Tunnel
+
+                tunnel = Tunnel(cd.ssh_tunnel, host, port)
+                # TLS is checked against the real endpoint, not the loopback end.
+                session.mount("https://", _PinnedHostAdapter(host))
+                host, port = "127.0.0.1", tunnel.port
             # requests lets $REQUESTS_CA_BUNDLE override session.verify; the cluster CA
             # must win, so the environment is ignored (also no proxies for etcd).
             session.trust_env = False
@@ -103,8 +117,8 @@ class Store:
             session.cert = (str(cd.admin_cert), str(cd.admin_key))
             clients.append(
                 etcd3gw.client(
-                    host=parts.hostname or "127.0.0.1",
-                    port=parts.port or 2379,
+                    host=host,
+                    port=port,
                     protocol=parts.scheme or "https",
                     timeout=timeout,
                     session=session,
