@@ -434,7 +434,7 @@ class HostRun:
         return selected(task.tags, self.options.tags, self.options.skip_tags)
 
     def _name(self, task: Task, variables: Vars) -> str:
-        if not task.named or not templating.is_template(task.name):
+        if not templating.is_template(task.name):
             return task.name
         try:
             return str(templating.render_string(task.name, variables))
