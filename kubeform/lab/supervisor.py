@@ -44,6 +44,12 @@ def _children(pid: int) -> list[int]:
     return kids
 
 
+# /proc/sys/net writable inside the machine (its own network namespace), the rest of
+# /proc/sys read-only: `kubeform up` sets net.* sysctls on lab hosts as on real ones,
+# while kernel-wide settings of the machine running the lab stay out of reach.
+NSPAWN_ENV = {**os.environ, "SYSTEMD_NSPAWN_API_VFS_WRITABLE": "network"}
+
+
 class Supervisor:
     """Owns one nspawn process at a time; SIGTERM powers the machine off hard."""
 
@@ -72,7 +78,7 @@ class Supervisor:
         with (self.host_dir / "console.log").open("ab") as log:
             while not self.stopping:
                 self.proc = subprocess.Popen(
-                    self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log
+                    self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=NSPAWN_ENV
                 )
                 (self.host_dir / "nspawn.pid").write_text(f"{self.proc.pid}\n")
                 rc = self.proc.wait()
