@@ -16,11 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kubeform.cli.main import main  # noqa: E402
-from kubeform.cluster import applier  # noqa: E402
-from kubeform.cluster.manifests import Doc  # noqa: E402
-from kubeform.cluster.store import Store  # noqa: E402
-from tests.etcd_server import start_etcd  # noqa: E402
+from kubeform.cli.main import main
+from kubeform.cluster import applier
+from kubeform.cluster.manifests import Doc
+from kubeform.cluster.store import Store
+from tests.etcd_server import start_etcd
 
 
 def pod(i: int) -> dict[str, object]:
