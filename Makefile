@@ -9,8 +9,10 @@ deps:
 # Main job: a local lab cluster, then kubeform up on it (needs root).
 demo: deps
 	$(VENV)/kubeform lab up
-	$(VENV)/kubeform up inventory/lab.yml -y
-	$(VENV)/kubeform get nodes
+	$(VENV)/kubeform up inventory/lab.yml -y --cluster .kubeform/lab
+	$(VENV)/kubeform get nodes --cluster .kubeform/lab
+	$(VENV)/kubeform apply -f examples/ --cluster .kubeform/lab
+	$(VENV)/kubeform get deploy,svc,ds,sts,cj -A --cluster .kubeform/lab
 
 lint: deps
 	$(VENV)/ruff check kubeform tests bench
