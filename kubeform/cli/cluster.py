@@ -11,9 +11,17 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubeform.errors import UserError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from kubeform.cluster.clusterdir import ClusterDir
+
+#: Seconds per etcd endpoint when writing the built-in objects from the operator's side.
+BUILTINS_TIMEOUT = 5.0
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -82,6 +90,33 @@ def _confirm(question: str) -> bool:
     return answer in {"y", "yes"}
 
 
+def _builtins(cd: ClusterDir, console: Console, styled: bool) -> None:
+    """Default namespaces and the ``kubernetes`` Service, once etcd answers.
+
+    Written from the operator's machine with the admin certificate (through the SSH
+    tunnel when cluster.yml names one). When etcd cannot be reached from here the hosts
+    are still fine: say so and let the next ``up`` (or ``apply``) finish the job.
+    """
+    from kubeform.cluster.applier import ensure_builtins
+    from kubeform.cluster.store import Store
+    from kubeform.engine.progress import print_lines
+
+    try:
+        created = ensure_builtins(Store.from_cluster(cd, timeout=BUILTINS_TIMEOUT))
+    except UserError as err:
+        print_lines(
+            console,
+            [("yellow", f"note: built-in objects (default namespaces, the kubernetes Service) not written: "
+            f"{err.message}. Run `kubeform up` again once etcd is reachable from here, or set "
+            f"ssh_tunnel in {cd.path / 'cluster.yml'}.")],
+            styled=styled,
+        )
+        return
+    if created:
+        names = ", ".join(p.ref for p in created)
+        print_lines(console, [("green", f"Built-in objects created: {names}")], styled=styled)
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     """Prepare, plan, confirm, apply; exit 0 on success (also when nothing changes)."""
     from rich.console import Console
@@ -99,7 +134,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     inventory = load_inventory(args.inventory)
     plan = cluster_plan(inventory)
     cluster_dir = Path(args.cluster) if args.cluster else default_cluster_dir(plan.name)
-    _, cluster_vars = prepare(plan, cluster_dir)
+    cd, cluster_vars = prepare(plan, cluster_dir)
     extra = {**cluster_vars, **parse_extra_vars(args.extra_vars)}
     playbook = load_playbook(str(PLAYBOOK_DIR / args.playbook))
     tags = frozenset(t.strip() for v in args.tags for t in v.split(",") if t.strip())
@@ -126,6 +161,8 @@ def cmd_up(args: argparse.Namespace) -> int:
             print_lines(
                 console, [("green", f"Cluster {plan.name}: nothing to change.")], styled=styled
             )
+            if args.action == "apply":
+                _builtins(cd, console, styled)
             return 0
         verb = (
             "Apply"
@@ -157,6 +194,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         )
         return 1
     if args.action == "apply":
+        _builtins(cd, console, styled)
         print_lines(
             console,
             [

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import kubeform
-from kubeform.cluster.clusterdir import DEFAULT_ROOT, ClusterDir
+from kubeform.cluster.clusterdir import CONFIG_FILE, DEFAULT_ROOT, ClusterDir
 from kubeform.errors import UserError
 from kubeform.inventory.model import Host, Inventory
 from kubeform.network.flannel import render_network_config
@@ -49,6 +49,26 @@ def _setting(inventory: Inventory, name: str, default: str) -> str:
     return default
 
 
+#: File names that say nothing about the cluster: use the directory's name instead.
+_GENERIC_STEMS = {"", "inventory", "hosts", "site", "main", "all"}
+
+
+def default_cluster_name(source: str) -> str:
+    """The cluster's name when the inventory sets no ``cluster_name``.
+
+    ``prod.yml`` names cluster ``prod``; a generic file name (``inventory.yml``,
+    ``hosts``) takes its directory's name, so a lab's ``/var/lib/kubeform/lab/kfdev/
+    inventory.yml`` becomes cluster ``kfdev`` and two labs do not share a directory.
+    """
+    path = Path(source)
+    if path.is_dir():
+        return path.resolve().name or "kubeform"
+    stem = path.stem
+    if stem.lower() in _GENERIC_STEMS:
+        stem = path.resolve().parent.name
+    return stem or "kubeform"
+
+
 def cluster_plan(inventory: Inventory) -> ClusterPlan:
     """Membership and settings; refuses inventories that cannot form a healthy cluster."""
     etcd_names = inventory.groups.get("etcd", [])
@@ -65,7 +85,7 @@ def cluster_plan(inventory: Inventory) -> ClusterPlan:
             file=inventory.source,
             field="etcd",
         )
-    name = _setting(inventory, "cluster_name", Path(inventory.source).stem or "kubeform")
+    name = _setting(inventory, "cluster_name", default_cluster_name(inventory.source))
     network = _setting(inventory, "pod_network_cidr", "10.244.0.0/16")
     backend = _setting(inventory, "flannel_backend", "vxlan")
     try:
@@ -102,7 +122,19 @@ def prepare(plan: ClusterPlan, cluster_dir: Path) -> tuple[ClusterDir, dict[str,
     Idempotent: existing CA and certificates with unchanged names are reused, so a second
     `kubeform up` uploads nothing new.
     """
-    cd = ClusterDir.create(cluster_dir, plan.name, plan.etcd_endpoints)
+    tunnel: str | dict[str, Any] | None = None
+    kept: dict[str, Any] = {}
+    if (cluster_dir / CONFIG_FILE).is_file():
+        # A person may have added ssh_tunnel (or other keys) to cluster.yml; keep them.
+        try:
+            old = ClusterDir.load(cluster_dir)
+        except UserError:
+            old = None
+        if old is not None:
+            tunnel, kept = old.ssh_tunnel, dict(old.extra)
+    cd = ClusterDir.create(
+        cluster_dir, plan.name, plan.etcd_endpoints, ssh_tunnel=tunnel, extra=kept
+    )
     for host in plan.etcd:
         cd.issue(
             f"etcd-{host.name}",

@@ -57,3 +57,35 @@ def lab() -> Iterator[LabState]:
         yield st
     finally:
         _down()
+
+
+def _own_lab(name: str, subnet: str, hosts: int) -> Iterator[LabState]:
+    """A lab of its own name and subnet, removed at the end (also on failure and exit)."""
+
+    def down() -> None:
+        manager.down(name)
+
+    atexit.register(down)
+    try:
+        down()
+        st, _ = manager.up(hosts=hosts, name=name, subnet=subnet, rebuild=False, console=Console())
+        yield st
+    finally:
+        down()
+
+
+#: Labs of the `kubeform up` tests (tests/lab/test_up*.py), apart from the `lab` fixture's.
+UP_LAB = ("kfup3", "192.168.59.0/24")
+UP_LAB5 = ("kfup5", "192.168.61.0/24")
+
+
+@pytest.fixture(scope="module")
+def up_lab() -> Iterator[LabState]:
+    """A bare 3-host lab (kf-master1 in etcd, kf-node1/2) for `kubeform up` end to end."""
+    yield from _own_lab(*UP_LAB, hosts=3)
+
+
+@pytest.fixture(scope="module")
+def up_lab5() -> Iterator[LabState]:
+    """A bare 5-host lab (kf-master1..3 in etcd, kf-node1/2) for a 3-member etcd."""
+    yield from _own_lab(*UP_LAB5, hosts=5)
