@@ -15,70 +15,21 @@ import tempfile
 
 from kubeform.inventory.model import Host
 from kubeform.transport.base import CommandResult, TransportError
-from kubeform.transport.commands import (
-    PASSWORD_REQUIRED_MARKERS,
-    TTY_REQUIRED_MARKERS,
-    install_script,
-    needs_sudo,
-    stderr_mentions,
-    sudo_probe_command,
-    wrap_command,
-)
 from kubeform.transport.errors import CommandTimeout
+from kubeform.transport.shell_base import ShellConnection, decoded_result
 
 
-class LocalConnection:
+class LocalConnection(ShellConnection):
     """Runs commands and writes files on this machine, as the current user (or via sudo)."""
 
     def __init__(self, host: Host) -> None:
-        self.name = host.name
-        self.host = host
-        self.login_user = getpass.getuser()
-        self._sudo_password_needed: dict[str, bool] = {}
+        super().__init__(host, getpass.getuser())
 
     def __repr__(self) -> str:
         return f"LocalConnection({self.name})"
 
     def connect(self) -> None:
         """Nothing to open; present so the pool treats every transport alike."""
-
-    def run(
-        self,
-        command: str,
-        *,
-        become: bool = False,
-        become_user: str = "root",
-        stdin: bytes | None = None,
-        timeout: float | None = None,
-    ) -> CommandResult:
-        """Run ``command`` through ``/bin/sh -c`` (with sudo when ``become`` needs it)."""
-        use_sudo = needs_sudo(self.login_user, become, become_user)
-        password = self._sudo_password(become_user) if use_sudo else None
-        wrapped = wrap_command(
-            command,
-            login_user=self.login_user,
-            become=become,
-            become_user=become_user,
-            sudo_password=password is not None,
-        )
-        data = stdin
-        if password is not None:
-            data = password.encode() + b"\n" + (stdin or b"")
-        result = self._exec(wrapped, data, timeout, shown=command)
-        if use_sudo and result.rc != 0 and stderr_mentions(result.stderr, TTY_REQUIRED_MARKERS):
-            raise TransportError(f"{self.name}: sudo requires a tty (requiretty)")
-        return result
-
-    def _sudo_password(self, become_user: str) -> str | None:
-        password = self.host.become_password
-        if password is None:
-            return None
-        needed = self._sudo_password_needed.get(become_user)
-        if needed is None:
-            probe = self._exec(sudo_probe_command(become_user), None, 30)
-            needed = probe.rc != 0 and stderr_mentions(probe.stderr, PASSWORD_REQUIRED_MARKERS)
-            self._sudo_password_needed[become_user] = needed
-        return password if needed else None
 
     def _exec(
         self, command: str, stdin: bytes | None, timeout: float | None, shown: str | None = None
@@ -104,29 +55,10 @@ class LocalConnection:
         except BaseException:
             _kill_group(proc)
             raise
-        return CommandResult(
-            rc=proc.returncode,
-            stdout=out.decode("utf-8", "replace"),
-            stderr=err.decode("utf-8", "replace"),
-        )
+        return decoded_result(proc.returncode, out, err)
 
-    def put(
-        self,
-        content: bytes,
-        path: str,
-        *,
-        mode: int | None = None,
-        become: bool = False,
-    ) -> None:
-        """Replace ``path`` atomically (temp file in the same directory, chmod, rename)."""
-        become_user = self.host.become_user
-        if needs_sudo(self.login_user, become, become_user):
-            result = self.run(
-                install_script(path, mode), become=True, become_user=become_user, stdin=content
-            )
-            if not result.ok:
-                raise TransportError(f"{self.name}: cannot write {path}: {result.stderr.strip()}")
-            return
+    def _put_direct(self, content: bytes, path: str, mode: int | None) -> None:
+        """Temp file in the same directory, chmod, rename."""
         directory, base = os.path.split(path)
         try:
             final_mode = mode
@@ -137,7 +69,7 @@ class LocalConnection:
                     final_mode = 0o644
             fd, tmp = tempfile.mkstemp(prefix=f".{base}.kf-", suffix=".tmp", dir=directory or ".")
         except OSError as exc:
-            raise TransportError(f"{self.name}: cannot write {path}: {exc.strerror}") from None
+            raise self.write_error(path, str(exc.strerror)) from None
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(content)
@@ -148,7 +80,7 @@ class LocalConnection:
                 os.unlink(tmp)
             except OSError:
                 pass
-            raise TransportError(f"{self.name}: cannot write {path}: {exc.strerror}") from None
+            raise self.write_error(path, str(exc.strerror)) from None
 
     def close(self) -> None:
         """Nothing to close."""

@@ -31,15 +31,6 @@ import paramiko
 
 from kubeform.inventory.model import Host
 from kubeform.transport.base import CommandResult, TransportError, Unreachable
-from kubeform.transport.commands import (
-    PASSWORD_REQUIRED_MARKERS,
-    TTY_REQUIRED_MARKERS,
-    install_script,
-    needs_sudo,
-    stderr_mentions,
-    sudo_probe_command,
-    wrap_command,
-)
 from kubeform.transport.errors import AuthenticationFailed, CommandTimeout
 from kubeform.transport.hostkeys import (
     VerifyingPolicy,
@@ -48,6 +39,7 @@ from kubeform.transport.hostkeys import (
     load_known_hosts,
     preferred_key_types,
 )
+from kubeform.transport.shell_base import ShellConnection, decoded_result
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +89,10 @@ def describe_socket_error(exc: BaseException) -> str:
     return text.splitlines()[0]
 
 
-class SSHConnection:
+class SSHConnection(ShellConnection):
     """A reusable, thread-safe session to one host over SSH."""
+
+    kill_on_host = True
 
     def __init__(
         self,
@@ -112,8 +106,7 @@ class SSHConnection:
         max_sessions: int = 8,  # + 1 SFTP channel stays below OpenSSH's MaxSessions 10
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.name = host.name
-        self.host = host
+        super().__init__(host, host.user)
         self.known_hosts = os.path.expanduser(
             host.known_hosts_file or known_hosts or default_known_hosts()
         )
@@ -127,8 +120,6 @@ class SSHConnection:
         self._sessions = threading.BoundedSemaphore(max_sessions)
         self._sftp: paramiko.SFTPClient | None = None
         self._sftp_lock = threading.Lock()
-        # become_user -> whether sudo wants the password (probed once per connection)
-        self._sudo_password_needed: dict[str, bool] = {}
 
     def __repr__(self) -> str:
         return f"SSHConnection({self.target})"
@@ -249,48 +240,9 @@ class SSHConnection:
 
     # -- commands ----------------------------------------------------------------------
 
-    def run(
-        self,
-        command: str,
-        *,
-        become: bool = False,
-        become_user: str = "root",
-        stdin: bytes | None = None,
-        timeout: float | None = None,
-    ) -> CommandResult:
-        """Run ``command`` through ``/bin/sh -c`` on a fresh channel (with sudo when needed)."""
-        use_sudo = needs_sudo(self.host.user, become, become_user)
-        password = self._sudo_password(become_user) if use_sudo else None
-        wrapped = wrap_command(
-            command,
-            login_user=self.host.user,
-            become=become,
-            become_user=become_user,
-            sudo_password=password is not None,
-            kill_after=timeout,
-        )
-        data = stdin
-        if password is not None:
-            data = password.encode() + b"\n" + (stdin or b"")
-        result = self._exec(wrapped, data, timeout, shown=command)
-        if use_sudo and result.rc != 0 and stderr_mentions(result.stderr, TTY_REQUIRED_MARKERS):
-            raise TransportError(
-                f"{self.name}: sudo requires a tty (requiretty); allow it without one: "
-                f"'Defaults:{self.host.user} !requiretty' in /etc/sudoers.d/"
-            )
-        return result
-
-    def _sudo_password(self, become_user: str) -> str | None:
-        """The become password when sudo needs one (probed once per connection), else None."""
-        password = self.host.become_password
-        if password is None:
-            return None
-        needed = self._sudo_password_needed.get(become_user)
-        if needed is None:
-            probe = self._exec(sudo_probe_command(become_user), None, self.connect_timeout)
-            needed = probe.rc != 0 and stderr_mentions(probe.stderr, PASSWORD_REQUIRED_MARKERS)
-            self._sudo_password_needed[become_user] = needed
-        return password if needed else None
+    def _probe_timeout(self) -> float:
+        """The probe is one round trip like a connect: bounded by the same timeout."""
+        return self.connect_timeout
 
     def _exec(
         self, command: str, stdin: bytes | None, timeout: float | None, shown: str | None = None
@@ -339,39 +291,12 @@ class SSHConnection:
             raise CommandTimeout(f"{self.name}: timed out waiting for exit status of: {shown}")
         if feeder is not None:
             feeder.join(timeout=1)
-        return CommandResult(
-            rc=channel.recv_exit_status(),
-            stdout=out.decode("utf-8", "replace"),
-            stderr=err.decode("utf-8", "replace"),
-        )
+        return decoded_result(channel.recv_exit_status(), bytes(out), bytes(err))
 
     # -- files -------------------------------------------------------------------------
 
-    def put(
-        self,
-        content: bytes,
-        path: str,
-        *,
-        mode: int | None = None,
-        become: bool = False,
-    ) -> None:
-        """Replace ``path`` atomically: temp file in the same directory, chmod, rename.
-
-        As a non-root login with become, the content goes through sudo on stdin into
-        the same temp-and-rename script (no world-readable upload in /tmp). ``mode``
-        None keeps an existing file's mode (new files: 0644).
-        """
-        become_user = self.host.become_user
-        if needs_sudo(self.host.user, become, become_user):
-            result = self.run(
-                install_script(path, mode), become=True, become_user=become_user, stdin=content
-            )
-            if not result.ok:
-                raise TransportError(f"{self.name}: cannot write {path}: {result.stderr.strip()}")
-            return
-        self._sftp_put(content, path, mode)
-
-    def _sftp_put(self, content: bytes, path: str, mode: int | None) -> None:
+    def _put_direct(self, content: bytes, path: str, mode: int | None) -> None:
+        """Over SFTP: a 0600 temp file beside ``path``, chmod, posix-rename."""
         directory, base = posixpath.split(path)
         tmp = posixpath.join(directory, f".{base}.kf-{uuid.uuid4().hex[:12]}.tmp")
         with self._sftp_lock:
@@ -395,7 +320,7 @@ class SSHConnection:
                 except OSError:
                     pass
                 reason = exc.strerror or str(exc) or type(exc).__name__
-                raise TransportError(f"{self.name}: cannot write {path}: {reason}") from None
+                raise self.write_error(path, reason) from None
             except (EOFError, paramiko.SSHException) as exc:
                 self._sftp = None
                 raise Unreachable(f"{self.target}: {describe_socket_error(exc)}") from None
