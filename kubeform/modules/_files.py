@@ -361,6 +361,16 @@ def mode_schema() -> dict[str, Any]:
     return {"type": ["string", "integer"]}
 
 
+# Schema properties every whole-file writer (copy, template, lineinfile, blockinfile)
+# takes, read back by ``plan_write``.
+WRITE_ARGS: dict[str, Any] = {
+    "mode": mode_schema(),
+    "owner": {"type": "string"},
+    "group": {"type": "string"},
+    "backup": {"type": "boolean"},
+}
+
+
 def path_schema(names: Sequence[str]) -> dict[str, Any]:
     """Schema properties for a path argument with Ansible's aliases."""
     return {name: {"type": "string", "minLength": 1} for name in names}
@@ -414,3 +424,33 @@ def plan_content(
     attrs = attr_changes(target, state, mode, owner, group)
     notes = ([what] if what else ["content"]) + list(attrs.notes)
     return [Change("change", f"{target}: {', '.join(notes)}", steps, diff)]
+
+
+def plan_write(
+    path: str,
+    state: FileState,
+    content: bytes,
+    args: Mapping[str, Any],
+    *,
+    create_parent: bool = False,
+    follow: bool = False,
+    what: str = "",
+) -> list[Change]:
+    """``plan_content`` with the attributes a task's ``WRITE_ARGS`` (and ``force``) ask for.
+
+    One place reads mode/owner/group/backup/force the same way for every module that
+    writes a whole file, so they cannot drift apart.
+    """
+    return plan_content(
+        path,
+        state,
+        content,
+        mode=parse_mode(args.get("mode")),
+        owner=args.get("owner"),
+        group=args.get("group"),
+        backup=bool(args.get("backup", False)),
+        force=bool(args.get("force", True)),
+        create_parent=create_parent,
+        follow=follow,
+        what=what,
+    )

@@ -11,7 +11,7 @@ import posixpath
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from kubeform.modules._files import file_fact, mode_schema, parse_mode, plan_content
+from kubeform.modules._files import WRITE_ARGS, file_fact, plan_write
 from kubeform.modules.base import Change, Fact, Module, ModuleArgError, PrepareContext
 
 
@@ -40,10 +40,7 @@ def dest_path(args: Mapping[str, Any]) -> str:
 
 FILE_ARGS: dict[str, Any] = {
     "dest": {"type": "string", "minLength": 1},
-    "mode": mode_schema(),
-    "owner": {"type": "string"},
-    "group": {"type": "string"},
-    "backup": {"type": "boolean"},
+    **WRITE_ARGS,
     "force": {"type": "boolean"},
 }
 
@@ -84,13 +81,4 @@ class Copy(Module):
         if args.get("src") is not None and args.get("content") is not None:
             raise ModuleArgError("src and content are mutually exclusive", field="content")
         dest = dest_path(args)
-        return plan_content(
-            dest,
-            facts[f"file:{dest}"],
-            content_bytes(args),
-            mode=parse_mode(args.get("mode")),
-            owner=args.get("owner"),
-            group=args.get("group"),
-            backup=bool(args.get("backup", False)),
-            force=bool(args.get("force", True)),
-        )
+        return plan_write(dest, facts[f"file:{dest}"], content_bytes(args), args)

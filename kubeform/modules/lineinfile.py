@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from kubeform.modules._files import (
+    WRITE_ARGS,
     FileState,
     file_fact,
-    mode_schema,
-    parse_mode,
-    plan_content,
+    plan_write,
     split_lines,
     str_arg,
 )
@@ -200,14 +199,11 @@ def plan_edit(
     path = state.path
     if new_text is None:
         return []
-    return plan_content(
+    return plan_write(
         path,
         state,
         new_text.encode("utf-8", errors="surrogateescape"),
-        mode=parse_mode(args.get("mode")),
-        owner=args.get("owner"),
-        group=args.get("group"),
-        backup=bool(args.get("backup", False)),
+        args,
         create_parent=True,
         follow=True,
         what=msg,
@@ -220,10 +216,7 @@ COMMON_ARGS: dict[str, Any] = {
     "insertafter": {"type": "string"},
     "insertbefore": {"type": "string"},
     "create": {"type": "boolean"},
-    "backup": {"type": "boolean"},
-    "mode": mode_schema(),
-    "owner": {"type": "string"},
-    "group": {"type": "string"},
+    **WRITE_ARGS,
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from kubeform.modules._files import file_fact, parse_mode, plan_content
+from kubeform.modules._files import file_fact, plan_write
 from kubeform.modules.base import Change, Fact, Module, ModuleArgError, PrepareContext
 from kubeform.modules.copy import FILE_ARGS, content_bytes
 
@@ -43,13 +43,4 @@ class Template(Module):
         if args.get("_content") is None:
             raise ModuleArgError("template was not rendered (prepare did not run)", field="src")
         dest = str(args["dest"])
-        return plan_content(
-            dest,
-            facts[f"file:{dest}"],
-            content_bytes(args),
-            mode=parse_mode(args.get("mode")),
-            owner=args.get("owner"),
-            group=args.get("group"),
-            backup=bool(args.get("backup", False)),
-            force=bool(args.get("force", True)),
-        )
+        return plan_write(dest, facts[f"file:{dest}"], content_bytes(args), args)
