@@ -12,6 +12,7 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
+from abc import abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -131,7 +132,30 @@ COMMON: dict[str, Any] = {
 }
 
 
-class Command(Module):
+class RunsCommand(Module):
+    """command and shell alike: creates/removes guards, chdir, stdin, Ansible's result keys.
+
+    Subclasses only say how their arguments become the line for ``/bin/sh -c``.
+    """
+
+    @staticmethod
+    @abstractmethod
+    def command_line(args: Mapping[str, Any]) -> str:
+        """The line to run (raises ModuleArgError when no command is given)."""
+
+    def facts(self, args: Mapping[str, Any]) -> list[Fact]:
+        return guard_facts(args)
+
+    def plan(self, args: Mapping[str, Any], facts: Mapping[str, Any]) -> list[Change]:
+        return plan_run(args, facts, self.command_line(args))
+
+    def result(
+        self, args: Mapping[str, Any], facts: Mapping[str, Any], steps: list[StepResult]
+    ) -> dict[str, Any]:
+        return run_result(args, facts, steps, self.command_line(args))
+
+
+class Command(RunsCommand):
     """Ansible's command: free form, ``cmd`` or ``argv``; never through a shell."""
 
     name: ClassVar[str] = "command"
@@ -163,14 +187,3 @@ class Command(Module):
         except ValueError as err:
             raise ModuleArgError(f"cannot split the command: {err}", field="cmd") from err
         return shlex.join(words)
-
-    def facts(self, args: Mapping[str, Any]) -> list[Fact]:
-        return guard_facts(args)
-
-    def plan(self, args: Mapping[str, Any], facts: Mapping[str, Any]) -> list[Change]:
-        return plan_run(args, facts, self.command_line(args))
-
-    def result(
-        self, args: Mapping[str, Any], facts: Mapping[str, Any], steps: list[StepResult]
-    ) -> dict[str, Any]:
-        return run_result(args, facts, steps, self.command_line(args))

@@ -10,11 +10,11 @@ import shlex
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from kubeform.modules.base import Change, Fact, Module, ModuleArgError, StepResult
-from kubeform.modules.command import COMMON, guard_facts, plan_run, run_result
+from kubeform.modules.base import ModuleArgError
+from kubeform.modules.command import COMMON, RunsCommand
 
 
-class Shell(Module):
+class Shell(RunsCommand):
     """Ansible's shell: free form or ``cmd``, optional ``executable``."""
 
     name: ClassVar[str] = "shell"
@@ -32,14 +32,3 @@ class Shell(Module):
             raise ModuleArgError("no command given (free form or cmd)", field="cmd")
         exe = args.get("executable")
         return f"{shlex.quote(str(exe))} -c {shlex.quote(str(raw))}" if exe else str(raw)
-
-    def facts(self, args: Mapping[str, Any]) -> list[Fact]:
-        return guard_facts(args)
-
-    def plan(self, args: Mapping[str, Any], facts: Mapping[str, Any]) -> list[Change]:
-        return plan_run(args, facts, self.command_line(args))
-
-    def result(
-        self, args: Mapping[str, Any], facts: Mapping[str, Any], steps: list[StepResult]
-    ) -> dict[str, Any]:
-        return run_result(args, facts, steps, self.command_line(args))
