@@ -96,9 +96,19 @@ class Service(Module):
         return changes
 
 
+def _systemctl(
+    verb: str, name: str, summary: str, diff: tuple[str, str, str] | None = None
+) -> Change:
+    """One ``systemctl VERB unit`` change; ``diff`` is (label suffix, before, after)."""
+    shown = None
+    if diff is not None:
+        label, before, after = diff
+        shown = Diff(f"service {name}{label}", before, after)
+    return Change("change", summary, (Run(f"systemctl {verb} {shlex.quote(name)}"),), shown)
+
+
 def plan_unit(name: str, props: Mapping[str, str], args: Mapping[str, Any]) -> list[Change]:
     """Pure: mask, enable and run-state changes for one unit, in the order systemd needs."""
-    q = shlex.quote(name)
     load = props.get("LoadState", "")
     active = props.get("ActiveState", "inactive")
     unit_file = props.get("UnitFileState", "")
@@ -107,70 +117,37 @@ def plan_unit(name: str, props: Mapping[str, str], args: Mapping[str, Any]) -> l
     changes: list[Change] = []
     masked = args.get("masked")
     if masked is True and load != "masked":
-        changes.append(
-            Change(
-                "change",
-                f"mask {name}",
-                (Run(f"systemctl mask {q}"),),
-                Diff(f"service {name} masked", "no", "yes"),
-            )
-        )
+        changes.append(_systemctl("mask", name, f"mask {name}", (" masked", "no", "yes")))
     if masked is False and load == "masked":
-        changes.append(
-            Change(
-                "change",
-                f"unmask {name}",
-                (Run(f"systemctl unmask {q}"),),
-                Diff(f"service {name} masked", "yes", "no"),
-            )
-        )
+        changes.append(_systemctl("unmask", name, f"unmask {name}", (" masked", "yes", "no")))
     is_masked = load == "masked" if masked is None else bool(masked)
     enabled = args.get("enabled")
     if enabled is True and unit_file not in ENABLED_STATES:
         if is_masked:
             raise ModuleArgError(f"cannot enable {name}: the unit is masked", field="enabled")
         changes.append(
-            Change(
-                "change",
+            _systemctl(
+                "enable",
+                name,
                 f"enable {name}{note}",
-                (Run(f"systemctl enable {q}"),),
-                Diff(f"service {name} enabled", unit_file or "unknown", "enabled"),
+                (" enabled", unit_file or "unknown", "enabled"),
             )
         )
     if enabled is False and unit_file in DISABLEABLE:
         changes.append(
-            Change(
-                "change",
-                f"disable {name}",
-                (Run(f"systemctl disable {q}"),),
-                Diff(f"service {name} enabled", unit_file, "disabled"),
-            )
+            _systemctl("disable", name, f"disable {name}", (" enabled", unit_file, "disabled"))
         )
     state = args.get("state")
     running = active in RUNNING
     if state in ("started", "restarted", "reloaded") and is_masked:
         raise ModuleArgError(f"cannot start {name}: the unit is masked", field="state")
     if state == "started" and not running:
-        changes.append(
-            Change(
-                "change",
-                f"start {name}{note}",
-                (Run(f"systemctl start {q}"),),
-                Diff(f"service {name}", active, "active"),
-            )
-        )
+        changes.append(_systemctl("start", name, f"start {name}{note}", ("", active, "active")))
     elif state == "stopped" and (running or active == "deactivating"):
-        changes.append(
-            Change(
-                "change",
-                f"stop {name}",
-                (Run(f"systemctl stop {q}"),),
-                Diff(f"service {name}", active, "inactive"),
-            )
-        )
+        changes.append(_systemctl("stop", name, f"stop {name}", ("", active, "inactive")))
     elif state == "restarted":
-        changes.append(Change("change", f"restart {name}", (Run(f"systemctl restart {q}"),)))
+        changes.append(_systemctl("restart", name, f"restart {name}"))
     elif state == "reloaded":
         verb = "reload" if running else "start"
-        changes.append(Change("change", f"{verb} {name}{note}", (Run(f"systemctl {verb} {q}"),)))
+        changes.append(_systemctl(verb, name, f"{verb} {name}{note}"))
     return changes
