@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from kubeform.lab.system import children, kill
+
 REBOOT_EXIT = 133
 MAX_QUICK_RESTARTS = 5  # within QUICK_WINDOW seconds: a crash loop, give up
 QUICK_WINDOW = 30.0
@@ -32,16 +34,6 @@ def next_step(rc: int, stopping: bool, recent_restarts: int) -> str:
     if recent_restarts >= MAX_QUICK_RESTARTS:
         return "exit"
     return "restart"
-
-
-def _children(pid: int) -> list[int]:
-    kids: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            kids += [int(x) for x in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return kids
 
 
 # /proc/sys/net writable inside the machine (its own network namespace), the rest of
@@ -63,11 +55,8 @@ class Supervisor:
         """Stop: kill the container's init (its whole PID namespace goes with it)."""
         self.stopping = True
         if self.proc is not None:
-            for pid in _children(self.proc.pid):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
+            for pid in children(self.proc.pid):
+                kill(pid, signal.SIGKILL)
 
     def run(self) -> int:
         (self.host_dir / "supervisor.pid").write_text(f"{os.getpid()}\n")
