@@ -52,20 +52,29 @@ def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
 
 
-def create_ca(common_name: str = "kubeform-ca", *, days: int = 3650) -> tuple[bytes, bytes]:
-    """A self-signed CA (cert PEM, key PEM) that signs every other cluster certificate."""
-    key = _new_key()
-    name = _name(common_name)
+def _builder(
+    subject: x509.Name,
+    issuer: x509.Name,
+    key: ec.EllipticCurvePrivateKey,
+    *,
+    days: int,
+    ca: bool,
+) -> x509.CertificateBuilder:
+    """What every certificate here has: names, key, serial, validity, constraints, usage.
+
+    Only a CA may sign (keyCertSign, cRLSign, pathlen 0); every certificate may make
+    signatures (TLS with ECDSA keys needs digitalSignature, not keyEncipherment).
+    """
     start = _now()
-    cert = (
+    return (
         x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
+        .subject_name(subject)
+        .issuer_name(issuer)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(start)
         .not_valid_after(start + datetime.timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None), critical=True)
         .add_extension(
             x509.KeyUsage(
                 digital_signature=True,
@@ -73,13 +82,22 @@ def create_ca(common_name: str = "kubeform-ca", *, days: int = 3650) -> tuple[by
                 key_encipherment=False,
                 data_encipherment=False,
                 key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
+                key_cert_sign=ca,
+                crl_sign=ca,
                 encipher_only=False,
                 decipher_only=False,
             ),
             critical=True,
         )
+    )
+
+
+def create_ca(common_name: str = "kubeform-ca", *, days: int = 3650) -> tuple[bytes, bytes]:
+    """A self-signed CA (cert PEM, key PEM) that signs every other cluster certificate."""
+    key = _new_key()
+    name = _name(common_name)
+    cert = (
+        _builder(name, name, key, days=days, ca=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
@@ -136,35 +154,13 @@ def issue_cert(
     ca_cert = load_cert(ca_cert_pem)
     ca_key = load_key(ca_key_pem)
     key = _new_key()
-    start = _now()
     usages = []
     if server:
         usages.append(ExtendedKeyUsageOID.SERVER_AUTH)
     if client:
         usages.append(ExtendedKeyUsageOID.CLIENT_AUTH)
     builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(common_name))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + datetime.timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        _builder(_name(common_name), ca_cert.subject, key, days=days, ca=False)
         .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
