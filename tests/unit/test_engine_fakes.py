@@ -9,7 +9,6 @@ the engine's contract (facts, plan, steps, diffs, secrets) without the real modu
 from __future__ import annotations
 
 import shlex
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -17,39 +16,12 @@ from typing import Any, ClassVar
 from kubeform.engine.playbook import ModuleResolver
 from kubeform.inventory.model import Host, Inventory
 from kubeform.modules.base import Change, Diff, Fact, Module, Run, Upload
-from kubeform.transport.base import CommandResult, Unreachable
+from kubeform.transport.base import Unreachable
+from tests.unit.fake_connection import RecordingConnection
 
 
-class FakeConnection:
+class FakeConnection(RecordingConnection):
     """Runs commands locally and records them; ``put`` writes the file."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.commands: list[str] = []
-        self.puts: list[str] = []
-
-    def run(
-        self,
-        command: str,
-        *,
-        become: bool = False,
-        become_user: str = "root",
-        stdin: bytes | None = None,
-        timeout: float | None = None,
-    ) -> CommandResult:
-        self.commands.append(command)
-        proc = subprocess.run(["/bin/sh", "-c", command], input=stdin or b"", capture_output=True, check=False)
-        return CommandResult(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
-
-    def put(self, content: bytes, path: str, *, mode: int | None = None, become: bool = False) -> None:
-        self.puts.append(path)
-        p = Path(path)
-        p.write_bytes(content)
-        if mode is not None:
-            p.chmod(mode)
-
-    def close(self) -> None:
-        pass
 
 
 class FakePool:

@@ -9,6 +9,7 @@ import pytest
 
 from kubeform.modules.reboot import BOOT_ID, Reboot, reboot_command
 from kubeform.transport.base import CommandResult, Connection, Unreachable
+from tests.unit.fake_connection import RecordingConnection
 from tests.unit.module_cases import case_params, check_case
 
 
@@ -31,21 +32,14 @@ class FakeHost:
         return FakeConn(self)
 
 
-@dataclass
-class FakeConn:
-    host: FakeHost
-    name: str = "h1"
+class FakeConn(RecordingConnection):
+    """Answers the reboot step's probes from its FakeHost; expects no uploads."""
 
-    def run(
-        self,
-        command: str,
-        *,
-        become: bool = False,
-        become_user: str = "root",
-        stdin: bytes | None = None,
-        timeout: float | None = None,
-    ) -> CommandResult:
-        self.host.commands.append(command)
+    def __init__(self, host: FakeHost) -> None:
+        super().__init__("h1", commands=host.commands)
+        self.host = host
+
+    def answer(self, command: str, stdin: bytes | None) -> CommandResult:
         if command == BOOT_ID:
             ids = self.host.boot_ids
             current = ids[0] if len(ids) == 1 else ids.pop(0)
@@ -60,9 +54,6 @@ class FakeConn:
         self, content: bytes, path: str, *, mode: int | None = None, become: bool = False
     ) -> None:
         raise AssertionError("no uploads expected")
-
-    def close(self) -> None:
-        pass
 
 
 class FakeCtx:
