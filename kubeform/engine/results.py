@@ -203,6 +203,7 @@ class RunResult:
     hosts: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # user errors found while running
     check: bool = False
+    warnings: list[str] = field(default_factory=list)  # e.g. a host pattern term that matches nothing
 
     def recap(self) -> dict[str, dict[str, int]]:
         return recap(self.results, self.hosts)
@@ -227,6 +228,8 @@ class RunResult:
             "hosts": hosts,
             "errors": list(self.errors),
         }
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
         if self.check:
             out["plan"] = {"add": plan.add, "change": plan.change, "remove": plan.remove, "hosts": plan.hosts, "depends": plan.depends}
         return out

@@ -9,7 +9,8 @@ The imperative shell around the pure parts. For each play, every selected host g
    task's facts (fetching every still-missing fact of the remaining tasks in the same
    single round trip), plans, and in apply mode executes the steps of each change;
    after a change, the cached facts are stale and are fetched again (batched) when the
-   next task needs them;
+   next task needs them; volatile facts (``Fact.volatile``: a port that may close again)
+   are never fetched ahead, only right before the task that needs them;
 4. runs the handlers notified on it, in handler order.
 
 In check mode (``plan``) nothing is executed. A task whose input depends on a task that
@@ -22,6 +23,7 @@ A failing host stops its own remaining tasks; other hosts go on (Ansible's defau
 from __future__ import annotations
 
 import importlib
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -197,6 +199,7 @@ class _StepContext:
         except Unreachable as err:
             raise HostUnreachable(str(err)) from None
         self._run.conn = self.conn
+        self._run.forget_system_facts()
         return self.conn
 
 
@@ -238,6 +241,7 @@ class HostRun:
         self.results: list[TaskResult] = []
         self.registered: dict[str, Any] = {}
         self.system_facts: dict[str, Any] = {}
+        self.system_facts_stale = False  # set on reconnect (reboot): gather again
         self.fact_cache: dict[tuple[str, bool, str], Any] = {}
         self.candidates: dict[int, list[tuple[Fact, bool, str]]] = {}
         self.notified: dict[str, str] = {}  # handler name/topic -> notifying task
@@ -289,10 +293,10 @@ class HostRun:
         return self.conn
 
     def _gather(self, wanted: Iterable[tuple[Fact, bool, str]]) -> None:
-        """Run every wanted fact not yet cached, one round trip per become setting."""
+        """Run every wanted fact not yet cached (volatile: always), one round trip per become setting."""
         groups: dict[tuple[bool, str], dict[str, Fact]] = {}
         for fact, become, user in wanted:
-            if (fact.key, become, user) in self.fact_cache:
+            if not fact.volatile and (fact.key, become, user) in self.fact_cache:
                 continue
             groups.setdefault((become, user), {}).setdefault(fact.key, fact)
         for (become, user), facts in groups.items():
@@ -316,7 +320,7 @@ class HostRun:
 
     def facts_for(self, facts: Sequence[Fact], become: bool, user: str) -> dict[str, Any]:
         keyed = [(f, become or f.become, user) for f in facts]
-        missing = [k for k in keyed if (k[0].key, k[1], k[2]) not in self.fact_cache]
+        missing = [k for k in keyed if k[0].volatile or (k[0].key, k[1], k[2]) not in self.fact_cache]
         if missing:
             later = [c for seq, cs in self.candidates.items() if seq > self.current_seq for c in cs]
             self._gather([*missing, *later])
@@ -332,15 +336,26 @@ class HostRun:
         """The host changed: every cached fact may be out of date."""
         self.fact_cache.clear()
 
+    def forget_system_facts(self) -> None:
+        """The host was reconnected to (e.g. rebooted): a new kernel, uptime, addresses.
+
+        Only marked: the task that reconnected still sees the facts it started with; the
+        next task that needs ``ansible_*`` gathers them again.
+        """
+        self.system_facts_stale = True
+
     def _ensure_system_facts(self) -> None:
         fact = self.shared.system_fact
-        if self.system_facts or fact is None:
+        if (self.system_facts and not self.system_facts_stale) or fact is None:
             return
         self._gather([(fact, False, "root")])
         value = self.fact_cache.pop((fact.key, False, "root"))
         if isinstance(value, _ParseFailure):
             raise _TaskFailure(value.message)
+        self.system_facts_stale = False
         if isinstance(value, Mapping):
+            # Emptied in place: the dict is one of the variable layers.
+            self.system_facts.clear()
             self.system_facts.update(value)
             self.system_facts["ansible_facts"] = {
                 k[len("ansible_"):]: v for k, v in value.items() if k.startswith("ansible_")
@@ -362,7 +377,7 @@ class HostRun:
                     if task.when and not templating.conditions_hold(task.when, v):
                         continue
                     prepared = self._prepare(task, v)
-                    wanted.extend((f, become or f.become, user) for f in prepared.facts)
+                    wanted.extend((f, become or f.become, user) for f in prepared.facts if not f.volatile)
                 self.candidates[task.seq] = wanted
             except Exception:  # not renderable yet (e.g. it reads a registered var): fetched lazily
                 continue
@@ -591,7 +606,7 @@ class HostRun:
         return False
 
     def _items(self, task: Task, base: Vars) -> list[_Item]:
-        if self.shared.needs_system_facts and not self.system_facts:
+        if self.shared.needs_system_facts and (not self.system_facts or self.system_facts_stale):
             self._ensure_system_facts()
         loop_vars = self._loop_vars(task, base)
         out = []
@@ -884,6 +899,28 @@ def select_play_hosts(
     return [selector(inventory, play.hosts, options.limit) for play in playbook.plays]
 
 
+def pattern_warnings(playbook: Playbook, inventory: Inventory, options: Options) -> list[str]:
+    """One line per term of a play's ``hosts`` or of ``--limit`` that names nothing.
+
+    Not an error (Ansible only warns: an inventory may lack an optional group), but a
+    typo in a group name would otherwise pass as "no hosts matched".
+    """
+    from kubeform.inventory.patterns import limit_terms, unmatched
+
+    out: list[str] = []
+    for play in playbook.plays:
+        for term in unmatched(inventory, play.hosts):
+            out.append(f"play '{play.name}': hosts pattern '{term}' matches no host or group")
+    if options.limit is not None and options.limit.strip():
+        for term in unmatched(inventory, limit_terms(options.limit)):
+            out.append(f"--limit '{term}' matches no host or group")
+    return list(dict.fromkeys(out))
+
+
+def _warn_stderr(text: str) -> None:
+    print(f"kubeform: warning: {text}", file=sys.stderr)
+
+
 def run_playbook(
     playbook: Playbook,
     inventory: Inventory,
@@ -894,10 +931,13 @@ def run_playbook(
     resolver: ModuleResolver | None = None,
     selector: HostSelector | None = None,
     system_fact: Fact | bool | None = True,
+    warn: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Run (or, with ``options.check``, plan) every play; never raises for host failures.
 
     ``system_fact`` True means "use kubeform.modules.facts.SYSTEM_FACTS when present".
+    ``warn`` gets each warning line before the first play (default: stderr); they are
+    also in ``RunResult.warnings``.
     UserErrors found before connecting (undefined names, bad host patterns) are raised.
     """
     if resolver is None:
@@ -909,7 +949,9 @@ def run_playbook(
     play_hosts = select_play_hosts(playbook, inventory, options, selector)
     for play, hosts in zip(playbook.plays, play_hosts, strict=True):
         check_names(play, hosts, options.extra_vars)
-    out = RunResult(check=options.check)
+    out = RunResult(check=options.check, warnings=pattern_warnings(playbook, inventory, options))
+    for text in out.warnings:
+        (warn or _warn_stderr)(text)
     dead: set[str] = set()
     for play, hosts in zip(playbook.plays, play_hosts, strict=True):
         hosts = [h for h in hosts if h.name not in dead]

@@ -26,13 +26,16 @@ class Fact:
 
     ``key`` identifies the fact (e.g. ``"file:/etc/hosts"``); the engine batches the
     commands of all facts a host needs into one round trip and hands each parser its own
-    stdout and exit code.
+    stdout and exit code. ``volatile`` facts (a port that may close between the up-front
+    batch and the task) are never fetched ahead or reused: the engine probes them right
+    before each task that needs them, in that task's batch.
     """
 
     key: str
     command: str
     parse: Callable[[str, int], Any]
     become: bool = False
+    volatile: bool = False
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import re
 import shlex
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from kubeform.modules._files import FileState, file_fact, parse_file
@@ -91,11 +91,18 @@ def port_command(host: str, port: int, connect_timeout: float) -> str:
 
 
 def port_fact(host: str, port: int, connect_timeout: float) -> Fact:
+    """Volatile: a port open in the up-front batch may be closed by the time we get here."""
     return Fact(
         key=f"port:{host}:{port}",
         command=port_command(host, port, connect_timeout),
         parse=lambda out, rc: out.strip() == "open",
+        volatile=True,
     )
+
+
+def path_fact(path: str) -> Fact:
+    """The file fact, volatile: something else on the host may create or remove it."""
+    return replace(file_fact(path), volatile=True)
 
 
 def path_done(path: str, state: str, regex: re.Pattern[str] | None) -> Callable[[FileState], bool]:
@@ -165,7 +172,7 @@ class WaitForModule(Module):
             host = str(args.get("host") or "127.0.0.1")
             return [port_fact(host, int(args["port"]), _num(args, "connect_timeout", 5))]
         if args.get("path") is not None:
-            return [file_fact(str(args["path"]))]
+            return [path_fact(str(args["path"]))]
         return []
 
     def plan(self, args: Mapping[str, Any], facts: Mapping[str, Any]) -> list[Change]:

@@ -15,7 +15,17 @@ from typing import Any, ClassVar
 
 from kubeform.engine.playbook import ModuleResolver
 from kubeform.inventory.model import Host, Inventory
-from kubeform.modules.base import Change, Diff, Fact, Module, Run, Upload
+from kubeform.modules.base import (
+    Change,
+    Diff,
+    Fact,
+    Module,
+    Run,
+    Step,
+    StepContext,
+    StepResult,
+    Upload,
+)
 from kubeform.transport.base import Unreachable
 from tests.unit.fake_connection import RecordingConnection
 
@@ -134,6 +144,66 @@ class TValue(Module):
         ]
 
 
+def counter_command(path: str) -> str:
+    """Appends a line to ``path`` and prints how many there are: each probe sees a new value."""
+    q = shlex.quote(path)
+    return f"echo x >> {q}; wc -l < {q}"
+
+
+class TProbe(Module):
+    """Test module: reports a volatile fact (a counter bumped by every probe); never changes."""
+
+    name: ClassVar[str] = "tprobe"
+    schema: ClassVar[Mapping[str, Any]] = {
+        "type": "object",
+        "required": ["path"],
+        "properties": {"path": {"type": "string"}},
+    }
+
+    def facts(self, args: Mapping[str, Any]) -> list[Fact]:
+        return [
+            Fact(
+                f"probe:{args['path']}",
+                counter_command(args["path"]),
+                lambda out, rc: int(out.strip()),
+                volatile=True,
+            )
+        ]
+
+    def plan(self, args: Mapping[str, Any], facts: Mapping[str, Any]) -> list[Change]:
+        return []
+
+    def result(self, args: Mapping[str, Any], facts: Mapping[str, Any], steps: list[StepResult]) -> dict[str, Any]:
+        return {"value": facts[f"probe:{args['path']}"]}
+
+
+class _Reconnect(Step):
+    def describe(self) -> str:
+        return "reconnect"
+
+    def execute(self, ctx: StepContext) -> StepResult:
+        ctx.reconnect(5)
+        return StepResult()
+
+
+class TReconnect(Module):
+    """Test module: one step that drops and reopens the connection (like reboot)."""
+
+    name: ClassVar[str] = "treconnect"
+    schema: ClassVar[Mapping[str, Any]] = {"type": "object", "additionalProperties": False}
+
+    def facts(self, args: Mapping[str, Any]) -> list[Fact]:
+        return []
+
+    def plan(self, args: Mapping[str, Any], facts: Mapping[str, Any]) -> list[Change]:
+        return [Change(action="change", summary="reconnect", steps=(_Reconnect(),))]
+
+
+def counting_system_fact(path: str) -> Fact:
+    """System facts whose ``ansible_kernel`` changes on every gathering (kernel-1, kernel-2, ...)."""
+    return Fact(key="system", command=counter_command(path), parse=lambda out, rc: {"ansible_kernel": f"kernel-{out.strip()}"})
+
+
 SYSTEM = Fact(
     key="system",
     command="printf 'Debian\\n12\\n'",
@@ -143,7 +213,9 @@ SYSTEM = Fact(
     },
 )
 
-TEST_MODULES: dict[str, type[Module]] = {"tfile": TFile, "tcmd": TCmd, "tvalue": TValue}
+TEST_MODULES: dict[str, type[Module]] = {
+    "tfile": TFile, "tcmd": TCmd, "tvalue": TValue, "tprobe": TProbe, "treconnect": TReconnect,
+}  # fmt: skip
 
 
 def resolver() -> ModuleResolver:

@@ -15,7 +15,15 @@ import pytest
 from kubeform.engine.playbook import load_playbook
 from kubeform.engine.results import RunResult
 from kubeform.engine.runner import Options, run_playbook
-from tests.unit.test_engine_fakes import SYSTEM, FakePool, inventory, resolver, select
+from kubeform.modules.base import Fact
+from tests.unit.test_engine_fakes import (
+    SYSTEM,
+    FakePool,
+    counting_system_fact,
+    inventory,
+    resolver,
+    select,
+)
 
 
 def run(
@@ -25,6 +33,7 @@ def run(
     hosts: tuple[str, ...] = ("h1",),
     pool: FakePool | None = None,
     host_vars: dict[str, Any] | None = None,
+    system_fact: Fact = SYSTEM,
     **opts: Any,
 ) -> tuple[RunResult, FakePool]:
     pb = tmp_path / "pb.yml"
@@ -33,7 +42,7 @@ def run(
     pool = pool or FakePool()
     result = run_playbook(
         load_playbook(pb, resolver()), inv, Options(**opts), pool,
-        resolver=resolver(), selector=select, system_fact=SYSTEM,
+        resolver=resolver(), selector=select, system_fact=system_fact,
     )  # fmt: skip
     return result, pool
 
@@ -290,6 +299,61 @@ def test_system_facts_only_when_read(tmp_path: Path) -> None:
     text = "- hosts: all\n  tasks:\n    - debug: msg={{ ansible_os_family }}\n      when: ansible_distribution_major_version | int >= 12\n"
     result, pool = run(tmp_path, text)
     assert msgs(result) == ["Debian"]
+
+
+def test_volatile_facts_probed_right_before_each_task_that_needs_them(tmp_path: Path) -> None:
+    (tmp_path / "a").write_text("x")
+    text = """
+- hosts: all
+  tasks:
+    - tfile: {path: ROOT/a, content: x}
+    - {tprobe: {path: ROOT/count}, register: p1}
+    - {tprobe: {path: ROOT/count}, register: p2}
+    - debug: msg="{{ p1.value }} {{ p2.value }}"
+"""
+    result, pool = run(tmp_path, text)
+    assert [r.status for r in result.results] == ["ok", "ok", "ok", "ok"]
+    # Not in the up-front batch, and probed again for the second task although nothing
+    # changed in between (a port may close without the engine doing anything).
+    assert msgs(result)[-1] == "1 2"
+    commands = pool.conns["h1"].commands
+    assert "count" not in commands[0] and f"{tmp_path}/a" in commands[0]
+    assert len(commands) == 3
+
+
+def test_reconnect_makes_system_facts_gathered_again(tmp_path: Path) -> None:
+    text = """
+- hosts: all
+  tasks:
+    - debug: msg="{{ ansible_kernel }}"
+    - name: reboot-like
+      treconnect: {}
+      changed_when: ansible_kernel == 'kernel-1'
+    - debug: msg="{{ ansible_kernel }} {{ hostvars[inventory_hostname].ansible_kernel }}"
+"""
+    result, _ = run(tmp_path, text, system_fact=counting_system_fact(str(tmp_path / "boots")))
+    assert statuses(result)[1] == ("reboot-like", "changed")  # the task itself keeps its facts
+    assert msgs(result)[0] == "kernel-1"
+    assert msgs(result)[-1] == "kernel-2 kernel-2"
+
+
+def test_unmatched_patterns_warn_and_go_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = """
+- hosts: web:nosuchgroup
+  name: p
+  tasks:
+    - debug: msg=x
+"""
+    result, _ = run(tmp_path, text, hosts=("h1", "h2"), limit="h2,ghost")
+    assert [r.host for r in result.results] == ["h2"]
+    assert result.warnings == [
+        "play 'p': hosts pattern 'nosuchgroup' matches no host or group",
+        "--limit 'ghost' matches no host or group",
+    ]
+    assert not result.failed
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"kubeform: warning: {w}" for w in result.warnings]
+    assert result.as_dict()["warnings"] == result.warnings
 
 
 def test_secrets_masked_in_results(tmp_path: Path) -> None:
