@@ -62,3 +62,11 @@ def test_wait_step_times_out_with_msg() -> None:
     (change,) = WaitForModule().plan(args, {"port:127.0.0.1:2379": False})
     res = change.steps[0].execute(_Ctx(_Conn([])))  # type: ignore[arg-type]
     assert not res.ok and res.stderr == "etcd did not start"
+
+
+def test_port_and_path_probes_are_volatile() -> None:
+    """A port or file may change between the up-front fact batch and this task."""
+    from kubeform.modules.wait_for import WaitForModule
+
+    assert all(f.volatile for f in WaitForModule().facts({"port": 22}))
+    assert all(f.volatile for f in WaitForModule().facts({"path": "/tmp/x"}))
