@@ -47,6 +47,8 @@ _READ_SIZE = 65536
 # Stdin larger than this is sent from a helper thread so a command that writes a lot
 # of output before reading all its input cannot deadlock against our window.
 _INLINE_STDIN = 32768
+# Pauses before re-asking for a channel the server refused on a live connection.
+_REOPEN_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.8)
 
 
 @dataclass(frozen=True)
@@ -250,13 +252,7 @@ class SSHConnection(ShellConnection):
         transport = self._ensure_transport()
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._sessions:
-            try:
-                channel = transport.open_session(timeout=self.connect_timeout)
-            except (OSError, EOFError, paramiko.SSHException) as exc:
-                reason = describe_socket_error(exc)
-                if transport.is_active():  # e.g. the server's MaxSessions is below ours
-                    raise TransportError(f"{self.name}: cannot open a channel: {reason}") from None
-                raise Unreachable(f"{self.target}: {reason}") from None
+            channel = self._open_channel(transport)
             try:
                 return self._exec_on(channel, command, stdin, deadline, shown or command)
             except (OSError, EOFError, paramiko.SSHException) as exc:
@@ -265,6 +261,28 @@ class SSHConnection(ShellConnection):
                 raise TransportError(f"{self.name}: {describe_socket_error(exc)}") from None
             finally:
                 channel.close()
+
+    def _open_channel(self, transport: paramiko.Transport) -> paramiko.Channel:
+        """A new session channel; a refusal on a live connection is retried briefly.
+
+        Closing a channel frees our slot at once but the server's only when it has
+        processed the close, so under many parallel commands sshd can still count a
+        just-closed session against MaxSessions for a moment.
+        """
+        for pause in (*_REOPEN_PAUSES, None):
+            try:
+                return transport.open_session(timeout=self.connect_timeout)
+            except paramiko.ChannelException as exc:
+                if pause is None or not transport.is_active():
+                    reason = describe_socket_error(exc)
+                    break
+            except (OSError, EOFError, paramiko.SSHException) as exc:
+                reason = describe_socket_error(exc)
+                break
+            self._sleep(pause)
+        if transport.is_active():  # e.g. the server's MaxSessions is below ours
+            raise TransportError(f"{self.name}: cannot open a channel: {reason}") from None
+        raise Unreachable(f"{self.target}: {reason}") from None
 
     def _exec_on(
         self,
