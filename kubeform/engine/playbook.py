@@ -207,24 +207,31 @@ def _names(value: Any) -> tuple[str, ...]:
 
 
 def parse_kv(text: str, *, free_form: bool, known: set[str], where: Where, action: str) -> dict[str, Any]:
-    """``key=value`` argument strings; free-form modules keep the rest as ``_raw_params``."""
+    """``key=value`` argument strings; free-form modules keep the rest as ``_raw_params``.
+
+    The rest is the original text with only the recognised ``key=value`` tokens cut out,
+    so a multi-line ``shell: |`` script keeps its newlines (as Ansible keeps them).
+    """
     args: dict[str, Any] = {}
-    rest: list[str] = []
-    for tok in _TOKEN.findall(text):
+    kept: list[str] = []
+    pos = 0
+    for match in _TOKEN.finditer(text):
+        tok = match.group(0)
         m = _KV.match(tok)
         if m and (not free_form or m.group(1) in known):
             value = m.group(2)
             if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
                 value = value[1:-1]
             args[m.group(1)] = value
-        elif free_form:
-            rest.append(tok)
-        else:
-            raise where.error(
-                f"expected key=value arguments, found {tok!r}", field=action
-            )
-    if free_form and rest:
-        args["_raw_params"] = " ".join(rest)
+            kept.append(text[pos : match.start()])
+            pos = match.end()
+        elif not free_form:
+            raise where.error(f"expected key=value arguments, found {tok!r}", field=action)
+    kept.append(text[pos:])
+    if free_form:
+        rest = "".join(kept).strip()
+        if rest:
+            args["_raw_params"] = rest
     return args
 
 

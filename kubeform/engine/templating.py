@@ -30,7 +30,8 @@ from kubeform.errors import UserError
 OMIT = "__kubeform_omit_place_holder__"
 """Value of the ``omit`` variable: an argument rendered to it is dropped."""
 
-_SINGLE_EXPR = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}\s*$", re.S)
+# The whole string is one expression (no text around it): its value keeps its type.
+_SINGLE_EXPR = re.compile(r"^\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}\Z", re.S)
 
 
 # -- filters and tests -------------------------------------------------------------

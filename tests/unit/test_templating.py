@@ -53,3 +53,8 @@ def test_conditions_are_anded() -> None:
     assert templating.conditions_hold(["a", "b"], {"a": True, "b": True})
     assert not templating.conditions_hold(["a", "b"], {"a": True, "b": False})
     assert templating.conditions_hold([], {})
+
+
+def test_trailing_newline_after_a_lone_expression_is_kept() -> None:
+    assert templating.render_string("{{ x }}\n", {"x": "a"}) == "a\n"
+    assert templating.render_string("{{ x }}", {"x": 3}) == 3
