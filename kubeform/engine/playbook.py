@@ -436,7 +436,7 @@ class _Loader:
             if action == "debug" and "=" not in raw_args:
                 args = {"msg": raw_args}
             else:
-                free = bool(cls.free_form) if cls is not None else False
+                free = bool(cls.free_form) if cls is not None else action == "meta"
                 known = set((cls.schema.get("properties") or {}).keys()) if cls is not None else set()
                 args = parse_kv(raw_args, free_form=free, known=known, where=where, action=action)
         elif isinstance(raw_args, str):
