@@ -4,6 +4,10 @@
 machine, plans playbooks/site.yml on every host, shows the plan, asks, then applies it.
 ``down`` does the same with playbooks/reset.yml. Both reuse the engine's run machinery,
 so what they show and do is exactly what ``kubeform plan/run`` would for those playbooks.
+
+When the inventory's etcd group grew, ``up`` first joins the new members one at a time
+(the engine has no ``serial``): site.yml with ``-t etcd -l NEW_MEMBER`` per new member,
+each recorded in cluster.yml once it runs healthy, then the usual run on every host.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from kubeform.errors import UserError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from kubeform.cluster.bootstrap import EtcdMembership
     from kubeform.cluster.clusterdir import ClusterDir
 
 #: Seconds per etcd endpoint when writing the built-in objects from the operator's side.
@@ -117,11 +122,29 @@ def _builtins(cd: ClusterDir, console: Console, styled: bool) -> None:
         print_lines(console, [("green", f"Built-in objects created: {names}")], styled=styled)
 
 
+def growth_note(membership: EtcdMembership) -> str:
+    """The plan's line about new etcd members: who joins whom, and in which order."""
+    new = ", ".join(membership.joining)
+    running = ", ".join(membership.members)
+    return (
+        f"etcd: {new} will be added to the running cluster ({running}) one at a time: "
+        "etcdctl member add, then the member starts with --initial-cluster-state=existing "
+        "and must be healthy before the next is added."
+    )
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     """Prepare, plan, confirm, apply; exit 0 on success (also when nothing changes)."""
     from rich.console import Console
 
-    from kubeform.cluster.bootstrap import PLAYBOOK_DIR, cluster_plan, default_cluster_dir, prepare
+    from kubeform.cluster.bootstrap import (
+        PLAYBOOK_DIR,
+        cluster_plan,
+        default_cluster_dir,
+        membership_of,
+        prepare,
+        record_members,
+    )
     from kubeform.engine.extra_vars import parse_extra_vars
     from kubeform.engine.playbook import load_playbook
     from kubeform.engine.progress import LiveReporter, PlainReporter, print_lines
@@ -135,6 +158,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     plan = cluster_plan(inventory)
     cluster_dir = Path(args.cluster) if args.cluster else default_cluster_dir(plan.name)
     cd, cluster_vars = prepare(plan, cluster_dir)
+    membership = membership_of(plan, cd)
+    growing = args.action == "apply" and bool(membership.joining)
     extra = {**cluster_vars, **parse_extra_vars(args.extra_vars)}
     playbook = load_playbook(str(PLAYBOOK_DIR / args.playbook))
     tags = frozenset(t.strip() for v in args.tags for t in v.split(",") if t.strip())
@@ -155,14 +180,19 @@ def cmd_up(args: argparse.Namespace) -> int:
         if planned.failed:
             print_recap(planned.recap(), console, rich_output=styled)
             return 1
+        if growing:
+            print_lines(console, [("yellow", growth_note(membership))], styled=styled)
         if args.plan:
             return 0
-        if not planned.plan().has_changes:
+        if not planned.plan().has_changes and not growing:
             print_lines(
                 console, [("green", f"Cluster {plan.name}: nothing to change.")], styled=styled
             )
             if args.action == "apply":
+                record_members(cd, [h.name for h in plan.etcd])
                 _builtins(cd, console, styled)
+            else:
+                record_members(cd, [])
             return 0
         verb = (
             "Apply"
@@ -178,7 +208,23 @@ def cmd_up(args: argparse.Namespace) -> int:
         else:
             reporter = PlainReporter(console, diff=False, verbose=args.verbose > 0)
         try:
-            result = run_playbook(playbook, inventory, options(False), pool, reporter)
+            joined = list(membership.members)
+            for step, name in enumerate(membership.joining, 1):
+                print_lines(
+                    console,
+                    [("bold", f"etcd: adding member {name} ({step} of {len(membership.joining)})")],
+                    styled=styled,
+                )
+                join = Options(
+                    forks=args.forks, limit=name, tags=frozenset({"etcd"}), extra_vars=extra
+                )
+                result = run_playbook(playbook, inventory, join, pool, reporter)
+                if result.failed:
+                    break
+                joined.append(name)
+                record_members(cd, joined)
+            else:
+                result = run_playbook(playbook, inventory, options(False), pool, reporter)
         finally:
             close = getattr(reporter, "close", None)
             if close is not None:
@@ -193,14 +239,18 @@ def cmd_up(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    if args.action == "apply":
-        _builtins(cd, console, styled)
-        print_lines(
-            console,
-            [
-                ("green", f"Cluster {plan.name} is up. Cluster directory: {cluster_dir}"),
-                ("", f"Try: kubeform get nodes --cluster {cluster_dir}"),
-            ],
-            styled=styled,
-        )
+    if args.action != "apply":
+        # etcd's data is gone: the next up founds the cluster again (all members new).
+        record_members(cd, [])
+        return 0
+    record_members(cd, [h.name for h in plan.etcd])
+    _builtins(cd, console, styled)
+    print_lines(
+        console,
+        [
+            ("green", f"Cluster {plan.name} is up. Cluster directory: {cluster_dir}"),
+            ("", f"Try: kubeform get nodes --cluster {cluster_dir}"),
+        ],
+        styled=styled,
+    )
     return 0

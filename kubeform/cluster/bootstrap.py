@@ -2,13 +2,14 @@
 
 The playbooks (playbooks/site.yml) stay plain YAML a person can read and change; this
 module supplies what they cannot compute themselves: the etcd membership (an odd
-number of members), certificates from the cluster's CA kept in the cluster directory,
+number of members, and which of them join a running cluster), certificates from the cluster's CA kept in the cluster directory,
 the flannel network config in flannel's exact format, and the list of agent files to
 ship. The pure decisions (membership, variables) are separate from issuing certificates.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,9 @@ from kubeform.inventory.model import Host, Inventory
 from kubeform.network.flannel import render_network_config
 
 PLAYBOOK_DIR = Path(kubeform.__file__).resolve().parent / "data" / "playbooks"
+
+#: cluster.yml key: the etcd members known to run (names, in the order they joined).
+MEMBERS_KEY = "etcd_members"
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,83 @@ class ClusterPlan:
     @property
     def etcd_initial_cluster(self) -> str:
         return ",".join(f"{h.name}=https://{h.address}:2380" for h in self.etcd)
+
+
+@dataclass(frozen=True)
+class EtcdMembership:
+    """Who runs etcd already and who joins, decided from cluster.yml and the inventory.
+
+    ``members`` are the members cluster.yml records (or, for a new cluster, the whole
+    group: they start together with ``--initial-cluster-state=new``). ``joining`` are
+    the group's other hosts, in inventory order: each is added with ``etcdctl member
+    add`` and started (``--initial-cluster-state=existing``) before the next, because
+    adding two members before either runs loses the quorum (1 started of 3).
+    """
+
+    members: tuple[str, ...]
+    joining: tuple[str, ...]
+
+
+def recorded_members(extra: Mapping[str, Any], endpoints: Sequence[str], etcd: Sequence[Host]) -> list[str]:
+    """The members a cluster directory knows; ``[]`` when none has been started yet.
+
+    cluster.yml made before members were recorded has only the client endpoints: those
+    name the members (an endpoint of no etcd host is kept as the URL itself, so the
+    shrink refusal can name it).
+    """
+    if MEMBERS_KEY in extra:
+        value = extra[MEMBERS_KEY]
+        return [str(v) for v in value] if isinstance(value, list) else []
+    by_endpoint = {f"https://{h.address}:2379": h.name for h in etcd}
+    return [by_endpoint.get(e, e) for e in endpoints]
+
+
+def etcd_membership(plan: ClusterPlan, recorded: Sequence[str], config: str) -> EtcdMembership:
+    """Members and joiners; refuses a group that lost members (shrinking is done by hand)."""
+    group = [h.name for h in plan.etcd]
+    if not recorded:
+        return EtcdMembership(tuple(group), ())
+    removed = [m for m in recorded if m not in group]
+    if removed:
+        names = ", ".join(removed)
+        raise UserError(
+            f"etcd member(s) {names} are no longer in the etcd group; kubeform up adds "
+            "members but does not remove them",
+            file=config,
+            field=MEMBERS_KEY,
+            hint="remove a member by hand: on a remaining member run `etcdctl member list` "
+            "and `etcdctl member remove <ID>` (ETCDCTL_API=3, with --endpoints, --cacert, "
+            "--cert, --key of /etc/kubeform/pki), stop kubeform-etcd on the removed host and "
+            f"delete its /var/lib/kubeform/etcd, then drop it from {MEMBERS_KEY} in cluster.yml "
+            "(or put it back in the etcd group)",
+        )
+    return EtcdMembership(tuple(recorded), tuple(n for n in group if n not in recorded))
+
+
+def etcd_bootstrap(plan: ClusterPlan, membership: EtcdMembership) -> dict[str, dict[str, str]]:
+    """Per member, what its first start needs: state, initial cluster, and whom to join.
+
+    These settings only matter while the data directory is empty, so the playbook
+    writes them to a file of their own (never rewritten) instead of the unit: growing
+    the cluster does not touch the running members' units. ``join`` (client endpoints
+    of the members running before this one) is empty for members that found the cluster.
+    """
+    hosts = {h.name: h for h in plan.etcd}
+
+    def peers(names: Sequence[str]) -> str:
+        return ",".join(f"{n}=https://{hosts[n].address}:2380" for n in names)
+
+    def clients(names: Sequence[str]) -> str:
+        return ",".join(f"https://{hosts[n].address}:2379" for n in names)
+
+    out = {
+        n: {"state": "new", "cluster": peers(membership.members), "join": ""}
+        for n in membership.members
+    }
+    for i, name in enumerate(membership.joining):
+        before = [*membership.members, *membership.joining[:i]]
+        out[name] = {"state": "existing", "cluster": peers([*before, name]), "join": clients(before)}
+    return out
 
 
 def _setting(inventory: Inventory, name: str, default: str) -> str:
@@ -120,10 +201,11 @@ def prepare(plan: ClusterPlan, cluster_dir: Path) -> tuple[ClusterDir, dict[str,
     """Create/refresh the cluster directory and certificates; the playbook's extra vars.
 
     Idempotent: existing CA and certificates with unchanged names are reused, so a second
-    `kubeform up` uploads nothing new.
+    `kubeform up` uploads nothing new. cluster.yml keeps the recorded etcd members as they
+    were: ``record_members`` adds the new ones once they run.
     """
     tunnel: str | dict[str, Any] | None = None
-    kept: dict[str, Any] = {}
+    kept: dict[str, Any] = {MEMBERS_KEY: []}
     if (cluster_dir / CONFIG_FILE).is_file():
         # A person may have added ssh_tunnel (or other keys) to cluster.yml; keep them.
         try:
@@ -132,6 +214,8 @@ def prepare(plan: ClusterPlan, cluster_dir: Path) -> tuple[ClusterDir, dict[str,
             old = None
         if old is not None:
             tunnel, kept = old.ssh_tunnel, dict(old.extra)
+            kept[MEMBERS_KEY] = recorded_members(old.extra, old.endpoints, plan.etcd)
+    membership = etcd_membership(plan, kept[MEMBERS_KEY], str(cluster_dir / CONFIG_FILE))
     cd = ClusterDir.create(
         cluster_dir, plan.name, plan.etcd_endpoints, ssh_tunnel=tunnel, extra=kept
     )
@@ -147,9 +231,22 @@ def prepare(plan: ClusterPlan, cluster_dir: Path) -> tuple[ClusterDir, dict[str,
     extra = {
         "kubeform_cluster_name": plan.name,
         "kubeform_pki_dir": str(cd.pki_dir),
-        "etcd_initial_cluster": plan.etcd_initial_cluster,
+        "etcd_bootstrap": etcd_bootstrap(plan, membership),
         "etcd_endpoints": ",".join(plan.etcd_endpoints),
         "flannel_config": render_network_config(plan.network, backend=plan.backend),
         "kubeform_agent_files": agent_files(),
     }
     return cd, extra
+
+
+def membership_of(plan: ClusterPlan, cd: ClusterDir) -> EtcdMembership:
+    """The membership ``prepare`` planned with (cluster.yml holds the recorded members)."""
+    recorded = recorded_members(cd.extra, cd.endpoints, plan.etcd)
+    return etcd_membership(plan, recorded, str(cd.path / CONFIG_FILE))
+
+
+def record_members(cd: ClusterDir, names: Sequence[str]) -> None:
+    """Write the members that run now to cluster.yml (after a successful apply or join)."""
+    if cd.extra.get(MEMBERS_KEY) != list(names):
+        cd.extra[MEMBERS_KEY] = list(names)
+        cd.save()

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubeform.cluster.bootstrap import cluster_plan, default_cluster_name, prepare
+from kubeform.cluster.bootstrap import (
+    cluster_plan,
+    default_cluster_name,
+    membership_of,
+    prepare,
+    record_members,
+)
 from kubeform.cluster.clusterdir import ClusterDir
 from kubeform.errors import UserError
 from kubeform.inventory.loader import load_inventory
@@ -63,9 +69,8 @@ def test_prepare_gives_the_playbook_its_variables(tmp_path: Path) -> None:
     path = _inventory(tmp_path, ["m1", "m2", "m3"], "    flannel_backend: host-gw\n")
     plan = cluster_plan(load_inventory(str(path)))
     cd, extra = prepare(plan, tmp_path / "cl")
-    assert extra["etcd_initial_cluster"] == (
-        "m1=https://10.0.0.1:2380,m2=https://10.0.0.2:2380,m3=https://10.0.0.3:2380"
-    )
+    founders = "m1=https://10.0.0.1:2380,m2=https://10.0.0.2:2380,m3=https://10.0.0.3:2380"
+    assert extra["etcd_bootstrap"]["m2"] == {"state": "new", "cluster": founders, "join": ""}
     assert extra["etcd_endpoints"].split(",") == [f"https://10.0.0.{i}:2379" for i in (1, 2, 3)]
     assert '"Type":"host-gw"' in extra["flannel_config"].replace(" ", "")
     assert all(Path(f["src"]).is_file() for f in extra["kubeform_agent_files"])
@@ -85,3 +90,34 @@ def test_prepare_twice_keeps_certificates_and_cluster_yml_additions(tmp_path: Pa
     prepare(plan, tmp_path / "cl")
     assert (cd.pki_dir / "etcd-m1.crt").read_bytes() == first
     assert ClusterDir.load(tmp_path / "cl").ssh_tunnel == "root@10.0.0.1"
+
+
+def test_a_grown_group_joins_after_the_recorded_members(tmp_path: Path) -> None:
+    one = cluster_plan(load_inventory(str(_inventory(tmp_path, ["m1"], name="one.yml"))))
+    cd, _ = prepare(one, tmp_path / "cl")
+    assert membership_of(one, cd).joining == ()
+    record_members(cd, ["m1"])  # what a successful up does
+    three = cluster_plan(load_inventory(str(_inventory(tmp_path, ["m1", "m2", "m3"], name="three.yml"))))
+    cd, extra = prepare(three, tmp_path / "cl")
+    assert membership_of(three, cd).joining == ("m2", "m3")
+    assert extra["etcd_bootstrap"]["m3"]["join"] == "https://10.0.0.1:2379,https://10.0.0.2:2379"
+    # prepare records nobody new: members are recorded as they join.
+    assert yaml.safe_load((cd.path / "cluster.yml").read_text())["etcd_members"] == ["m1"]
+
+
+def test_a_shrunk_group_is_refused_naming_cluster_yml(tmp_path: Path) -> None:
+    three = cluster_plan(load_inventory(str(_inventory(tmp_path, ["m1", "m2", "m3"], name="three.yml"))))
+    cd, _ = prepare(three, tmp_path / "cl")
+    record_members(cd, ["m1", "m2", "m3"])
+    one = cluster_plan(load_inventory(str(_inventory(tmp_path, ["m1"], name="one.yml"))))
+    with pytest.raises(UserError) as err:
+        prepare(one, tmp_path / "cl")
+    assert err.value.file == str(tmp_path / "cl" / "cluster.yml")
+    assert "etcdctl member remove" in (err.value.hint or "")
+
+
+def test_a_plan_only_first_up_records_no_member(tmp_path: Path) -> None:
+    plan = cluster_plan(load_inventory(str(_inventory(tmp_path, ["m1"]))))
+    cd, extra = prepare(plan, tmp_path / "cl")
+    assert yaml.safe_load((cd.path / "cluster.yml").read_text())["etcd_members"] == []
+    assert extra["etcd_bootstrap"]["m1"]["state"] == "new"
