@@ -2,13 +2,17 @@
 
 Why hand-written: the agent runs on CentOS 7's python3 (3.6) with nothing but the stdlib,
 so it cannot use grpc or etcd3gw. etcd (3.4+) serves the v3 API as JSON at /v3/...; keys
-and values travel base64-encoded and int64 fields come back as strings. The client talks
+and values travel base64-encoded and int64 fields come back as strings. etcd 3.3 (CentOS
+7's extras) serves the same API at /v3beta/..., with lease revoke and time-to-live under
+kv/lease/: the client finds out once per endpoint (a /v3 path that is not served answers
+404 with a plain-text body; then /v3beta is tried and remembered). The client talks
 HTTPS with a client certificate (the cluster's etcd trusts only its own CA), and tries each
 endpoint in turn so one etcd member down does not stop the agent.
 """
 
 import base64
 import http.client
+import io
 import json
 import logging
 import socket
@@ -17,6 +21,51 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import urlsplit
 
 LOG = logging.getLogger("kubeform.agent.etcd")
+
+#: Gateway prefixes, newest first: etcd 3.4+ serves /v3, etcd 3.3 /v3beta (and /v3alpha).
+API_PREFIXES = ("/v3", "/v3beta")
+#: Paths that etcd 3.3 keeps under kv/ (3.4 moved them; /v3beta has only the old ones).
+_V3BETA_MOVED = {"/lease/revoke": "/kv/lease/revoke", "/lease/timetolive": "/kv/lease/timetolive"}
+
+
+def gateway_path(prefix, path):
+    # type: (str, str) -> str
+    """The path of a /v3/... call under the gateway prefix an endpoint serves."""
+    if not path.startswith("/v3/"):
+        return path
+    rest = path[len("/v3"):]
+    if prefix != "/v3":
+        rest = _V3BETA_MOVED.get(rest, rest)
+    return prefix + rest
+
+
+def path_not_served(status, body):
+    # type: (int, bytes) -> bool
+    """A 404 from the HTTP router (plain text), not a gRPC NotFound (a JSON error)."""
+    if status != 404:
+        return False
+    try:
+        answer = json.loads(body.decode("utf-8"))
+    except ValueError:
+        return True
+    return not isinstance(answer, dict)
+
+
+class _Answer(object):
+    """A response already read (the probe for the prefix reads a 404's body)."""
+
+    def __init__(self, status, body):
+        # type: (int, bytes) -> None
+        self.status = status
+        self._body = io.BytesIO(body)
+
+    def read(self):
+        # type: () -> bytes
+        return self._body.read()
+
+    def readline(self):
+        # type: () -> bytes
+        return self._body.readline()
 
 
 class EtcdError(Exception):
@@ -150,6 +199,7 @@ class EtcdClient(object):
         if any(e.startswith("https://") for e in self.endpoints):
             self._ssl = make_ssl_context(ca, cert, key)
         self._current = 0
+        self._prefixes = {}  # type: Dict[str, str]
 
     # -- transport ---------------------------------------------------------------------
 
@@ -174,12 +224,9 @@ class EtcdClient(object):
         data = json.dumps(body).encode("utf-8")
         errors = []  # type: List[str]
         for index, endpoint in self._ordered_endpoints():
-            conn = self._connect(endpoint, timeout)
             try:
-                conn.request("POST", path, body=data, headers={"Content-Type": "application/json"})
-                resp = conn.getresponse()
+                conn, resp = self._post(endpoint, path, data, timeout)
             except (OSError, http.client.HTTPException) as exc:
-                conn.close()
                 errors.append("%s: %s" % (endpoint, exc))
                 LOG.debug("etcd endpoint %s failed: %s", endpoint, exc)
                 continue
@@ -191,6 +238,36 @@ class EtcdClient(object):
             self._current = index
             return conn, resp
         raise EtcdError("etcd unreachable: " + "; ".join(errors))
+
+    def _post(self, endpoint, path, data, timeout):
+        # type: (str, str, bytes, Optional[float]) -> Tuple[http.client.HTTPConnection, Any]
+        """POST to one endpoint under its gateway prefix, finding the prefix on first use."""
+        known = self._prefixes.get(endpoint)
+        candidates = (known,) if known else API_PREFIXES
+        for prefix in candidates:
+            conn = self._connect(endpoint, timeout)
+            try:
+                conn.request(
+                    "POST",
+                    gateway_path(prefix, path),
+                    body=data,
+                    headers={"Content-Type": "application/json"},
+                )
+                resp = conn.getresponse()  # type: Any
+                if known or resp.status != 404:
+                    if not known and resp.status < 500:
+                        self._prefixes[endpoint] = prefix
+                    return conn, resp
+                body = resp.read()
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                raise
+            if not path_not_served(resp.status, body):
+                self._prefixes[endpoint] = prefix
+                return conn, _Answer(resp.status, body)
+            conn.close()
+            LOG.info("etcd %s does not serve %s/; trying the next gateway prefix", endpoint, prefix)
+        return conn, _Answer(404, body)
 
     def call(self, path, body):
         # type: (str, Dict[str, Any]) -> Dict[str, Any]

@@ -122,7 +122,9 @@ class Store:
                     protocol=parts.scheme or "https",
                     timeout=timeout,
                     session=session,
-                    api_path="/v3/",
+                    # None: etcd3gw asks GET /version once and picks /v3/ (etcd 3.4+),
+                    # /v3beta/ (3.3, CentOS 7's extras) or /v3alpha/.
+                    api_path=None,
                 )
             )
         return cls(clients)
