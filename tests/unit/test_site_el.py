@@ -285,3 +285,20 @@ def test_a_higher_kernel_min_in_the_inventory_asks_for_kernel_lt_on_rocky9(tmp_p
     result, _ = plan_site("rocky9", tmp_path, "    kernel_min: '6.1'\n")
     assert "Kernel at least 6.1" in [r.task for r in result.results]
     assert "kernel-lt" in _changes(result, "Kernel at least")
+
+
+def test_offline_runtime_bundle_is_copied_and_installed_from_files(tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    for name in ("docker-1.13.1-209.el7.x86_64.rpm", "docker-client-1.13.1-209.el7.x86_64.rpm"):
+        (bundle / name).write_bytes(b"rpm payload")
+    settings = f"    container_runtime_packages: ['{bundle}/docker-1.13.1-209.el7.x86_64.rpm', '{bundle}/docker-client-1.13.1-209.el7.x86_64.rpm']\n"
+    result, host = plan_site("centos7", tmp_path, settings)
+    assert not result.failed
+    copied = _changes(result, "Offline runtime packages")
+    assert "/var/cache/kubeform/docker-1.13.1-209.el7.x86_64.rpm" in copied
+    # The package files are not on the host before the copy runs, so the plan shows the
+    # install as depending on the copy (not guessed, not failed).
+    install = next(r for r in result.results if r.task.startswith("Container runtime"))
+    assert install.depends_on is not None and install.depends_on.startswith("Offline runtime packages")
+    assert install.blocked_by_change
