@@ -293,7 +293,7 @@ def test_offline_runtime_bundle_is_copied_and_installed_from_files(tmp_path: Pat
     for name in ("docker-1.13.1-209.el7.x86_64.rpm", "docker-client-1.13.1-209.el7.x86_64.rpm"):
         (bundle / name).write_bytes(b"rpm payload")
     settings = f"    container_runtime_packages: ['{bundle}/docker-1.13.1-209.el7.x86_64.rpm', '{bundle}/docker-client-1.13.1-209.el7.x86_64.rpm']\n"
-    result, host = plan_site("centos7", tmp_path, settings)
+    result, _ = plan_site("centos7", tmp_path, settings)
     assert not result.failed
     copied = _changes(result, "Offline runtime packages")
     assert "/var/cache/kubeform/docker-1.13.1-209.el7.x86_64.rpm" in copied
