@@ -139,6 +139,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
     from kubeform.cluster.bootstrap import (
         PLAYBOOK_DIR,
+        EtcdMembership,
         cluster_plan,
         default_cluster_dir,
         membership_of,
@@ -157,9 +158,14 @@ def cmd_up(args: argparse.Namespace) -> int:
     inventory = load_inventory(args.inventory)
     plan = cluster_plan(inventory)
     cluster_dir = Path(args.cluster) if args.cluster else default_cluster_dir(plan.name)
-    cd, cluster_vars = prepare(plan, cluster_dir)
-    membership = membership_of(plan, cd)
-    growing = args.action == "apply" and bool(membership.joining)
+    resetting = args.action != "apply"
+    cd, cluster_vars = prepare(plan, cluster_dir, resetting=resetting)
+    membership = (
+        EtcdMembership(members=tuple(h.name for h in plan.etcd), joining=())
+        if resetting
+        else membership_of(plan, cd)
+    )
+    growing = bool(membership.joining)
     extra = {**cluster_vars, **parse_extra_vars(args.extra_vars)}
     playbook = load_playbook(str(PLAYBOOK_DIR / args.playbook))
     tags = frozenset(t.strip() for v in args.tags for t in v.split(",") if t.strip())

@@ -197,7 +197,9 @@ def default_cluster_dir(name: str) -> Path:
     return DEFAULT_ROOT / name
 
 
-def prepare(plan: ClusterPlan, cluster_dir: Path) -> tuple[ClusterDir, dict[str, Any]]:
+def prepare(
+    plan: ClusterPlan, cluster_dir: Path, *, resetting: bool = False
+) -> tuple[ClusterDir, dict[str, Any]]:
     """Create/refresh the cluster directory and certificates; the playbook's extra vars.
 
     Idempotent: existing CA and certificates with unchanged names are reused, so a second
@@ -215,7 +217,9 @@ def prepare(plan: ClusterPlan, cluster_dir: Path) -> tuple[ClusterDir, dict[str,
         if old is not None:
             tunnel, kept = old.ssh_tunnel, dict(old.extra)
             kept[MEMBERS_KEY] = recorded_members(old.extra, old.endpoints, plan.etcd)
-    membership = etcd_membership(plan, kept[MEMBERS_KEY], str(cluster_dir / CONFIG_FILE))
+    # A reset removes whatever the inventory names, whether or not the group shrank.
+    recorded = [h.name for h in plan.etcd] if resetting else kept[MEMBERS_KEY]
+    membership = etcd_membership(plan, recorded, str(cluster_dir / CONFIG_FILE))
     cd = ClusterDir.create(
         cluster_dir, plan.name, plan.etcd_endpoints, ssh_tunnel=tunnel, extra=kept
     )

@@ -116,6 +116,15 @@ def test_a_shrunk_group_is_refused_naming_cluster_yml(tmp_path: Path) -> None:
     assert "etcdctl member remove" in (err.value.hint or "")
 
 
+def test_a_shrunk_group_can_still_be_reset(tmp_path: Path) -> None:
+    three = cluster_plan(load_inventory(str(_inventory(tmp_path, ["m1", "m2", "m3"], name="three.yml"))))
+    cd, _ = prepare(three, tmp_path / "cl")
+    record_members(cd, ["m1", "m2", "m3"])
+    one = cluster_plan(load_inventory(str(_inventory(tmp_path, ["m1"], name="one.yml"))))
+    _, extra = prepare(one, tmp_path / "cl", resetting=True)  # `kubeform down`: no refusal
+    assert extra["etcd_endpoints"] == "https://10.0.0.1:2379"
+
+
 def test_a_plan_only_first_up_records_no_member(tmp_path: Path) -> None:
     plan = cluster_plan(load_inventory(str(_inventory(tmp_path, ["m1"]))))
     cd, extra = prepare(plan, tmp_path / "cl")
