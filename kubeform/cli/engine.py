@@ -101,7 +101,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         print_recap(result.recap(), console, rich_output=styled)
         if check:
-            print_lines(console, [summary_line(result.plan())], styled=styled)
+            print_lines(console, [summary_line(result.plan(), result.failed)], styled=styled)
     for err in result.errors:
         print(f"kubeform: error: {err}", file=sys.stderr)
     if result.failed:

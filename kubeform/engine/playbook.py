@@ -484,6 +484,11 @@ class _Loader:
             seq=self.seq,
         )
         self.seq += 1
+        for key in ("retries", "delay"):
+            value = t.get(key)
+            if isinstance(value, str) and not templating.is_template(value) and not _is_number(value, key == "retries"):
+                kind = "an integer" if key == "retries" else "a number"
+                raise where.error(f"must be {kind} (or a template), got {value!r}", field=key, line=t.line_of(key))
         if "with_items" in t and isinstance(loop, list):
             task = replace(task, loop=templating.FILTERS["flatten"](loop, 1))
         self._check_templates(task, t)
@@ -555,3 +560,12 @@ def load_playbook(path: str | Path, resolver: ModuleResolver | None = None) -> P
 def field_name(*parts: Any) -> str:
     """Field path text used in messages (re-exported for the runner)."""
     return format_path(parts)
+
+
+def _is_number(text: str, integer: bool) -> bool:
+    """Whether a keyword's string (``retries: "3"``) reads as the number it must be."""
+    try:
+        int(text) if integer else float(text)
+    except ValueError:
+        return False
+    return True

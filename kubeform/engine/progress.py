@@ -123,7 +123,7 @@ class LiveReporter:
                 row.state = "failed"
             if result.status == "unreachable":
                 row.state = "unreachable"
-        show = result.status in ("failed", "unreachable") or (self.diff and result.status == "changed") or self.verbose
+        show = result.status in ("failed", "unreachable") or (self.diff and result.status == "changed") or self.verbose or result.output
         if show:
             for style, text in result_lines(result, self.diff, self.verbose):
                 self._live.console.print(Text(text, style=style), soft_wrap=True, highlight=False)

@@ -115,11 +115,14 @@ def plan_lines(run: RunResult, verbose: bool = False) -> list[Line]:
             out.append(("green", f"{host}: no changes"))
         out.append(("", ""))
     summary = run.plan()
-    out.append(summary_line(summary))
+    out.append(summary_line(summary, run.failed))
     return out
 
 
-def summary_line(summary: PlanSummary) -> Line:
+def summary_line(summary: PlanSummary, failed: bool = False) -> Line:
+    """Terraform's closing line; "No changes" is only claimed when nothing failed either."""
+    if failed:
+        return ("bold red", summary.line())
     if not summary.has_changes:
         return ("bold green", summary.line() + " No changes: every host matches the playbook.")
     return ("bold", summary.line())
@@ -138,7 +141,7 @@ def status_line(result: TaskResult, verbose: bool = False) -> Line:
         text += " (handler)"
     if status in ("failed", "unreachable", "depends") and result.msg:
         text += f": {result.msg}"
-    elif verbose and result.msg:
+    elif (verbose or result.output) and result.msg:
         text += f" => {result.msg}"
     return (STATUS_STYLE.get(status, ""), text)
 

@@ -101,6 +101,7 @@ class TaskResult:
     blocked_by_change: bool = False  # depends on a task that would change (counts as a change)
     handler: bool = False
     items: tuple[str, ...] = ()  # per-item one-line outcomes for loops
+    output: bool = False  # msg is what the task is for (debug): shown without -v
 
     @property
     def changed(self) -> bool:

@@ -51,6 +51,7 @@ from kubeform.errors import UserError
 from kubeform.inventory.model import Host, Inventory
 from kubeform.modules.base import Change, Fact, Module, ModuleArgError, StepResult
 from kubeform.transport.base import Connection, TransportError, Unreachable
+from kubeform.yamlsrc import LineDict
 
 MAGIC_NAMES = frozenset(
     {
@@ -484,13 +485,14 @@ class HostRun:
         self, name: str, status: str, *, msg: str = "", changes: Sequence[ChangeView] = (),
         depends_on: str | None = None, ignored: bool = False, handler: bool = False,
         task: Task | None = None, items: Sequence[str] = (), blocked_by_change: bool = False,
+        output: bool = False,
     ) -> TaskResult:
         where = task.where if task is not None else None
         result = TaskResult(
             host=self.host.name, play=self.play.name, task=name, status=status,  # type: ignore[arg-type]
             location=f"{where.file}:{where.line}" if where else "", changes=tuple(changes), msg=msg,
             depends_on=depends_on, ignored=ignored, handler=handler, items=tuple(items),
-            blocked_by_change=blocked_by_change,
+            blocked_by_change=blocked_by_change, output=output,
         )
         self.results.append(result)
         self.shared.reporter.task_done(result)
@@ -594,7 +596,11 @@ class HostRun:
         msgs = [i.msg for i in items if i.msg]
         msg = "(output hidden by no_log)" if no_log and msgs else "; ".join(dict.fromkeys(msgs))
         item_lines = [f"{i.status}: {i.label}" for i in items] if looped else []
-        self._record(name, status, msg=msg, changes=changes, ignored=ignored, handler=handler, task=task, items=item_lines)
+        output = task.action == "debug" and status == "ok" and not no_log
+        self._record(
+            name, status, msg=msg, changes=changes, ignored=ignored, handler=handler, task=task, items=item_lines,
+            output=output,
+        )  # fmt: skip
         if status == "changed" and self.options.check:
             self.would_change.append(name)
         if status == "changed":
@@ -633,8 +639,8 @@ class HostRun:
                 return _Item("skipped", {"changed": False, "skipped": True, "skip_reason": "Conditional result was False"})
         if task.action in ENGINE_ACTIONS:
             return self._engine_action(task, v)
-        retries = int(_safe_render(task.retries, v) or 0) if task.until else 0
-        delay = float(_safe_render(task.delay, v) or 0)
+        retries = _number(task, "retries", v, int) if task.until else 0
+        delay = _number(task, "delay", v, float)
         attempt = 0
         while True:
             attempt += 1
@@ -646,8 +652,9 @@ class HostRun:
                 item.result["attempts"] = attempt
                 return item
             if attempt > retries:
+                own = item.msg if item.status == "failed" else ""
                 item.status = "failed"
-                item.msg = item.msg or f"'until' still false after {attempt} attempts"
+                item.msg = f"'until' still false after {attempt} attempts" + (f": {own}" if own else "")
                 item.result.update({"failed": True, "attempts": attempt, "msg": item.msg})
                 return item
             time.sleep(delay)
@@ -666,7 +673,7 @@ class HostRun:
         except UserError as err:
             raise err.located(field=f"{task.where.path}.{task.action}", line=task.where.line) from None
         public = {k: val for k, val in args.items() if not str(k).startswith("_")}
-        check(module.schema, public, file=task.where.file, root=task.args if isinstance(task.args, Mapping) else {},
+        check(module.schema, public, file=task.where.file, root=_arg_root(task),
               field_prefix=[f"{task.where.path}.{task.action}"])  # fmt: skip
         err_line = task.where.line
         try:
@@ -813,6 +820,24 @@ def _safe_render(value: Any, v: Vars) -> Any:
     return value
 
 
+def _arg_root(task: Task) -> LineDict:
+    """The task's arguments with their lines, so a rendered value's schema error names its own line."""
+    root = LineDict(task.args if isinstance(task.args, Mapping) else {})
+    root.line = task.key_lines.get(task.action) or task.where.line
+    root.key_lines.update(task.arg_lines)
+    return root
+
+
+def _number(task: Task, key: str, v: Vars, kind: Callable[[Any], Any]) -> Any:
+    """``retries``/``delay`` after rendering, or a UserError naming the keyword's line."""
+    value = _safe_render(getattr(task, key), v)
+    try:
+        return kind(value or 0)
+    except (TypeError, ValueError):
+        what = "an integer" if kind is int else "a number"
+        raise task.where.error(f"must be {what}, got {value!r}", field=key, line=task.key_lines.get(key)) from None
+
+
 def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -849,14 +874,16 @@ def check_names(play: Play, hosts: Sequence[Host], extra_vars: Mapping[str, Any]
     for t in tasks:
         fields: list[tuple[str, Any, bool]] = [(k, v, False) for k, v in t.templates().items()]
         fields += [(k, list(v), True) for k, v in t.expressions().items()]
+        # ``x | default(..)`` or ``when: x is defined`` anywhere in the task makes x optional.
+        optional = known | {n for _, v, e in fields for n in templating.guarded_names(v, expression=e)}
         for key, value, expr in fields:
             if key == "args" and isinstance(value, Mapping):
                 for ak, av in value.items():
                     shown = t.action if ak == "_raw_params" else f"{t.action}.{ak}"
-                    _check_value(t, shown, t.arg_lines.get(str(ak)), av, False, known)
+                    _check_value(t, shown, t.arg_lines.get(str(ak)), av, False, optional)
                 continue
             line = t.key_lines.get(t.action if key in ("args", "that") else key)
-            _check_value(t, t.action if key == "args" else key, line, value, expr, known)
+            _check_value(t, t.action if key == "args" else key, line, value, expr, optional)
 
 
 def _check_value(t: Task, fieldname: str, line: int | None, value: Any, expr: bool, known: set[str]) -> None:
@@ -866,13 +893,40 @@ def _check_value(t: Task, fieldname: str, line: int | None, value: Any, expr: bo
         raise t.where.error(f"undefined variable '{name}'", field=fieldname, line=line, hint=f"task '{t.name}'")
 
 
-def play_needs_system_facts(play: Play, hosts: Sequence[Host], extra_vars: Mapping[str, Any]) -> bool:
-    """Whether any task reads an ``ansible_*`` fact that no variable defines."""
+def _template_file_names(t: Task, base_dir: str | None) -> set[str]:
+    """Names read by the Jinja2 file of a ``template`` task (its ``src``, controller side).
+
+    A template file is the most common reader of facts (``{{ ansible_hostname }}``), yet
+    it is only read when the task is prepared on a host; without this the play would
+    not gather facts and the template would fail with an undefined fact. A ``src`` that
+    is itself a template cannot be resolved here: it counts as reading ``ansible_facts``.
+    """
+    if base_dir is None or t.action != "template" or not isinstance(t.args, Mapping):
+        return set()
+    src = t.args.get("src")
+    if not isinstance(src, str):
+        return set()
+    if templating.is_template(src):
+        return {"ansible_facts"}
+    p = Path(src)
+    for c in [p] if p.is_absolute() else [Path(base_dir) / sub / p for sub in ("", "files", "templates")]:
+        if c.is_file():
+            try:
+                return set(templating.referenced_names(c.read_text(encoding="utf-8")))
+            except (OSError, UnicodeDecodeError, UserError):
+                return set()  # reported with file and field when the task is prepared
+    return set()
+
+
+def play_needs_system_facts(
+    play: Play, hosts: Sequence[Host], extra_vars: Mapping[str, Any], base_dir: str | None = None
+) -> bool:
+    """Whether any task (or the file of a ``template`` task) reads an undefined ``ansible_*`` fact."""
     defined: set[str] = set(play.vars) | set(play.vars_files) | set(extra_vars)
     for h in hosts:
         defined |= set(h.vars)
     for t in [*play.all_tasks(), *play.handlers]:
-        names: set[str] = set()
+        names: set[str] = _template_file_names(t, base_dir)
         for value in t.templates().values():
             names |= templating.referenced_names(value)
         for exprs in t.expressions().values():
@@ -947,7 +1001,10 @@ def run_playbook(
     reporter = reporter or NullReporter()
     fact: Fact | None = _default_system_fact() if system_fact is True else (system_fact or None)
     play_hosts = select_play_hosts(playbook, inventory, options, selector)
-    for play, hosts in zip(playbook.plays, play_hosts, strict=True):
+    # Names are checked against every host of the play's pattern, not only the --limit'ed
+    # ones: a play left without hosts (or with fewer) must not make its variables "undefined".
+    unlimited = play_hosts if not options.limit else [(selector or _default_selector)(inventory, p.hosts, None) for p in playbook.plays]
+    for play, hosts in zip(playbook.plays, unlimited, strict=True):
         check_names(play, hosts, options.extra_vars)
     out = RunResult(check=options.check, warnings=pattern_warnings(playbook, inventory, options))
     for text in out.warnings:
@@ -962,7 +1019,7 @@ def run_playbook(
         reporter.play_start(play, names)
         if not hosts:
             continue
-        needs = play_needs_system_facts(play, hosts, options.extra_vars)
+        needs = play_needs_system_facts(play, hosts, options.extra_vars, playbook.base_dir)
         if needs and fact is None:
             raise UserError(
                 "this play reads system facts (ansible_*), but the facts module is not installed",

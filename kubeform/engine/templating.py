@@ -438,3 +438,47 @@ def referenced_names(value: Any, *, expression: bool = False) -> frozenset[str]:
         for v in value:
             names |= referenced_names(v, expression=expression)
     return frozenset(names)
+
+
+# A name read only through these is optional: ``x | default(1)``, ``x is defined``.
+_GUARD_FILTERS = frozenset({"default", "d"})
+_GUARD_TESTS = frozenset({"defined", "undefined"})
+
+
+@lru_cache(maxsize=8192)
+def _guarded_in(source: str, is_expression: bool) -> frozenset[str]:
+    text = "{{ " + source + " }}" if is_expression else source
+    guarded: set[str] = set()
+    for node in ENV.parse(text).find_all((jinja2.nodes.Filter, jinja2.nodes.Test)):
+        is_guard = node.name in (_GUARD_FILTERS if isinstance(node, jinja2.nodes.Filter) else _GUARD_TESTS)
+        if is_guard and isinstance(node.node, jinja2.nodes.Name):
+            guarded.add(node.node.name)
+    return frozenset(guarded)
+
+
+def guarded_names(value: Any, *, expression: bool = False) -> frozenset[str]:
+    """Names a value's templates pass to ``default`` or test with ``is (un)defined``.
+
+    Ansible users write ``x | default(...)`` and ``when: x is defined`` precisely for
+    variables that may not exist, so the check for undefined names before connecting
+    must not reject them; rendering still fails for an unguarded use on a host where
+    the name really is undefined. Syntax errors are left to ``referenced_names``.
+    """
+    names: set[str] = set()
+    if isinstance(value, str):
+        try:
+            if expression:
+                m = _SINGLE_EXPR.match(value.strip())
+                src = m.group("expr") if m else value
+                names |= _guarded_in(src, True) if src.strip() else set()
+            elif is_template(value):
+                names |= _guarded_in(value, False)
+        except jinja2.TemplateSyntaxError:
+            return frozenset()
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            names |= guarded_names(v, expression=expression)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            names |= guarded_names(v, expression=expression)
+    return frozenset(names)

@@ -65,13 +65,21 @@ def decide(known: paramiko.HostKeys, name: str, key: paramiko.PKey, trust_new: b
     return Decision(Verdict.CHANGED, offered, recorded)
 
 
+def _keyscan(name: str) -> str:
+    """The ssh-keyscan command for a known_hosts name (``host`` or ``[host]:port``)."""
+    if name.startswith("[") and "]:" in name:
+        host, port = name[1:].rsplit("]:", 1)
+        return f"ssh-keyscan -p {port} {host}"
+    return f"ssh-keyscan {name}"
+
+
 def rejection_message(decision: Decision, name: str, known_hosts: str) -> str:
     """One clear paragraph: what happened, which fingerprints, how to proceed."""
     if decision.verdict is Verdict.UNKNOWN:
         return (
             f"host key for {name} is not known ({decision.offered}) in {known_hosts}; "
             "check the fingerprint, then run again with --trust-new-hosts to record it "
-            f"(or add it with: ssh-keyscan -p PORT HOST >> {known_hosts})"
+            f"(or add it with: {_keyscan(name)} >> {known_hosts})"
         )
     if decision.verdict is Verdict.CHANGED:
         return (

@@ -13,8 +13,11 @@ from typing import Any
 import pytest
 
 from kubeform.engine.playbook import load_playbook
+from kubeform.engine.render import status_line
 from kubeform.engine.results import RunResult
 from kubeform.engine.runner import Options, run_playbook
+from kubeform.errors import UserError
+from kubeform.inventory.model import Host
 from kubeform.modules.base import Fact
 from tests.unit.test_engine_fakes import (
     SYSTEM,
@@ -399,3 +402,101 @@ def test_assert_and_fail(tmp_path: Path) -> None:
     result, _ = run(tmp_path, text)
     assert statuses(result) == [("assert", "ok"), ("assert", "failed")]
     assert result.results[1].msg == "n too small"
+
+
+def test_default_and_is_defined_make_a_name_optional(tmp_path: Path) -> None:
+    """Ansible's idioms for optional variables pass the check before connecting."""
+    text = """
+- hosts: all
+  tasks:
+    - debug: msg="{{ extra | default('none') }} {{ other | d(1) }}"
+    - debug: msg="{{ maybe }}"
+      when: maybe is defined
+    - debug: msg="set"
+      when: flag is undefined
+"""
+    result, _ = run(tmp_path, text)
+    assert [r.status for r in result.results] == ["ok", "skipped", "ok"]
+    assert msgs(result)[0] == "none 1"
+
+
+def test_an_unguarded_undefined_name_is_still_refused(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match=r"undefined variable 'typo'"):
+        run(tmp_path, "- hosts: all\n  tasks:\n    - debug: msg=\"{{ typo }} {{ other | default(1) }}\"\n")
+
+
+def test_template_file_reading_facts_makes_the_play_gather_them(tmp_path: Path) -> None:
+    """A fact read only inside the template's file is gathered (it was 'undefined')."""
+    (tmp_path / "t.j2").write_text("family={{ ansible_os_family }}\n")
+    text = """
+- hosts: all
+  tasks:
+    - template: {src: t.j2, dest: ROOT/out}
+"""
+    result, _ = run(tmp_path, text)
+    assert [r.status for r in result.results] == ["changed"], result.errors
+    assert (tmp_path / "out").read_text() == "family=Debian\n"
+
+
+def test_limit_does_not_make_other_plays_variables_undefined(tmp_path: Path) -> None:
+    """Names are checked against the play's whole pattern, not only the --limit'ed hosts."""
+    inv = inventory("h1")
+    inv.hosts["h2"] = Host(name="h2", vars={"root": str(tmp_path)}, groups=["all", "db"])
+    inv.groups = {"all": ["h1", "h2"], "web": ["h1"], "db": ["h2"]}
+    pb = tmp_path / "pb.yml"
+    pb.write_text("- hosts: web\n  tasks:\n    - debug: msg=hi\n- hosts: db\n  tasks:\n    - debug: msg=\"{{ root }}\"\n")
+    result = run_playbook(
+        load_playbook(pb, resolver()), inv, Options(limit="h1"), FakePool(),
+        resolver=resolver(), selector=select, system_fact=SYSTEM,
+    )  # fmt: skip
+    assert [(r.host, r.status) for r in result.results] == [("h1", "ok")]
+
+
+def test_debug_message_is_output_without_verbose(tmp_path: Path) -> None:
+    result, _ = run(tmp_path, "- hosts: all\n  tasks:\n    - debug: msg=\"hello {{ inventory_hostname }}\"\n")
+    assert status_line(result.results[0])[1] == "ok: [h1] debug: hello h1 => hello h1"
+
+
+def test_until_exhausted_says_so(tmp_path: Path) -> None:
+    text = """
+- hosts: all
+  tasks:
+    - name: never
+      tcmd: "true"
+      register: r
+      until: r.rc == 1
+      retries: 1
+      delay: 0
+"""
+    result, _ = run(tmp_path, text)
+    assert [(r.status, r.msg) for r in result.results] == [("failed", "'until' still false after 2 attempts")]
+
+
+def test_retries_that_render_to_no_number_fail_the_task_with_its_line(tmp_path: Path) -> None:
+    text = """
+- hosts: all
+  vars: {n: lots}
+  tasks:
+    - name: bad
+      tcmd: "true"
+      register: r
+      until: r.rc == 0
+      retries: "{{ n }}"
+"""
+    result, _ = run(tmp_path, text)
+    assert result.errors == [f"{tmp_path / 'pb.yml'}:9: tasks[0].retries: must be an integer, got 'lots' (task 'bad')"]
+
+
+def test_a_rendered_argument_of_the_wrong_type_names_its_own_line(tmp_path: Path) -> None:
+    text = """
+- hosts: all
+  vars: {mode: [1]}
+  tasks:
+    - name: bad mode
+      tfile:
+        path: ROOT/x
+        content: a
+        mode: "{{ mode }}"
+"""
+    result, _ = run(tmp_path, text)
+    assert result.errors == [f"{tmp_path / 'pb.yml'}:9: tasks[0].tfile.mode: must be a string or an integer (task 'bad mode')"]

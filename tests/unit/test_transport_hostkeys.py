@@ -104,3 +104,9 @@ def test_preferred_key_types_puts_recorded_first(tmp_path: Path) -> None:
         "rsa-sha2-512",
     ]
     assert preferred_key_types(known, "other", available) == available
+
+
+@pytest.mark.parametrize(("name", "command"), [("[10.0.0.5]:2222", "ssh-keyscan -p 2222 10.0.0.5"), ("h", "ssh-keyscan h")])
+def test_unknown_message_gives_a_runnable_keyscan(name: str, command: str) -> None:
+    msg = rejection_message(Decision(Verdict.UNKNOWN, "SHA256:new"), name, "/k")
+    assert f"(or add it with: {command} >> /k)" in msg
