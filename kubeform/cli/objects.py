@@ -128,7 +128,8 @@ def _print_diff(text: str) -> None:
         from rich.console import Console
         from rich.syntax import Syntax
 
-        Console().print(Syntax(text, "diff", theme="ansi_dark", background_color="default"))
+        # rich ends the block with a newline of its own: drop ours, or a blank line follows
+        Console().print(Syntax(text.rstrip("\n"), "diff", theme="ansi_dark", background_color="default"))
     else:
         sys.stdout.write(text)
 
@@ -142,9 +143,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
         _err(f"kubeform: error: {err}")
         return 2
     counts = {plan.CREATED: 0, plan.CONFIGURED: 0, plan.UNCHANGED: 0}
+    key = cd.secret_digest_key()
     for p in planned:
         counts[p.outcome] += 1
-        text = render.diff_text(plan.strip_volatile(p.live), p.stored, p.ref, show_secrets=args.show_secrets)
+        text = render.diff_text(
+            plan.strip_volatile(p.live), p.stored, p.ref, show_secrets=args.show_secrets, digest_key=key
+        )
         if text:
             _print_diff(text)
     changed = counts[plan.CREATED] + counts[plan.CONFIGURED]
@@ -157,9 +161,13 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 # -- get / describe ----------------------------------------------------------------------
-def _output(objs: list[Obj], kind_list: list[kinds.Kind], args: argparse.Namespace, single: bool) -> None:
+def _output(
+    objs: list[Obj], kind_list: list[kinds.Kind], args: argparse.Namespace, single: bool, digest_key: bytes | None
+) -> None:
     fmt = args.output or ""
-    shown = [render.mask(o, args.show_secrets) or o for o in objs]
+    # canonical: stable key order (apiVersion, kind, metadata, ..., then sorted), not
+    # the order fields happened to be merged in by defaults and the store.
+    shown = [render.canonical(render.mask(o, args.show_secrets, digest_key) or o) for o in objs]
     if fmt in ("yaml", "json"):
         data: Any = shown[0] if single and len(shown) == 1 else {"apiVersion": "v1", "kind": "List", "items": shown}
         sys.stdout.write(render.to_yaml(data) if fmt == "yaml" else render.to_json(data))
@@ -187,7 +195,7 @@ def _output(objs: list[Obj], kind_list: list[kinds.Kind], args: argparse.Namespa
 
 def cmd_get(args: argparse.Namespace) -> int:
     refs = _split_ref(args.kind, args.names)
-    _, store = _connect(args)
+    cd, store = _connect(args)
     sel = selectors.parse(args.selector) if args.selector else None
     ns = None if args.all_namespaces else _ns(args)
     objs: list[Obj] = []
@@ -208,7 +216,7 @@ def cmd_get(args: argparse.Namespace) -> int:
         where = "" if args.all_namespaces or not any(k.namespaced for k in kind_list) else f" in {ns} namespace"
         _err(f"No resources found{where}.")
         return 0
-    _output(objs, kind_list, args, single)
+    _output(objs, kind_list, args, single, cd.secret_digest_key())
     return 0
 
 
@@ -379,7 +387,13 @@ def apply_kv_changes(
     return out
 
 
+PAST_TENSE = {"label": "labeled", "annotation": "annotated"}
+
+
 def _meta_verb(field: str, what: str) -> Callable[[argparse.Namespace], int]:
+    """``label``/``annotate``: ``what`` is the noun (label, annotation) used in messages."""
+    done = PAST_TENSE[what]
+
     def cmd(args: argparse.Namespace) -> int:
         refs = _split_ref(args.kind, [a for a in args.rest if "=" not in a and not a.endswith("-")])
         pairs = [a for a in args.rest if "=" in a or a.endswith("-")]
@@ -406,10 +420,10 @@ def _meta_verb(field: str, what: str) -> Callable[[argparse.Namespace], int]:
 
                 new = change(obj)
                 if new == obj:
-                    print(f"{kind.qualified}/{obj['metadata']['name']} not {what}ed (no change)")
+                    print(f"{kind.qualified}/{obj['metadata']['name']} not {done} (no change)")
                     continue
                 applier.update_object(store, kind, obj, change)
-                print(f"{kind.qualified}/{obj['metadata']['name']} {what}ed")
+                print(f"{kind.qualified}/{obj['metadata']['name']} {done}")
         return 0
 
     return cmd
@@ -537,7 +551,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         p.add_argument("rest", nargs="+", metavar="NAME|KEY=VALUE|KEY-")
         p.add_argument("--overwrite", action="store_true", help="allow changing an existing value")
         _common(p)
-        p.set_defaults(func=_meta_verb(fieldname, "label" if what == "label" else "annotate"))
+        p.set_defaults(func=_meta_verb(fieldname, what))
 
     p = sub.add_parser("create", help="create a namespace, a generic secret or a configmap")
     csub = p.add_subparsers(dest="what", metavar="WHAT", required=True)

@@ -14,6 +14,7 @@ environment variable ``KUBEFORM_CLUSTER``, else the only directory under ./.kube
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,19 @@ class ClusterDir:
     @property
     def admin_key(self) -> Path:
         return self.pki_dir / "admin.key"
+
+    def secret_digest_key(self) -> bytes:
+        """The key for Secret value hashes in diffs and output (see render.secret_digest).
+
+        Derived from the CA key, so hashes are stable for one cluster but cannot be looked
+        up without the key; a directory without ca.key gets a per-process random key
+        (hashes then only compare within one command's output).
+        """
+        try:
+            material = self.ca_key.read_bytes()
+        except OSError:
+            material = os.urandom(32)
+        return hashlib.sha256(b"kubeform secret digest v1\0" + material).digest()
 
     def cert_paths(self, name: str) -> tuple[Path, Path]:
         """Where the certificate and key issued for ``name`` live."""

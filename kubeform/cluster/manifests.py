@@ -38,6 +38,26 @@ def _json_docs(text: str, file: str) -> list[Any]:
         raise UserError(f"invalid JSON: {err.msg}", file=file, line=err.lineno) from None
 
 
+def document_at(text: str, line: int | None) -> int | None:
+    """The document number a line falls in, for a multi-document file (None otherwise).
+
+    Counted from ``---`` markers, as the YAML loader numbers documents: a marker before
+    any content opens document 1. A one-document file gets None, so its messages stay
+    ``file:line``.
+    """
+    if line is None:
+        return None
+    lines = text.splitlines()
+    markers = [i for i, ln in enumerate(lines, start=1) if ln == "---" or ln.startswith(("--- ", "---\t"))]
+    if not markers:
+        return None
+    content_before_first = any(
+        ln.strip() and not ln.lstrip().startswith(("#", "%")) for ln in lines[: markers[0] - 1]
+    )
+    number = sum(1 for m in markers if m < line) + (1 if content_before_first else 0)
+    return max(number, 1)
+
+
 def parse_text(text: str, file: str) -> list[Doc]:
     """Documents of one file's text; empty documents (``---`` at the end) are skipped.
 
@@ -46,9 +66,9 @@ def parse_text(text: str, file: str) -> list[Doc]:
     """
     try:
         raw = yamlsrc.load_all(text, file)
-    except UserError:
+    except UserError as err:
         if not file.endswith(".json") and not text.lstrip().startswith(("{", "[")):
-            raise
+            raise err.located(document=document_at(text, err.line)) from None
         raw = _json_docs(text, file)
     docs: list[Doc] = []
     for i, data in enumerate(raw, start=1):

@@ -12,6 +12,7 @@ import binascii
 import datetime
 import difflib
 import hashlib
+import hmac
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -24,16 +25,22 @@ Obj = dict[str, Any]
 
 
 # -- secrets -------------------------------------------------------------------------
-def secret_digest(value: str) -> str:
-    """``<secret sha256:0123abcd len 12>`` for a base64 value (length of the decoded bytes)."""
+def secret_digest(value: str, key: bytes | None = None) -> str:
+    """``<secret sha256:0123abcd len 12>`` for a base64 value (length of the decoded bytes).
+
+    With ``key`` (the CLI passes one derived from the cluster CA key) the hash is an
+    HMAC-SHA256: a plain hash of a short secret such as ``admin`` is found in any lookup
+    table, a keyed one is not, yet it stays stable so a change is still visible.
+    """
     try:
         raw = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         raw = value.encode()
-    return f"<secret sha256:{hashlib.sha256(raw).hexdigest()[:12]} len {len(raw)}>"
+    digest = hmac.new(key, raw, hashlib.sha256).hexdigest() if key is not None else hashlib.sha256(raw).hexdigest()
+    return f"<secret sha256:{digest[:12]} len {len(raw)}>"
 
 
-def mask(obj: Obj | None, show_secrets: bool = False) -> Obj | None:
+def mask(obj: Obj | None, show_secrets: bool = False, digest_key: bytes | None = None) -> Obj | None:
     """A copy of a Secret with data/stringData values replaced by digests."""
     if obj is None or show_secrets or obj.get("kind") != "Secret":
         return obj
@@ -42,7 +49,7 @@ def mask(obj: Obj | None, show_secrets: bool = False) -> Obj | None:
         if isinstance(obj.get(key), dict):
             vals = obj[key]
             enc = (lambda v: v) if key == "data" else (lambda v: base64.b64encode(str(v).encode()).decode())
-            out[key] = {k: secret_digest(enc(v)) for k, v in vals.items()}
+            out[key] = {k: secret_digest(enc(v), digest_key) for k, v in vals.items()}
     return out
 
 
@@ -85,10 +92,12 @@ def canonical(value: Any, top: bool = True) -> Any:
     return value
 
 
-def diff_text(live: Obj | None, desired: Obj | None, name: str, *, show_secrets: bool = False) -> str:
+def diff_text(
+    live: Obj | None, desired: Obj | None, name: str, *, show_secrets: bool = False, digest_key: bytes | None = None
+) -> str:
     """Unified YAML diff of live vs what apply would store ('' when equal)."""
-    before = to_yaml(canonical(mask(live, show_secrets))) if live is not None else ""
-    after = to_yaml(canonical(mask(desired, show_secrets))) if desired is not None else ""
+    before = to_yaml(canonical(mask(live, show_secrets, digest_key))) if live is not None else ""
+    after = to_yaml(canonical(mask(desired, show_secrets, digest_key))) if desired is not None else ""
     if before == after:
         return ""
     lines = difflib.unified_diff(

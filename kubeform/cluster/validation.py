@@ -102,16 +102,50 @@ def _schema_problems(doc: Mapping[str, Any], kind: str) -> list[Problem]:
                 )
             continue
         msg = err.message
-        if err.validator == "enum":
+        if _is_secret_value(kind, path):
+            # Never echo a Secret's value (errors end up in terminals and CI logs).
+            msg = _secret_message(err)
+        elif err.validator == "enum":
             msg = f"{err.instance!r} is not one of {', '.join(map(str, list(err.validator_value)))}"  # type: ignore[arg-type]
         elif err.validator == "type":
-            msg = f"expected {err.validator_value}, got {type(err.instance).__name__} {err.instance!r}"
+            msg = f"expected {err.validator_value}, got {json_type(err.instance)} {err.instance!r}"
         elif err.validator == "required":
             missing = msg.split("'")[1] if "'" in msg else msg
             path = [*path, missing]
             msg = "required field is missing"
         out.append(Problem(msg, format_path(path), line_at(doc, path)))
     return out
+
+
+def json_type(value: Any) -> str:
+    """The JSON Schema name of a value's type (what the user wrote), not Python's."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, Mapping):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    return type(value).__name__
+
+
+def _is_secret_value(kind: str, path: Sequence[Any]) -> bool:
+    """True for a Secret's ``data``/``stringData`` values (or the maps holding them)."""
+    return kind == "Secret" and bool(path) and path[0] in ("data", "stringData")
+
+
+def _secret_message(err: Any) -> str:
+    """A schema error about a Secret value that names what is wrong but not the value."""
+    if err.validator == "type":
+        return f"expected {err.validator_value}, got {json_type(err.instance)} (value not shown)"
+    return f"invalid value ({err.validator} check failed; value not shown)"
 
 
 def _template_labels(spec: Mapping[str, Any]) -> Mapping[str, str]:

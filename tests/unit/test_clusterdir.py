@@ -59,3 +59,13 @@ def test_bad_config_names_field(tmp_path: Path) -> None:
     with pytest.raises(UserError) as err:
         ClusterDir.load(d)
     assert "endpoints" in str(err.value) and ":2" in str(err.value)
+
+
+def test_secret_digest_key_per_cluster(tmp_path: Path) -> None:
+    """Stable for one cluster (same CA key), different for another, never the raw CA key."""
+    a = ClusterDir.create(tmp_path / "a", "a", ["https://10.0.0.1:2379"])
+    b = ClusterDir.create(tmp_path / "b", "b", ["https://10.0.0.1:2379"])
+    key = a.secret_digest_key()
+    assert key == ClusterDir.load(tmp_path / "a").secret_digest_key()
+    assert key != b.secret_digest_key() and len(key) == 32
+    assert key not in a.ca_key.read_bytes()

@@ -45,3 +45,18 @@ def test_diff_ignores_key_order() -> None:
     b = {"data": {"y": "2", "x": "1"}, "metadata": {"uid": "1", "name": "c"}, "kind": "ConfigMap"}
     assert render.diff_text(a, b, "cm/c") == ""
     assert render.to_yaml(render.canonical(b)).startswith("kind: ConfigMap\nmetadata:\n")
+
+
+def test_secret_digest_is_keyed() -> None:
+    """With the cluster's key a short secret's hash is not the public sha256 of the value
+    (sha256('admin') is in every lookup table), but it is stable, so changes still show."""
+    plain = render.secret_digest("YWRtaW4=")
+    assert plain.startswith("<secret sha256:8c6976e5b541")  # sha256("admin"): guessable
+    keyed = render.secret_digest("YWRtaW4=", b"k" * 32)
+    assert "8c6976e5b541" not in keyed and keyed.endswith("len 5>")
+    assert keyed == render.secret_digest("YWRtaW4=", b"k" * 32)
+    assert keyed != render.secret_digest("YWRtaW4=", b"j" * 32)
+    live = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"u": "YWRtaW4="}}
+    desired = {**live, "data": {"u": "cm9vdA=="}}
+    text = render.diff_text(live, desired, "secret/s", digest_key=b"k" * 32)
+    assert "8c6976e5b541" not in text and "YWRtaW4=" not in text and "len 4" in text

@@ -59,3 +59,36 @@ def test_all_errors_reported_together() -> None:
     assert "f.yaml (document 1):2: kind: unknown kind" in text
     assert "f.yaml (document 2):7: metadata.name" in text
     assert "nothing was applied" in text
+
+
+def test_secret_values_never_in_errors() -> None:
+    """A mistyped Secret value is reported by path and type, never echoed (errors reach logs)."""
+    docs = parse_text(
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData:\n  pin: 918273\n  list: [hunter2]\n"
+        "data:\n  n: 564738\n",
+        "s.yaml",
+    )
+    with pytest.raises(MultiError) as err:
+        validate_docs(docs)
+    text = str(err.value)
+    for secret in ("918273", "hunter2", "564738"):
+        assert secret not in text
+    assert "s.yaml (document 1):5: stringData.pin: expected string, got integer (value not shown)" in text
+    assert "s.yaml (document 1):6: stringData.list: expected string, got array" in text
+    assert "s.yaml (document 1):8: data.n: expected string" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("apiVersion: v1\n---\napiVersion: v1\nkind: [\n", "f.yaml (document 2):5: invalid YAML"),
+        ("# leading comment\n---\na: 1\n---\nb: [\n", "f.yaml (document 2):6: invalid YAML"),
+        ("a: {b\n---\nc: 1\n", "f.yaml (document 1):2: invalid YAML"),
+        ("a: b\n  c: d\n", "f.yaml:2: invalid YAML"),  # one document: no number
+    ],
+)
+def test_invalid_yaml_names_document(text: str, where: str) -> None:
+    """A syntax error in a multi-document file says which document, as validation errors do."""
+    with pytest.raises(UserError) as err:
+        parse_text(text, "f.yaml")
+    assert str(err.value).startswith(where)
