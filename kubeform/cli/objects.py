@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from kubeform.cluster import allocation, applier, kinds, nodes, plan, render, selectors
+from kubeform.cluster import allocation, applier, kinds, nodes, plan, render, selectors, validation
 from kubeform.cluster.clusterdir import ClusterDir
 from kubeform.cluster.manifests import Doc, load_sources
 from kubeform.cluster.store import Store
@@ -302,6 +302,10 @@ def cmd_delete(args: argparse.Namespace) -> int:
             except UserError as err:
                 raise err.located(file=doc.file, document=doc.index) from None
             meta = doc.data.get("metadata") or {}
+            mismatch = applier.namespace_mismatch(meta, kind, getattr(args, "namespace", None))
+            if mismatch:
+                line = validation.line_at(doc.data, ["metadata", "namespace"])
+                raise UserError(mismatch, file=doc.file, document=doc.index, line=line, field="metadata.namespace")
             targets.append((kind, str(meta.get("namespace") or _ns(args)), str(meta.get("name"))))
     elif args.kind:
         _, store0 = _connect(args)

@@ -51,6 +51,22 @@ def now_iso() -> str:
     return datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+def namespace_mismatch(meta: Any, kind: kinds.Kind, cli_namespace: str | None) -> str | None:
+    """Why a manifest's namespace conflicts with ``-n`` (as kubectl refuses it), else None.
+
+    Silently using either one would put the object where the user did not look for it.
+    """
+    if not cli_namespace or not kind.namespaced or not isinstance(meta, dict):
+        return None
+    own = meta.get("namespace")
+    if own and str(own) != cli_namespace:
+        return (
+            f"the manifest's namespace {own!r} does not match -n {cli_namespace!r} "
+            f"(drop -n or pass -n {own})"
+        )
+    return None
+
+
 def validate_docs(
     docs: Sequence[Doc], *, strict: bool = False, default_namespace: str | None = None
 ) -> tuple[list[tuple[Doc, kinds.Kind]], list[str]]:
@@ -70,6 +86,18 @@ def validate_docs(
         if kind is None or any(p.error for p in problems):
             continue
         meta = doc.data.get("metadata") or {}
+        mismatch = namespace_mismatch(meta, kind, default_namespace)
+        if mismatch:
+            errors.append(
+                UserError(
+                    mismatch,
+                    file=doc.file,
+                    document=doc.index,
+                    line=validation.line_at(doc.data, ["metadata", "namespace"]),
+                    field="metadata.namespace",
+                )
+            )
+            continue
         if default_namespace and kind.namespaced and not meta.get("namespace"):
             meta["namespace"] = default_namespace
         ns = str(meta.get("namespace") or "default") if kind.namespaced else ""

@@ -77,3 +77,17 @@ def test_get_yaml_has_stable_key_order(etcd_clean: EtcdServer, capsys: pytest.Ca
     meta_keys = [ln.strip().split(":")[0] for ln in lines[3:end] if not ln.startswith("   ")]
     assert meta_keys[:2] == ["creationTimestamp", "generation"]
     assert meta_keys == sorted(meta_keys)
+
+
+def test_namespace_flag_conflict(
+    etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """apply/diff/delete -f with -n that contradicts the manifest's namespace: an error, nothing stored."""
+    f = tmp_path / "cm.yaml"
+    f.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: default\n")
+    for verb in ("apply", "diff", "delete"):
+        rc, out, err = run(capsys, etcd_clean, verb, "-f", str(f), "-n", "other")
+        assert rc in (1, 2) and out == ""
+        assert "cm.yaml (document 1):5: metadata.namespace: the manifest's namespace 'default'" in err
+    assert etcd_clean.client().get_prefix("/registry/") == []
+    assert run(capsys, etcd_clean, "apply", "-f", str(f), "-n", "default")[0] == 0

@@ -92,3 +92,23 @@ def test_invalid_yaml_names_document(text: str, where: str) -> None:
     with pytest.raises(UserError) as err:
         parse_text(text, "f.yaml")
     assert str(err.value).startswith(where)
+
+
+def test_namespace_conflicting_with_cli_namespace_refused() -> None:
+    """``-n other`` with a manifest saying ``namespace: default`` is an error (as in kubectl),
+    not a silent choice of one of them; a manifest without a namespace takes ``-n``."""
+    docs = parse_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: default\n"
+        "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n"
+        "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: other}\n",
+        "n.yaml",
+    )
+    with pytest.raises(MultiError) as err:
+        validate_docs(docs, default_namespace="other")
+    assert str(err.value).startswith(
+        "n.yaml (document 1):5: metadata.namespace: the manifest's namespace 'default' does not match -n 'other'"
+    )
+    assert "document 2" not in str(err.value) and "document 3" not in str(err.value)
+    good, _ = validate_docs(docs[1:], default_namespace="other")
+    assert good[0][0].data["metadata"]["namespace"] == "other"
+    assert validate_docs(docs[:1], default_namespace="default")[0]
