@@ -247,9 +247,18 @@ TESTS: dict[str, Callable[..., bool]] = {
 }
 
 
+class _Undefined(jinja2.ChainableUndefined, jinja2.StrictUndefined):
+    """Strict on use, chainable on access: ``x.y | default(1)`` works when x is undefined.
+
+    Any use of an undefined value (printing, comparing, iterating, testing truth) is
+    still an error, as with StrictUndefined; only attribute and item access pass the
+    undefined along, so Ansible's ``a.b.c | default(..)`` and ``a.b is defined`` work.
+    """
+
+
 def _make_env() -> jinja2.Environment:
     env = jinja2.Environment(
-        undefined=jinja2.StrictUndefined,
+        undefined=_Undefined,
         keep_trailing_newline=True,
         extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"],
         autoescape=False,
@@ -451,8 +460,11 @@ def _guarded_in(source: str, is_expression: bool) -> frozenset[str]:
     guarded: set[str] = set()
     for node in ENV.parse(text).find_all((jinja2.nodes.Filter, jinja2.nodes.Test)):
         is_guard = node.name in (_GUARD_FILTERS if isinstance(node, jinja2.nodes.Filter) else _GUARD_TESTS)
-        if is_guard and isinstance(node.node, jinja2.nodes.Name):
-            guarded.add(node.node.name)
+        root = node.node
+        while isinstance(root, jinja2.nodes.Getattr | jinja2.nodes.Getitem):
+            root = root.node  # x.y.z | default(..): undefined access chains (see _Undefined)
+        if is_guard and isinstance(root, jinja2.nodes.Name):
+            guarded.add(root.name)
     return frozenset(guarded)
 
 

@@ -20,7 +20,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kubeform.modules.base import Change, Diff, Fact, ModuleArgError, Run, Step, Upload
+from kubeform.modules.base import (
+    Change,
+    Diff,
+    Fact,
+    ModuleArgError,
+    Run,
+    Step,
+    StepContext,
+    StepResult,
+    Upload,
+)
 
 CONTENT_LIMIT = 1024 * 1024  # bytes of a file's content the fact returns (base64)
 TEXT_DIFF_LIMIT = 256 * 1024  # larger contents are shown as a sha256 line, not a diff
@@ -317,6 +327,45 @@ def backup_step(path: str) -> Run:
     return Run(f'cp -p {q} {q}."$(date +%Y%m%d%H%M%S)"~')
 
 
+@dataclass(frozen=True)
+class Validate(Step):
+    """Ansible's ``validate``: check the new content with a command before it replaces ``path``.
+
+    The content goes to a temporary file next to ``path`` (same filesystem, same
+    permissions context), the command runs with ``%s`` replaced by that file's quoted
+    name, and the file is removed whatever the outcome; a non-zero exit fails the task
+    before the real file is touched (a broken sudoers never lands).
+    """
+
+    path: str
+    content: bytes
+    command: str
+
+    def describe(self) -> str:
+        return f"validate {self.path} with: {self.command}"
+
+    def execute(self, ctx: StepContext) -> StepResult:
+        tmp = posixpath.join(posixpath.dirname(self.path) or ".", f".{posixpath.basename(self.path)}.kubeform-validate")
+        ctx.conn.put(self.content, tmp, mode=0o600, become=ctx.become)
+        q = shlex.quote(tmp)
+        res = ctx.conn.run(
+            f"{self.command.replace('%s', q)}; rc=$?; rm -f {q}; exit $rc",
+            become=ctx.become,
+            become_user=ctx.become_user,
+        )
+        return StepResult(rc=res.rc, stdout=res.stdout, stderr=res.stderr, extra={"rc": res.rc})
+
+
+def validate_arg(args: Mapping[str, Any]) -> str | None:
+    """The ``validate`` command, which must name the file to check as ``%s`` (as in Ansible)."""
+    value = args.get("validate")
+    if value is None:
+        return None
+    if "%s" not in str(value):
+        raise ModuleArgError("validate must contain %s (where the file to check goes)", field="validate")
+    return str(value)
+
+
 def write_file_steps(
     path: str,
     state: FileState,
@@ -327,6 +376,7 @@ def write_file_steps(
     *,
     backup: bool = False,
     create_parent: bool = False,
+    validate: str | None = None,
 ) -> tuple[Step, ...]:
     """Steps that (re)write ``path``: optional mkdir/backup, the upload, then attributes.
 
@@ -338,6 +388,8 @@ def write_file_steps(
         parent = posixpath.dirname(path)
         if parent and parent != "/":
             steps.append(Run(f"mkdir -p {shlex.quote(parent)}"))
+    if validate is not None:
+        steps.append(Validate(path=path, content=content, command=validate))
     if backup and state.is_file:
         steps.append(backup_step(path))
     up_mode = mode if isinstance(mode, int) else state.mode if state.is_file else None
@@ -368,6 +420,7 @@ WRITE_ARGS: dict[str, Any] = {
     "owner": {"type": "string"},
     "group": {"type": "string"},
     "backup": {"type": "boolean"},
+    "validate": {"type": "string", "minLength": 1},
 }
 
 
@@ -394,6 +447,7 @@ def plan_content(
     follow: bool = False,
     force: bool = True,
     what: str = "",
+    validate: str | None = None,
 ) -> list[Change]:
     """The change that makes ``path`` hold ``content`` with the given attributes, or [].
 
@@ -416,7 +470,8 @@ def plan_content(
     eff_mode = desired_mode(mode, state.mode, False) if mode is not None else state.mode
     diff = content_diff(target, state, content, secret=is_secret_mode(eff_mode))
     steps = write_file_steps(
-        target, state, content, mode, owner, group, backup=backup, create_parent=create_parent
+        target, state, content, mode, owner, group, backup=backup, create_parent=create_parent,
+        validate=validate,
     )
     if not state.exists:
         summary = f"create {target}" + (f" ({what})" if what else "")
@@ -453,4 +508,5 @@ def plan_write(
         create_parent=create_parent,
         follow=follow,
         what=what,
+        validate=validate_arg(args),
     )

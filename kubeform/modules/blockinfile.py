@@ -31,8 +31,15 @@ def edit_block(
     marker_end: str = "END",
     insertafter: str | None = None,
     insertbefore: str | None = None,
+    prepend_newline: bool = False,
+    append_newline: bool = False,
 ) -> tuple[list[str], str]:
-    """Ansible's block placement on a list of lines; returns new lines and a message."""
+    """Ansible's block placement on a list of lines; returns new lines and a message.
+
+    ``prepend_newline``/``append_newline`` (ansible-core 2.16) keep an empty line between
+    the block and a non-empty neighbour; an existing empty line is reused, so a second
+    run finds nothing to add.
+    """
     lines = list(lines)
     if insertafter is None and insertbefore is None:
         insertafter = "EOF"
@@ -81,6 +88,10 @@ def edit_block(
         n0 = n1
     if n0 > 0 and not lines[n0 - 1].endswith(SEP):
         lines[n0 - 1] += SEP
+    if blocklines and append_newline and n0 < len(lines) and lines[n0].strip():
+        blocklines.append(SEP)
+    if blocklines and prepend_newline and n0 > 0 and lines[n0 - 1].strip():
+        blocklines.insert(0, SEP)
     lines[n0:n0] = blocklines
     return lines, ("block inserted" if blocklines else "block removed")
 
@@ -98,6 +109,8 @@ class BlockInFile(Module):
             "marker": {"type": "string", "pattern": "\\{mark\\}"},
             "marker_begin": {"type": "string"},
             "marker_end": {"type": "string"},
+            "prepend_newline": {"type": "boolean"},
+            "append_newline": {"type": "boolean"},
         },
         "additionalProperties": False,
     }
@@ -132,5 +145,7 @@ class BlockInFile(Module):
             marker_end=str(args.get("marker_end", "END")),
             insertafter=args.get("insertafter"),
             insertbefore=args.get("insertbefore"),
+            prepend_newline=bool(args.get("prepend_newline", False)),
+            append_newline=bool(args.get("append_newline", False)),
         )
         return plan_edit(args, state, "".join(new), msg)

@@ -86,6 +86,10 @@ class File(Module):
             "recurse": {"type": "boolean"},
             "force": {"type": "boolean"},
             "follow": {"type": "boolean"},
+            "modification_time": {"type": "string"},
+            "access_time": {"type": "string"},
+            "modification_time_format": {"type": "string"},
+            "access_time_format": {"type": "string"},
         },
         "additionalProperties": False,
     }
@@ -105,6 +109,13 @@ class File(Module):
     def plan(self, args: Mapping[str, Any], facts: Mapping[str, Any]) -> list[Change]:
         path = _path(args)
         cur: FileState = facts[f"file:{path}"]
+        changes = self._plan(path, cur, args, facts)
+        flags = _time_flags(args)
+        if flags and _state(args, cur) in ("file", "directory", "touch") and cur.exists:
+            changes.append(Change("change", f"{path}: times -> now", (Run(f"touch -c {flags} {shlex.quote(path)}"),)))
+        return changes
+
+    def _plan(self, path: str, cur: FileState, args: Mapping[str, Any], facts: Mapping[str, Any]) -> list[Change]:
         state = _state(args, cur)
         mode = parse_mode(args.get("mode"))
         owner, group = args.get("owner"), args.get("group")
@@ -229,3 +240,21 @@ class File(Module):
                 Diff(label=path, before=before, after=f"link -> {src}\n"),
             )
         ]
+
+
+def _time_flags(args: Mapping[str, Any]) -> str:
+    """``touch`` flags for Ansible's ``modification_time``/``access_time`` set to ``now``.
+
+    ``preserve`` (and leaving them out) is kubeform's default: times of an existing path
+    are not bumped, so the task converges. ``now`` bumps them on every run (a change each
+    time, as in Ansible). Explicit timestamps are not supported.
+    """
+    flags = []
+    for key, flag in (("modification_time", "-m"), ("access_time", "-a")):
+        value = args.get(key)
+        if value is None or value == "preserve":
+            continue
+        if value != "now":
+            raise ModuleArgError(f"{key} must be 'preserve' or 'now' (timestamps are not supported)", field=key)
+        flags.append(flag)
+    return " ".join(flags)

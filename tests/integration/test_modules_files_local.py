@@ -233,3 +233,17 @@ def test_kernel_module_fact_reads_this_kernel(ctx: Ctx) -> None:
     res = ctx.conn.run(fact.command)
     parsed = fact.parse(res.stdout, res.rc)
     assert parsed.release == os.uname().release
+
+
+def test_validate_keeps_a_bad_file_out(ctx: Ctx, tmp_path: Path) -> None:
+    """validate (copy/template/lineinfile/blockinfile): a failing check leaves dest untouched."""
+    dest = tmp_path / "sudoers"
+    dest.write_text("good\n")
+    _, _, changes = plan("copy", {"dest": str(dest), "content": "bad\n", "validate": "grep -q good %s"}, ctx)
+    first = changes[0].steps[0]
+    assert not first.execute(ctx).ok
+    assert dest.read_text() == "good\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sudoers"], "the temporary file is removed"
+    assert converge("lineinfile", {"path": str(dest), "line": "also good", "validate": "grep -q good %s"}, ctx)
+    assert dest.read_text() == "good\nalso good\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sudoers"]

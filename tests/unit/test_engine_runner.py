@@ -500,3 +500,8 @@ def test_a_rendered_argument_of_the_wrong_type_names_its_own_line(tmp_path: Path
 """
     result, _ = run(tmp_path, text)
     assert result.errors == [f"{tmp_path / 'pb.yml'}:9: tasks[0].tfile.mode: must be a string or an integer (task 'bad mode')"]
+
+
+def test_default_after_attribute_access_of_an_undefined_name(tmp_path: Path) -> None:
+    result, _ = run(tmp_path, "- hosts: all\n  tasks:\n    - debug: msg=\"{{ cfg.port | default(80) }}\"\n")
+    assert msgs(result) == ["80"]
