@@ -288,5 +288,9 @@ def check(doc: Any, *, strict: bool = False) -> tuple[kinds.Kind | None, list[Pr
     if not any(p.error for p in problems):
         problems += _semantic(doc, kind.kind)
     if strict:
-        problems = [Problem(p.message, p.path, p.line, True) for p in problems]
+        # an unsupported field is refused under --strict, so not "kept"
+        problems = [
+            Problem(p.message.replace(" (kept, but ignored)", " (--strict)") if not p.error else p.message, p.path, p.line, True)
+            for p in problems
+        ]
     return kind, problems

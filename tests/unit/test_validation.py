@@ -112,3 +112,12 @@ def test_namespace_conflicting_with_cli_namespace_refused() -> None:
     good, _ = validate_docs(docs[1:], default_namespace="other")
     assert good[0][0].data["metadata"]["namespace"] == "other"
     assert validate_docs(docs[:1], default_namespace="default")[0]
+
+
+def test_strict_message_does_not_say_kept() -> None:
+    """Under --strict nothing is stored, so the message must not claim the field is kept."""
+    doc = yamlsrc.load("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nextra: 1\n")
+    _, problems = validation.check(doc, strict=True)
+    assert [p.message for p in problems] == ["field not supported by kubeform (--strict)"]
+    _, problems = validation.check(doc)
+    assert [p.message for p in problems] == ["field not supported by kubeform (kept, but ignored)"]
