@@ -61,7 +61,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from kubeform.transport.pool import ConnectionPool
 
     if args.forks < 1:
-        raise UserError("--forks must be at least 1", field="--forks")
+        raise UserError("must be at least 1", field="--forks")
     check = bool(args.check or args.plan)
     options = Options(
         check=check,

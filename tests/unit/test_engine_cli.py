@@ -48,3 +48,9 @@ def test_extra_vars_forms(tmp_path: Path) -> None:
         parse_extra_vars(["not-a-pair"])
     with pytest.raises(UserError):
         parse_extra_vars(["@" + str(tmp_path / "missing.yml")])
+
+
+def test_forks_below_one_is_one_plain_message(tmp_path: Path, inventory: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "pb.yml").write_text("- hosts: all\n  tasks: []\n")
+    assert main(["run", str(tmp_path / "pb.yml"), "-i", str(inventory), "-f", "0"]) == 1
+    assert capsys.readouterr().err == "kubeform: error: --forks: must be at least 1\n"
