@@ -299,6 +299,7 @@ def up(
             ip_addr_json=system.ip_json("addr", "show"),
             ip_route_json=system.ip_json("route", "show"),
             other_labs=other_labs(),
+            nameservers=system.nameservers(),
         )
         if err:
             raise err

@@ -65,13 +65,28 @@ def check_subnet(
     ip_addr_json: Sequence[Mapping[str, Any]],
     ip_route_json: Sequence[Mapping[str, Any]],
     other_labs: Mapping[str, str],
+    nameservers: Sequence[str] = (),
 ) -> UserError | None:
     """The subnet must be free: no other lab on it, no interface or route into it.
 
     Our own bridge is allowed (a second ``lab up`` converges); the default route is
-    ignored (it overlaps everything and is not a claim on the subnet).
+    ignored (it overlaps everything and is not a claim on the subnet). A nameserver this
+    machine reaches through its default route is a claim all the same: the lab bridge's
+    route would capture it and cut the machine's DNS (a wide ``--subnet 10.0.0.0/8``).
     """
     want = ipaddress.IPv4Network(subnet)
+    for server in nameservers:
+        try:
+            addr = ipaddress.ip_address(server)
+        except ValueError:
+            continue
+        if addr.version == 4 and addr in want:
+            return UserError(
+                f"subnet {subnet} is taken: it holds this machine's nameserver {server} "
+                "(/etc/resolv.conf), whose traffic would go to the lab",
+                field="--subnet",
+                hint="pick another --subnet (for example 192.168.57.0/24)",
+            )
     for other, other_subnet in sorted(other_labs.items()):
         if other != lab and ipaddress.IPv4Network(other_subnet).overlaps(want):
             return UserError(

@@ -38,6 +38,18 @@ def ip_json(*args: str) -> list[dict[str, Any]]:
     return [d for d in data if isinstance(d, dict)]
 
 
+def nameservers(path: str = "/etc/resolv.conf") -> list[str]:
+    """The machine's DNS servers: a lab subnet must not swallow them."""
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError:
+        return []
+    return [
+        parts[1] for parts in (line.split() for line in lines)
+        if len(parts) >= 2 and parts[0] == "nameserver"
+    ]
+
+
 def link_names() -> list[str]:
     return [str(link["ifname"]) for link in ip_json("link", "show")]
 

@@ -23,6 +23,7 @@ def test_subnet(case: dict[str, Any]) -> None:
         ip_addr_json=case["addrs"],
         ip_route_json=case["routes"],
         other_labs=case["labs"],
+        nameservers=case.get("nameservers", []),
     )
     if case["error"] is None:
         assert err is None
@@ -91,3 +92,13 @@ def test_image_in_use() -> None:
 def test_name(has_state: bool, links: list[str], fragment: str | None) -> None:
     err = preflight.check_name("kubeform", has_state=has_state, bridge="kf-kubeform", links=links)
     assert (err is None) if fragment is None else (err is not None and fragment in str(err))
+
+
+def test_nameservers_read_from_resolv_conf(tmp_path: Path) -> None:
+    """Only `nameserver ADDR` lines count; a missing file means none."""
+    from kubeform.lab import system
+
+    conf = tmp_path / "resolv.conf"
+    conf.write_text("# generated\nsearch lan\nnameserver 10.255.255.53\nnameserver fd00::53\n")
+    assert system.nameservers(str(conf)) == ["10.255.255.53", "fd00::53"]
+    assert system.nameservers(str(tmp_path / "missing")) == []
