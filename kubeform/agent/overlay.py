@@ -489,8 +489,8 @@ def _plan_routes(d, cur, dev):
     for r in cur.routes:
         if r.protocol == "kernel" or r.dev == BRIDGE or not _in_network(r.dst, d.network):
             continue
-        if r.dst == str(d.subnet):
-            continue
+        # A route to our own subnet other than cni0's (an earlier cluster's host-gw route,
+        # say) is not in `want`, so it goes: left alone it would take our pods' replies.
         peer = want.get(r.dst)
         if peer is None:
             cmds.append(["ip", "route", "del", r.dst] + (["dev", r.dev] if r.dev else []))

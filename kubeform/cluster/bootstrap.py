@@ -238,6 +238,8 @@ def prepare(
         "etcd_bootstrap": etcd_bootstrap(plan, membership),
         "etcd_endpoints": ",".join(plan.etcd_endpoints),
         "flannel_config": render_network_config(plan.network, backend=plan.backend),
+        # reset.yml deletes the routes into it (host-gw routes do not go with a device).
+        "kubeform_pod_network": plan.network,
         "kubeform_agent_files": agent_files(),
     }
     return cd, extra

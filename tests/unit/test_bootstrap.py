@@ -74,6 +74,7 @@ def test_prepare_gives_the_playbook_its_variables(tmp_path: Path) -> None:
     assert extra["etcd_endpoints"].split(",") == [f"https://10.0.0.{i}:2379" for i in (1, 2, 3)]
     assert '"Type":"host-gw"' in extra["flannel_config"].replace(" ", "")
     assert all(Path(f["src"]).is_file() for f in extra["kubeform_agent_files"])
+    assert extra["kubeform_pod_network"] == "10.244.0.0/16"
     for name in ("etcd-m1", "etcd-m3", "agent-n1", "admin", "ca"):
         assert (cd.pki_dir / f"{name}.crt").is_file()
 
@@ -130,3 +131,22 @@ def test_a_plan_only_first_up_records_no_member(tmp_path: Path) -> None:
     cd, extra = prepare(plan, tmp_path / "cl")
     assert yaml.safe_load((cd.path / "cluster.yml").read_text())["etcd_members"] == []
     assert extra["etcd_bootstrap"]["m1"]["state"] == "new"
+
+
+def test_reset_deletes_host_gw_routes_into_the_pod_network() -> None:
+    """host-gw routes go via eth0, not a device reset deletes; reset.yml removes them.
+
+    A route left from a host-gw cluster to what became a host's subnet in the next cluster
+    took its pods' replies (found by acceptance testing: down, then up with vxlan).
+    """
+    import yaml
+
+    import kubeform
+
+    reset = Path(kubeform.__file__).parent / "data" / "playbooks" / "reset.yml"
+    tasks = [t for play in yaml.safe_load(reset.read_text()) for t in play.get("tasks", [])]
+    cmds = [str(t["shell"]["cmd"]) for t in tasks if isinstance(t.get("shell"), dict)]
+    assert any(
+        "ip -4 route show root {{ kubeform_pod_network }}" in c and "ip route del" in c
+        for c in cmds
+    )
