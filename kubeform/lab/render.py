@@ -201,11 +201,17 @@ def ip_commands_for_bridge(plan: LabPlan, exists: bool) -> list[list[str]]:
 def ssh_argv(
     address: str, key_file: str, known_hosts_file: str, command: Sequence[str]
 ) -> list[str]:
-    """The ssh(1) command for ``kubeform lab ssh``: the lab key, strict host-key checking."""
+    """The ssh(1) command for ``kubeform lab ssh``: the lab key, strict host-key checking.
+
+    A connect timeout, so a partitioned or stopped host fails in seconds instead of
+    hanging for the kernel's TCP timeout (minutes).
+    """
     return [
         "ssh",
         "-i",
         key_file,
+        "-o",
+        "ConnectTimeout=10",
         "-o",
         "IdentitiesOnly=yes",
         "-o",

@@ -92,3 +92,10 @@ def test_ssh_argv_checks_host_keys() -> None:
     argv = render.ssh_argv("192.168.56.11", "/k", "/kh", ["uptime"])
     assert "StrictHostKeyChecking=yes" in argv and "UserKnownHostsFile=/kh" in argv
     assert argv[-2:] == ["root@192.168.56.11", "uptime"]
+
+
+def test_ssh_argv_gives_up_on_a_partitioned_host() -> None:
+    """`lab ssh` to a partitioned host used to hang for minutes (found by acceptance testing)."""
+    argv = render.ssh_argv("192.168.56.11", "/k", "/kh", [])
+    assert "ConnectTimeout=10" in argv
+    assert argv[-1] == "root@192.168.56.11"
