@@ -16,6 +16,7 @@ from typing import Any
 
 import kubeform
 from kubeform.cluster.clusterdir import CONFIG_FILE, DEFAULT_ROOT, ClusterDir
+from kubeform.cluster.store import FALLBACK_KEY
 from kubeform.errors import UserError
 from kubeform.inventory.model import Host, Inventory
 from kubeform.network.flannel import render_network_config
@@ -193,6 +194,25 @@ def agent_files() -> list[dict[str, str]]:
     return files
 
 
+def tunnel_fallback(host: Host) -> dict[str, Any]:
+    """How the CLI reaches etcd through SSH when it cannot reach it directly.
+
+    Recorded in cluster.yml by `up`, used only when no endpoint answers (e.g. the
+    operator sits outside the hosts' network): the first etcd member's connection vars.
+    """
+    conn: dict[str, Any] = {
+        "name": host.name,
+        "ansible_host": host.address,
+        "ansible_port": host.port,
+        "ansible_user": host.user,
+    }
+    if host.key_file:
+        conn["ansible_ssh_private_key_file"] = str(Path(host.key_file).expanduser().resolve())
+    if host.known_hosts_file:
+        conn["kubeform_known_hosts_file"] = str(Path(host.known_hosts_file).expanduser().resolve())
+    return conn
+
+
 def default_cluster_dir(name: str) -> Path:
     return DEFAULT_ROOT / name
 
@@ -217,6 +237,7 @@ def prepare(
         if old is not None:
             tunnel, kept = old.ssh_tunnel, dict(old.extra)
             kept[MEMBERS_KEY] = recorded_members(old.extra, old.endpoints, plan.etcd)
+    kept[FALLBACK_KEY] = tunnel_fallback(plan.etcd[0])
     # A reset removes whatever the inventory names, whether or not the group shrank.
     recorded = [h.name for h in plan.etcd] if resetting else kept[MEMBERS_KEY]
     membership = etcd_membership(plan, recorded, str(cluster_dir / CONFIG_FILE))

@@ -12,7 +12,8 @@ from __future__ import annotations
 import base64
 import builtins
 import json
-from collections.abc import Iterable, Sequence
+import socket
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -87,6 +88,34 @@ def decode_kvs(kvs: Iterable[dict[str, Any]]) -> list[Obj]:
     return out
 
 
+FALLBACK_KEY = "ssh_tunnel_fallback"
+
+
+def _reachable(urls: Sequence[str], timeout: float = 2.0) -> bool:
+    """Whether any endpoint accepts a TCP connection from this machine."""
+    for url in urls:
+        parts = urlsplit(url)
+        try:
+            socket.create_connection(
+                (parts.hostname or "127.0.0.1", parts.port or 2379), timeout
+            ).close()
+            return True
+        except OSError:
+            continue
+    return False
+
+
+def tunnel_spec(cd: ClusterDir, reachable: Callable[[Sequence[str]], bool] = _reachable) -> Any:
+    """The SSH tunnel to use: cluster.yml's ``ssh_tunnel``; else, only when no endpoint
+    answers directly, the master ``kubeform up`` recorded as ``ssh_tunnel_fallback``."""
+    if cd.ssh_tunnel:
+        return cd.ssh_tunnel
+    fallback = cd.extra.get(FALLBACK_KEY)
+    if fallback and not reachable(cd.endpoints):
+        return fallback
+    return None
+
+
 class Store:
     """Objects in etcd; one instance per command (it holds an HTTPS session)."""
 
@@ -99,14 +128,15 @@ class Store:
     def from_cluster(cls, cd: ClusterDir, *, timeout: float = 30) -> Store:
         """Clients for every endpoint of the cluster, TLS with the admin certificate."""
         clients = []
+        spec = tunnel_spec(cd)
         for url in cd.endpoints:
             parts = urlsplit(url)
             host, port = parts.hostname or "127.0.0.1", parts.port or 2379
             session = requests.Session()
-            if cd.ssh_tunnel:
+            if spec:
                 from kubeform.cluster.tunnel import Tunnel
 
-                tunnel = Tunnel(cd.ssh_tunnel, host, port)
+                tunnel = Tunnel(spec, host, port)
                 # TLS is checked against the real endpoint, not the loopback end.
                 session.mount("https://", _PinnedHostAdapter(host))
                 host, port = "127.0.0.1", tunnel.port
@@ -144,10 +174,17 @@ class Store:
                 detail = getattr(err, "detail_text", None) or str(err)
                 raise UserError(f"etcd refused the request: {detail}") from None
         urls = ", ".join(c.base_url for c in self._clients)
-        raise UserError(f"cannot reach etcd at {urls}: {last}", hint="is the cluster up?")
+        reason = str(last) or type(last).__name__
+        raise UserError(
+            f"cannot reach etcd at {urls}: {reason}",
+            hint="is the cluster up? If etcd is only reachable from the masters, set "
+            "ssh_tunnel: <master> in cluster.yml",
+        )
 
     # -- reads ---------------------------------------------------------------------
-    def range_prefix(self, prefix: str, *, keys_only: bool = False) -> builtins.list[dict[str, Any]]:
+    def range_prefix(
+        self, prefix: str, *, keys_only: bool = False
+    ) -> builtins.list[dict[str, Any]]:
         """Raw key-values under a prefix, one round trip."""
         payload: dict[str, Any] = {"key": _b64(prefix), "range_end": _prefix_end(prefix)}
         if keys_only:
@@ -158,7 +195,9 @@ class Store:
 
     def keys(self, prefix: str) -> builtins.list[str]:
         """Keys under a prefix (for allocation: which IPs/ports are taken)."""
-        return [base64.b64decode(kv["key"]).decode() for kv in self.range_prefix(prefix, keys_only=True)]
+        return [
+            base64.b64decode(kv["key"]).decode() for kv in self.range_prefix(prefix, keys_only=True)
+        ]
 
     def get_raw(self, key: str) -> tuple[Obj | None, int]:
         """(object, mod_revision) of one key; (None, 0) when absent."""
@@ -193,7 +232,10 @@ class Store:
     def items(self, prefix: str) -> builtins.list[tuple[str, Obj]]:
         """(key, object) pairs under a prefix: for objects named by their key (leases)."""
         kvs = self.range_prefix(prefix)
-        return [(base64.b64decode(kv["key"]).decode(), o) for kv, o in zip(kvs, decode_kvs(kvs), strict=True)]
+        return [
+            (base64.b64decode(kv["key"]).decode(), o)
+            for kv, o in zip(kvs, decode_kvs(kvs), strict=True)
+        ]
 
     def raw_list(self, prefix: str) -> builtins.list[Obj]:
         """Objects under any prefix (nodes, leases) with resourceVersion filled in."""
@@ -207,9 +249,13 @@ class Store:
         for op in ops:
             key = _b64(op.key)
             if op.expect == 0:
-                compare.append({"key": key, "target": "CREATE", "result": "EQUAL", "create_revision": "0"})
+                compare.append(
+                    {"key": key, "target": "CREATE", "result": "EQUAL", "create_revision": "0"}
+                )
             elif op.expect is not None:
-                compare.append({"key": key, "target": "MOD", "result": "EQUAL", "mod_revision": str(op.expect)})
+                compare.append(
+                    {"key": key, "target": "MOD", "result": "EQUAL", "mod_revision": str(op.expect)}
+                )
             if op.value is None:
                 success.append({"request_delete_range": {"key": key}})
             else:

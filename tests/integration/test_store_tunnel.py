@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from kubeform.cluster import applier, kinds
+from kubeform.cluster import store as store_mod
 from kubeform.cluster.clusterdir import ClusterDir
 from kubeform.cluster.manifests import Doc
 from kubeform.cluster.store import Store
@@ -37,3 +38,21 @@ def test_store_through_ssh_tunnel(etcd_clean: EtcdServer, sshd_hosts: SSHDServer
     cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "via-tunnel"}, "data": {"a": "b"}}
     applier.apply_docs(store, [(Doc("t", 1, cm), kinds.BY_KIND["ConfigMap"])])
     assert etcd_clean.client().get("/registry/configmaps/default/via-tunnel")
+
+
+def test_store_falls_back_to_the_recorded_master_when_etcd_is_unreachable(
+    etcd_clean: EtcdServer, sshd_hosts: SSHDServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = etcd_clean.cluster
+    cd = ClusterDir(
+        base.path,
+        base.name,
+        [f"https://localhost:{etcd_clean.port}"],
+        None,
+        {store_mod.FALLBACK_KEY: {"name": "m1", **sshd_hosts.host_vars(sshd_hosts.addresses[0])}},
+    )
+    monkeypatch.setattr(store_mod, "_reachable", lambda urls, timeout=2.0: False)
+    store = Store.from_cluster(cd)
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "via-fallback"}, "data": {"a": "b"}}
+    applier.apply_docs(store, [(Doc("t", 1, cm), kinds.BY_KIND["ConfigMap"])])
+    assert etcd_clean.client().get("/registry/configmaps/default/via-fallback")

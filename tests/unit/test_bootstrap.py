@@ -150,3 +150,19 @@ def test_reset_deletes_host_gw_routes_into_the_pod_network() -> None:
         "ip -4 route show root {{ kubeform_pod_network }}" in c and "ip route del" in c
         for c in cmds
     )
+
+
+def test_cluster_yml_records_the_tunnel_fallback(tmp_path: Path) -> None:
+    key = tmp_path / "id_ed25519"
+    plan = cluster_plan(
+        load_inventory(str(_inventory(tmp_path, ["m1"], f"    ansible_ssh_private_key_file: {key}\n")))
+    )
+    cd, _ = prepare(plan, tmp_path / "cl")
+    recorded = yaml.safe_load((cd.path / "cluster.yml").read_text())["ssh_tunnel_fallback"]
+    assert recorded == {
+        "name": "m1",
+        "ansible_host": "10.0.0.1",
+        "ansible_port": 22,
+        "ansible_user": "root",
+        "ansible_ssh_private_key_file": str(key),
+    }
