@@ -421,6 +421,30 @@ def conditions_hold(conditions: Iterable[Any], variables: Mapping[str, Any]) -> 
     return all(evaluate(c, variables) for c in conditions)
 
 
+def _template_strings(value: Any, expression: bool, keys: bool) -> Iterator[tuple[str, bool]]:
+    """Every template source inside ``value``, with whether it is a bare expression.
+
+    ``expression`` marks ``when``-style strings (bare expressions, ``{{ }}`` optional);
+    with ``keys``, mapping keys are searched too (they may be templates as well).
+    """
+    if isinstance(value, str):
+        if expression:
+            m = _SINGLE_EXPR.match(value.strip())
+            src = m.group("expr") if m else value
+            if src.strip():
+                yield src, True
+        elif is_template(value):
+            yield value, False
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            if keys and isinstance(k, str):
+                yield from _template_strings(k, False, keys)
+            yield from _template_strings(v, expression, keys)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from _template_strings(v, expression, keys)
+
+
 def referenced_names(value: Any, *, expression: bool = False) -> frozenset[str]:
     """Every variable name a value's templates read (for facts and dependency tracking).
 
@@ -429,23 +453,11 @@ def referenced_names(value: Any, *, expression: bool = False) -> frozenset[str]:
     touched.
     """
     names: set[str] = set()
-    if isinstance(value, str):
+    for src, is_expression in _template_strings(value, expression, keys=True):
         try:
-            if expression:
-                m = _SINGLE_EXPR.match(value.strip())
-                src = m.group("expr") if m else value
-                names |= _names_in(src, True) if src.strip() else set()
-            elif is_template(value):
-                names |= _names_in(value, False)
+            names |= _names_in(src, is_expression)
         except jinja2.TemplateSyntaxError as err:
             raise _explain(err) from None
-    elif isinstance(value, Mapping):
-        for k, v in value.items():
-            names |= referenced_names(k, expression=False) if isinstance(k, str) else set()
-            names |= referenced_names(v, expression=expression)
-    elif isinstance(value, list | tuple):
-        for v in value:
-            names |= referenced_names(v, expression=expression)
     return frozenset(names)
 
 
@@ -477,20 +489,9 @@ def guarded_names(value: Any, *, expression: bool = False) -> frozenset[str]:
     the name really is undefined. Syntax errors are left to ``referenced_names``.
     """
     names: set[str] = set()
-    if isinstance(value, str):
+    for src, is_expression in _template_strings(value, expression, keys=False):
         try:
-            if expression:
-                m = _SINGLE_EXPR.match(value.strip())
-                src = m.group("expr") if m else value
-                names |= _guarded_in(src, True) if src.strip() else set()
-            elif is_template(value):
-                names |= _guarded_in(value, False)
+            names |= _guarded_in(src, is_expression)
         except jinja2.TemplateSyntaxError:
-            return frozenset()
-    elif isinstance(value, Mapping):
-        for v in value.values():
-            names |= guarded_names(v, expression=expression)
-    elif isinstance(value, list | tuple):
-        for v in value:
-            names |= guarded_names(v, expression=expression)
+            continue
     return frozenset(names)

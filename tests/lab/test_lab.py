@@ -18,30 +18,9 @@ from kubeform.cli.main import build_parser
 from kubeform.lab import manager, system
 from kubeform.lab.state import LabState
 from tests.lab.conftest import LAB_NAME
+from tests.lab.remote import ssh
 
 pytestmark = pytest.mark.lab
-
-
-def ssh(st: LabState, host: str, command: str) -> str:
-    """Run a command over SSH as the inventory would: lab key, known_hosts, RejectPolicy."""
-    client = paramiko.SSHClient()
-    client.load_host_keys(f"{st.directory}/known_hosts")
-    client.set_missing_host_key_policy(paramiko.RejectPolicy())
-    try:
-        client.connect(
-            st.host(host).address,
-            username="root",
-            key_filename=f"{st.directory}/id_ed25519",
-            look_for_keys=False,
-            allow_agent=False,
-            timeout=10,
-        )
-        _, out, _ = client.exec_command(command, timeout=30)
-        text = out.read().decode()
-        assert out.channel.recv_exit_status() == 0
-        return text
-    finally:
-        client.close()
 
 
 def answers(st: LabState, host: str) -> bool:

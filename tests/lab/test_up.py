@@ -19,10 +19,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import paramiko
 import pytest
 
 from kubeform.lab.state import LabState
+from tests.lab.remote import ssh
 
 pytestmark = pytest.mark.lab
 
@@ -74,30 +74,6 @@ def kf(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess
             f"kubeform {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
         )
     return proc
-
-
-def ssh(st: LabState, host: str, command: str, *, check: bool = True) -> str:
-    """Run a command on a lab host over SSH with the lab's key and verified host key."""
-    client = paramiko.SSHClient()
-    client.load_host_keys(f"{st.directory}/known_hosts")
-    client.set_missing_host_key_policy(paramiko.RejectPolicy())
-    try:
-        client.connect(
-            st.host(host).address,
-            username="root",
-            key_filename=f"{st.directory}/id_ed25519",
-            look_for_keys=False,
-            allow_agent=False,
-            timeout=10,
-        )
-        _, out, err = client.exec_command(command, timeout=60)
-        text = out.read().decode()
-        rc = out.channel.recv_exit_status()
-        if check and rc != 0:
-            raise AssertionError(f"{host}: {command!r} exited {rc}: {err.read().decode()}")
-        return text
-    finally:
-        client.close()
 
 
 def snapshot(st: LabState) -> dict[str, str]:

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from kubeform.lab.state import LabState
-from tests.lab.test_up import etcdctl, kf, nodes, ssh
+from tests.lab.remote import ssh
+from tests.lab.test_up import etcdctl, kf, nodes
 
 pytestmark = pytest.mark.lab
 

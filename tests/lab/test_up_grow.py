@@ -19,7 +19,8 @@ import yaml
 
 from kubeform.lab.state import LabState
 from tests.lab.conftest import _own_lab
-from tests.lab.test_up import etcdctl, kf, nodes, ssh
+from tests.lab.remote import ssh
+from tests.lab.test_up import etcdctl, kf, nodes
 
 pytestmark = pytest.mark.lab
 
