@@ -22,8 +22,7 @@ from rich.console import Console
 
 from kubeform.cluster.bootstrap import PLAYBOOK_DIR, cluster_plan, prepare
 from kubeform.engine.playbook import Play, load_playbook
-from kubeform.engine.results import TaskResult
-from kubeform.engine.runner import Options, run_playbook
+from kubeform.engine.runner import NullReporter, Options, run_playbook
 from kubeform.inventory.loader import load_inventory
 from kubeform.lab import manager
 from kubeform.transport.pool import ConnectionPool
@@ -32,7 +31,7 @@ NAME = "kfbup"
 SUBNET = "192.168.62.0/24"
 
 
-class PlayClock:
+class PlayClock(NullReporter):
     """A reporter that records when each play starts; durations are the gaps."""
 
     def __init__(self) -> None:
@@ -40,15 +39,6 @@ class PlayClock:
 
     def play_start(self, play: Play, hosts: Sequence[str]) -> None:
         self.marks.append((play.name, time.monotonic()))
-
-    def task_start(self, host: str, task: str) -> None:
-        pass
-
-    def task_done(self, result: TaskResult) -> None:
-        pass
-
-    def host_done(self, host: str) -> None:
-        pass
 
     def split(self, end: float) -> list[tuple[str, float]]:
         rows = []

@@ -8,7 +8,7 @@ care.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,17 @@ def line_of(node: Any, key: Hashable | None = None) -> int | None:
     if isinstance(node, LineList):
         return node.line_of(key) if isinstance(key, int) else node.line
     return None
+
+
+def field_path(parts: Iterable[Any]) -> str:
+    """``tasks[4].copy.mode`` for a path of keys and indexes (as error messages name fields)."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
 
 
 class _Loader(yaml.SafeLoader):

@@ -41,17 +41,6 @@ class Problem:
         return UserError(self.message, file=file, line=self.line, field=self.path or None, document=document)
 
 
-def format_path(path: Sequence[Any]) -> str:
-    """``spec.template.spec.containers[0].image`` from a jsonschema path."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
 def line_at(doc: Any, path: Sequence[Any]) -> int | None:
     """The line of the deepest node on ``path`` that was loaded from a file."""
     node = doc
@@ -98,7 +87,7 @@ def _schema_problems(doc: Mapping[str, Any], kind: str) -> list[Problem]:
             for extra in sorted(str(k) for k in inst if k not in known):
                 p = [*path, extra]
                 out.append(
-                    Problem("field not supported by kubeform (kept, but ignored)", format_path(p), line_at(doc, p), False)
+                    Problem("field not supported by kubeform (kept, but ignored)", yamlsrc.field_path(p), line_at(doc, p), False)
                 )
             continue
         msg = err.message
@@ -113,7 +102,7 @@ def _schema_problems(doc: Mapping[str, Any], kind: str) -> list[Problem]:
             missing = msg.split("'")[1] if "'" in msg else msg
             path = [*path, missing]
             msg = "required field is missing"
-        out.append(Problem(msg, format_path(path), line_at(doc, path)))
+        out.append(Problem(msg, yamlsrc.field_path(path), line_at(doc, path)))
     return out
 
 
@@ -158,7 +147,7 @@ def _semantic(doc: Mapping[str, Any], kind: str) -> list[Problem]:
     out: list[Problem] = []
 
     def add(msg: str, *path: Any) -> None:
-        out.append(Problem(msg, format_path(path), line_at(doc, path)))
+        out.append(Problem(msg, yamlsrc.field_path(path), line_at(doc, path)))
 
     meta = doc.get("metadata") or {}
     if not isinstance(meta, Mapping) or not meta.get("name"):

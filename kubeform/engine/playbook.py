@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from kubeform.engine import templating
-from kubeform.engine.validation import check, format_path, load_schema
+from kubeform.engine.validation import check, load_schema
 from kubeform.errors import UserError
 from kubeform.modules.base import Module
-from kubeform.yamlsrc import LineDict, LineList, load_file
+from kubeform.yamlsrc import LineDict, LineList, field_path, load_file
 
 ModuleResolver = Callable[[str], type[Module] | None]
 
@@ -559,7 +559,7 @@ def load_playbook(path: str | Path, resolver: ModuleResolver | None = None) -> P
 
 def field_name(*parts: Any) -> str:
     """Field path text used in messages (re-exported for the runner)."""
-    return format_path(parts)
+    return field_path(parts)
 
 
 def _is_number(text: str, integer: bool) -> bool:

@@ -18,7 +18,7 @@ import jsonschema
 import jsonschema.exceptions
 
 from kubeform.errors import UserError
-from kubeform.yamlsrc import line_of
+from kubeform.yamlsrc import field_path, line_of
 
 _TYPE_NAMES = {
     "string": "a string",
@@ -84,17 +84,6 @@ def friendly_message(err: jsonschema.exceptions.ValidationError) -> str:
     return str(err.message)
 
 
-def format_path(parts: Sequence[Any]) -> str:
-    """``["tasks", 4, "copy", "mode"]`` -> ``tasks[4].copy.mode``."""
-    out = ""
-    for p in parts:
-        if isinstance(p, int):
-            out += f"[{p}]"
-        else:
-            out += ("." if out else "") + str(p)
-    return out
-
-
 def locate(root: Any, parts: Sequence[Any]) -> int | None:
     """The line of the deepest value along ``parts`` that knows its line."""
     node = root
@@ -153,7 +142,7 @@ def check(
             if extra:
                 where.append(extra[0])  # point at the unknown key's own line
         line = locate(root, where)
-        raise UserError(friendly_message(err), file=file, line=line, field=format_path(shown) or None)
+        raise UserError(friendly_message(err), file=file, line=line, field=field_path(shown) or None)
 
 
 def load_schema(name: str) -> dict[str, Any]:

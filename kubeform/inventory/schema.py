@@ -20,7 +20,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from kubeform.errors import UserError
-from kubeform.yamlsrc import LineDict, LineList
+from kubeform.yamlsrc import LineDict, LineList, field_path
 
 SCHEMA_RESOURCE = "data/schemas/inventory.schema.json"
 
@@ -55,17 +55,6 @@ def _validator(definition: str | None) -> Draft202012Validator:
         }
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
-
-
-def field_path(parts: Iterable[Any]) -> str:
-    """``all.children.nodes.hosts.n1.ansible_port`` for a path of keys and indexes."""
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
 
 
 def _node_at(data: Any, path: Sequence[Any]) -> Any:

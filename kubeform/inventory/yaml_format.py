@@ -14,8 +14,8 @@ from typing import Any
 from kubeform.errors import UserError
 from kubeform.inventory.ranges import HostPatternError, expand_host_pattern
 from kubeform.inventory.raw import RawInventory, Where
-from kubeform.inventory.schema import field_path, validate_inventory
-from kubeform.yamlsrc import line_of
+from kubeform.inventory.schema import validate_inventory
+from kubeform.yamlsrc import field_path, line_of
 
 
 def _walk_group(
