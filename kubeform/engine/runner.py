@@ -1001,6 +1001,11 @@ def run_playbook(
     reporter = reporter or NullReporter()
     fact: Fact | None = _default_system_fact() if system_fact is True else (system_fact or None)
     play_hosts = select_play_hosts(playbook, inventory, options, selector)
+    if options.limit and options.limit.strip() and not any(play_hosts):
+        # As ansible-playbook: a --limit that leaves nothing to do is a mistake, not a no-op.
+        raise UserError(
+            f"--limit '{options.limit}' matches no host of this playbook's plays", field="--limit"
+        )
     # Names are checked against every host of the play's pattern, not only the --limit'ed
     # ones: a play left without hosts (or with fewer) must not make its variables "undefined".
     unlimited = play_hosts if not options.limit else [(selector or _default_selector)(inventory, p.hosts, None) for p in playbook.plays]

@@ -391,6 +391,12 @@ def test_limit_and_play_patterns(tmp_path: Path) -> None:
     assert [r.host for r in result.results] == ["h2"]
 
 
+def test_limit_matching_nothing_is_an_error(tmp_path: Path) -> None:
+    text = "- hosts: all\n  tasks:\n    - debug: msg=x\n"
+    with pytest.raises(UserError, match="--limit 'ghost' matches no host"):
+        run(tmp_path, text, hosts=("h1", "h2"), limit="ghost")
+
+
 def test_assert_and_fail(tmp_path: Path) -> None:
     text = """
 - hosts: all
