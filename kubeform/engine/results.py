@@ -8,6 +8,8 @@ when a result is made, not when it is printed: a diff marked secret (or a task w
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -20,7 +22,13 @@ Status = Literal["ok", "changed", "failed", "skipped", "unreachable", "depends"]
 RECAP_KEYS = ("ok", "changed", "unreachable", "failed", "skipped", "rescued", "ignored")
 
 
-_ALREADY_HASHED = re.compile(r"^(?:(?:secret|binary) content \(sha256 [0-9a-f]{64}\)|\(secret sha256:[0-9a-f]{12}, \d+ bytes\))\n?$")
+_ALREADY_HASHED = re.compile(
+    r"^(?:(?:secret|binary) content \(sha256 [0-9a-f]{64}\)|\(secret (?:hmac-)?sha256:[0-9a-f]{12}, \d+ bytes\))\n?$"
+)
+
+# Keyed per run: a plan's before and after stay comparable, but a short secret (a
+# password) cannot be looked up from its hash in a log, as a plain sha256 could be.
+_RUN_KEY = os.urandom(32)
 
 
 def secret_summary(text: str | None) -> str | None:
@@ -34,7 +42,8 @@ def secret_summary(text: str | None) -> str | None:
     if _ALREADY_HASHED.match(text):
         return text.rstrip("\n")
     data = text.encode("utf-8", "surrogateescape")
-    return f"(secret sha256:{hashlib.sha256(data).hexdigest()[:12]}, {len(data)} bytes)"
+    digest = hmac.new(_RUN_KEY, data, hashlib.sha256).hexdigest()[:12]
+    return f"(secret hmac-sha256:{digest}, {len(data)} bytes)"
 
 
 @dataclass(frozen=True)

@@ -372,7 +372,7 @@ def test_secrets_masked_in_results(tmp_path: Path) -> None:
     dumped = str(result.as_dict())
     assert "hunter2" not in dumped and "hunter3" not in dumped
     diff = result.results[0].changes[0].diff
-    assert diff is not None and diff.secret and diff.after is not None and diff.after.startswith("(secret sha256:")
+    assert diff is not None and diff.secret and diff.after is not None and diff.after.startswith("(secret hmac-sha256:")
     assert "7 bytes" in diff.after
 
 
