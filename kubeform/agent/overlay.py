@@ -248,6 +248,17 @@ def parse_rules(text, chain):
     return result
 
 
+def _with_sysctl_and_rules(cur, raw):
+    # type: (Current, Dict[str, str]) -> Current
+    """What both iproute2 forms share: ip_forward and the tagged iptables rules."""
+    cur.ip_forward = (raw.get("ip_forward") or "").strip() or "0"
+    cur.rules = {
+        "nat POSTROUTING": parse_rules(raw.get("nat", ""), "POSTROUTING"),
+        "filter FORWARD": parse_rules(raw.get("forward", ""), "FORWARD"),
+    }
+    return cur
+
+
 def parse_current(raw):
     # type: (Dict[str, str]) -> Current
     """The outputs of STATE_COMMANDS -> Current."""
@@ -256,12 +267,7 @@ def parse_current(raw):
     cur.neigh = parse_neigh(raw.get("neigh", ""))
     cur.fdb = parse_fdb(raw.get("fdb", ""))
     cur.routes = parse_routes(raw.get("route", ""))
-    cur.ip_forward = (raw.get("ip_forward") or "").strip() or "0"
-    cur.rules = {
-        "nat POSTROUTING": parse_rules(raw.get("nat", ""), "POSTROUTING"),
-        "filter FORWARD": parse_rules(raw.get("forward", ""), "FORWARD"),
-    }
-    return cur
+    return _with_sysctl_and_rules(cur, raw)
 
 
 # -- text forms (iproute2 without -j, e.g. CentOS 7's iproute 4.11) ----------------------
@@ -376,12 +382,7 @@ def parse_current_text(raw):
     cur.neigh = parse_neigh_text(raw.get("neigh", ""))
     cur.fdb = parse_fdb_text(raw.get("fdb", ""))
     cur.routes = parse_routes_text(raw.get("route", ""))
-    cur.ip_forward = (raw.get("ip_forward") or "").strip() or "0"
-    cur.rules = {
-        "nat POSTROUTING": parse_rules(raw.get("nat", ""), "POSTROUTING"),
-        "filter FORWARD": parse_rules(raw.get("forward", ""), "FORWARD"),
-    }
-    return cur
+    return _with_sysctl_and_rules(cur, raw)
 
 
 def parse_state(raw):
