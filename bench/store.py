@@ -36,6 +36,9 @@ def pod(i: int) -> dict[str, object]:
 def run(n: int) -> None:
     with start_etcd() as etcd:
         store = Store.from_cluster(etcd.cluster)
+        # setup, not timed: pods may only go into namespaces that exist
+        namespaces = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": f"ns{i}"}} for i in range(10)]
+        applier.apply_docs(store, applier.validate_docs([Doc("setup", i + 1, o) for i, o in enumerate(namespaces)])[0])
         docs = [Doc("bench", i + 1, pod(i)) for i in range(n)]
         t0 = time.perf_counter()
         items, _ = applier.validate_docs(docs)

@@ -12,10 +12,11 @@ from __future__ import annotations
 import copy
 import datetime
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kubeform import yamlsrc
 from kubeform.cluster import allocation, kinds, plan, validation
 from kubeform.cluster.manifests import Doc
 from kubeform.cluster.store import MAX_TXN_OPS, ConflictError, Op, Store, encode
@@ -23,6 +24,11 @@ from kubeform.errors import UserError
 
 Obj = dict[str, Any]
 RETRIES = 3
+
+NAMESPACE = kinds.BY_KIND["Namespace"]
+# Namespaces that exist even on a store where `kubeform up` never ran ensure_builtins:
+# Kubernetes always has `default`, and it is where a manifest without a namespace goes.
+ALWAYS_EXISTING = frozenset({"default"})
 
 
 @dataclass
@@ -139,6 +145,86 @@ class MultiError(UserError):
         return "\n".join(lines)
 
 
+def _namespace_of(doc: Doc, kind: kinds.Kind) -> str | None:
+    """The namespace an object goes into (``default`` when it names none), or None if cluster-scoped."""
+    if not kind.namespaced:
+        return None
+    return str((doc.data.get("metadata") or {}).get("namespace") or "default")
+
+
+def namespaces_needed(items: Sequence[tuple[Doc, kinds.Kind]]) -> set[str]:
+    """Namespaces this apply writes into that neither always exist nor are created by it.
+
+    Empty means the store need not be asked at all (the common all-``default`` apply).
+    """
+    created = {str((d.data.get("metadata") or {}).get("name")) for d, k in items if k.kind == NAMESPACE.kind}
+    wanted = {ns for d, k in items if (ns := _namespace_of(d, k)) is not None}
+    return wanted - created - ALWAYS_EXISTING
+
+
+def missing_namespace_errors(
+    items: Sequence[tuple[Doc, kinds.Kind]], existing: Collection[str]
+) -> list[UserError]:
+    """One error per document whose namespace does not exist (as the API server refuses it).
+
+    A Namespace document anywhere in the same apply counts as existing: the apply writes
+    Namespaces first, so document order does not matter.
+    """
+    missing = namespaces_needed(items) - set(existing)
+    errors: list[UserError] = []
+    for doc, kind in items:
+        ns = _namespace_of(doc, kind)
+        if ns is None or ns not in missing:
+            continue
+        errors.append(
+            UserError(
+                f'namespaces "{ns}" not found',
+                file=doc.file,
+                document=doc.index,
+                line=_namespace_line(doc),
+                field="metadata.namespace",
+                hint=f"create it first with `kubeform create namespace {ns}`, "
+                "or add a Namespace document to this apply",
+            )
+        )
+    return errors
+
+
+def _namespace_line(doc: Doc) -> int | None:
+    """The line of ``metadata.namespace``; of ``metadata:`` when it came from ``-n``."""
+    meta = doc.data.get("metadata")
+    if isinstance(meta, yamlsrc.LineDict) and "namespace" not in meta.key_lines:
+        return validation.line_at(doc.data, ["metadata"])
+    return validation.line_at(doc.data, ["metadata", "namespace"])
+
+
+def existing_namespaces(store: Store) -> set[str]:
+    """Names of the stored Namespaces: one keys-only range read."""
+    return {key.rsplit("/", 1)[1] for key in store.keys(NAMESPACE.prefix())}
+
+
+def check_namespaces(store: Store, items: Sequence[tuple[Doc, kinds.Kind]]) -> None:
+    """Refuse (nothing stored) when an object names a namespace that does not exist.
+
+    Reads the store only when some object needs a namespace that is neither ``default``
+    nor created by this apply, and then once for all objects.
+    """
+    if not namespaces_needed(items):
+        return
+    errors = missing_namespace_errors(items, existing_namespaces(store))
+    if errors:
+        raise MultiError(errors)
+
+
+def namespaces_first(items: Sequence[tuple[Doc, kinds.Kind]]) -> list[tuple[Doc, kinds.Kind]]:
+    """The items with Namespaces moved to the front (stable otherwise).
+
+    An apply larger than one transaction is written in several; creating the Namespaces
+    first means no batch ever stores an object into a namespace that is not there yet.
+    """
+    return sorted(items, key=lambda item: item[1].kind != NAMESPACE.kind)
+
+
 def _key(kind: kinds.Kind, data: Obj) -> str:
     meta = data.get("metadata") or {}
     return kind.key(meta.get("namespace") or "default", str(meta.get("name")))
@@ -151,7 +237,8 @@ def plan_all(
     service_cidr: str = allocation.DEFAULT_SERVICE_CIDR,
     new_uid: Callable[[], str] = lambda: str(uuid.uuid4()),
 ) -> list[Planned]:
-    """Read the live objects (batched) and plan every document."""
+    """Check the namespaces exist, read the live objects (batched) and plan every document."""
+    check_namespaces(store, items)
     keys = [_key(k, d.data) for d, k in items]
     live = store.get_many(keys)
     alloc = plan.Allocations(cidr=service_cidr)
@@ -208,7 +295,7 @@ def apply_docs(
 ) -> list[Planned]:
     """Apply validated documents; returns the plans with their outcomes."""
     done: list[Planned] = []
-    pending = list(items)
+    pending = namespaces_first(items)
     for attempt in range(RETRIES):
         planned = plan_all(store, pending, service_cidr=service_cidr)
         retry: list[tuple[Doc, kinds.Kind]] = []

@@ -64,6 +64,11 @@ def comparable(doc: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
+def create_system_namespace(capsys: pytest.CaptureFixture[str], etcd: EtcdServer) -> None:
+    """The documentation's DaemonSet lives in kube-system, which `kubeform up` creates."""
+    assert run(capsys, etcd, "create", "namespace", "kube-system")[0] == 0
+
+
 @pytest.mark.parametrize("name", FILES)
 def test_apply_read_back_diff_empty(
     name: str,
@@ -71,6 +76,7 @@ def test_apply_read_back_diff_empty(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = str(MANIFESTS / name)
+    create_system_namespace(capsys, etcd_clean)
     rc, out, err = run(capsys, etcd_clean, "apply", "-f", path)
     assert rc == 0, err
     docs = load_sources([path])
@@ -92,6 +98,7 @@ def test_apply_read_back_diff_empty(
 
 
 def test_directory_apply_and_get(etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[str]) -> None:
+    create_system_namespace(capsys, etcd_clean)
     rc, out, err = run(capsys, etcd_clean, "apply", "-f", str(MANIFESTS))
     assert rc == 0, err
     assert "deployment.apps/nginx-deployment created" in out
