@@ -165,10 +165,11 @@ def _output(
     objs: list[Obj], kind_list: list[kinds.Kind], args: argparse.Namespace, single: bool, digest_key: bytes | None
 ) -> None:
     fmt = args.output or ""
-    # canonical: stable key order (apiVersion, kind, metadata, ..., then sorted), not
-    # the order fields happened to be merged in by defaults and the store.
-    shown = [render.canonical(render.mask(o, args.show_secrets, digest_key) or o) for o in objs]
     if fmt in ("yaml", "json"):
+        # canonical: stable key order (apiVersion, kind, metadata, ..., then sorted), not
+        # the order fields happened to be merged in by defaults and the store. Only here:
+        # tables never show whole objects, and `get pods -A` must stay fast.
+        shown = [render.canonical(render.mask(o, args.show_secrets, digest_key) or o) for o in objs]
         data: Any = shown[0] if single and len(shown) == 1 else {"apiVersion": "v1", "kind": "List", "items": shown}
         sys.stdout.write(render.to_yaml(data) if fmt == "yaml" else render.to_json(data))
         return
