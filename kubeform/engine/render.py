@@ -34,12 +34,21 @@ def _is_multiline(text: str | None) -> bool:
     return text is not None and "\n" in text.rstrip("\n")
 
 
-def diff_lines(diff: DiffView, indent: str = "") -> list[Line]:
+# A new file longer than this is summarised unless -v: a plan that creates whole
+# programs (the agent's code in `kubeform up`) stays readable; changes are always shown.
+NEW_FILE_LINES = 40
+
+
+def diff_lines(diff: DiffView, indent: str = "", full: bool = False) -> list[Line]:
     """One diff: a unified diff for multi-line text, ``label: before -> after`` otherwise."""
     if diff.secret or not (_is_multiline(diff.before) or _is_multiline(diff.after)):
         before = ABSENT if diff.before is None else diff.before.rstrip("\n")
         after = ABSENT if diff.after is None else diff.after.rstrip("\n")
         return [("", f"{indent}{diff.label}: {before} -> {after}")]
+    if not full and diff.before is None and diff.after is not None:
+        count = len(diff.after.splitlines())
+        if count > NEW_FILE_LINES:
+            return [("green", f"{indent}{diff.label}: {ABSENT} -> new file of {count} lines (-v shows it)")]
     a = [] if diff.before is None else (diff.before).splitlines(keepends=True)
     b = [] if diff.after is None else (diff.after).splitlines(keepends=True)
     out: list[Line] = []
@@ -71,7 +80,7 @@ def change_lines(change: ChangeView, indent: str = "    ", steps: bool = False) 
     if steps:
         out.extend(("dim", f"{indent}    $ {s}") for s in change.steps)
     if change.diff is not None:
-        out.extend(diff_lines(change.diff, indent + "    "))
+        out.extend(diff_lines(change.diff, indent + "    ", full=steps))
     return out
 
 

@@ -63,3 +63,14 @@ def test_module_hashed_secrets_are_kept_clear_text_is_hashed() -> None:
     assert "f52fbd32b2b3" not in view.after
     hidden = DiffView.of(Diff("/etc/x", "a", "b"), hide=True)
     assert hidden.secret and "a" != hidden.before
+
+
+def test_a_long_new_file_is_summarised_unless_verbose() -> None:
+    body = "".join(f"line {i}\n" for i in range(100))
+    view = DiffView("/opt/app.py", None, body)
+    assert plain(diff_lines(view)) == "/opt/app.py: (absent) -> new file of 100 lines (-v shows it)"
+    assert "+line 99" in plain(diff_lines(view, full=True))
+    short = DiffView("/etc/x.conf", None, "a\nb\n")
+    assert "+a" in plain(diff_lines(short))
+    changed = DiffView("/opt/app.py", body, body.replace("line 5\n", "line five\n"))
+    assert "+line five" in plain(diff_lines(changed))
