@@ -17,9 +17,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kubeform.cli.main import main
-from kubeform.cluster import applier
-from kubeform.cluster.manifests import Doc
-from kubeform.cluster.store import Store
+from kubeform.store import applier
+from kubeform.store.client import Store
+from kubeform.store.manifests import Doc
 from tests.etcd_server import start_etcd
 
 

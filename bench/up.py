@@ -20,7 +20,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from kubeform.cluster.bootstrap import PLAYBOOK_DIR, cluster_plan, prepare
+from kubeform.bootstrap.cluster_plan import PLAYBOOK_DIR, cluster_plan, prepare
 from kubeform.engine.playbook import Play, load_playbook
 from kubeform.engine.runner import NullReporter, Options, run_playbook
 from kubeform.inventory.loader import load_inventory

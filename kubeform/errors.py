@@ -5,7 +5,7 @@ field) and what to do, never in a traceback. Every layer raises ``UserError`` wi
 much of the location as it knows; the CLI prints ``str(err)`` and exits 1.
 """
 
-from __future__ import annotations
+from typing import Optional
 
 
 class UserError(Exception):
@@ -15,11 +15,11 @@ class UserError(Exception):
         self,
         message: str,
         *,
-        file: str | None = None,
-        line: int | None = None,
-        field: str | None = None,
-        document: int | None = None,
-        hint: str | None = None,
+        file: Optional[str] = None,
+        line: Optional[int] = None,
+        field: Optional[str] = None,
+        document: Optional[int] = None,
+        hint: Optional[str] = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -32,11 +32,11 @@ class UserError(Exception):
     def located(
         self,
         *,
-        file: str | None = None,
-        line: int | None = None,
-        field: str | None = None,
-        document: int | None = None,
-    ) -> UserError:
+        file: Optional[str] = None,
+        line: Optional[int] = None,
+        field: Optional[str] = None,
+        document: Optional[int] = None,
+    ) -> "UserError":
         """Fill in location parts an inner layer did not know; keeps what it did know."""
         self.file = self.file or file
         self.line = self.line or line

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from kubeform.cluster.clusterdir import ClusterDir
+from kubeform.bootstrap.clusterdir import ClusterDir
 
 ETCD_BINARY = "/usr/bin/etcd"
 

@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional
 
 from . import flannel, node, overlay
 from .config import AgentConfig, ConfigError, load_config
-from .etcd import EtcdClient, EtcdError, key_absent, key_unchanged, op_delete, op_put
+from kubeform.api.etcd import EtcdClient, EtcdError, key_absent, key_unchanged, op_delete, op_put
 from .executor import CommandError, Executor, write_file_atomic
 
 LOG = logging.getLogger("kubeform.agent")

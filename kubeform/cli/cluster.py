@@ -22,8 +22,8 @@ from kubeform.errors import UserError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from kubeform.cluster.bootstrap import EtcdMembership
-    from kubeform.cluster.clusterdir import ClusterDir
+    from kubeform.bootstrap.cluster_plan import EtcdMembership
+    from kubeform.bootstrap.clusterdir import ClusterDir
 
 #: Seconds per etcd endpoint when writing the built-in objects from the operator's side.
 BUILTINS_TIMEOUT = 5.0
@@ -102,9 +102,9 @@ def _builtins(cd: ClusterDir, console: Console, styled: bool) -> None:
     tunnel when cluster.yml names one). When etcd cannot be reached from here the hosts
     are still fine: say so and let the next ``up`` (or ``apply``) finish the job.
     """
-    from kubeform.cluster.applier import ensure_builtins
-    from kubeform.cluster.store import Store
     from kubeform.engine.progress import print_lines
+    from kubeform.store.applier import ensure_builtins
+    from kubeform.store.client import Store
 
     try:
         created = ensure_builtins(Store.from_cluster(cd, timeout=BUILTINS_TIMEOUT))
@@ -137,7 +137,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     """Prepare, plan, confirm, apply; exit 0 on success (also when nothing changes)."""
     from rich.console import Console
 
-    from kubeform.cluster.bootstrap import (
+    from kubeform.bootstrap.cluster_plan import (
         PLAYBOOK_DIR,
         EtcdMembership,
         cluster_plan,

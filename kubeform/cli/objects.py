@@ -16,11 +16,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from kubeform.cluster import allocation, applier, kinds, nodes, plan, render, selectors, validation
-from kubeform.cluster.clusterdir import ClusterDir
-from kubeform.cluster.manifests import Doc, load_sources
-from kubeform.cluster.store import Store
+from kubeform.api import kinds, nodes, selectors
+from kubeform.bootstrap.clusterdir import ClusterDir
 from kubeform.errors import UserError
+from kubeform.store import allocation, applier, plan, validation
+from kubeform.store import printers as render
+from kubeform.store.client import Store
+from kubeform.store.manifests import Doc, load_sources
 
 Obj = dict[str, Any]
 

@@ -23,7 +23,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from kubeform.errors import UserError
 from kubeform.lab.plan import LAB_ROOT
 
-RECIPE_VERSION = 2  # bump when customize() changes what the image contains
+RECIPE_VERSION = 3  # bump when customize() changes what the image contains
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 
 PACKAGES: tuple[str, ...] = (
@@ -45,6 +45,14 @@ PACKAGES: tuple[str, ...] = (
     "procps",
     "sudo",
     "iputils-ping",
+    # the node runtime (issue 8): CNI plugins, OCI image tools, both runtimes, the registry
+    "containernetworking-plugins",
+    "umoci",
+    "skopeo",
+    "docker.io",
+    "docker-registry",
+    "dnsmasq-base",
+    "curl",
 )
 
 # Units that would slow a lab host's boot or that kubeform runs itself (etcd).
@@ -57,6 +65,11 @@ DISABLED_UNITS: tuple[str, ...] = (
     "e2scrub_all.timer",
     "fstrim.timer",
     "getty@tty1.service",
+    # started by `kubeform up` where the inventory asks for them, never on boot
+    "docker.service",
+    "docker.socket",
+    "containerd.service",
+    "docker-registry.service",
 )
 
 

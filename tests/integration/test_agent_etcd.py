@@ -16,8 +16,8 @@ import pytest
 
 from kubeform.agent import flannel, node
 from kubeform.agent.config import AgentConfig
-from kubeform.agent.etcd import EtcdClient, EtcdError, key_absent, key_unchanged, op_get, op_put
 from kubeform.agent.main import Agent, TryAgain
+from kubeform.api.etcd import EtcdClient, EtcdError, key_absent, key_unchanged, op_get, op_put
 from tests.etcd_server import EtcdServer, etcd_clean, etcd_tls  # noqa: F401
 
 pytestmark = pytest.mark.integration

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from kubeform.api import defaults, kinds
 from kubeform.cli.main import main
-from kubeform.cluster import defaults, kinds
-from kubeform.cluster.manifests import load_sources
-from kubeform.cluster.store import Store
+from kubeform.store.client import Store
+from kubeform.store.manifests import load_sources
 
 if TYPE_CHECKING:
     from tests.etcd_server import EtcdServer

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from kubeform.agent.config import AgentConfig
-from kubeform.agent.etcd import EtcdClient
 from kubeform.agent.executor import Executor
 from kubeform.agent.main import Agent
+from kubeform.api.etcd import EtcdClient
 from tests.etcd_server import EtcdServer, etcd_clean, etcd_tls  # noqa: F401
 
 pytestmark = [

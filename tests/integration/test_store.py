@@ -11,10 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kubeform.cluster import applier, kinds, plan
-from kubeform.cluster.manifests import Doc
-from kubeform.cluster.store import ConflictError, Op, Store, encode
+from kubeform.api import kinds
 from kubeform.errors import UserError
+from kubeform.store import applier, plan
+from kubeform.store.client import ConflictError, Op, Store, encode
+from kubeform.store.manifests import Doc
 
 if TYPE_CHECKING:
     from tests.etcd_server import EtcdServer

@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from kubeform.api import kinds
 from kubeform.cli.main import main
-from kubeform.cluster import applier, kinds
-from kubeform.cluster.manifests import Doc
-from kubeform.cluster.store import Store
+from kubeform.store import applier
+from kubeform.store.client import Store
+from kubeform.store.manifests import Doc
 
 if TYPE_CHECKING:
     from tests.etcd_server import EtcdServer

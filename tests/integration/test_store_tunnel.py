@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from kubeform.cluster import applier, kinds
-from kubeform.cluster import store as store_mod
-from kubeform.cluster.clusterdir import ClusterDir
-from kubeform.cluster.manifests import Doc
-from kubeform.cluster.store import Store
-from kubeform.cluster.tunnel import tunnel_host_vars
+from kubeform.api import kinds
+from kubeform.bootstrap.clusterdir import ClusterDir
+from kubeform.store import applier
+from kubeform.store import client as store_mod
+from kubeform.store.client import Store
+from kubeform.store.manifests import Doc
+from kubeform.store.tunnel import tunnel_host_vars
 
 if TYPE_CHECKING:
     from tests.etcd_server import EtcdServer

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from kubeform.agent.etcd import EtcdClient, gateway_path, path_not_served
+from kubeform.api.etcd import EtcdClient, gateway_path, path_not_served
 
 
 def _b64(text: str) -> str:

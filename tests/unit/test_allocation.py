@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kubeform.cluster import allocation
 from kubeform.errors import UserError
+from kubeform.store import allocation
 
 
 def test_reserved_addresses_never_handed_out() -> None:

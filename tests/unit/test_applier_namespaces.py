@@ -14,8 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kubeform import yamlsrc
-from kubeform.cluster import applier, kinds
-from kubeform.cluster.manifests import Doc, parse_text
+from kubeform.api import kinds
+from kubeform.store import applier
+from kubeform.store.manifests import Doc, parse_text
 
 CASES = yamlsrc.load_file(Path(__file__).parent.parent / "data" / "namespaces" / "cases.yaml")
 

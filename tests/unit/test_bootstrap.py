@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubeform.cluster.bootstrap import (
+from kubeform.bootstrap.cluster_plan import (
     cluster_plan,
     default_cluster_name,
     membership_of,
     prepare,
     record_members,
 )
-from kubeform.cluster.clusterdir import ClusterDir
+from kubeform.bootstrap.clusterdir import ClusterDir
 from kubeform.errors import UserError
 from kubeform.inventory.loader import load_inventory
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kubeform import pki
-from kubeform.cluster.clusterdir import ENV_VAR, ClusterDir
+from kubeform.bootstrap.clusterdir import ENV_VAR, ClusterDir
 from kubeform.errors import UserError
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kubeform import yamlsrc
-from kubeform.cluster import defaults
+from kubeform.api import defaults
 
 CASES = Path(__file__).parent.parent / "data" / "defaults"
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from kubeform.cluster.bootstrap import (
+from kubeform.bootstrap.cluster_plan import (
     MEMBERS_KEY,
     ClusterPlan,
     etcd_bootstrap,

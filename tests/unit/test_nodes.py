@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime
 
-from kubeform.cluster import nodes, render
+from kubeform.api import nodes
+from kubeform.store import printers as render
 
 NOW = datetime.datetime(2024, 1, 1, 12, 0, 0, tzinfo=datetime.UTC)
 NODE = {"metadata": {"name": "n1", "labels": {"node-role.kubernetes.io/master": "", "node-role.kubernetes.io/worker": ""}}}

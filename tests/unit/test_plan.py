@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from kubeform.cluster import plan
 from kubeform.errors import UserError
+from kubeform.store import plan
 
 DEPLOY: dict[str, Any] = {
     "apiVersion": "apps/v1",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from kubeform.cluster import render
+from kubeform.store import printers as render
 
 NOW = datetime.datetime(2024, 1, 2, tzinfo=datetime.UTC)
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kubeform.cluster import selectors
-from kubeform.cluster.selectors import Requirement
+from kubeform.api import selectors
+from kubeform.api.selectors import Requirement
 from kubeform.errors import UserError
 
 

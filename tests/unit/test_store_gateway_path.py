@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from kubeform.cluster.clusterdir import ClusterDir
-from kubeform.cluster.store import Store
+from kubeform.bootstrap.clusterdir import ClusterDir
+from kubeform.store.client import Store
 
 
 class _Gateway(ThreadingHTTPServer):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from kubeform.cluster.clusterdir import ClusterDir
-from kubeform.cluster.store import FALLBACK_KEY, tunnel_spec
+from kubeform.bootstrap.clusterdir import ClusterDir
+from kubeform.store.client import FALLBACK_KEY, tunnel_spec
 
 FALLBACK = {"name": "m1", "ansible_host": "10.0.0.11"}
 

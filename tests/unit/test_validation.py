@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from kubeform import yamlsrc
-from kubeform.cluster import validation
-from kubeform.cluster.applier import MultiError, validate_docs
-from kubeform.cluster.manifests import parse_text
 from kubeform.errors import UserError
+from kubeform.store import validation
+from kubeform.store.applier import MultiError, validate_docs
+from kubeform.store.manifests import parse_text
 
 CASES = yamlsrc.load_file(Path(__file__).parent.parent / "data" / "validation" / "cases.yaml")
 

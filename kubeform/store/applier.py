@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubeform import yamlsrc
-from kubeform.cluster import allocation, kinds, plan, validation
-from kubeform.cluster.manifests import Doc
-from kubeform.cluster.store import MAX_TXN_OPS, ConflictError, Op, Store, encode
+from kubeform.api import kinds
 from kubeform.errors import UserError
+from kubeform.store import allocation, plan, validation
+from kubeform.store.client import MAX_TXN_OPS, ConflictError, Op, Store, encode
+from kubeform.store.manifests import Doc
 
 Obj = dict[str, Any]
 RETRIES = 3

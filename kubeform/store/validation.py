@@ -22,7 +22,7 @@ import jsonschema
 import referencing
 
 from kubeform import yamlsrc
-from kubeform.cluster import kinds, selectors
+from kubeform.api import kinds, selectors
 from kubeform.errors import UserError
 
 SCHEMA_BASE = "https://kubeform.invalid/schemas/kinds/"

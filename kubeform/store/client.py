@@ -23,8 +23,8 @@ import requests
 import requests.adapters
 from etcd3gw import exceptions as etcd_exc
 
-from kubeform.cluster.clusterdir import ClusterDir
-from kubeform.cluster.kinds import Kind
+from kubeform.api.kinds import Kind
+from kubeform.bootstrap.clusterdir import ClusterDir
 from kubeform.errors import UserError
 
 Obj = dict[str, Any]
@@ -134,7 +134,7 @@ class Store:
             host, port = parts.hostname or "127.0.0.1", parts.port or 2379
             session = requests.Session()
             if spec:
-                from kubeform.cluster.tunnel import Tunnel
+                from kubeform.store.tunnel import Tunnel
 
                 tunnel = Tunnel(spec, host, port)
                 # TLS is checked against the real endpoint, not the loopback end.

@@ -6,12 +6,8 @@ label is absent), ``a in (x,y)``, ``a notin (x,y)`` (true when absent), ``a`` ex
 ``!a`` does not exist; requirements are ANDed; an empty selector matches everything.
 """
 
-from __future__ import annotations
-
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, List, Mapping, NamedTuple, Optional, Tuple, Union
 
 from kubeform.errors import UserError
 
@@ -26,13 +22,12 @@ _TOKEN = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Requirement:
+class Requirement(NamedTuple):
     """One ANDed condition on one label key."""
 
     key: str
     op: str
-    values: tuple[str, ...] = ()
+    values: Tuple[str, ...] = ()
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         present = self.key in labels
@@ -55,10 +50,10 @@ class Requirement:
         return f"{self.key} {self.op} ({','.join(self.values)})"
 
 
-Selector = tuple[Requirement, ...]
+Selector = Tuple[Requirement, ...]
 
 
-def matches(selector: Selector, labels: Mapping[str, str] | None) -> bool:
+def matches(selector: Selector, labels: Optional[Mapping[str, str]]) -> bool:
     """True when every requirement holds; an empty selector matches everything."""
     lab = labels or {}
     return all(r.matches(lab) for r in selector)
@@ -79,7 +74,7 @@ def _check_value(value: str) -> None:
         raise UserError(f"invalid label value {value!r}")
 
 
-def requirement(key: str, op: str, values: list[str] | tuple[str, ...] = ()) -> Requirement:
+def requirement(key: str, op: str, values: Union[List[str], Tuple[str, ...]] = ()) -> Requirement:
     """A checked requirement; set values are sorted and deduplicated (order is meaningless)."""
     _check_key(key)
     for v in values:
@@ -97,8 +92,8 @@ def requirement(key: str, op: str, values: list[str] | tuple[str, ...] = ()) -> 
     return Requirement(key, op, tuple(values))
 
 
-def _tokens(text: str) -> list[str]:
-    out: list[str] = []
+def _tokens(text: str) -> List[str]:
+    out: List[str] = []
     pos = 0
     text = text.rstrip()
     while pos < len(text):
@@ -113,7 +108,7 @@ def _tokens(text: str) -> list[str]:
 def parse(text: str) -> Selector:
     """Parse ``a=b,c!=d,e in (x,y),e notin (z),f,!g`` into requirements."""
     toks = _tokens(text)
-    reqs: list[Requirement] = []
+    reqs: List[Requirement] = []
     i = 0
 
     def expect_word() -> str:
@@ -139,7 +134,7 @@ def parse(text: str) -> Selector:
                 if i >= len(toks) or toks[i] != "(":
                     raise UserError(f"invalid selector {text!r}: expected '(' after {nxt}")
                 i += 1
-                values: list[str] = []
+                values: List[str] = []
                 while True:
                     if i < len(toks) and toks[i] == ")":
                         i += 1
@@ -163,7 +158,7 @@ def parse(text: str) -> Selector:
     return tuple(reqs)
 
 
-def from_label_selector(sel: Mapping[str, Any] | None) -> Selector:
+def from_label_selector(sel: Optional[Mapping[str, Any]]) -> Selector:
     """A LabelSelector (matchLabels + matchExpressions) as requirements."""
     if not sel:
         return ()
@@ -177,12 +172,12 @@ def from_label_selector(sel: Mapping[str, Any] | None) -> Selector:
     return tuple(reqs)
 
 
-def from_map(selector: Mapping[str, str] | None) -> Selector:
+def from_map(selector: Optional[Mapping[str, str]]) -> Selector:
     """The plain map selector of ReplicationController and Service (equality only)."""
     return tuple(requirement(k, "=", (str(v),)) for k, v in sorted((selector or {}).items()))
 
 
-def of_object(obj: Mapping[str, Any]) -> Selector | None:
+def of_object(obj: Mapping[str, Any]) -> Optional[Selector]:
     """The pod selector of a workload or Service, None when it selects nothing."""
     spec = obj.get("spec") or {}
     sel = spec.get("selector")

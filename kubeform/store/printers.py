@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from kubeform.cluster import selectors
+from kubeform.api import selectors
 
 Obj = dict[str, Any]
 

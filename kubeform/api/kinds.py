@@ -5,24 +5,21 @@ etcd key layout (``/registry/<resource>/...``) and schema lookup, so adding a ki
 line here plus one schema file.
 """
 
-from __future__ import annotations
-
-from dataclasses import dataclass
+from typing import Dict, NamedTuple, Optional, Tuple
 
 from kubeform.errors import UserError
 
 REGISTRY = "/registry"
 
 
-@dataclass(frozen=True)
-class Kind:
+class Kind(NamedTuple):
     """One kind: how users name it and where it lives in etcd."""
 
     kind: str
-    api_versions: tuple[str, ...]  # first = the version stored and shown
+    api_versions: Tuple[str, ...]  # first = the version stored and shown
     resource: str  # plural, the etcd key segment and kubectl's resource name
     namespaced: bool
-    short_names: tuple[str, ...] = ()
+    short_names: Tuple[str, ...] = ()
     read_only: bool = False  # written by agents/controllers, never by apply
 
     @property
@@ -47,20 +44,20 @@ class Kind:
     def schema_file(self) -> str:
         return f"{self.kind.lower()}.schema.json"
 
-    def prefix(self, namespace: str | None = None) -> str:
+    def prefix(self, namespace: Optional[str] = None) -> str:
         """etcd key prefix of all objects of this kind (in one namespace if given)."""
         if self.namespaced and namespace:
             return f"{REGISTRY}/{self.etcd_resource}/{namespace}/"
         return f"{REGISTRY}/{self.etcd_resource}/"
 
-    def key(self, namespace: str | None, name: str) -> str:
+    def key(self, namespace: Optional[str], name: str) -> str:
         """etcd key of one object: /registry/<resource>/<ns>/<name> or /registry/<resource>/<name>."""
         if self.namespaced:
             return f"{REGISTRY}/{self.etcd_resource}/{namespace or 'default'}/{name}"
         return f"{REGISTRY}/{self.etcd_resource}/{name}"
 
 
-KINDS: tuple[Kind, ...] = (
+KINDS: Tuple[Kind, ...] = (
     Kind("Pod", ("v1",), "pods", True, ("po",)),
     Kind("ReplicationController", ("v1",), "replicationcontrollers", True, ("rc",)),
     Kind("Service", ("v1",), "services", True, ("svc",)),
@@ -83,12 +80,12 @@ KINDS: tuple[Kind, ...] = (
     ),
 )
 
-BY_KIND: dict[str, Kind] = {k.kind: k for k in KINDS}
+BY_KIND: Dict[str, Kind] = {k.kind: k for k in KINDS}
 
 
-def _aliases() -> dict[str, Kind]:
+def _aliases() -> Dict[str, Kind]:
     """Every spelling a user may type: Kind, kind, plural, short name, with .group."""
-    out: dict[str, Kind] = {}
+    out: Dict[str, Kind] = {}
     for k in KINDS:
         names = {k.kind.lower(), k.resource, *k.short_names}
         for n in names:

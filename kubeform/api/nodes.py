@@ -6,29 +6,53 @@ etcd lease). A node is Ready while that lease key exists and, if it says when it
 renewed, the renewal is younger than its leaseDurationSeconds. Pure.
 """
 
-from __future__ import annotations
-
 import datetime
-from typing import Any
+from typing import Any, Dict, Optional
 
-Obj = dict[str, Any]
+Obj = Dict[str, Any]
 
 NODE_PREFIX = "/registry/minions/"
 LEASE_PREFIX = "/registry/leases/kube-node-lease/"
 DEFAULT_LEASE_SECONDS = 40
 
 
-def _parse_time(ts: Any) -> datetime.datetime | None:
+def _parse_time(ts: Any) -> Optional[datetime.datetime]:
     if not isinstance(ts, str):
         return None
+    return parse_time(ts)
+
+
+def parse_time(ts: str) -> Optional[datetime.datetime]:
+    """An RFC 3339 time (``...Z``, ``+hh:mm`` or naive = UTC, optional fraction) as aware UTC.
+
+    Written out because ``datetime.fromisoformat`` is Python 3.7+ and hosts may run 3.6.
+    """
+    text = ts.strip()
+    offset = datetime.timedelta(0)
+    if text.endswith("Z") or text.endswith("z"):
+        text = text[:-1]
+    elif len(text) > 6 and text[-6] in "+-" and text[-3] == ":":
+        sign = 1 if text[-6] == "+" else -1
+        try:
+            offset = sign * datetime.timedelta(hours=int(text[-5:-3]), minutes=int(text[-2:]))
+        except ValueError:
+            return None
+        text = text[:-6]
+    fraction = 0
+    if "." in text:
+        text, frac = text.split(".", 1)
+        if not frac.isdigit():
+            return None
+        fraction = int((frac + "000000")[:6])
     try:
-        t = datetime.datetime.fromisoformat(ts.replace("Z", "+00:00"))
+        t = datetime.datetime.strptime(text.replace("t", "T").replace(" ", "T"), "%Y-%m-%dT%H:%M:%S")
     except ValueError:
         return None
-    return t if t.tzinfo else t.replace(tzinfo=datetime.UTC)
+    t = t.replace(microsecond=fraction) - offset
+    return t.replace(tzinfo=datetime.timezone.utc)
 
 
-def lease_fresh(lease: Obj | None, now: datetime.datetime) -> bool:
+def lease_fresh(lease: Optional[Obj], now: datetime.datetime) -> bool:
     """True when the lease key exists and its renewTime (if any) is recent enough."""
     if lease is None:
         return False
@@ -40,7 +64,7 @@ def lease_fresh(lease: Obj | None, now: datetime.datetime) -> bool:
     return (now - renewed).total_seconds() <= float(duration)
 
 
-def node_view(node: Obj, lease: Obj | None, now: datetime.datetime) -> Obj:
+def node_view(node: Obj, lease: Optional[Obj], now: datetime.datetime) -> Obj:
     """The Node with its Ready condition derived from the lease (other conditions kept)."""
     out = dict(node)
     out.setdefault("apiVersion", "v1")

@@ -5,14 +5,11 @@ yaml`` shows ``strategy: RollingUpdate 25%/25%`` without anyone writing it), and
 reconciler can then rely on every field being present. Pure: a new object is returned.
 """
 
-from __future__ import annotations
-
 import base64
 import copy
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Callable, Dict, Optional
 
-Obj = dict[str, Any]
+Obj = Dict[str, Any]
 
 DEFAULT_NAMESPACE = "default"
 
@@ -26,7 +23,7 @@ def plain(value: Any) -> Any:
     return value
 
 
-def _probe(probe: Obj | None) -> None:
+def _probe(probe: Optional[Obj]) -> None:
     if not probe:
         return
     probe.setdefault("timeoutSeconds", 1)
@@ -149,7 +146,7 @@ def _statefulset(obj: Obj) -> None:
     _template(spec)
 
 
-def job_spec(spec: Obj, *, name: str | None, uid: str | None) -> None:
+def job_spec(spec: Obj, *, name: Optional[str], uid: Optional[str]) -> None:
     """Job defaults; a Job's own selector and labels need its name/uid (None in a CronJob)."""
     spec.setdefault("backoffLimit", 6)
     spec.setdefault("completions", 1)
@@ -242,7 +239,7 @@ def _hpa(obj: Obj) -> None:
         spec["metrics"] = [_cpu_metric(80)]
 
 
-_BY_KIND: dict[str, Callable[[Obj], None]] = {
+_BY_KIND: Dict[str, Callable[[Obj], None]] = {
     "Pod": _pod,
     "ReplicationController": _rc,
     "ReplicaSet": _rs,

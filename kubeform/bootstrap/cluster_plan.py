@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import kubeform
-from kubeform.cluster.clusterdir import CONFIG_FILE, DEFAULT_ROOT, ClusterDir
-from kubeform.cluster.store import FALLBACK_KEY
+from kubeform.bootstrap.clusterdir import CONFIG_FILE, DEFAULT_ROOT, ClusterDir
 from kubeform.errors import UserError
 from kubeform.inventory.model import Host, Inventory
 from kubeform.network.flannel import render_network_config
+from kubeform.store.client import FALLBACK_KEY
 
 PLAYBOOK_DIR = Path(kubeform.__file__).resolve().parent / "data" / "playbooks"
 
@@ -185,13 +185,34 @@ def cluster_plan(inventory: Inventory) -> ClusterPlan:
     )
 
 
+#: Host-side packages shipped to /opt/kubeform (stdlib only, Python 3.6): the shared API
+#: model, the node agent and the reconciler, each package with its subpackages.
+HOST_PACKAGES = ("api", "agent", "reconciler")
+
+
 def agent_files() -> list[dict[str, str]]:
-    """The agent's sources (stdlib only) and where they go on a host (/opt/kubeform)."""
+    """The host-side sources and where they go on a host (/opt/kubeform/kubeform/...)."""
     root = Path(kubeform.__file__).resolve().parent
-    files = [{"src": str(root / "__init__.py"), "dest": "/opt/kubeform/kubeform/__init__.py"}]
-    for src in sorted((root / "agent").glob("*.py")):
-        files.append({"src": str(src), "dest": f"/opt/kubeform/kubeform/agent/{src.name}"})
+    files = [
+        {"src": str(root / name), "dest": f"/opt/kubeform/kubeform/{name}"}
+        for name in ("__init__.py", "errors.py")
+    ]
+    for package in HOST_PACKAGES:
+        for src in sorted((root / package).rglob("*.py")):
+            rel = src.relative_to(root).as_posix()
+            files.append({"src": str(src), "dest": f"/opt/kubeform/kubeform/{rel}"})
     return files
+
+
+def agent_dirs() -> list[str]:
+    """The directories agent_files() needs on a host, parents first."""
+    dirs = {"/opt/kubeform", "/opt/kubeform/kubeform"}
+    for f in agent_files():
+        parent = f["dest"].rsplit("/", 1)[0]
+        while parent not in dirs:
+            dirs.add(parent)
+            parent = parent.rsplit("/", 1)[0]
+    return sorted(dirs)
 
 
 def tunnel_fallback(host: Host) -> dict[str, Any]:
@@ -262,6 +283,7 @@ def prepare(
         # reset.yml deletes the routes into it (host-gw routes do not go with a device).
         "kubeform_pod_network": plan.network,
         "kubeform_agent_files": agent_files(),
+        "kubeform_agent_dirs": agent_dirs(),
     }
     return cd, extra
 

@@ -15,8 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubeform.cluster import allocation, defaults
+from kubeform.api import defaults
 from kubeform.errors import UserError
+from kubeform.store import allocation
 
 Obj = dict[str, Any]
 
