@@ -46,6 +46,20 @@ class AgentConfig(object):
         self.ip_masq = bool(raw.get("ip_masq", True))
         self.netns = _opt_str(raw, "netns", path)
         self.resync_seconds = float(raw.get("resync_seconds", 10))
+        # node runtime (docs/runtime.md)
+        self.runtime = _str(raw, "runtime", path, "crun")
+        if self.runtime not in ("crun", "docker"):
+            raise ConfigError("%s: field 'runtime': %r is not crun or docker" % (path, self.runtime))
+        self.registry = _opt_str(raw, "registry", path) or ""  # host:port of the cluster registry
+        self.registry_ca = _str(raw, "registry_ca", path, "/etc/kubeform/pki/ca.crt")
+        self.state_dir = _str(raw, "state_dir", path, "/var/lib/kubeform")
+        self.pod_log_dir = _str(raw, "pod_log_dir", path, "/var/log/pods")
+        self.cni_conf_dir = _str(raw, "cni_conf_dir", path, "/etc/cni/net.d")
+        self.cni_bin_dirs = _str_list(raw, "cni_bin_dirs", path, ["/usr/lib/cni", "/usr/libexec/cni", "/opt/cni/bin"])
+        self.cluster_dns = _str(raw, "cluster_dns", path, "10.96.0.10")
+        self.cluster_domain = _str(raw, "cluster_domain", path, "cluster.local")
+        # "key=value:Effect" or "key:Effect", registered on the Node (masters: control-plane)
+        self.taints = _str_list(raw, "taints", path, [])
         unknown = set(raw) - KNOWN_FIELDS
         if unknown:
             raise ConfigError("%s: unknown field(s): %s" % (path, ", ".join(sorted(unknown))))
@@ -62,6 +76,16 @@ KNOWN_FIELDS = {
     "ip_masq",
     "netns",
     "resync_seconds",
+    "runtime",
+    "registry",
+    "registry_ca",
+    "state_dir",
+    "pod_log_dir",
+    "cni_conf_dir",
+    "cni_bin_dirs",
+    "cluster_dns",
+    "cluster_domain",
+    "taints",
 }
 
 
