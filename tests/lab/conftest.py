@@ -10,9 +10,14 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+import yaml
 from rich.console import Console
 
 from kubeform.lab import manager
@@ -89,3 +94,85 @@ def up_lab() -> Iterator[LabState]:
 def up_lab5() -> Iterator[LabState]:
     """A bare 5-host lab (kf-master1..3 in etcd, kf-node1/2) for a 3-member etcd."""
     yield from _own_lab(*UP_LAB5, hosts=5)
+
+
+#: The lab every pod test shares (override with KF_PODS_LAB=name:cidr while developing).
+PODS_LAB = ("kfpods", "192.168.63.0/24")
+#: The host that runs docker instead of crun in the pods lab.
+DOCKER_HOST = "kf-node2"
+
+
+@dataclass
+class PodsCluster:
+    """A lab after `kubeform up`, with busybox in the cluster registry: where pods run."""
+
+    lab: LabState
+    workdir: Path
+    inventory: Path
+
+    @property
+    def cluster_dir(self) -> Path:
+        return self.workdir / ".kubeform" / self.lab.name
+
+    def kf(self, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        """The kubeform CLI as a user runs it, against this cluster (stdin closed)."""
+        argv = [sys.executable, "-m", "kubeform", *args]
+        if args and args[0] not in ("up", "down", "lab"):
+            argv += ["--cluster", str(self.cluster_dir)]
+        proc = subprocess.run(
+            argv, cwd=self.workdir, capture_output=True, text=True,
+            stdin=subprocess.DEVNULL, timeout=timeout, check=False,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"kubeform {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+            )
+        return proc
+
+    def ssh(self, host: str, command: str, *, check: bool = True) -> str:
+        from tests.lab.remote import ssh
+
+        return ssh(self.lab, host, command, check=check)
+
+
+def _pods_lab() -> tuple[str, str]:
+    override = os.environ.get("KF_PODS_LAB", "")
+    if override:
+        name, _, subnet = override.partition(":")
+        return name, subnet or PODS_LAB[1]
+    return PODS_LAB
+
+
+def _pods_inventory(st: LabState, workdir: Path) -> Path:
+    """The lab's inventory with DOCKER_HOST on docker (the others keep crun)."""
+    data = yaml.safe_load(Path(st.directory, "inventory.yml").read_text())
+    hosts = data["all"]["hosts"]
+    hosts[DOCKER_HOST] = dict(hosts.get(DOCKER_HOST) or {}, container_runtime="docker")
+    path = workdir / "inventory.yml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="session")
+def pods_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodsCluster]:
+    """The shared pods lab: 3 hosts, `kubeform up` done, busybox pushed into the registry."""
+    name, subnet = _pods_lab()
+
+    def down() -> None:
+        manager.down(name)
+
+    atexit.register(down)
+    try:
+        down()
+        st, _ = manager.up(hosts=3, name=name, subnet=subnet, rebuild=False, console=Console())
+        workdir = tmp_path_factory.mktemp("pods")
+        cluster = PodsCluster(st, workdir, _pods_inventory(st, workdir))
+        cluster.kf("up", str(cluster.inventory), "-y", "--cluster", str(cluster.cluster_dir))
+        if cluster.kf("image", "--help", check=False).returncode == 0:
+            archive = workdir / "busybox.tar"
+            cluster.kf("image", "make", "busybox", "-o", str(archive))
+            for ref in ("busybox:latest", "busybox:1.36"):
+                cluster.kf("image", "push", str(archive), "--name", ref)
+        yield cluster
+    finally:
+        down()
