@@ -52,6 +52,8 @@ class SandboxSpec(NamedTuple):
     name: str
     hostname: str
     host_ports: List[Dict[str, object]]  # portmap's portMappings: hostPort, containerPort, protocol
+    subdomain: str = ""  # spec.subdomain: /etc/hosts then holds <hostname>.<subdomain>.<ns>.svc.<domain>
+    dns_policy: str = "ClusterFirst"  # spec.dnsPolicy: ClusterFirst | Default | None
 
 
 class SandboxInfo(NamedTuple):
