@@ -22,7 +22,7 @@ import signal
 import subprocess
 import sys
 import time
-from typing import BinaryIO, Dict, List, Optional
+from typing import Any, BinaryIO, Dict, List, Optional
 
 from . import crilog
 
@@ -164,7 +164,7 @@ def detach() -> bool:
     return True
 
 
-def read_state(state_dir: str, name: str) -> Optional[Dict[str, object]]:
+def read_state(state_dir: str, name: str) -> Optional[Dict[str, Any]]:
     try:
         with open(os.path.join(state_dir, name)) as f:
             value = json.load(f)
