@@ -72,6 +72,15 @@ class EtcdError(Exception):
     """etcd could not be reached or refused the request (after trying every endpoint)."""
 
 
+class WatchCompacted(EtcdError):
+    """A watch asked for revisions etcd has compacted away: list again, then watch on."""
+
+    def __init__(self, compact_revision):
+        # type: (int) -> None
+        EtcdError.__init__(self, "watch: revision compacted (oldest kept %d)" % compact_revision)
+        self.compact_revision = compact_revision
+
+
 def _b64(text: str) -> str:
     """Encode a key/value the way the gateway wants it (UTF-8, then base64)."""
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
@@ -401,6 +410,8 @@ class EtcdClient(object):
                 result = message.get("result", {})
                 if "error" in message:
                     raise EtcdError("watch: %s" % message["error"])
+                if int(result.get("compact_revision", 0) or 0):
+                    raise WatchCompacted(int(result["compact_revision"]))
                 if result.get("canceled"):
                     raise EtcdError("watch canceled: %s" % result.get("cancel_reason", ""))
                 for event in result.get("events", []):

@@ -1,0 +1,50 @@
+"""What a controller asks for: plain values the writer turns into etcd transactions.
+
+Why values: a controller's ``sync`` stays pure (tested with data files, state in, actions
+out) and the single writer owns every side effect: the transaction, its guards (the
+object's mod_revision and the leader key), the event lease, the event's name and time.
+"""
+
+from typing import Any, Dict, NamedTuple, Union
+
+Obj = Dict[str, Any]
+
+#: expect_mod_revision of a Put that creates: the key must not exist yet.
+CREATE = 0
+
+
+class Put(NamedTuple):
+    """Write ``obj`` at ``key`` if the key is still at ``expect_mod_revision`` (0 = absent).
+
+    ``metadata.resourceVersion`` is dropped on write (it is etcd's mod_revision, never stored).
+    """
+
+    key: str
+    obj: Obj
+    expect_mod_revision: int
+
+
+class Delete(NamedTuple):
+    """Delete ``key`` if it is still at ``expect_mod_revision``."""
+
+    key: str
+    expect_mod_revision: int
+
+
+class CreateEvent(NamedTuple):
+    """Record a v1 Event about ``involved`` (a stored object: kind, apiVersion, metadata).
+
+    The writer names it (``<object>.<unique hex>``), stamps the time, binds it to the shared
+    event lease (kubeform.api.events.EVENT_TTL) and writes it in the same transaction as the
+    sync's other actions, so an event never claims what did not happen.
+    """
+
+    involved: Obj
+    reason: str
+    message: str
+    event_type: str = "Normal"  # Normal | Warning
+    component: str = "kubeform-reconciler"
+    field_path: str = ""
+
+
+Action = Union[Put, Delete, CreateEvent]
