@@ -105,11 +105,11 @@ def reconcilers(etcd_clean: EtcdServer, tmp_path: Path) -> Iterator[dict[str, su
     try:
         for name in ("m1", "m2"):
             cfg = _config(etcd_clean, tmp_path, name)
-            log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115
-            procs[name] = subprocess.Popen(
-                [sys.executable, "-m", "kubeform.reconciler", "--config", str(cfg)],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            )
+            with open(tmp_path / f"{name}.log", "wb") as log:
+                procs[name] = subprocess.Popen(
+                    [sys.executable, "-m", "kubeform.reconciler", "--config", str(cfg)],
+                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                )
         yield procs
     finally:
         for p in procs.values():
