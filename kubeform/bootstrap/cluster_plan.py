@@ -9,6 +9,7 @@ ship. The pure decisions (membership, variables) are separate from issuing certi
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,6 +205,23 @@ def agent_files() -> list[dict[str, str]]:
     return files
 
 
+def code_digest() -> str:
+    """sha256 of the host-side code agent_files() ships (paths and contents).
+
+    The reconciler play writes it next to the code and restarts the reconciler when it
+    changes: the code is copied by the agent play, whose handler restarts only the agent.
+    """
+    digest = hashlib.sha256()
+    for f in agent_files():
+        digest.update(f["dest"].encode() + b"\0" + Path(f["src"]).read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def reconciler_hosts(plan: ClusterPlan) -> list[Host]:
+    """The masters: each runs a reconciler (one leads) with its own client certificate."""
+    return [h for h in plan.hosts if "masters" in h.groups]
+
+
 def agent_dirs() -> list[str]:
     """The directories agent_files() needs on a host, parents first."""
     dirs = {"/opt/kubeform", "/opt/kubeform/kubeform"}
@@ -272,6 +290,8 @@ def prepare(
             client=True,
             server=True,
         )
+    for host in reconciler_hosts(plan):
+        cd.issue(f"reconciler-{host.name}", [host.name], client=True, server=False)
     for host in plan.hosts:
         cd.issue(f"agent-{host.name}", [host.name], client=True, server=False)
     extra = {
@@ -282,6 +302,8 @@ def prepare(
         "flannel_config": render_network_config(plan.network, backend=plan.backend),
         # reset.yml deletes the routes into it (host-gw routes do not go with a device).
         "kubeform_pod_network": plan.network,
+        # the reconciler play restarts the reconciler when the shipped code changes
+        "kubeform_code_digest": code_digest(),
         "kubeform_agent_files": agent_files(),
         "kubeform_agent_dirs": agent_dirs(),
     }
