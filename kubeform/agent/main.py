@@ -3,7 +3,9 @@
 Why this shape: level-triggered. Every iteration reads the world (etcd and the host) and
 converges it; a watch on the subnets prefix only wakes the loop early. The heartbeat runs
 in its own thread so a slow overlay command never makes the node look dead. SIGTERM stops
-cleanly and revokes the heartbeat lease so the node turns NotReady at once.
+cleanly and revokes the heartbeat lease so the node turns NotReady at once. The node
+runtime (runtime/manager.py: pods bound to this node made real) runs in its own threads
+beside them; stopping the agent leaves containers running (a restarted agent adopts them).
 """
 
 import argparse
@@ -19,6 +21,8 @@ from . import flannel, node, overlay
 from .config import AgentConfig, ConfigError, load_config
 from kubeform.api.etcd import EtcdClient, EtcdError, key_absent, key_unchanged, op_delete, op_put
 from .executor import CommandError, Executor, write_file_atomic
+from .runtime.driver import Driver
+from .runtime.manager import RuntimeManager
 
 LOG = logging.getLogger("kubeform.agent")
 
@@ -43,6 +47,7 @@ class Agent(object):
         self.public_ip = ""
         self.interface = ""
         self.external_mtu = 1500
+        self.runtime = None  # type: Optional[RuntimeManager]
 
     # -- identity ------------------------------------------------------------------------
 
@@ -152,7 +157,9 @@ class Agent(object):
                 created = current.get("metadata", {}).get("creationTimestamp", created)
             except ValueError:
                 current = None
-        wanted = node.render_node(self.cfg.node_name, self.cfg.roles, self.facts(), pod_cidr, created)
+        wanted = node.render_node(
+            self.cfg.node_name, self.cfg.roles, self.facts(), pod_cidr, created, node.parse_taints(self.cfg.taints, self.cfg.path)
+        )
         if node.node_needs_write(current, wanted):
             compare = [key_unchanged(key, existing.mod_revision)] if existing else [key_absent(key)]
             ok, _ = self.client.txn(compare, [op_put(key, json.dumps(wanted, sort_keys=True))])
@@ -200,9 +207,30 @@ class Agent(object):
                 LOG.debug("watch: %s", exc)
             self.stop.wait(1.0)
 
+    # -- node runtime -------------------------------------------------------------------
+
+    def start_runtime(self, driver=None):
+        # type: (Optional[Driver]) -> None
+        """Start the pod lifecycle threads (a driver that cannot load is logged, not fatal)."""
+        if driver is None:
+            driver = make_driver(self.cfg)
+        if driver is None:
+            return
+        self.runtime = RuntimeManager(
+            self.client,
+            driver,
+            self.cfg.node_name,
+            self.cfg.state_dir,
+            self.cfg.pod_log_dir,
+            lambda: self.public_ip,
+        )
+        self.runtime.start()
+        LOG.info("node runtime %s started", driver.name)
+
     def run(self):
         # type: () -> None
         self.discover()
+        self.start_runtime()
         beat = threading.Thread(target=self.heartbeat_loop, name="heartbeat")
         beat.daemon = True
         beat.start()
@@ -217,6 +245,8 @@ class Agent(object):
                 LOG.error("sync: %s", exc)
             self.wake.wait(self.cfg.resync_seconds)
         beat.join(timeout=5)
+        if self.runtime is not None:
+            self.runtime.request_stop()
         self.shutdown()
 
     def shutdown(self):
@@ -234,6 +264,22 @@ class Agent(object):
         # type: (Any) -> None
         self.stop.set()
         self.wake.set()
+
+
+def make_driver(cfg):
+    # type: (AgentConfig) -> Optional[Driver]
+    """The container runtime the config names (crun or docker); None when it cannot load."""
+    try:
+        if cfg.runtime == "docker":
+            from .runtime.docker import DockerDriver
+
+            return DockerDriver.from_config(cfg)
+        from .runtime.crun import CrunDriver
+
+        return CrunDriver(cfg)
+    except (ImportError, OSError, ValueError) as exc:
+        LOG.error("node runtime %s unavailable, pods will not run here: %s", cfg.runtime, exc)
+        return None
 
 
 def main(argv=None):

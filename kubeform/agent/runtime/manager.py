@@ -1,0 +1,682 @@
+"""The node runtime loop: every pod bound to this node made real through a Driver.
+
+Why this shape (the kubelet's, in small): informers cache pods, ConfigMaps and Secrets;
+every second (and at once on a change) the manager lists the driver's sandboxes and
+containers and hands each pod its slice to the pod's own worker thread, so a slow image
+pull never blocks another pod. A worker plans (lifecycle.plan, pure), performs the actions,
+then writes the pod's status only when it changed, in a transaction on mod_revision.
+Probes run on a small pool and feed verdicts back; containers and sandboxes of pods that
+are gone or bound elsewhere are removed. Everything is read back from etcd and the driver
+on each pass, so a killed agent converges again without duplicating anything.
+"""
+
+import datetime
+import json
+import logging
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+
+from kubeform.api import events as ev
+from kubeform.api.etcd import EtcdClient, EtcdError, key_unchanged, op_delete, op_put
+
+from . import backoff, env as envmod, lifecycle, probes, status as statusmod, volumes
+from .driver import ContainerInfo, ContainerSpec, Driver, ImageInfo, PullError, RuntimeError_, SandboxInfo, SandboxSpec
+from .informer import Informer
+
+LOG = logging.getLogger("kubeform.agent.runtime")
+
+Obj = Dict[str, Any]
+
+POD_PREFIX = "/registry/pods/"
+CONFIGMAP_PREFIX = "/registry/configmaps/"
+SECRET_PREFIX = "/registry/secrets/"
+#: How long one events lease is reused before a new one is granted.
+EVENT_LEASE_REUSE = 600.0
+USAGE_PERIOD = 15.0
+ORPHAN_GRACE = 2.0
+
+
+def encode(obj: Obj) -> str:
+    """The stored JSON (as the store writes it): compact, without resourceVersion."""
+    meta = obj.get("metadata") or {}
+    if "resourceVersion" in meta:
+        obj = dict(obj)
+        obj["metadata"] = {k: v for k, v in meta.items() if k != "resourceVersion"}
+    return json.dumps(obj, separators=(",", ":"))
+
+
+class EventRecorder(object):
+    """Writes v1 Events under one etcd lease of EVENT_TTL, renewed every few minutes."""
+
+    def __init__(self, client: EtcdClient, host: str, clock: Callable[[], float]) -> None:
+        self.client = client
+        self.host = host
+        self.clock = clock
+        self.lock = threading.Lock()
+        self.lease = 0
+        self.lease_at = 0.0
+
+    def _lease(self) -> int:
+        with self.lock:
+            now = time.monotonic()
+            if not self.lease or now - self.lease_at > EVENT_LEASE_REUSE:
+                self.lease = self.client.lease_grant(ev.EVENT_TTL)
+                self.lease_at = now
+            return self.lease
+
+    def record(self, obj: Obj, reason: str, message: str, warning: bool = False, field_path: str = "") -> None:
+        now = datetime.datetime.utcfromtimestamp(self.clock())
+        key, event = ev.make_event(
+            obj, reason, message, now, os.urandom(8).hex(),
+            ev.WARNING if warning else ev.NORMAL, "kubelet", self.host, field_path,
+        )
+        try:
+            self.client.put(key, json.dumps(event, separators=(",", ":")), lease=self._lease())
+        except EtcdError as exc:
+            with self.lock:
+                self.lease = 0
+            LOG.warning("event %s: %s", reason, exc)
+
+
+class Snapshot(object):
+    """One pass's view of one pod: the object, its mod_revision and the driver's slice."""
+
+    def __init__(self, key: str, mod_revision: int, pod: Optional[Obj], sandbox: Optional[SandboxInfo], containers: List[ContainerInfo], taken_at: float) -> None:
+        self.key = key
+        self.mod_revision = mod_revision
+        self.pod = pod
+        self.sandbox = sandbox
+        self.containers = containers
+        self.taken_at = taken_at
+
+
+class PodWorker(object):
+    """One thread per pod: syncs the newest snapshot that is not older than its last action."""
+
+    def __init__(self, manager: "RuntimeManager", uid: str) -> None:
+        self.manager = manager
+        self.uid = uid
+        self.lock = threading.Lock()
+        self.wake = threading.Event()
+        self.latest = None  # type: Optional[Snapshot]
+        self.done_at = 0.0
+        self.finished = False
+        self.thread = threading.Thread(target=self.run, name="pod-" + uid[:8])
+        self.thread.daemon = True
+        self.thread.start()
+
+    def offer(self, snap: Snapshot) -> None:
+        with self.lock:
+            self.latest = snap
+        self.wake.set()
+
+    def run(self) -> None:
+        stop = self.manager.stop
+        while not stop.is_set() and not self.finished:
+            self.wake.wait(1.0)
+            self.wake.clear()
+            with self.lock:
+                snap = self.latest
+                self.latest = None
+            if snap is None or snap.taken_at < self.done_at:
+                continue  # the driver's list predates our last action: wait for a fresh one
+            try:
+                acted = self.manager.sync_pod(self.uid, snap)
+            except Exception:  # one pod's bug must never stop the agent
+                LOG.exception("pod %s", self.uid)
+                acted = True
+            if acted:
+                self.done_at = time.monotonic()
+                self.manager.wake.set()
+
+
+class RuntimeManager(object):
+    def __init__(
+        self,
+        client: EtcdClient,
+        driver: Driver,
+        node_name: str,
+        state_dir: str,
+        pod_log_dir: str,
+        host_ip: Callable[[], str],
+        clock: Callable[[], float] = time.time,
+        interval: float = 1.0,
+        mount_runner: Optional[volumes.Runner] = None,
+    ) -> None:
+        self.client = client
+        self.driver = driver
+        self.node = node_name
+        self.state_dir = state_dir
+        self.pod_log_dir = pod_log_dir
+        self.host_ip = host_ip
+        self.clock = clock
+        self.interval = interval
+        self.mount_runner = mount_runner
+        self.stop = threading.Event()
+        self.wake = threading.Event()
+        self.lock = threading.RLock()
+        self.pods = Informer(client, POD_PREFIX, self.wake.set)
+        self.configmaps = Informer(client, CONFIGMAP_PREFIX, self.wake.set)
+        self.secrets = Informer(client, SECRET_PREFIX, self.wake.set)
+        self.events = EventRecorder(client, node_name, clock)
+        self.workers = {}  # type: Dict[str, PodWorker]
+        self.images = {}  # type: Dict[str, ImageInfo]
+        self.pull_errors = {}  # type: Dict[str, Dict[str, str]]
+        self.pull_backoff = {}  # type: Dict[str, Dict[str, backoff.Backoff]]
+        self.crash_backoff = {}  # type: Dict[str, Dict[str, backoff.Backoff]]
+        self.config_errors = {}  # type: Dict[str, Dict[str, str]]
+        self.waiting_seen = {}  # type: Dict[str, Dict[str, str]]
+        self.probe_states = {}  # type: Dict[str, Dict[str, probes.ProbeState]]  # container id -> kind -> state
+        self.probing = set()  # type: Set[Tuple[str, str]]
+        self.probe_owner = {}  # type: Dict[str, str]  # container id -> pod uid
+        self.usage = {}  # type: Dict[str, Obj]
+        self.usage_raw = {}  # type: Dict[str, Tuple[float, int]]
+        self.usage_at = 0.0
+        self.pool = ThreadPoolExecutor(max_workers=8)
+        self.limits_reported = False
+        self.threads = []  # type: List[threading.Thread]
+
+    # -- the loop ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Informers in their threads, then the loop in its own (returns at once)."""
+        for informer in (self.pods, self.configmaps, self.secrets):
+            t = threading.Thread(target=informer.run, args=(self.stop,), name="watch" + informer.prefix)
+            t.daemon = True
+            t.start()
+            self.threads.append(t)
+        loop = threading.Thread(target=self.run, name="runtime")
+        loop.daemon = True
+        loop.start()
+        self.threads.append(loop)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.wake.clear()
+            try:
+                self.tick()
+            except Exception:  # the loop must survive anything a driver or etcd throws
+                LOG.exception("runtime tick")
+            self.wake.wait(self.interval)
+
+    def request_stop(self) -> None:
+        self.stop.set()
+        self.wake.set()
+        for w in list(self.workers.values()):
+            w.wake.set()
+        self.pool.shutdown(wait=False)
+
+    def mine(self) -> Dict[str, Tuple[str, int, Obj]]:
+        """Pods bound to this node, by uid: (key, mod_revision, object)."""
+        out = {}  # type: Dict[str, Tuple[str, int, Obj]]
+        for key, (rev, pod) in self.pods.snapshot().items():
+            if (pod.get("spec") or {}).get("nodeName") != self.node:
+                continue
+            uid = (pod.get("metadata") or {}).get("uid")
+            if uid:
+                out[str(uid)] = (key, rev, pod)
+        return out
+
+    def sync_once(self) -> None:
+        """Relist etcd and converge every pod in this thread, probes included (tests, debugging)."""
+        for informer in (self.pods, self.configmaps, self.secrets):
+            informer.relist()
+        self.tick(inline=True)
+
+    def tick(self, inline: bool = False) -> None:
+        """List the driver, hand every pod (and every orphan) its slice, run due probes."""
+        if not self.pods.synced:
+            return
+        self.report_limits_once()
+        taken_at = time.monotonic()
+        sandboxes = {s.pod_uid: s for s in self.driver.list_sandboxes()}
+        containers = {}  # type: Dict[str, List[ContainerInfo]]
+        for c in self.driver.list_containers():
+            containers.setdefault(c.pod_uid, []).append(c)
+        pods = self.mine()
+        now = self.clock()
+        sample = now - self.usage_at >= USAGE_PERIOD
+        if sample:
+            self.usage_at = now
+        for uid, (key, rev, pod) in pods.items():
+            mine = containers.get(uid, [])
+            if sample and any(c.state == "running" for c in mine):
+                self.sample_usage(uid, now)
+            self.run_probes(uid, pod, sandboxes.get(uid), mine, now, inline)
+            snap = Snapshot(key, rev, pod, sandboxes.get(uid), mine, taken_at)
+            if inline:
+                self.sync_pod(uid, snap)
+            else:
+                self.worker(uid).offer(snap)
+        for uid in set(sandboxes) | set(containers):
+            if uid not in pods:
+                snap = Snapshot("", 0, None, sandboxes.get(uid), containers.get(uid, []), taken_at)
+                if inline:
+                    self.sync_pod(uid, snap)
+                else:
+                    self.worker(uid).offer(snap)
+        for uid in list(self.workers):
+            if uid not in pods and uid not in sandboxes and uid not in containers:
+                self.forget(uid)
+
+    def worker(self, uid: str) -> PodWorker:
+        with self.lock:
+            w = self.workers.get(uid)
+            if w is None or w.finished:
+                w = PodWorker(self, uid)
+                self.workers[uid] = w
+            return w
+
+    def forget(self, uid: str) -> None:
+        with self.lock:
+            w = self.workers.pop(uid, None)
+            if w is not None:
+                w.finished = True
+                w.wake.set()
+            for table in (self.pull_errors, self.pull_backoff, self.crash_backoff, self.config_errors, self.waiting_seen, self.usage):
+                table.pop(uid, None)
+            self.usage_raw.pop(uid, None)
+            for cid in [k for k, owner in self.probe_owner.items() if owner == uid]:
+                self.probe_states.pop(cid, None)
+                self.probe_owner.pop(cid, None)
+
+    # -- one pod -----------------------------------------------------------------------
+
+    def observed(self, uid: str, pod: Obj, sandbox: Optional[SandboxInfo], containers: List[ContainerInfo]) -> lifecycle.Observed:
+        with self.lock:
+            self.crash_backoff[uid] = lifecycle.update_crash_backoff(pod, containers, self.crash_backoff.get(uid, {}))
+            spec_by_name = {c.get("name"): c for c in (pod.get("spec") or {}).get("containers") or []}
+            verdicts = {}  # type: Dict[str, probes.Verdict]
+            for c in containers:
+                if c.state == "running" and c.name in spec_by_name:
+                    verdicts[c.name] = probes.verdict(spec_by_name[c.name], self.probe_states.get(c.id, {}), True)
+            return lifecycle.Observed(
+                sandbox,
+                containers,
+                dict(self.images),
+                dict(self.pull_errors.get(uid, {})),
+                dict(self.pull_backoff.get(uid, {})),
+                dict(self.crash_backoff[uid]),
+                verdicts,
+                dict(self.config_errors.get(uid, {})),
+                "",
+            )
+
+    def sync_pod(self, uid: str, snap: Snapshot) -> bool:
+        """Plan and act for one pod; True when something was done (the next list must be newer)."""
+        if snap.pod is None:
+            return self.remove_orphan(uid, snap)
+        pod = snap.pod
+        obs = self.observed(uid, pod, snap.sandbox, snap.containers)
+        deleting = bool((pod.get("metadata") or {}).get("deletionTimestamp"))
+        if not deleting and not lifecycle.outcome(pod, snap.containers):
+            obs = obs._replace(volume_error=self.setup_volumes(pod, obs))
+        now = self.clock()
+        the_plan = lifecycle.plan(pod, obs, now)
+        waiting = dict(the_plan.waiting)
+        obs, deleted = self.perform(pod, snap, obs, the_plan.actions, waiting)
+        if deleted:
+            return True
+        self.note_waiting(uid, pod, waiting)
+        self.write_status(snap, obs, waiting)
+        return bool(the_plan.actions)
+
+    def setup_volumes(self, pod: Obj, obs: lifecycle.Observed) -> str:
+        ns = (pod.get("metadata") or {}).get("namespace") or "default"
+        cms, secrets = self.namespace_objects(ns)
+        stamp = datetime.datetime.utcfromtimestamp(self.clock()).strftime("%Y_%m_%d_%H_%M_%S.%f")
+        pod_ip = obs.sandbox.ip if obs.sandbox is not None else ""
+        for volume in (pod.get("spec") or {}).get("volumes") or []:
+            try:
+                kw = {} if self.mount_runner is None else {"run": self.mount_runner}
+                volumes.setup_volume(self.state_dir, pod, volume, cms, secrets, stamp, pod_ip, self.host_ip(), **kw)
+            except (volumes.VolumeError, OSError) as exc:
+                message = 'MountVolume.SetUp failed for volume "%s" : %s' % (volume.get("name", ""), exc)
+                uid = (pod.get("metadata") or {}).get("uid", "")
+                if self.waiting_seen.get(uid, {}).get("__volume__") != message:
+                    self.waiting_seen.setdefault(uid, {})["__volume__"] = message
+                    self.events.record(pod, "FailedMount", message, warning=True)
+                return message
+        return ""
+
+    def namespace_objects(self, ns: str) -> Tuple[Dict[str, Obj], Dict[str, Obj]]:
+        def pick(informer: Informer, prefix: str) -> Dict[str, Obj]:
+            out = {}  # type: Dict[str, Obj]
+            head = prefix + ns + "/"
+            for key, (_rev, obj) in informer.snapshot().items():
+                if key.startswith(head):
+                    out[key[len(head):]] = obj
+            return out
+
+        return pick(self.configmaps, CONFIGMAP_PREFIX), pick(self.secrets, SECRET_PREFIX)
+
+    def perform(self, pod: Obj, snap: Snapshot, obs: lifecycle.Observed, actions: List[lifecycle.Action], waiting: Dict[str, Tuple[str, str]]) -> Tuple[lifecycle.Observed, bool]:
+        """Do the plan's actions in order; returns the observation updated by what was done."""
+        uid = str((pod.get("metadata") or {}).get("uid", ""))
+        failed = set()  # type: Set[str]
+        containers = list(obs.containers)
+        sandbox = obs.sandbox
+        kills = [a for a in actions if a.kind == "kill"]
+        if kills:
+            self.kill_all(pod, kills)
+            gone = {a.container_id for a in kills}
+            now_s = ev.rfc3339(datetime.datetime.utcfromtimestamp(self.clock()))
+            containers = [
+                c._replace(state="exited", exit_code=137 if c.exit_code is None else c.exit_code, finished_at=c.finished_at or now_s)
+                if c.id in gone and c.state == "running" else c
+                for c in containers
+            ]
+        for a in actions:
+            if a.kind == "kill":
+                continue
+            if a.kind == "remove":
+                self.driver.remove_container(a.container_id)
+                containers = [c for c in containers if c.id != a.container_id]
+            elif a.kind == "teardown":
+                self.driver.remove_sandbox(uid)
+                sandbox = None
+            elif a.kind == "delete":
+                self.delete_pod(snap, uid)
+                return obs, True
+            elif a.kind == "sandbox":
+                try:
+                    sandbox = self.driver.run_sandbox(self.sandbox_spec(pod))
+                except (RuntimeError_, OSError, ValueError) as exc:
+                    self.events.record(pod, "FailedCreatePodSandBox", "Failed to create pod sandbox: %s" % exc, warning=True)
+                    break
+            elif a.kind == "pull":
+                if a.container in failed or not self.pull(pod, uid, a, waiting):
+                    failed.add(a.container)
+            elif a.kind == "start":
+                if a.container in failed or sandbox is None:
+                    continue
+                info = self.start_container(pod, uid, a, sandbox, waiting)
+                if info is not None:
+                    containers.append(info)
+        obs = obs._replace(sandbox=sandbox, containers=containers, images=dict(self.images))
+        return obs, False
+
+    def kill_all(self, pod: Obj, kills: List[lifecycle.Action]) -> None:
+        """Stop containers in parallel (a pod's grace is one grace, not one per container)."""
+        def one(a: lifecycle.Action) -> None:
+            field = "spec.containers{%s}" % a.container
+            if a.reason in ("Liveness", "Startup"):
+                msg = "Container %s failed %s probe, will be restarted" % (a.container, a.reason.lower())
+            else:
+                msg = "Stopping container %s" % a.container
+            self.events.record(pod, "Killing", msg, field_path=field)
+            try:
+                self.driver.stop_container(a.container_id, a.grace)
+            except (RuntimeError_, OSError) as exc:
+                LOG.error("stopping %s: %s", a.container_id, exc)
+
+        threads = [threading.Thread(target=one, args=(a,)) for a in kills]
+        for t in threads:
+            t.daemon = True
+            t.start()
+        for t in threads:
+            t.join()
+
+    def pull(self, pod: Obj, uid: str, a: lifecycle.Action, waiting: Dict[str, Tuple[str, str]]) -> bool:
+        spec = self.container_spec_of(pod, a.container)
+        policy = str(spec.get("imagePullPolicy") or ("Always" if a.image.endswith(":latest") or ":" not in a.image.rsplit("/", 1)[-1] else "IfNotPresent"))
+        field = "spec.%s{%s}" % ("initContainers" if a.init else "containers", a.container)
+        known = a.image in self.images
+        started = time.monotonic()
+        if not known or policy == "Always":
+            self.events.record(pod, "Pulling", 'Pulling image "%s"' % a.image, field_path=field)
+        try:
+            info = self.driver.ensure_image(a.image, policy)
+        except PullError as exc:
+            with self.lock:
+                self.pull_errors.setdefault(uid, {})[a.image] = exc.message
+                table = self.pull_backoff.setdefault(uid, {})
+                table[a.image] = backoff.record_failure(table.get(a.image, backoff.Backoff()), self.clock())
+            self.events.record(pod, "Failed", 'Failed to pull image "%s": %s' % (a.image, exc.message), warning=True, field_path=field)
+            self.events.record(pod, "Failed", "Error: %s" % exc.reason, warning=True, field_path=field)
+            waiting[a.container] = (exc.reason, exc.message)
+            return False
+        except (RuntimeError_, OSError) as exc:
+            waiting[a.container] = ("ErrImagePull", str(exc))
+            return False
+        with self.lock:
+            self.images[a.image] = info
+            self.pull_errors.get(uid, {}).pop(a.image, None)
+            self.pull_backoff.get(uid, {}).pop(a.image, None)
+        took = time.monotonic() - started
+        if not known or policy == "Always":
+            self.events.record(pod, "Pulled", 'Successfully pulled image "%s" in %.3fs' % (a.image, took), field_path=field)
+        return True
+
+    def container_spec_of(self, pod: Obj, name: str) -> Obj:
+        spec = pod.get("spec") or {}
+        for c in list(spec.get("initContainers") or []) + list(spec.get("containers") or []):
+            if c.get("name") == name:
+                return dict(c)
+        return {}
+
+    def sandbox_spec(self, pod: Obj) -> SandboxSpec:
+        meta = pod.get("metadata") or {}
+        spec = pod.get("spec") or {}
+        ports = []  # type: List[Dict[str, object]]
+        for c in spec.get("containers") or []:
+            for p in c.get("ports") or []:
+                if p.get("hostPort"):
+                    ports.append({"hostPort": p["hostPort"], "containerPort": p.get("containerPort"), "protocol": str(p.get("protocol") or "TCP").lower()})
+        return SandboxSpec(str(meta.get("uid", "")), meta.get("namespace") or "default", meta.get("name", ""), str(spec.get("hostname") or meta.get("name", "")), ports)
+
+    def start_container(self, pod: Obj, uid: str, a: lifecycle.Action, sandbox: SandboxInfo, waiting: Dict[str, Tuple[str, str]]) -> Optional[ContainerInfo]:
+        meta = pod.get("metadata") or {}
+        container = self.container_spec_of(pod, a.container)
+        image = self.images.get(a.image)
+        field = "spec.%s{%s}" % ("initContainers" if a.init else "containers", a.container)
+        if image is None:
+            return None
+        ns = meta.get("namespace") or "default"
+        cms, secrets = self.namespace_objects(ns)
+        try:
+            resolved = envmod.resolve(pod, container, image.entrypoint, image.cmd, image.working_dir, cms, secrets, sandbox.ip, self.host_ip())
+            mounts = volumes.container_mounts(self.state_dir, pod, container)
+        except (envmod.ConfigError, volumes.VolumeError) as exc:
+            message = str(exc)
+            with self.lock:
+                first = self.config_errors.get(uid, {}).get(a.container) != message
+                self.config_errors.setdefault(uid, {})[a.container] = message
+            waiting[a.container] = ("CreateContainerConfigError", message)
+            if first:
+                self.events.record(pod, "Failed", "Error: %s" % message, warning=True, field_path=field)
+            return None
+        with self.lock:
+            self.config_errors.get(uid, {}).pop(a.container, None)
+        waiting.pop(a.container, None)
+        log_path = os.path.join(self.pod_log_dir, "%s_%s_%s" % (ns, meta.get("name", ""), uid), a.container, "%d.log" % a.attempt)
+        spec = ContainerSpec(
+            uid, ns, str(meta.get("name", "")), a.container, a.attempt, image, resolved.argv,
+            list(image.env) + ["%s=%s" % kv for kv in resolved.env], resolved.working_dir,
+            resolved.user, resolved.group, mounts, log_path,
+            str((pod.get("spec") or {}).get("hostname") or meta.get("name", "")),
+        )
+        try:
+            info = self.driver.start_container(sandbox, spec)
+        except (RuntimeError_, OSError, ValueError) as exc:
+            waiting[a.container] = ("RunContainerError", str(exc))
+            self.events.record(pod, "Failed", "Error: %s" % exc, warning=True, field_path=field)
+            return None
+        self.events.record(pod, "Created", "Created container %s" % a.container, field_path=field)
+        self.events.record(pod, "Started", "Started container %s" % a.container, field_path=field)
+        return info
+
+    def note_waiting(self, uid: str, pod: Obj, waiting: Dict[str, Tuple[str, str]]) -> None:
+        """A BackOff event when a container enters CrashLoopBackOff or ImagePullBackOff."""
+        seen = self.waiting_seen.setdefault(uid, {})
+        for name, (reason, message) in waiting.items():
+            if reason in ("CrashLoopBackOff", "ImagePullBackOff") and seen.get(name) != message:
+                text = "Back-off restarting failed container %s in pod %s" % (name, (pod.get("metadata") or {}).get("name", "")) if reason == "CrashLoopBackOff" else message.split(":", 1)[0]
+                self.events.record(pod, "BackOff", text, warning=True, field_path="spec.containers{%s}" % name)
+            seen[name] = message if reason in ("CrashLoopBackOff", "ImagePullBackOff") else ""
+
+    # -- status, deletion, orphans --------------------------------------------------------
+
+    def write_status(self, snap: Snapshot, obs: lifecycle.Observed, waiting: Dict[str, Tuple[str, str]]) -> None:
+        """Write the status if it changed; on a lost race re-read the pod and try again."""
+        key, rev, pod = snap.key, snap.mod_revision, snap.pod
+        uid = str(((pod or {}).get("metadata") or {}).get("uid", ""))
+        for _ in range(5):
+            if pod is None:
+                return
+            now = datetime.datetime.utcfromtimestamp(self.clock())
+            new = statusmod.compute(pod, obs, waiting, self.host_ip(), now, self.driver.name)
+            usage = self.usage.get(uid) or (pod.get("status") or {}).get("usage")
+            if usage:
+                new["usage"] = usage
+            if not statusmod.changed(pod.get("status"), new):
+                return
+            obj = dict(pod)
+            obj["status"] = new
+            ok, _ = self.client.txn([key_unchanged(key, rev)], [op_put(key, encode(obj))])
+            if ok:
+                return
+            kv = self.client.get(key)
+            if kv is None:
+                return
+            try:
+                fresh = json.loads(kv.value)
+            except ValueError:
+                return
+            meta = fresh.get("metadata") or {}
+            if meta.get("uid") != uid or (fresh.get("spec") or {}).get("nodeName") != self.node:
+                return
+            pod, rev = fresh, kv.mod_revision
+
+    def delete_pod(self, snap: Snapshot, uid: str) -> None:
+        """The last step of a graceful deletion: the key goes (if it is still this pod)."""
+        key, rev = snap.key, snap.mod_revision
+        volumes.teardown(self.state_dir, uid, **({} if self.mount_runner is None else {"run": self.mount_runner}))
+        for _ in range(5):
+            ok, _ = self.client.txn([key_unchanged(key, rev)], [op_delete(key)])
+            if ok:
+                LOG.info("pod %s deleted", key)
+                break
+            kv = self.client.get(key)
+            if kv is None:
+                break
+            try:
+                fresh = json.loads(kv.value)
+            except ValueError:
+                break
+            if (fresh.get("metadata") or {}).get("uid") != uid:
+                break
+            rev = kv.mod_revision
+        self.forget_later(uid)
+
+    def forget_later(self, uid: str) -> None:
+        with self.lock:
+            for table in (self.pull_errors, self.pull_backoff, self.crash_backoff, self.config_errors, self.waiting_seen):
+                table.pop(uid, None)
+
+    def remove_orphan(self, uid: str, snap: Snapshot) -> bool:
+        """Containers and sandbox of a pod gone from etcd or bound elsewhere: stop and remove."""
+        if not snap.containers and snap.sandbox is None:
+            return False
+        LOG.info("removing containers of pod %s (not bound to %s)", uid, self.node)
+        for c in snap.containers:
+            if c.state == "running":
+                try:
+                    self.driver.stop_container(c.id, ORPHAN_GRACE)
+                except (RuntimeError_, OSError) as exc:
+                    LOG.error("stopping %s: %s", c.id, exc)
+            self.driver.remove_container(c.id)
+        if snap.sandbox is not None:
+            self.driver.remove_sandbox(uid)
+        volumes.teardown(self.state_dir, uid, **({} if self.mount_runner is None else {"run": self.mount_runner}))
+        return True
+
+    # -- probes and usage ------------------------------------------------------------------
+
+    def run_probes(self, uid: str, pod: Obj, sandbox: Optional[SandboxInfo], containers: List[ContainerInfo], now: float, inline: bool = False) -> None:
+        if (pod.get("metadata") or {}).get("deletionTimestamp"):
+            return
+        specs = {c.get("name"): c for c in (pod.get("spec") or {}).get("containers") or []}
+        live_ids = set()
+        for c in containers:
+            if c.state != "running" or c.name not in specs:
+                continue
+            live_ids.add(c.id)
+            self.probe_owner[c.id] = uid
+            states = self.probe_states.setdefault(c.id, {})
+            for kind in probes.due_probes(specs[c.name], states, lifecycle.epoch(c.started_at), now):
+                if (c.id, kind) in self.probing:
+                    continue
+                self.probing.add((c.id, kind))
+                if inline:
+                    self.probe_one(uid, pod, sandbox.ip if sandbox else "", c, specs[c.name], kind)
+                    continue
+                try:
+                    self.pool.submit(self.probe_one, uid, pod, sandbox.ip if sandbox else "", c, specs[c.name], kind)
+                except RuntimeError:
+                    self.probing.discard((c.id, kind))
+        with self.lock:
+            for cid in [k for k, owner in self.probe_owner.items() if owner == uid and k not in live_ids]:
+                self.probe_states.pop(cid, None)
+                self.probe_owner.pop(cid, None)
+
+    def probe_one(self, uid: str, pod: Obj, pod_ip: str, c: ContainerInfo, container: Obj, kind: str) -> None:
+        probe = container.get(probes.FIELDS[kind]) or {}
+        try:
+            argv = None
+            if "exec" in probe:
+                argv = self.driver.exec_argv(c.id, [str(x) for x in (probe["exec"] or {}).get("command") or []], False, False)
+            ok, message = probes.run_probe(probe, container, pod_ip, argv)
+        except Exception as exc:  # a probe runner bug counts as a failed probe, nothing more
+            ok, message = False, str(exc)
+        now = self.clock()
+        with self.lock:
+            self.probing.discard((c.id, kind))
+            states = self.probe_states.setdefault(c.id, {})
+            before = probes.verdict(container, states, True)
+            states[kind] = probes.record(probe, states.get(kind, probes.initial(kind)), ok, now, message)
+            after = probes.verdict(container, states, True)
+        if not ok:
+            self.events.record(pod, "Unhealthy", "%s probe failed: %s" % (kind.capitalize(), message), warning=True, field_path="spec.containers{%s}" % c.name)
+        if before != after:
+            self.wake.set()
+
+    def sample_usage(self, uid: str, now: float) -> None:
+        try:
+            raw = self.driver.usage(uid)
+        except (NotImplementedError, OSError, RuntimeError_) as exc:
+            LOG.debug("usage %s: %s", uid, exc)
+            return
+        cpu_ns = int(raw.get("cpu_ns", 0))
+        mem = int(raw.get("memory_bytes", 0))
+        prev = self.usage_raw.get(uid)
+        self.usage_raw[uid] = (now, cpu_ns)
+        millicores = 0
+        if prev is not None and now > prev[0]:
+            millicores = max(0, int((cpu_ns - prev[1]) / 1e6 / (now - prev[0])))
+        self.usage[uid] = {
+            "cpu": "%dm" % millicores,
+            "memory": "%dKi" % (mem // 1024),
+            "cpuNanoseconds": cpu_ns,
+            "memoryBytes": mem,
+            "timestamp": ev.rfc3339(datetime.datetime.utcfromtimestamp(now)),
+            "window": "%ds" % int(now - prev[0]) if prev is not None else "0s",
+        }
+
+    def report_limits_once(self) -> None:
+        """One Node event when this runtime cannot enforce CPU/memory limits (no cgroups)."""
+        if self.limits_reported:
+            return
+        self.limits_reported = True
+        if getattr(self.driver, "enforces_limits", False):
+            return
+        node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": self.node, "namespace": "default", "uid": self.node}}
+        self.events.record(
+            node,
+            "ResourceLimitsNotEnforced",
+            "cgroups are not available to the %s runtime on this host: container CPU and memory limits are not enforced (requests still count for scheduling)" % self.driver.name,
+            warning=True,
+        )

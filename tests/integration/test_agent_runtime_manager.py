@@ -1,0 +1,293 @@
+"""The node runtime manager against a real etcd on loopback, with the FakeDriver and a fake clock.
+
+Why a real etcd: the manager's writes are transactions on mod_revision, its events use a
+lease, its caches follow watches; a fake store would prove none of that. Why a fake driver
+and clock: these tests are about the lifecycle's behaviour over minutes of back-off
+(10 s, 20 s, ...), which a fake clock runs in milliseconds. ``sync_once`` converges in the
+test's thread, so every step is deterministic; one test runs the threaded loop for real.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubeform.agent.runtime.fake import FakeDriver
+from kubeform.agent.runtime.manager import RuntimeManager
+from kubeform.api.etcd import EtcdClient
+from tests.etcd_server import EtcdServer, etcd_clean, etcd_tls  # noqa: F401
+
+pytestmark = pytest.mark.integration
+
+NODE = "kf-node1"
+T0 = 1_700_000_000.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def dt(self) -> datetime.datetime:
+        return datetime.datetime.utcfromtimestamp(self.now)
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class Rig:
+    """One node: a manager over a FakeDriver, a real etcd, a fake clock."""
+
+    def __init__(self, server: EtcdServer, tmp: Path) -> None:
+        c = server.cluster
+        self.client = EtcdClient([server.endpoint], str(c.ca_cert), str(c.admin_cert), str(c.admin_key), timeout=5)
+        self.clock = Clock()
+        self.driver = FakeDriver()
+        self.driver.clock = self.clock.dt
+        self.tmp = tmp
+        self.mounts: list[list[str]] = []
+        self.manager = self.new_manager()
+
+    def new_manager(self) -> RuntimeManager:
+        return RuntimeManager(
+            self.client, self.driver, NODE, str(self.tmp / "state"), str(self.tmp / "logs"),
+            lambda: "192.168.71.11", clock=self.clock, mount_runner=self.mounts.append,
+        )
+
+    def put(self, obj: dict[str, Any], plural: str = "pods") -> None:
+        meta = obj["metadata"]
+        self.client.put(f"/registry/{plural}/{meta.get('namespace', 'default')}/{meta['name']}", json.dumps(obj))
+
+    def pod(self, name: str) -> dict[str, Any] | None:
+        kv = self.client.get(f"/registry/pods/default/{name}")
+        return json.loads(kv.value) if kv else None
+
+    def sync(self, times: int = 1, step: float = 0.0) -> None:
+        for _ in range(times):
+            self.manager.sync_once()
+            self.clock.advance(step)
+
+    def status(self, name: str, container: str = "app") -> dict[str, Any]:
+        pod = self.pod(name)
+        assert pod is not None
+        for cs in pod["status"].get("containerStatuses", []) + pod["status"].get("initContainerStatuses", []):
+            if cs["name"] == container:
+                return cs
+        raise AssertionError(f"no status for {container}: {pod['status']}")
+
+    def condition(self, name: str, kind: str) -> str:
+        pod = self.pod(name)
+        assert pod is not None
+        return next(c["status"] for c in pod["status"]["conditions"] if c["type"] == kind)
+
+    def reasons(self) -> list[str]:
+        kvs, _ = self.client.range("/registry/events/", prefix=True)
+        events = sorted((json.loads(kv.value) for kv in kvs), key=lambda e: e["metadata"]["name"])
+        return [e["reason"] for e in events]
+
+
+def pod(name: str, uid: str, *, containers: list[dict[str, Any]], **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": "default", "uid": uid},
+        "spec": {"nodeName": NODE, "containers": containers, **spec},
+        "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "True", "lastTransitionTime": "2023-11-14T22:13:00Z"}]},
+    }
+
+
+@pytest.fixture
+def rig(etcd_clean: EtcdServer, tmp_path: Path) -> Rig:  # noqa: F811
+    return Rig(etcd_clean, tmp_path)
+
+
+def test_init_then_app_and_status(rig: Rig) -> None:
+    rig.put(pod("web", "u-web", initContainers=[{"name": "init", "image": "busybox"}],
+                containers=[{"name": "app", "image": "busybox", "env": [{"name": "IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}]}]))
+    rig.put(pod("elsewhere", "u-else", containers=[{"name": "app", "image": "busybox"}]) | {"spec": {"nodeName": "kf-node2", "containers": [{"name": "app", "image": "busybox"}]}})
+    rig.sync()
+    assert rig.driver.started == ["u-web/init/0"]
+    assert rig.pod("web")["status"]["phase"] == "Pending"
+    assert rig.status("web")["state"] == {"waiting": {"reason": "PodInitializing"}}
+    rig.driver.exit("u-web", "init", 0)
+    rig.sync()
+    assert rig.driver.started == ["u-web/init/0", "u-web/app/0"]
+    status = rig.pod("web")["status"]
+    assert status["phase"] == "Running"
+    assert status["podIP"] == "10.244.1.2" and status["hostIP"] == "192.168.71.11"
+    assert rig.condition("web", "Ready") == "True" and rig.condition("web", "Initialized") == "True"
+    scheduled = next(c for c in status["conditions"] if c["type"] == "PodScheduled")
+    assert scheduled["lastTransitionTime"] == "2023-11-14T22:13:00Z"
+    spec = next(s for s in rig.driver.specs.values() if s.name == "app")
+    assert "IP=10.244.1.2" in spec.env and spec.log_path.endswith("default_web_u-web/app/0.log")
+    for reason in ("Pulling", "Pulled", "Created", "Started", "ResourceLimitsNotEnforced"):
+        assert reason in rig.reasons()
+    revision = rig.client.get("/registry/pods/default/web").mod_revision
+    rig.sync(3)
+    assert rig.client.get("/registry/pods/default/web").mod_revision == revision  # unchanged status: no write
+
+
+def test_crash_backoff_grows(rig: Rig) -> None:
+    rig.put(pod("crash", "u-c", containers=[{"name": "app", "image": "busybox"}]))
+    rig.sync()
+    gaps = []
+    for attempt in range(4):
+        rig.driver.exit("u-c", "app", 1)
+        exited_at = rig.clock.now
+        rig.sync()
+        cs = rig.status("crash")
+        assert cs["state"]["waiting"]["reason"] == "CrashLoopBackOff"
+        assert cs["lastState"]["terminated"]["exitCode"] == 1
+        while rig.driver.find("u-c", "app").attempt == attempt:
+            rig.clock.advance(1)
+            rig.sync()
+        gaps.append(rig.clock.now - exited_at)
+        assert rig.status("crash")["restartCount"] == attempt + 1
+    assert gaps == [10, 20, 40, 80]
+    assert "BackOff" in rig.reasons()
+
+
+def test_liveness_failure_restarts(rig: Rig) -> None:
+    probe = {"exec": {"command": ["check"]}, "periodSeconds": 1, "failureThreshold": 2}
+    rig.put(pod("live", "u-l", containers=[{"name": "app", "image": "busybox", "livenessProbe": probe}], terminationGracePeriodSeconds=3))
+    rig.sync(3, step=1)
+    assert rig.driver.find("u-l", "app").state == "running"
+    rig.driver.exec_fails.add("app")
+    rig.sync(3, step=1)
+    first = next(c for c in rig.driver.list_containers() if c.attempt == 0)
+    assert first.state == "exited" and rig.driver.stop_grace[first.id] == 3
+    rig.driver.exec_fails.clear()
+    rig.sync(12, step=1)
+    assert rig.driver.find("u-l", "app").attempt == 1 and rig.driver.find("u-l", "app").state == "running"
+    assert rig.status("live")["restartCount"] == 1
+    reasons = rig.reasons()
+    assert "Unhealthy" in reasons and "Killing" in reasons
+
+
+def test_readiness_flips_ready(rig: Rig) -> None:
+    probe = {"exec": {"command": ["check"]}, "periodSeconds": 1, "failureThreshold": 1}
+    rig.put(pod("ready", "u-r", containers=[{"name": "app", "image": "busybox", "readinessProbe": probe}]))
+    rig.sync()
+    rig.clock.advance(1)
+    rig.sync()
+    assert rig.condition("ready", "Ready") == "True"
+    rig.driver.exec_fails.add("app")
+    rig.clock.advance(1)
+    rig.sync()
+    assert rig.condition("ready", "Ready") == "False" and rig.condition("ready", "ContainersReady") == "False"
+    assert rig.driver.find("u-r", "app").attempt == 0  # readiness never restarts
+    rig.driver.exec_fails.clear()
+    rig.clock.advance(1)
+    rig.sync()
+    assert rig.condition("ready", "Ready") == "True"
+
+
+def test_deletion_with_grace(rig: Rig) -> None:
+    rig.put(pod("gone", "u-g", containers=[{"name": "a", "image": "busybox"}, {"name": "b", "image": "busybox"}], volumes=[{"name": "s", "emptyDir": {}}]))
+    rig.sync()
+    obj = rig.pod("gone")
+    obj["metadata"]["deletionTimestamp"] = "2023-11-14T22:14:00Z"
+    obj["metadata"]["deletionGracePeriodSeconds"] = 7
+    rig.put(obj)
+    rig.sync()
+    assert sorted(rig.driver.stop_grace.values()) == [7, 7]
+    rig.sync()
+    assert rig.pod("gone") is None
+    assert rig.driver.list_containers() == [] and rig.driver.list_sandboxes() == []
+    assert not (rig.tmp / "state" / "pods" / "u-g").exists()
+    assert "Killing" in rig.reasons()
+
+
+def test_agent_restart_adopts_without_duplicates(rig: Rig) -> None:
+    rig.put(pod("keep", "u-k", initContainers=[{"name": "init", "image": "busybox"}], containers=[{"name": "app", "image": "busybox"}]))
+    rig.sync()
+    rig.driver.exit("u-k", "init", 0)
+    rig.sync()
+    before = list(rig.driver.started)
+    ip = rig.pod("keep")["status"]["podIP"]
+    rig.manager = rig.new_manager()  # kill -9 and start again: no memory, same host
+    rig.sync(5, step=1)
+    assert rig.driver.started == before
+    assert rig.pod("keep")["status"]["podIP"] == ip
+
+
+def test_orphans_and_unbound_pods_are_removed(rig: Rig) -> None:
+    rig.put(pod("moved", "u-m", containers=[{"name": "app", "image": "busybox"}]))
+    rig.sync()
+    assert rig.driver.find("u-m", "app") is not None
+    rig.client.delete("/registry/pods/default/moved")
+    rig.sync()
+    assert rig.driver.list_containers() == [] and rig.driver.list_sandboxes() == []
+
+
+def test_image_pull_failure_backs_off(rig: Rig) -> None:
+    rig.driver.bad_images["nosuch:1"] = "nosuch:1: manifest unknown"
+    rig.put(pod("bad", "u-b", containers=[{"name": "app", "image": "nosuch:1"}]))
+    rig.sync()
+    assert rig.status("bad")["state"]["waiting"]["reason"] == "ErrImagePull"
+    rig.clock.advance(1)
+    rig.sync()
+    assert rig.status("bad")["state"]["waiting"]["reason"] == "ImagePullBackOff"
+    pulls = len(rig.driver.pulls)
+    rig.sync(5, step=1)
+    assert len(rig.driver.pulls) == pulls  # still backing off (10 s)
+    rig.sync(6, step=1)
+    assert len(rig.driver.pulls) == pulls + 1
+    assert "Failed" in rig.reasons() and "BackOff" in rig.reasons()
+
+
+def test_env_from_configmap_secret_and_missing_key(rig: Rig) -> None:
+    rig.put({"metadata": {"name": "cfg", "namespace": "default"}, "data": {"color": "blue"}}, "configmaps")
+    rig.put({"metadata": {"name": "creds", "namespace": "default"}, "data": {"password": "czNjcjN0"}}, "secrets")
+    env = [
+        {"name": "COLOR", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "color"}}},
+        {"name": "PW", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "password"}}},
+    ]
+    rig.put(pod("envy", "u-e", containers=[{"name": "app", "image": "busybox", "env": env}]))
+    bad = [{"name": "X", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "nokey"}}}]
+    rig.put(pod("broken", "u-x", containers=[{"name": "app", "image": "busybox", "env": bad}]))
+    rig.sync()
+    spec = next(s for s in rig.driver.specs.values() if s.pod_uid == "u-e")
+    assert "COLOR=blue" in spec.env and "PW=s3cr3t" in spec.env
+    assert rig.status("broken")["state"]["waiting"] == {
+        "reason": "CreateContainerConfigError", "message": "couldn't find key nokey in ConfigMap default/cfg"
+    }
+
+
+def test_configmap_volume_updates_in_place(rig: Rig) -> None:
+    rig.put({"metadata": {"name": "cfg", "namespace": "default"}, "data": {"index.html": "one"}}, "configmaps")
+    rig.put(pod("vol", "u-v", containers=[{"name": "app", "image": "busybox", "volumeMounts": [{"name": "c", "mountPath": "/www"}]}],
+                volumes=[{"name": "c", "configMap": {"name": "cfg"}}]))
+    rig.sync()
+    path = rig.tmp / "state" / "pods" / "u-v" / "volumes" / "c" / "index.html"
+    assert path.read_text() == "one"
+    rig.put({"metadata": {"name": "cfg", "namespace": "default"}, "data": {"index.html": "two"}}, "configmaps")
+    rig.clock.advance(1)
+    rig.sync()
+    assert path.read_text() == "two"
+    assert rig.driver.find("u-v", "app").attempt == 0
+
+
+def test_threaded_loop_runs_a_pod(rig: Rig) -> None:
+    rig.manager.clock = time.time
+    rig.driver.clock = datetime.datetime.utcnow
+    rig.manager.start()
+    try:
+        rig.put(pod("live", "u-t", containers=[{"name": "app", "image": "busybox"}]))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            p = rig.pod("live")
+            if p and p["status"].get("phase") == "Running":
+                break
+            time.sleep(0.1)
+        assert rig.pod("live")["status"]["phase"] == "Running"
+        assert rig.driver.started == ["u-t/app/0"]
+    finally:
+        rig.manager.request_stop()
