@@ -34,13 +34,11 @@ class ImageRef(NamedTuple):
         return self.domain + "/" + self.repo_suffix()
 
     def repo_suffix(self) -> str:
-        """path:tag@digest, the part the mirror shares with the origin."""
-        s = self.path
-        if self.tag:
-            s += ":" + self.tag
+        """path:tag or path@digest, the part the mirror shares with the origin (with both,
+        the digest wins, as containerd pulls it: skopeo takes no tag+digest reference)."""
         if self.digest:
-            s += "@" + self.digest
-        return s
+            return self.path + "@" + self.digest
+        return self.path + ":" + self.tag
 
 
 _PATH_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
