@@ -13,8 +13,12 @@ demo: deps
 	$(VENV)/kubeform lab up
 	$(VENV)/kubeform up inventory/lab.yml -y --cluster .kubeform/lab
 	$(VENV)/kubeform get nodes --cluster .kubeform/lab
+	# the examples' image, made here from busybox-static and pushed into the cluster registry
+	$(VENV)/kubeform image make busybox -o .kubeform/busybox.tar
+	$(VENV)/kubeform image push .kubeform/busybox.tar --name busybox:latest --name busybox:1.36 --cluster .kubeform/lab
 	$(VENV)/kubeform apply -f examples/ --cluster .kubeform/lab
 	$(VENV)/kubeform get deploy,svc,ds,sts,cj -A --cluster .kubeform/lab
+	$(VENV)/kubeform get pods -A -o wide --cluster .kubeform/lab
 
 lint: deps
 	$(VENV)/ruff check kubeform tests bench

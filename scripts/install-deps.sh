@@ -9,7 +9,8 @@ APT_PACKAGES=(
   etcd-server etcd-client                # a real etcd for store and agent tests
   systemd-container debootstrap          # kubeform lab: nspawn machines, base image
   iproute2 iptables ipvsadm conntrack    # network namespaces, service rules
-  crun busybox-static                    # container runtime on lab hosts
+  crun busybox-static                    # container runtime on lab hosts; `image make busybox`
+  docker-registry                        # the cluster registry's distribution, for image tests
   ruby                                   # `ruby -c Vagrantfile`
   make ca-certificates sudo
 )
@@ -27,7 +28,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian starts these on install; kubeform starts its own on loopback when it needs them.
-  for svc in etcd ssh; do
+  for svc in etcd ssh docker-registry; do
     if command -v systemctl >/dev/null && systemctl is-active -q "$svc" 2>/dev/null; then
       systemctl disable --now "$svc" >/dev/null 2>&1 || true
     fi

@@ -204,6 +204,10 @@ def _secret(obj: Obj) -> None:
             data[k] = base64.b64encode(str(v).encode()).decode()
 
 
+def _configmap(obj: Obj) -> None:
+    """Nothing: the API server defaults no ConfigMap field (the entry says so explicitly)."""
+
+
 def _namespace(obj: Obj) -> None:
     obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
     obj.setdefault("status", {}).setdefault("phase", "Active")
@@ -250,6 +254,7 @@ _BY_KIND: Dict[str, Callable[[Obj], None]] = {
     "CronJob": _cronjob,
     "Service": _service,
     "Secret": _secret,
+    "ConfigMap": _configmap,
     "Namespace": _namespace,
     "HorizontalPodAutoscaler": _hpa,
 }

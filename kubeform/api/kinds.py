@@ -78,6 +78,7 @@ KINDS: Tuple[Kind, ...] = (
         True,
         ("hpa",),
     ),
+    Kind("Event", ("v1",), "events", True, ("ev",), read_only=True),
 )
 
 BY_KIND: Dict[str, Kind] = {k.kind: k for k in KINDS}

@@ -18,6 +18,7 @@ from typing import Any
 import kubeform
 from kubeform.bootstrap.clusterdir import CONFIG_FILE, DEFAULT_ROOT, ClusterDir
 from kubeform.errors import UserError
+from kubeform.images.connect import REGISTRY_KEY, REGISTRY_PORT
 from kubeform.inventory.model import Host, Inventory
 from kubeform.network.flannel import render_network_config
 from kubeform.store.client import FALLBACK_KEY
@@ -37,6 +38,13 @@ class ClusterPlan:
     hosts: list[Host]
     network: str
     backend: str
+    #: the host running the cluster image registry (the first master), None when off
+    registry: Host | None = None
+
+    @property
+    def registry_address(self) -> str:
+        """host:port of the cluster registry, as agent.json and cluster.yml name it ('' = none)."""
+        return f"{self.registry.address}:{REGISTRY_PORT}" if self.registry else ""
 
     @property
     def etcd_endpoints(self) -> list[str]:
@@ -177,12 +185,15 @@ def cluster_plan(inventory: Inventory) -> ClusterPlan:
         raise UserError(
             str(err), file=inventory.source, field="pod_network_cidr/flannel_backend"
         ) from None
+    masters = inventory.groups.get("masters", [])
+    registry_on = _setting(inventory, "cluster_registry", "true").lower() in ("true", "yes", "on", "1")
     return ClusterPlan(
         name=name,
         etcd=[inventory.hosts[n] for n in etcd_names],
         hosts=list(inventory.hosts.values()),
         network=network,
         backend=backend,
+        registry=inventory.hosts[masters[0]] if registry_on and masters else None,
     )
 
 
@@ -277,6 +288,11 @@ def prepare(
             tunnel, kept = old.ssh_tunnel, dict(old.extra)
             kept[MEMBERS_KEY] = recorded_members(old.extra, old.endpoints, plan.etcd)
     kept[FALLBACK_KEY] = tunnel_fallback(plan.etcd[0])
+    # `kubeform image push/ls` find the registry here (site.yml runs it on the first master).
+    if plan.registry_address:
+        kept[REGISTRY_KEY] = plan.registry_address
+    else:
+        kept.pop(REGISTRY_KEY, None)
     # A reset removes whatever the inventory names, whether or not the group shrank.
     recorded = [h.name for h in plan.etcd] if resetting else kept[MEMBERS_KEY]
     membership = etcd_membership(plan, recorded, str(cluster_dir / CONFIG_FILE))
@@ -294,6 +310,14 @@ def prepare(
         cd.issue(f"reconciler-{host.name}", [host.name], client=True, server=False)
     for host in plan.hosts:
         cd.issue(f"agent-{host.name}", [host.name], client=True, server=False)
+    if plan.registry is not None:
+        reg = plan.registry
+        cd.issue(
+            f"registry-{reg.name}",
+            sorted({reg.address, reg.name, "127.0.0.1", "localhost"}),
+            client=False,
+            server=True,
+        )
     extra = {
         "kubeform_cluster_name": plan.name,
         "kubeform_pki_dir": str(cd.pki_dir),
@@ -306,6 +330,9 @@ def prepare(
         "kubeform_code_digest": code_digest(),
         "kubeform_agent_files": agent_files(),
         "kubeform_agent_dirs": agent_dirs(),
+        # host:port of the cluster registry ('' = none): the registry play and the nodes'
+        # certs.d directories (the agent's config names the same address).
+        "kubeform_registry": plan.registry_address,
     }
     return cd, extra
 

@@ -19,7 +19,7 @@ from typing import Any
 from kubeform.api import kinds, nodes, selectors
 from kubeform.bootstrap.clusterdir import ClusterDir
 from kubeform.errors import UserError
-from kubeform.store import allocation, applier, plan, validation
+from kubeform.store import allocation, applier, plan, pod_deletion, validation
 from kubeform.store import printers as render
 from kubeform.store.client import Store
 from kubeform.store.manifests import Doc, load_sources
@@ -191,6 +191,10 @@ def _output(
         if not first:
             print()
         first = False
+        if kind.kind == "Event":  # kubectl's own layout: LAST SEEN first, no NAME or AGE
+            all_ns = args.all_namespaces and kind.namespaced
+            sys.stdout.write(render.events_table(of_kind, wide=fmt == "wide", all_namespaces=all_ns, now=now))
+            continue
         sys.stdout.write(
             render.get_table(kind.kind, of_kind, wide=fmt == "wide", all_namespaces=args.all_namespaces and kind.namespaced, now=now)
         )
@@ -232,8 +236,17 @@ def _kv_block(title: str, mapping: dict[str, Any] | None) -> list[str]:
     return lines
 
 
-def describe_text(kind: kinds.Kind, obj: Obj, owned: list[str], *, show_secrets: bool = False) -> str:
-    """kubectl-describe-like text: metadata lines, then the spec/status as YAML."""
+def describe_text(
+    kind: kinds.Kind,
+    obj: Obj,
+    owned: list[str],
+    *,
+    show_secrets: bool = False,
+    events: list[Obj] | None = None,
+    now: datetime.datetime | None = None,
+) -> str:
+    """kubectl-describe-like text: metadata lines, the spec/status as YAML, then the
+    events about the object (when ``events`` is given: those whose involvedObject it is)."""
     meta = obj.get("metadata") or {}
     lines = [f"{'Name:':<14}{meta.get('name')}"]
     if kind.namespaced:
@@ -268,13 +281,24 @@ def describe_text(kind: kinds.Kind, obj: Obj, owned: list[str], *, show_secrets:
         text += f"{title}:\n" + "".join(f"  {line}\n" for line in render.to_yaml(value).splitlines())
     if owned:
         text += "Owns:\n" + "".join(f"  {r}\n" for r in owned)
+    if events is not None:
+        text += render.events_section([e for e in events if render.involves(e, obj)], now or _now())
     return text
+
+
+def _events_in(store: Store, namespace: str, cache: dict[str, list[Obj]]) -> list[Obj]:
+    """The events of one namespace, read once per describe (Nodes' events are in default)."""
+    if namespace not in cache:
+        cache[namespace] = store.list(kinds.BY_KIND["Event"], namespace)
+    return cache[namespace]
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
     refs = _split_ref(args.kind, args.names)
     _, store = _connect(args)
     out = []
+    event_cache: dict[str, list[Obj]] = {}
+    now = _now()
     for kind, name in refs:
         if name is None:
             targets = _list(store, kind, _ns(args) if kind.namespaced else None)
@@ -286,7 +310,9 @@ def cmd_describe(args: argparse.Namespace) -> int:
                 f"{k.qualified}/{o['metadata']['name']}"
                 for k, o in applier.owned_by(store, obj.get("metadata", {}).get("namespace"), {uid})
             ] if kind.kind != "Node" else []
-            out.append(describe_text(kind, obj, owned, show_secrets=args.show_secrets))
+            ns = str((obj.get("metadata") or {}).get("namespace") or "default")
+            events = None if kind.kind == "Event" else _events_in(store, ns, event_cache)
+            out.append(describe_text(kind, obj, owned, show_secrets=args.show_secrets, events=events, now=now))
     sys.stdout.write("\n".join(out))
     return 0
 
@@ -334,8 +360,13 @@ def cmd_delete(args: argparse.Namespace) -> int:
             _err(f'kubeform: {kind.qualified} "{name}" not found')
             rc = 1
             continue
-        for ref in applier.delete_object(store, kind, obj, cascade=args.cascade != "orphan"):
-            print(f'{ref} deleted')
+        refs = applier.delete_object(store, kind, obj, cascade=args.cascade != "orphan", grace=grace, now=_now())
+        for ref in refs:
+            print(f"{ref} {'force deleted' if grace == 0 and ref.startswith('pod/') else 'deleted'}", flush=True)
+        if kind.kind == "Pod":
+            pending.append((kind.key(ns, name), f"{kind.qualified}/{name}"))
+    if args.wait and pending:
+        _wait_gone(store, pending, args.timeout)
     return rc
 
 
@@ -351,7 +382,11 @@ def cmd_scale(args: argparse.Namespace) -> int:
         obj = _get_one(store, kind, _ns(args), name)
         if args.current_replicas is not None and obj.get("spec", {}).get("replicas") != args.current_replicas:
             raise UserError(f"expected {args.current_replicas} current replicas, found {obj.get('spec', {}).get('replicas')}")
+    grace = pod_deletion.requested_grace(args.grace_period, force=args.force, now_flag=args.now)
+    if grace == 0:
+        _err(pod_deletion.FORCE_WARNING)
 
+    pending: list[tuple[str, str]] = []
         def change(o: Obj) -> Obj:
             new = copy.deepcopy(o)
             new.setdefault("spec", {})["replicas"] = args.replicas
@@ -365,6 +400,38 @@ def cmd_scale(args: argparse.Namespace) -> int:
 def parse_kv_changes(pairs: Sequence[str]) -> tuple[dict[str, str], list[str]]:
     """``k=v`` sets, ``k-`` removes; keys are checked like label keys."""
     sets: dict[str, str] = {}
+def parse_duration(text: str) -> float:
+    """kubectl's durations: 30s, 2m, 1h, 1m30s, or plain seconds; 0 = no limit."""
+    import re
+
+    t = text.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", t):
+        return float(t)
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", t)
+    if not parts or "".join(n + u for n, u in parts) != t:
+        raise UserError(f"invalid duration {text!r}", hint="e.g. 30s, 2m, 1h")
+    scale = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    return sum(float(n) * scale[u] for n, u in parts)
+
+
+def _wait_gone(store: Store, pending: list[tuple[str, str]], timeout: str) -> None:
+    """Wait until the agents have removed every pod key (kubectl's --wait)."""
+    import time
+
+    limit = parse_duration(timeout)
+    deadline = time.monotonic() + limit if limit > 0 else None
+    left = list(pending)
+    while left:
+        left = [(key, ref) for key, ref in left if store.get_raw(key)[0] is not None]
+        if not left:
+            return
+        if deadline is not None and time.monotonic() >= deadline:
+            names = ", ".join(ref for _, ref in left)
+            raise UserError(f"timed out waiting for {names} to be deleted (still terminating)",
+                            hint="the node's agent removes a pod after its grace period; is the node Ready?")
+        time.sleep(0.25)
+
+
     removes: list[str] = []
     for pair in pairs:
         if pair.endswith("-") and "=" not in pair:
@@ -527,6 +594,16 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     _common(p)
     p.set_defaults(func=cmd_get)
 
+def _bool_flag(text: str) -> bool:
+    """``--wait=false`` as kubectl spells booleans."""
+    value = text.strip().lower()
+    if value in ("true", "1", "yes"):
+        return True
+    if value in ("false", "0", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
     p = sub.add_parser("describe", help="show one object in detail")
     p.add_argument("kind", metavar="KIND|KIND/NAME")
     p.add_argument("names", nargs="*", metavar="NAME")
@@ -567,6 +644,15 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     _common(c, namespace=False)
     c.set_defaults(func=cmd_create, what="namespace")
     c = csub.add_parser("secret")
+    p.add_argument("--grace-period", type=int, default=-1, metavar="N",
+                   help="seconds a pod gets to stop (-1: the pod's terminationGracePeriodSeconds, default 30)")
+    p.add_argument("--now", action="store_true", help="same as --grace-period=1")
+    p.add_argument("--force", action="store_true",
+                   help="with --grace-period=0: remove pods at once, without waiting for their node")
+    p.add_argument("--wait", type=_bool_flag, nargs="?", const=True, default=True, metavar="true|false",
+                   help="wait until deleted pods are gone (default true)")
+    p.add_argument("--timeout", default="0s", metavar="DURATION",
+                   help="give up waiting after this long (e.g. 60s; default 0s: no limit)")
     c.add_argument("secret_type", metavar="generic")
     c.add_argument("name")
     c.add_argument("--from-literal", action="append", metavar="KEY=VALUE")

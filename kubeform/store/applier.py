@@ -19,7 +19,7 @@ from typing import Any
 from kubeform import yamlsrc
 from kubeform.api import kinds
 from kubeform.errors import UserError
-from kubeform.store import allocation, plan, validation
+from kubeform.store import allocation, plan, pod_deletion, validation
 from kubeform.store.client import MAX_TXN_OPS, ConflictError, Op, Store, encode
 from kubeform.store.manifests import Doc
 
@@ -338,8 +338,21 @@ def owned_by(store: Store, namespace: str | None, uids: set[str]) -> list[tuple[
     return out
 
 
-def delete_object(store: Store, kind: kinds.Kind, obj: Obj, *, cascade: bool = True) -> list[str]:
-    """Delete an object (and, by default, what it owns, recursively); returns refs deleted."""
+def delete_object(
+    store: Store,
+    kind: kinds.Kind,
+    obj: Obj,
+    *,
+    cascade: bool = True,
+    grace: int | None = None,
+    now: datetime.datetime | None = None,
+) -> list[str]:
+    """Delete an object (and, by default, what it owns, recursively); returns refs deleted.
+
+    Pods a node runs are marked for graceful deletion instead (see pod_deletion.py; their
+    agent removes them); ``grace`` is the requested grace period (None: each pod's own,
+    0: remove at once).
+    """
     meta = obj.get("metadata") or {}
     ns = meta.get("namespace")
     victims: list[tuple[kinds.Kind, Obj]] = [(kind, obj)]
@@ -361,10 +374,19 @@ def delete_object(store: Store, kind: kinds.Kind, obj: Obj, *, cascade: bool = T
                 victims.extend((k, o) for o in store.list(k, str(meta.get("name"))))
     ops: list[Op] = []
     refs: list[str] = []
+    when = now or datetime.datetime.now(datetime.UTC)
     for k, o in victims:
         m = o.get("metadata") or {}
         key = k.key(m.get("namespace"), str(m.get("name")))
-        ops.append(Op(key, None, int(m.get("resourceVersion") or 0) or None))
+        rv = int(m.get("resourceVersion") or 0) or None
+        if k.kind == "Pod":
+            decision = pod_deletion.plan_pod_deletion(o, now=when, grace=grace)
+            if not decision.remove:
+                if decision.pod is not None:
+                    ops.append(Op(key, encode(decision.pod), rv))
+                refs.append(f"{k.qualified}/{m.get('name')}")
+                continue
+        ops.append(Op(key, None, rv))
         ips, ports = plan.released(o, None)
         ops += [Op(allocation.ip_key(ip), None) for ip in ips]
         ops += [Op(allocation.port_key(p), None) for p in ports]

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from kubeform.api import selectors
+from kubeform.store import pod_status
 
 Obj = dict[str, Any]
 
@@ -167,18 +168,9 @@ def _selector_str(obj: Obj) -> str:
     return selectors.format_selector(sel) if sel else "<none>"
 
 
-def _pod_row(o: Obj, wide: bool) -> tuple[list[str], list[str]]:
-    st = _status(o)
-    cstat = st.get("containerStatuses") or []
-    total = len((o.get("spec") or {}).get("containers") or [])
-    ready = sum(1 for c in cstat if c.get("ready"))
-    restarts = sum(_int(c.get("restartCount")) for c in cstat)
-    phase = str(st.get("phase") or "Pending")
-    if (o.get("metadata") or {}).get("deletionTimestamp"):
-        phase = "Terminating"
-    row = [f"{ready}/{total}", phase, str(restarts)]
-    extra = [str(st.get("podIP") or "<none>"), str((o.get("spec") or {}).get("nodeName") or "<none>")]
-    return row, extra if wide else []
+def _pod_row(o: Obj, wide: bool, now: datetime.datetime) -> tuple[list[str], list[str]]:
+    """kubectl's pod columns (pod_status.py): READY STATUS RESTARTS, wide IP NODE ..."""
+    return pod_status.pod_columns(o, now), pod_status.pod_wide(o) if wide else []
 
 
 def _ports(spec: Obj) -> str:
@@ -206,15 +198,21 @@ def _hpa_targets(o: Obj) -> str:
 Columns = tuple[list[str], Callable[[Obj, bool], tuple[list[str], list[str]]], list[str]]
 
 
-def _columns(kind: str) -> Columns:
-    """(headers, row function, wide headers) per kind; NAME and AGE are added around."""
+def _columns(kind: str, now: datetime.datetime | None = None) -> Columns:
+    """(headers, row function, wide headers) per kind; NAME and AGE are added around.
+    ``now`` is for columns that show a time (a pod's last restart)."""
     def spec(o: Obj) -> Obj:
         s = o.get("spec")
         return s if isinstance(s, dict) else {}
 
     wide_c = ["CONTAINERS", "IMAGES", "SELECTOR"]
     if kind == "Pod":
-        return ["READY", "STATUS", "RESTARTS"], _pod_row, ["IP", "NODE"]
+        at = now or datetime.datetime.now(datetime.UTC)
+        return (
+            ["READY", "STATUS", "RESTARTS"],
+            lambda o, w: _pod_row(o, w, at),
+            ["IP", "NODE", "NOMINATED NODE", "READINESS GATES"],
+        )
     if kind == "Deployment":
         return (
             ["READY", "UP-TO-DATE", "AVAILABLE"],
@@ -299,6 +297,13 @@ def _columns(kind: str) -> Columns:
                           [node_address(o)] if w else []),
             ["INTERNAL-IP"],
         )
+    if kind == "Event":
+        return (
+            ["TYPE", "REASON", "OBJECT", "MESSAGE"],
+            lambda o, w: ([str(o.get("type") or ""), str(o.get("reason") or ""), event_object(o),
+                           str(o.get("message") or "").strip()], []),
+            [],
+        )
     return [], lambda o, w: ([], []), []
 
 
@@ -329,7 +334,7 @@ def node_address(o: Obj) -> str:
 
 def get_table(kind: str, objs: Sequence[Obj], *, wide: bool, all_namespaces: bool, now: datetime.datetime) -> str:
     """The ``kubeform get`` table for objects of one kind."""
-    headers, row_fn, wide_headers = _columns(kind)
+    headers, row_fn, wide_headers = _columns(kind, now)
     head = (["NAMESPACE"] if all_namespaces else []) + ["NAME", *headers, "AGE"] + (wide_headers if wide else [])
     rows = []
     for o in objs:
@@ -338,3 +343,89 @@ def get_table(kind: str, objs: Sequence[Obj], *, wide: bool, all_namespaces: boo
         ns = [str(meta.get("namespace", ""))] if all_namespaces else []
         rows.append([*ns, str(meta.get("name")), *cells, age(meta.get("creationTimestamp"), now), *extra])
     return table(head, rows)
+
+
+# -- events --------------------------------------------------------------------------
+def event_object(o: Obj) -> str:
+    """kubectl's OBJECT column: ``pod/web`` (lower-case kind / name)."""
+    ref = o.get("involvedObject") or {}
+    kind = str(ref.get("kind") or "").lower()
+    return f"{kind}/{ref['name']}" if ref.get("name") else kind
+
+
+def _event_times(o: Obj) -> tuple[str, str]:
+    """(first, last) timestamps; a missing last falls back to first, then eventTime."""
+    first = o.get("firstTimestamp") or o.get("eventTime") or (o.get("metadata") or {}).get("creationTimestamp")
+    last = o.get("lastTimestamp") or first
+    return str(first or ""), str(last or "")
+
+
+def sort_events(objs: Sequence[Obj]) -> list[Obj]:
+    """Oldest first by lastTimestamp, as kubectl describe lists them (then by name)."""
+    return sorted(objs, key=lambda o: (_event_times(o)[1], str((o.get("metadata") or {}).get("name"))))
+
+
+def events_table(objs: Sequence[Obj], *, wide: bool, all_namespaces: bool, now: datetime.datetime) -> str:
+    """``kubeform get events``: LAST SEEN TYPE REASON OBJECT MESSAGE, by lastTimestamp.
+
+    kubectl's layout: no NAME or AGE; -o wide adds SUBOBJECT, SOURCE, FIRST SEEN, COUNT, NAME.
+    """
+    head = ["NAMESPACE"] if all_namespaces else []
+    if wide:
+        head += ["LAST SEEN", "TYPE", "REASON", "OBJECT", "SUBOBJECT", "SOURCE", "MESSAGE", "FIRST SEEN", "COUNT", "NAME"]
+    else:
+        head += ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+    rows = []
+    for o in sort_events(objs):
+        meta = o.get("metadata") or {}
+        first, last = _event_times(o)
+        row = [str(meta.get("namespace", ""))] if all_namespaces else []
+        row += [age(last, now), str(o.get("type") or ""), str(o.get("reason") or ""), event_object(o)]
+        message = str(o.get("message") or "").strip()
+        if wide:
+            source = o.get("source") or {}
+            row += [str((o.get("involvedObject") or {}).get("fieldPath") or ""), _event_source(source), message,
+                    age(first, now), str(o.get("count") or 1), str(meta.get("name", ""))]
+        else:
+            row.append(message)
+        rows.append(row)
+    return table(head, rows)
+
+
+def _event_source(source: Obj) -> str:
+    component = str(source.get("component") or "")
+    host = str(source.get("host") or "")
+    if not component:
+        return "<unknown>"
+    return f"{component}, {host}" if host else component
+
+
+def involves(event: Obj, obj: Obj) -> bool:
+    """Whether ``event`` is about ``obj`` (kind, namespace, name, and uid when both have one)."""
+    ref = event.get("involvedObject") or {}
+    meta = obj.get("metadata") or {}
+    if ref.get("kind") != obj.get("kind") or ref.get("name") != meta.get("name"):
+        return False
+    if meta.get("namespace") and (ref.get("namespace") or "default") != meta.get("namespace"):
+        return False
+    return not (ref.get("uid") and meta.get("uid") and ref.get("uid") != meta.get("uid"))
+
+
+def events_section(events: Sequence[Obj], now: datetime.datetime) -> str:
+    """The Events block that ends ``describe``, in kubectl's layout (Type Reason Age From Message)."""
+    if not events:
+        return "Events:       <none>\n"
+    rows = []
+    for o in sort_events(events):
+        first, last = _event_times(o)
+        count = _int(o.get("count")) or 1
+        when = age(last, now)
+        if count > 1:
+            when = f"{when} (x{count} over {age(first, now)})"
+        rows.append([str(o.get("type") or ""), str(o.get("reason") or ""), when,
+                     str((o.get("source") or {}).get("component") or "<unknown>"), str(o.get("message") or "").strip()])
+    head = ["Type", "Reason", "Age", "From", "Message"]
+    rule = ["----", "------", "----", "----", "-------"]
+    widths = [max(len(r[i]) for r in [head, rule, *rows]) for i in range(4)]
+    lines = ["  " + "  ".join(c.ljust(widths[i]) if i < 4 else c for i, c in enumerate(r)).rstrip() for r in [head, rule, *rows]]
+    return "Events:\n" + "\n".join(lines) + "\n"

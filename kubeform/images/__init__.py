@@ -1,0 +1,1 @@
+"""Container images on the operator's side: references, archives, the cluster registry."""
