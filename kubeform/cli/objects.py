@@ -351,7 +351,11 @@ def cmd_delete(args: argparse.Namespace) -> int:
     else:
         raise UserError("nothing to delete: give -f FILE or KIND NAME")
     _, store = _connect(args)
+    grace = pod_deletion.requested_grace(args.grace_period, force=args.force, now_flag=args.now)
+    if grace == 0:
+        _err(pod_deletion.FORCE_WARNING)
     rc = 0
+    pending: list[tuple[str, str]] = []
     for kind, ns, name in targets:
         if kind.read_only:
             raise UserError(f"{kind.kind} objects are managed by the node agents")
@@ -370,36 +374,6 @@ def cmd_delete(args: argparse.Namespace) -> int:
     return rc
 
 
-# -- scale / label / annotate --------------------------------------------------------------
-SCALABLE = {"Deployment", "ReplicaSet", "ReplicationController", "StatefulSet"}
-
-
-def cmd_scale(args: argparse.Namespace) -> int:
-    _, store = _connect(args)
-    for kind, name in _split_ref(args.kind, args.names):
-        if kind.kind not in SCALABLE or name is None:
-            raise UserError(f"cannot scale {kind.resource}{'' if name else ' without a name'}")
-        obj = _get_one(store, kind, _ns(args), name)
-        if args.current_replicas is not None and obj.get("spec", {}).get("replicas") != args.current_replicas:
-            raise UserError(f"expected {args.current_replicas} current replicas, found {obj.get('spec', {}).get('replicas')}")
-    grace = pod_deletion.requested_grace(args.grace_period, force=args.force, now_flag=args.now)
-    if grace == 0:
-        _err(pod_deletion.FORCE_WARNING)
-
-    pending: list[tuple[str, str]] = []
-        def change(o: Obj) -> Obj:
-            new = copy.deepcopy(o)
-            new.setdefault("spec", {})["replicas"] = args.replicas
-            return new
-
-        applier.update_object(store, kind, obj, change)
-        print(f"{kind.qualified}/{name} scaled")
-    return 0
-
-
-def parse_kv_changes(pairs: Sequence[str]) -> tuple[dict[str, str], list[str]]:
-    """``k=v`` sets, ``k-`` removes; keys are checked like label keys."""
-    sets: dict[str, str] = {}
 def parse_duration(text: str) -> float:
     """kubectl's durations: 30s, 2m, 1h, 1m30s, or plain seconds; 0 = no limit."""
     import re
@@ -432,6 +406,32 @@ def _wait_gone(store: Store, pending: list[tuple[str, str]], timeout: str) -> No
         time.sleep(0.25)
 
 
+# -- scale / label / annotate --------------------------------------------------------------
+SCALABLE = {"Deployment", "ReplicaSet", "ReplicationController", "StatefulSet"}
+
+
+def cmd_scale(args: argparse.Namespace) -> int:
+    _, store = _connect(args)
+    for kind, name in _split_ref(args.kind, args.names):
+        if kind.kind not in SCALABLE or name is None:
+            raise UserError(f"cannot scale {kind.resource}{'' if name else ' without a name'}")
+        obj = _get_one(store, kind, _ns(args), name)
+        if args.current_replicas is not None and obj.get("spec", {}).get("replicas") != args.current_replicas:
+            raise UserError(f"expected {args.current_replicas} current replicas, found {obj.get('spec', {}).get('replicas')}")
+
+        def change(o: Obj) -> Obj:
+            new = copy.deepcopy(o)
+            new.setdefault("spec", {})["replicas"] = args.replicas
+            return new
+
+        applier.update_object(store, kind, obj, change)
+        print(f"{kind.qualified}/{name} scaled")
+    return 0
+
+
+def parse_kv_changes(pairs: Sequence[str]) -> tuple[dict[str, str], list[str]]:
+    """``k=v`` sets, ``k-`` removes; keys are checked like label keys."""
+    sets: dict[str, str] = {}
     removes: list[str] = []
     for pair in pairs:
         if pair.endswith("-") and "=" not in pair:
@@ -568,6 +568,16 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 
 # -- registration ------------------------------------------------------------------------
+def _bool_flag(text: str) -> bool:
+    """``--wait=false`` as kubectl spells booleans."""
+    value = text.strip().lower()
+    if value in ("true", "1", "yes"):
+        return True
+    if value in ("false", "0", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     """Add this group's verbs to the top-level parser."""
     p = sub.add_parser("apply", help="create or update objects from manifests")
@@ -594,16 +604,6 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     _common(p)
     p.set_defaults(func=cmd_get)
 
-def _bool_flag(text: str) -> bool:
-    """``--wait=false`` as kubectl spells booleans."""
-    value = text.strip().lower()
-    if value in ("true", "1", "yes"):
-        return True
-    if value in ("false", "0", "no"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
-
-
     p = sub.add_parser("describe", help="show one object in detail")
     p.add_argument("kind", metavar="KIND|KIND/NAME")
     p.add_argument("names", nargs="*", metavar="NAME")
@@ -618,6 +618,15 @@ def _bool_flag(text: str) -> bool:
     p.add_argument("-l", "--selector", metavar="SELECTOR")
     p.add_argument("--all", action="store_true", help="every object of the kind in the namespace")
     p.add_argument("--cascade", choices=("background", "orphan"), default="background")
+    p.add_argument("--grace-period", type=int, default=-1, metavar="N",
+                   help="seconds a pod gets to stop (-1: the pod's terminationGracePeriodSeconds, default 30)")
+    p.add_argument("--now", action="store_true", help="same as --grace-period=1")
+    p.add_argument("--force", action="store_true",
+                   help="with --grace-period=0: remove pods at once, without waiting for their node")
+    p.add_argument("--wait", type=_bool_flag, nargs="?", const=True, default=True, metavar="true|false",
+                   help="wait until deleted pods are gone (default true)")
+    p.add_argument("--timeout", default="0s", metavar="DURATION",
+                   help="give up waiting after this long (e.g. 60s; default 0s: no limit)")
     _common(p)
     p.set_defaults(func=cmd_delete)
 
@@ -644,15 +653,6 @@ def _bool_flag(text: str) -> bool:
     _common(c, namespace=False)
     c.set_defaults(func=cmd_create, what="namespace")
     c = csub.add_parser("secret")
-    p.add_argument("--grace-period", type=int, default=-1, metavar="N",
-                   help="seconds a pod gets to stop (-1: the pod's terminationGracePeriodSeconds, default 30)")
-    p.add_argument("--now", action="store_true", help="same as --grace-period=1")
-    p.add_argument("--force", action="store_true",
-                   help="with --grace-period=0: remove pods at once, without waiting for their node")
-    p.add_argument("--wait", type=_bool_flag, nargs="?", const=True, default=True, metavar="true|false",
-                   help="wait until deleted pods are gone (default true)")
-    p.add_argument("--timeout", default="0s", metavar="DURATION",
-                   help="give up waiting after this long (e.g. 60s; default 0s: no limit)")
     c.add_argument("secret_type", metavar="generic")
     c.add_argument("name")
     c.add_argument("--from-literal", action="append", metavar="KEY=VALUE")
