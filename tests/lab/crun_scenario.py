@@ -34,6 +34,7 @@ STATE = os.path.join(WORK, "state")
 REG_PORT = 5443
 UID = "c0ffee00-aaaa-4bbb-8ccc-" + os.path.basename(WORK)[-12:].rjust(12, "0")
 REF = "kubeform-test/busybox:crun"
+HOST_PORTS = [{"hostPort": 18080, "containerPort": 8080, "protocol": "tcp"}]
 
 
 class Config:
@@ -130,7 +131,7 @@ def specs(d: crun.CrunDriver) -> dict[str, ContainerSpec]:
 
 def phase_start() -> None:
     d = crun.CrunDriver(Config())
-    spec = SandboxSpec(UID, "default", "crunpod", "crunpod", [])
+    spec = SandboxSpec(UID, "default", "crunpod", "crunpod", HOST_PORTS)
     t = time.time()
     sb = d.run_sandbox(spec)
     sandbox_s = time.time() - t
@@ -155,12 +156,14 @@ def phase_check() -> None:
     while time.time() < deadline and "line2" not in _read(log_path("client")):
         time.sleep(0.1)
     sbs = [s._asdict() for s in d.list_sandboxes()]
-    again = d.run_sandbox(SandboxSpec(UID, "default", "crunpod", "crunpod", []))
+    again = d.run_sandbox(SandboxSpec(UID, "default", "crunpod", "crunpod", HOST_PORTS))
     cs = {c.name: c for c in d.list_containers()}
     restarted = {n: d.start_container(again, s).id for n, s in specs(d).items() if n != "once"}
     exec_out = subprocess.run(d.exec_argv(cs["server"].id, ["cat", "/etc/resolv.conf"], False, False),
                               stdout=subprocess.PIPE, text=True).stdout
     usage = d.usage(UID)
+    node_ip = sh("hostname -I").split()[0]
+    hostport = sh(f"curl -s --max-time 3 http://{node_ip}:18080/")
     shims = shim_pids()
     t = time.time()
     d.stop_container(cs["client"].id, 10)  # traps TERM: ends at once, code 0
@@ -173,7 +176,7 @@ def phase_check() -> None:
         restarted=restarted, exec=exec_out, usage=usage, client_stop_s=client_stop_s,
         server_stop_s=server_stop_s, ended=ended,
         logs={n: _read(log_path(n)).splitlines() for n in ("server", "client", "once")},
-        shims=len(shims))
+        shims=len(shims), hostport=hostport)
     t = time.time()
     d.remove_sandbox(UID)
     remove_s = time.time() - t
@@ -190,6 +193,7 @@ def leftovers(d: crun.CrunDriver) -> dict[str, Any]:
         "pods": sorted(os.listdir(os.path.join(STATE, "pods"))) if os.path.isdir(os.path.join(STATE, "pods")) else [],
         "mounts": [ln for ln in _read("/proc/self/mountinfo").splitlines() if STATE in ln or netns in ln],
         "shims": shim_pids(),
+        "hostport_rules": sh("iptables-save -t nat | grep -c 'dport 18080' || true").strip(),
         "ips": sh(f"grep -rl {crun.sandbox_id(UID)} /run/kubeform/cni/networks 2>/dev/null || true").split(),
     }
 

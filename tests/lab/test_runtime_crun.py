@@ -116,10 +116,11 @@ def test_crun_runtime_end_to_end(work: tuple[LabState, str, str]) -> None:
     assert logs["once"][0].endswith(" stdout F bye")
     assert "nameserver 10.96.0.10" in checked["exec"]
     assert checked["usage"]["memory_bytes"] > 0
+    assert checked["hostport"].strip() == "hello-over-localhost"  # hostPort 18080 via portmap
     ended = checked["ended"]
     assert ended["client"]["exit_code"] == 0 and checked["client_stop_s"] < 5
     assert ended["server"]["exit_code"] == 137 and 1 <= checked["server_stop_s"] < 5
     assert removed["left"] == {"netns": False, "crun": [], "containers": [], "pods": [], "mounts": [],
-                               "shims": [], "ips": []}
+                               "shims": [], "ips": [], "hostport_rules": "0"}
     print(json.dumps({"pull_s": img["pull_s"], "cached_s": img["cached_s"], "sandbox_s": started["sandbox_s"],
                       "start_s": started["start_s"], "remove_s": removed["remove_s"]}))

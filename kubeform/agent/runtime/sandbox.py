@@ -152,7 +152,8 @@ class PodNetwork(object):
         os.makedirs(d, exist_ok=True)
         result_path = os.path.join(d, "cni-result.json")
         cached = read_json(result_path)
-        if cached is not None and cached.get("_netns") == netns_path and os.path.exists(netns_path):
+        mark = netns_mark(netns_path)
+        if cached is not None and cached.get("_netns") == netns_path and cached.get("_mark") == mark and mark:
             ips = cni.parse_ips(cached)
             if ips:
                 return ips[0].address
@@ -172,6 +173,7 @@ class PodNetwork(object):
         if not ips:
             raise SandboxError("CNI ADD gave no IPv4 address: %s" % json.dumps(result)[:200])
         result["_netns"] = netns_path
+        result["_mark"] = mark
         result["_runtimeConfig"] = rc
         write_atomic(result_path, json.dumps(result, sort_keys=True))
         return ips[0].address
@@ -184,6 +186,7 @@ class PodNetwork(object):
             return
         rc = cached.pop("_runtimeConfig", {}) or {}
         cached.pop("_netns", None)
+        cached.pop("_mark", None)
         ns = netns_path if os.path.exists(netns_path) else ""
         try:
             cni.delete(self.netconf(), sandbox_id, ns, self.cni_bin_dirs, cached, rc)
@@ -230,6 +233,16 @@ class PodNetwork(object):
             os.rmdir(self.pod_dir(pod_uid))  # only when nothing else (volumes) is left
         except OSError:
             pass
+
+
+def netns_mark(netns_path: str) -> str:
+    """Which network namespace a path names now: boot id + the namespace's inode. A netns
+    re-made under the same name (after a reboot) differs, so it is wired again."""
+    try:
+        ino = os.stat(netns_path).st_ino
+    except OSError:
+        return ""
+    return "%s/%d" % (_read("/proc/sys/kernel/random/boot_id").strip(), ino)
 
 
 def _read(path: str) -> str:
