@@ -11,11 +11,24 @@ import datetime
 import json
 import os
 import platform
+import re
 from typing import Any, Dict, List, Optional
+
+from .config import ConfigError
 
 NODE_PREFIX = "/registry/minions/"
 HEARTBEAT_PREFIX = "/registry/leases/kube-node-lease/"
 HEARTBEAT_TTL = 10
+# Kept back from the scheduler for the host itself (sshd, etcd, the agent and the
+# reconciler): the scheduler places pods against allocatable = capacity - reserve (never
+# below 0), as the kubelet's --system-reserved does.
+SYSTEM_RESERVED_CPU_MILLIS = 100
+SYSTEM_RESERVED_MEMORY_KIB = 256 * 1024
+MAX_PODS = 110
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+_TAINT_KEY = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?%s$" % _NAME)
+_TAINT_VALUE = re.compile(r"^(%s)?$" % _NAME)
 HEARTBEAT_INTERVAL = 3.0
 AGENT_VERSION = "kubeform-agent/0.1"
 
@@ -45,9 +58,66 @@ def render_heartbeat(name, now):
     )
 
 
-def render_node(name, roles, facts, pod_cidr, created=None):
-    # type: (str, List[str], Dict[str, Any], Optional[str], Optional[str]) -> Dict[str, Any]
-    """The v1 Node object this agent publishes (readiness lives in the heartbeat, not here)."""
+def parse_taint(text, path="<config>"):
+    # type: (str, str) -> Dict[str, str]
+    """One taint of the config's `taints` list: "key=value:Effect" or "key:Effect".
+
+    Strict (the form of kubelet's --register-with-taints): a taint the scheduler would read
+    differently from what the operator meant must stop the agent, naming the field.
+    """
+    def bad(why):
+        # type: (str) -> ConfigError
+        return ConfigError("%s: field 'taints': %r %s (want key=value:Effect or key:Effect)" % (path, text, why))
+
+    if text.count(":") < 1:
+        raise bad("has no effect")
+    body, effect = text.rsplit(":", 1)
+    if effect not in TAINT_EFFECTS:
+        raise bad("has effect %r, not one of %s" % (effect, ", ".join(TAINT_EFFECTS)))
+    key, sep, value = body.partition("=")
+    if not key or len(key.rsplit("/", 1)[-1]) > 63 or len(key) > 316 or not _TAINT_KEY.match(key):
+        raise bad("has an invalid key")
+    if sep and (len(value) > 63 or not _TAINT_VALUE.match(value)):
+        raise bad("has an invalid value")
+    taint = {"key": key, "effect": effect}
+    if value:
+        taint["value"] = value
+    return taint
+
+
+def parse_taints(entries, path="<config>"):
+    # type: (List[str], str) -> List[Dict[str, str]]
+    """The config's `taints` as Node spec.taints; one key may carry an effect only once."""
+    out = []  # type: List[Dict[str, str]]
+    seen = set()
+    for text in entries:
+        taint = parse_taint(text, path)
+        if (taint["key"], taint["effect"]) in seen:
+            raise ConfigError("%s: field 'taints': %s:%s is listed twice" % (path, taint["key"], taint["effect"]))
+        seen.add((taint["key"], taint["effect"]))
+        out.append(taint)
+    return out
+
+
+def allocatable(cpu_cores, memory_kib):
+    # type: (int, int) -> Dict[str, str]
+    """What the scheduler may hand out: capacity minus the system reserve, never below 0.
+
+    cpu is written in millicores when the reserve leaves a fraction ("1900m"), as
+    Kubernetes prints it.
+    """
+    millis = max(0, int(cpu_cores) * 1000 - SYSTEM_RESERVED_CPU_MILLIS)
+    cpu = str(millis // 1000) if millis % 1000 == 0 else "%dm" % millis
+    memory = max(0, int(memory_kib) - SYSTEM_RESERVED_MEMORY_KIB)
+    return {"cpu": cpu, "memory": "%dKi" % memory, "pods": str(MAX_PODS)}
+
+
+def render_node(name, roles, facts, pod_cidr, created=None, taints=None):
+    # type: (str, List[str], Dict[str, Any], Optional[str], Optional[str], Optional[List[Dict[str, str]]]) -> Dict[str, Any]
+    """The v1 Node object this agent publishes (readiness lives in the heartbeat, not here).
+
+    `taints` is spec.taints, as ``parse_taints`` reads them from the config.
+    """
     labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux"}
     for role in roles:
         labels["node-role.kubernetes.io/%s" % role] = ""
@@ -61,6 +131,10 @@ def render_node(name, roles, facts, pod_cidr, created=None):
     if pod_cidr:
         spec["podCIDR"] = pod_cidr
         spec["podCIDRs"] = [pod_cidr]
+    if taints:
+        spec["taints"] = [dict(t) for t in taints]
+    cpu = int(facts.get("cpu", 1))
+    memory_kib = int(facts.get("memory_kib", 0))
     return {
         "apiVersion": "v1",
         "kind": "Node",
@@ -68,11 +142,8 @@ def render_node(name, roles, facts, pod_cidr, created=None):
         "spec": spec,
         "status": {
             "addresses": addresses,
-            "capacity": {
-                "cpu": str(facts.get("cpu", 1)),
-                "memory": "%dKi" % int(facts.get("memory_kib", 0)),
-                "pods": "110",
-            },
+            "capacity": {"cpu": str(cpu), "memory": "%dKi" % memory_kib, "pods": str(MAX_PODS)},
+            "allocatable": allocatable(cpu, memory_kib),
             "nodeInfo": {
                 "kernelVersion": facts.get("kernel", ""),
                 "osImage": facts.get("os_image", ""),

@@ -80,7 +80,8 @@ def test_node_object_matches_fixture() -> None:
         "os_image": "CentOS Linux 7 (Core)",
         "architecture": "amd64",
     }
-    got = node.render_node("node1", ["master", "worker"], facts, "10.244.3.0/24", "2024-01-02T03:04:05Z")
+    taints = node.parse_taints(["node-role.kubernetes.io/control-plane:NoSchedule"])
+    got = node.render_node("node1", ["master", "worker"], facts, "10.244.3.0/24", "2024-01-02T03:04:05Z", taints)
     assert got == json.loads((DATA / "node_expected.json").read_text())
     assert not node.node_needs_write(got, json.loads(json.dumps(got)))
 

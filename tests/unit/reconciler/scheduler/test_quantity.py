@@ -1,0 +1,28 @@
+"""Quantities against tests/data/scheduler/quantities.yaml."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from kubeform.reconciler.scheduler.quantity import QuantityError, amount, cpu_millis
+
+from .cases import DATA
+
+CASES = yaml.safe_load((DATA / "quantities.yaml").read_text())
+
+
+@pytest.mark.parametrize(("text", "millis", "whole"), CASES["valid"], ids=[repr(c[0]) for c in CASES["valid"]])
+def test_valid(text: Any, millis: int, whole: int) -> None:
+    assert cpu_millis(text) == millis
+    assert amount(text) == whole
+
+
+@pytest.mark.parametrize("text", CASES["invalid"], ids=repr)
+def test_invalid(text: Any) -> None:
+    with pytest.raises(QuantityError):
+        cpu_millis(text)
+    with pytest.raises(QuantityError):
+        amount(text)
