@@ -27,6 +27,8 @@ PLAYBOOK_DIR = Path(kubeform.__file__).resolve().parent / "data" / "playbooks"
 
 #: cluster.yml key: the etcd members known to run (names, in the order they joined).
 MEMBERS_KEY = "etcd_members"
+#: cluster.yml: every host's connection vars, for `kubeform logs/exec` (SSH to a pod's node)
+HOSTS_KEY = "ssh_hosts"
 
 
 @dataclass(frozen=True)
@@ -245,10 +247,11 @@ def agent_dirs() -> list[str]:
 
 
 def tunnel_fallback(host: Host) -> dict[str, Any]:
-    """How the CLI reaches etcd through SSH when it cannot reach it directly.
+    """How the CLI reaches a host through SSH: its connection vars, as the inventory gave them.
 
-    Recorded in cluster.yml by `up`, used only when no endpoint answers (e.g. the
-    operator sits outside the hosts' network): the first etcd member's connection vars.
+    Recorded in cluster.yml by `up`: the first etcd member's as ``ssh_tunnel_fallback``
+    (used only when no etcd endpoint answers, e.g. the operator sits outside the hosts'
+    network) and every host's under ``ssh_hosts`` (`kubeform logs/exec` reach a pod's node).
     """
     conn: dict[str, Any] = {
         "name": host.name,
@@ -288,6 +291,7 @@ def prepare(
             tunnel, kept = old.ssh_tunnel, dict(old.extra)
             kept[MEMBERS_KEY] = recorded_members(old.extra, old.endpoints, plan.etcd)
     kept[FALLBACK_KEY] = tunnel_fallback(plan.etcd[0])
+    kept[HOSTS_KEY] = {h.name: tunnel_fallback(h) for h in plan.hosts}
     # `kubeform image push/ls` find the registry here (site.yml runs it on the first master).
     if plan.registry_address:
         kept[REGISTRY_KEY] = plan.registry_address

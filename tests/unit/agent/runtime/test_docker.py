@@ -1,0 +1,189 @@
+"""The docker driver's pure parts: argv from a ContainerSpec, docker inspect JSON read back,
+image references in the cluster registry, /proc accounting (kubeform.agent.runtime.docker).
+
+Cases in tests/data/agent_runtime/docker/; the driver on a real docker is tested in
+tests/lab/test_runtime_docker.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from kubeform.agent.runtime import docker, dockerlogs
+from kubeform.agent.runtime.driver import (
+    ContainerSpec,
+    ImageInfo,
+    Mount,
+    RuntimeError_,
+    SandboxSpec,
+)
+
+DATA = Path(__file__).resolve().parents[3] / "data" / "agent_runtime" / "docker"
+ARGV = yaml.safe_load((DATA / "argv.yaml").read_text())
+INSPECT = yaml.safe_load((DATA / "inspect.yaml").read_text())
+
+
+def _spec(overrides: dict[str, Any]) -> ContainerSpec:
+    raw = dict(ARGV["defaults"]["spec"], **overrides)
+    raw["image"] = ImageInfo(**raw["image"])
+    mounts = []
+    for m in raw["mounts"]:
+        parts = m.split(":")
+        mounts.append(Mount(parts[0], parts[1], len(parts) > 2 and parts[2] == "ro"))
+    raw["mounts"] = mounts
+    return ContainerSpec(**raw)
+
+
+@pytest.mark.parametrize("case", ARGV["cases"], ids=lambda c: c["name"])
+def test_create_argv(case: dict[str, Any]) -> None:
+    spec = _spec(case["spec"])
+    if "error" in case:
+        with pytest.raises(RuntimeError_, match=case["error"]):
+            docker.create_argv(spec, "SB", case["files"])
+        return
+    assert docker.create_argv(spec, "SB", case["files"]) == case["want"]
+
+
+@pytest.mark.parametrize("case", ARGV["user"], ids=str)
+def test_user_arg(case: dict[str, Any]) -> None:
+    assert docker.user_arg(case["user"], case["group"], case["image_user"]) == case["want"]
+
+
+def test_pause_argv() -> None:
+    case = ARGV["pause"]
+    assert docker.pause_argv(SandboxSpec(**case["spec"]), case["dns"]) == case["want"]
+
+
+@pytest.mark.parametrize("case", ARGV["exec"], ids=str)
+def test_exec_argv(case: dict[str, Any]) -> None:
+    assert docker.exec_argv("docker", "C1", case["argv"], case["tty"], case["stdin"]) == case["want"]
+
+
+@pytest.mark.parametrize("case", ARGV["mirror"], ids=lambda c: f"{c['ref']}@{c['registry']}")
+def test_mirror_ref(case: dict[str, Any]) -> None:
+    assert docker.mirror_ref(case["ref"], case["registry"]) == case["want"]
+
+
+@pytest.mark.parametrize("case", INSPECT["containers"], ids=lambda c: c["name"])
+def test_parse_container(case: dict[str, Any]) -> None:
+    got = docker.parse_container(case["raw"])
+    assert (got._asdict() if got else None) == case["want"]
+
+
+@pytest.mark.parametrize("case", INSPECT["sandboxes"], ids=lambda c: c["name"])
+def test_parse_sandbox(case: dict[str, Any]) -> None:
+    got = docker.parse_sandbox(case["raw"], case["ip"])
+    assert (got._asdict() if got else None) == case["want"]
+
+
+@pytest.mark.parametrize("case", INSPECT["images"], ids=lambda c: c["name"])
+def test_parse_image(case: dict[str, Any]) -> None:
+    assert docker.parse_image(case["ref"], case["raw"])._asdict() == case["want"]
+
+
+@pytest.mark.parametrize("case", INSPECT["pull_reason"], ids=str)
+def test_pull_reason(case: dict[str, Any]) -> None:
+    assert docker.pull_reason(case["stderr"]) == case["want"]
+
+
+def test_usage_process_tree() -> None:
+    u = INSPECT["usage"]
+    assert docker.proc_tree(u["roots"], u["parents"]) == u["want_tree"]
+    assert list(docker.parse_stat(u["stat"])) == u["want_stat"]
+
+
+@pytest.mark.parametrize(
+    ("line", "stream", "want"),
+    [
+        ("2026-12-01T01:07:45.882568935Z hello\n", "stdout", "2026-12-01T01:07:45.882568935Z stdout F hello\n"),
+        ("2026-12-01T01:07:45.1Z  two spaces\n", "stderr", "2026-12-01T01:07:45.1Z stderr F  two spaces\n"),
+        ("2026-12-01T01:07:45.1Z no newline", "stdout", "2026-12-01T01:07:45.1Z stdout P no newline\n"),
+        ("not timestamped\n", "stdout", "NOW stdout F not timestamped\n"),
+    ],
+)
+def test_docker_log_line_to_cri(line: str, stream: str, want: str) -> None:
+    assert dockerlogs.to_cri(line, stream, "NOW") == want
+
+
+class FakeDocker:
+    """Records docker invocations; answers from a table of (argv prefix -> rc, out, err).
+
+    A matched entry is used up when a later entry has the same prefix (so a second
+    ``image inspect`` can answer differently from the first)."""
+
+    def __init__(self, answers: list[tuple[list[str], tuple[int, str, str]]]) -> None:
+        self.answers = answers
+        self.calls: list[list[str]] = []
+
+    def __call__(self, argv: list[str], stdin: str | None) -> tuple[int, str, str]:
+        self.calls.append(argv[1:])
+        for i, (prefix, answer) in enumerate(self.answers):
+            if argv[1 : 1 + len(prefix)] == prefix:
+                if any(p == prefix for p, _ in self.answers[i + 1 :]):
+                    del self.answers[i]
+                return answer
+        return 1, "", "unexpected"
+
+
+IMAGE_JSON = '[{"Id": "sha256:1", "RepoDigests": [], "Config": {"Cmd": ["sh"]}}]'
+
+
+def test_ensure_image_prefers_the_mirror_and_tags_it_as_the_pod_wrote_it() -> None:
+    fake = FakeDocker(
+        [
+            (["image", "inspect", "busybox"], (1, "", "No such image")),
+            (["pull", "-q", "10.0.0.1:5000/library/busybox:latest"], (0, "", "")),
+            (["tag"], (0, "", "")),
+            (["image", "inspect", "busybox"], (0, IMAGE_JSON, "")),
+        ]
+    )
+    drv = docker.DockerDriver(None, registry="10.0.0.1:5000", run=fake)
+    info = drv.ensure_image("busybox", "IfNotPresent")
+    assert info.ref == "busybox" and info.digest == "sha256:1"
+    assert fake.calls == [
+        ["image", "inspect", "busybox"],
+        ["pull", "-q", "10.0.0.1:5000/library/busybox:latest"],
+        ["tag", "10.0.0.1:5000/library/busybox:latest", "busybox"],
+        ["image", "inspect", "busybox"],
+    ]
+
+
+def test_ensure_image_never_and_missing_is_err_image_never_pull() -> None:
+    from kubeform.agent.runtime.driver import PullError
+
+    fake = FakeDocker([(["image", "inspect"], (1, "", "No such image"))])
+    drv = docker.DockerDriver(None, run=fake)
+    with pytest.raises(PullError) as err:
+        drv.ensure_image("busybox", "Never")
+    assert err.value.reason == "ErrImageNeverPull"
+    assert fake.calls == [["image", "inspect", "busybox"]]
+
+
+def test_ensure_image_falls_back_to_the_origin_and_reports_its_reason() -> None:
+    from kubeform.agent.runtime.driver import PullError
+
+    fake = FakeDocker(
+        [
+            (["image", "inspect"], (1, "", "No such image")),
+            (["pull", "-q", "10.0.0.1:5000/library/nope:1"], (1, "", "Error response from daemon: manifest unknown")),
+            (["pull", "-q", "nope:1"], (1, "", "Error response from daemon: pull access denied for nope")),
+        ]
+    )
+    drv = docker.DockerDriver(None, registry="10.0.0.1:5000", run=fake)
+    with pytest.raises(PullError) as err:
+        drv.ensure_image("nope:1", "IfNotPresent")
+    assert err.value.reason == "ErrImagePull"
+    assert "pull access denied for nope" in err.value.message
+    assert "cluster registry 10.0.0.1:5000" in err.value.message
+
+
+def test_ensure_image_present_is_not_pulled() -> None:
+    fake = FakeDocker([(["image", "inspect", "busybox"], (0, IMAGE_JSON, ""))])
+    drv = docker.DockerDriver(None, registry="10.0.0.1:5000", run=fake)
+    info = drv.ensure_image("busybox", "IfNotPresent")
+    assert info.digest == "sha256:1" and info.cmd == ["sh"]
+    assert fake.calls == [["image", "inspect", "busybox"]]
