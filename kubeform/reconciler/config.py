@@ -13,7 +13,7 @@ class ConfigError(Exception):
     """The config file is missing, not JSON, or a field is wrong (the message names it)."""
 
 
-KNOWN_FIELDS = {"node_name", "etcd", "lease_ttl", "renew_seconds", "resync_seconds"}
+KNOWN_FIELDS = {"node_name", "etcd", "lease_ttl", "renew_seconds"}
 
 
 class ReconcilerConfig(object):
@@ -49,7 +49,6 @@ class ReconcilerConfig(object):
             raise ConfigError("%s: field 'etcd': https endpoints need ca_file, cert_file and key_file" % path)
         self.lease_ttl = _number(raw, "lease_ttl", path, 10)
         self.renew_seconds = _number(raw, "renew_seconds", path, 2)
-        self.resync_seconds = _number(raw, "resync_seconds", path, 30)
         if self.renew_seconds * 2 > self.lease_ttl:
             raise ConfigError("%s: field 'renew_seconds' must be at most half of lease_ttl" % path)
 
