@@ -212,10 +212,7 @@ def shim_pids() -> list[int]:
 def phase_cleanup() -> None:
     if os.path.isdir(os.path.join(WORK, "code")):
         try:
-            d = crun.CrunDriver(Config())
-            d.remove_sandbox(UID)
-            for c in d.list_containers():
-                d.remove_container(c.id)
+            out(removed=crun.remove_all(crun.CrunDriver(Config())))
         except Exception as exc:
             out(cleanup_error=str(exc))
     pid = _read(os.path.join(WORK, "reg", "pid")).strip()

@@ -421,3 +421,49 @@ def _read(path: str, strict: bool = False) -> str:
             raise
         return ""
 
+
+
+def remove_all(driver: CrunDriver) -> int:
+    """Remove every sandbox and container this driver made (for `kubeform down`): CNI DEL
+    with the cached results frees the IPs and hostPort rules; the number removed."""
+    n = 0
+    for sb in driver.list_sandboxes():
+        driver.remove_sandbox(sb.pod_uid)
+        n += 1
+    for c in driver.list_containers():
+        driver.remove_container(c.id)
+        n += 1
+    root = os.path.join(driver.state_dir, "")
+    for cid, st in crun_list().items():  # crun state whose bundle dir is gone
+        if cid.startswith(("kfp-", "kfc-")) and str(st.get("bundle", "")).startswith(root):
+            crun(["delete", "-f", cid], check=False)
+            n += 1
+    return n
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """python3 -m kubeform.agent.runtime.crun remove-all [--config /etc/kubeform/agent.json]"""
+    import sys
+
+    from ..config import ConfigError, load_config
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    config = "/etc/kubeform/agent.json"
+    if "--config" in args:
+        i = args.index("--config")
+        config = args[i + 1] if i + 1 < len(args) else config
+        del args[i:i + 2]
+    if args != ["remove-all"]:
+        sys.stderr.write("usage: python3 -m kubeform.agent.runtime.crun remove-all [--config PATH]\n")
+        return 2
+    try:
+        cfg = load_config(config)
+    except ConfigError as exc:
+        sys.stderr.write("%s\n" % exc)
+        return 1
+    print("removed=%d" % remove_all(CrunDriver(cfg)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
