@@ -20,7 +20,7 @@ import threading
 import time
 from typing import Any, Dict, List, Optional
 
-from kubeform.api.etcd import EtcdClient
+from kubeform.api.etcd import EtcdClient, EtcdError
 
 from .config import ConfigError, ReconcilerConfig, load_config
 from .controllers import CONTROLLERS, watched_prefixes
@@ -33,8 +33,8 @@ from .machinery.writer import CONFLICT, DONE, NOT_LEADER, Writer
 
 LOG = logging.getLogger("kubeform.reconciler")
 
-#: How long workers wait for the first list of every prefix before deciding anything.
-SYNC_WAIT = 60.0
+#: Workers wait for the first list of every prefix; after this long they say so in the log.
+SYNC_WARN = 30.0
 
 
 def utcnow() -> datetime.datetime:
@@ -78,11 +78,19 @@ class Term(object):
             self._thread("%s resync" % c.name, self.resync, c)
 
     def wait_synced(self) -> bool:
-        deadline = time.monotonic() + SYNC_WAIT
+        """Until every prefix has been listed once (False: the term ended first).
+
+        Deciding earlier would decide on half a world (pods listed, nodes not yet).
+        """
+        started = time.monotonic()
+        warned = False
         for informer in self.informers:
             while not informer.synced.wait(0.5):
-                if self.stop.is_set() or time.monotonic() > deadline:
+                if self.stop.is_set():
                     return False
+                if not warned and time.monotonic() - started > SYNC_WARN:
+                    LOG.warning("still waiting for the first list of %s", informer.prefix)
+                    warned = True
         return True
 
     def resync(self, c: Controller) -> None:
@@ -108,7 +116,11 @@ class Term(object):
         try:
             actions = c.sync(key, self.cache, utcnow())
             outcome = self.writer.perform(actions)
-        except Exception:  # a bug or an etcd error in one key must not stop the worker
+        except (EtcdError, OSError) as exc:
+            delay = queue.add_rate_limited(key)
+            LOG.warning("%s: %s: %s (again in %.1f s)", c.name, key, exc, delay)
+            return
+        except Exception:  # a bug in one key's decision must not stop the worker
             LOG.exception("%s: %s", c.name, key)
             queue.add_rate_limited(key)
             return

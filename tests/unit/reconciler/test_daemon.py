@@ -1,0 +1,66 @@
+"""The daemon's wiring of a term: changes to queue keys, outcomes to requeues."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from kubeform.api.etcd import EtcdError
+from kubeform.reconciler import daemon
+from kubeform.reconciler.controllers.base import Controller
+from kubeform.reconciler.machinery.actions import Put
+from kubeform.reconciler.machinery.cache import Cache, Change, Item
+from kubeform.reconciler.machinery.writer import CONFLICT, DONE
+
+
+def _sync(key: str, view: Cache, now: datetime.datetime) -> list[Any]:
+    item = view.get(key)
+    return [Put(key, {"x": 1}, item.mod_revision)] if item else []
+
+
+def _related(change: Change, view: Cache) -> list[str]:
+    return [change.key] if change.key.startswith("/registry/pods/") else ["/registry/pods/default/all"]
+
+
+CTRL = Controller("demo", "/registry/pods/", ("/registry/minions/",), _sync, _related)
+
+
+class FakeWriter:
+    def __init__(self, outcome: str | Exception) -> None:
+        self.outcome = outcome
+        self.seen: list[Any] = []
+
+    def perform(self, actions: list[Any]) -> str:
+        self.seen.append(actions)
+        if isinstance(self.outcome, Exception):
+            raise self.outcome
+        return self.outcome
+
+
+def _term() -> daemon.Term:
+    return daemon.Term(client=None, controllers=[CTRL], guard=lambda: None)
+
+
+def test_changes_under_watched_prefixes_queue_keys() -> None:
+    term = _term()
+    term.dispatch(Change("/registry/pods/default/a", None, Item("/registry/pods/default/a", {}, 3)))
+    term.dispatch(Change("/registry/minions/n1", None, Item("/registry/minions/n1", {}, 4)))
+    term.dispatch(Change("/registry/secrets/default/s", None, Item("/registry/secrets/default/s", {}, 5)))
+    assert term.queues["demo"].snapshot()["ready"] == ["/registry/pods/default/a", "/registry/pods/default/all"]
+    assert [i.prefix for i in term.informers] == ["/registry/pods/", "/registry/minions/"]
+
+
+def test_outcomes() -> None:
+    for outcome, delayed in ((DONE, []), (CONFLICT, ["k"]), (EtcdError("down"), ["k"]), (ValueError("bug"), ["k"])):
+        term = _term()
+        term.cache.write_through("k", {"metadata": {}}, 9)
+        term.writer = FakeWriter(outcome)  # type: ignore[assignment]
+        queue = term.queues["demo"]
+        queue.add("k")
+        assert queue.get_nowait() == "k"
+        term.sync_one(CTRL, queue, "k")
+        queue.done("k")
+        assert queue.snapshot()["delayed"] == delayed, outcome
+        assert queue.failures("k") == (0 if outcome == DONE else 1)
+    term.halt()
+    assert term.stop.is_set() and term.queues["demo"].shutting_down
