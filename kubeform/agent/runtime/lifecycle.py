@@ -204,9 +204,12 @@ def _start(pod: Obj, spec: Obj, obs: Observed, init: bool, attempt: int, now: fl
     if ref in obs.pull_errors and entry is not None and backoff.waiting(entry, now):
         waiting[name] = ("ImagePullBackOff", 'Back-off pulling image "%s": %s' % (ref, obs.pull_errors[ref]))
         return []
+    start = Action("start", name, init, attempt, ref)
     if name in obs.config_errors:
         waiting[name] = ("CreateContainerConfigError", obs.config_errors[name])
-    return [Action("pull", name, init, attempt, ref), Action("start", name, init, attempt, ref)]
+        if ref in obs.images:
+            return [start]  # retried every pass: no pull (and no Pulling event) each time
+    return [Action("pull", name, init, attempt, ref), start]
 
 
 def _restart_or_wait(pod: Obj, spec: Obj, c: ContainerInfo, obs: Observed, init: bool, now: float, waiting: Dict[str, Tuple[str, str]]) -> List[Action]:

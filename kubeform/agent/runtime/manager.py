@@ -37,6 +37,10 @@ SECRET_PREFIX = "/registry/secrets/"
 EVENT_LEASE_REUSE = 600.0
 USAGE_PERIOD = 15.0
 ORPHAN_GRACE = 2.0
+#: The least time between two lists of the driver (watch events come in bursts).
+MIN_GAP = 0.1
+#: A repeated event (same object, reason, message) within this long bumps its count.
+EVENT_AGGREGATE = 600.0
 
 
 def encode(obj: Obj) -> str:
@@ -58,6 +62,7 @@ class EventRecorder(object):
         self.lock = threading.Lock()
         self.lease = 0
         self.lease_at = 0.0
+        self.recent = {}  # type: Dict[Tuple[str, str, str, str, str], Tuple[float, str, Obj]]
 
     def _lease(self) -> int:
         with self.lock:
@@ -68,11 +73,26 @@ class EventRecorder(object):
             return self.lease
 
     def record(self, obj: Obj, reason: str, message: str, warning: bool = False, field_path: str = "") -> None:
-        now = datetime.datetime.utcfromtimestamp(self.clock())
-        key, event = ev.make_event(
-            obj, reason, message, now, os.urandom(8).hex(),
-            ev.WARNING if warning else ev.NORMAL, "kubelet", self.host, field_path,
-        )
+        """Write an event; the same one again within EVENT_AGGREGATE bumps count and
+        lastTimestamp of the first (as the kubelet's event correlator does)."""
+        stamp = self.clock()
+        now = datetime.datetime.utcfromtimestamp(stamp)
+        meta = obj.get("metadata") or {}
+        same = (meta.get("uid", ""), meta.get("name", ""), reason, message, field_path)
+        with self.lock:
+            seen = self.recent.get(same)
+            if seen is not None and stamp - seen[0] < EVENT_AGGREGATE:
+                key, event = seen[1], dict(seen[2])
+                event["count"] = int(event.get("count", 1)) + 1
+                event["lastTimestamp"] = ev.rfc3339(now)
+            else:
+                key, event = ev.make_event(
+                    obj, reason, message, now, os.urandom(8).hex(),
+                    ev.WARNING if warning else ev.NORMAL, "kubelet", self.host, field_path,
+                )
+                if len(self.recent) > 2000:
+                    self.recent.clear()
+            self.recent[same] = (seen[0] if seen is not None and key == seen[1] else stamp, key, event)
         try:
             self.client.put(key, json.dumps(event, separators=(",", ":")), lease=self._lease())
         except EtcdError as exc:
@@ -200,6 +220,7 @@ class RuntimeManager(object):
                 self.tick()
             except Exception:  # the loop must survive anything a driver or etcd throws
                 LOG.exception("runtime tick")
+            self.stop.wait(MIN_GAP)  # a burst of watch events costs one list, not one each
             self.wake.wait(self.interval)
 
     def request_stop(self) -> None:
@@ -449,6 +470,8 @@ class RuntimeManager(object):
         took = time.monotonic() - started
         if not known or policy == "Always":
             self.events.record(pod, "Pulled", 'Successfully pulled image "%s" in %.3fs' % (a.image, took), field_path=field)
+        else:
+            self.events.record(pod, "Pulled", 'Container image "%s" already present on machine' % a.image, field_path=field)
         return True
 
     def container_spec_of(self, pod: Obj, name: str) -> Obj:
@@ -674,6 +697,12 @@ class RuntimeManager(object):
         if getattr(self.driver, "enforces_limits", False):
             return
         node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": self.node, "namespace": "default", "uid": self.node}}
+        try:
+            kvs, _ = self.client.range(ev.event_key("default", self.node + "."), prefix=True)
+        except EtcdError:
+            kvs = []
+        if any('"ResourceLimitsNotEnforced"' in kv.value for kv in kvs):
+            return  # said already (by an earlier run of this agent, within the events' TTL)
         self.events.record(
             node,
             "ResourceLimitsNotEnforced",

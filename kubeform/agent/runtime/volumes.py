@@ -361,7 +361,7 @@ def setup_volume(
 
 
 def teardown(state_dir: str, uid: str, run: Runner = _run) -> None:
-    """Unmount every tmpfs of the pod and remove its directory (gone already is fine)."""
+    """Unmount every tmpfs of the pod and remove its volumes (gone already is fine)."""
     base = os.path.join(pod_dir(state_dir, uid), "volumes")
     if os.path.isdir(base):
         for name in os.listdir(base):
@@ -371,4 +371,8 @@ def teardown(state_dir: str, uid: str, run: Runner = _run) -> None:
                     run(["umount", "-l", full])
                 except (OSError, subprocess.CalledProcessError):
                     pass
-    shutil.rmtree(pod_dir(state_dir, uid), ignore_errors=True)
+    shutil.rmtree(base, ignore_errors=True)
+    try:
+        os.rmdir(pod_dir(state_dir, uid))  # only when empty: the driver keeps its own files there
+    except OSError:
+        pass

@@ -1,0 +1,320 @@
+"""Pods on a real lab: the agent's lifecycle with the crun (and docker) drivers.
+
+Runs on the shared ``pods_cluster`` fixture (tests/lab/conftest.py: 3 hosts, `kubeform up`
+done, busybox:1.36 in the cluster registry; KF_PODS_LAB=name:cidr picks another lab).
+Pods are pinned with spec.nodeName so each test knows which runtime runs it: kf-node1 is
+crun, conftest.DOCKER_HOST runs docker. Every test deletes what it made, also on failure.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.lab.conftest import DOCKER_HOST, PodsCluster
+
+CRUN_HOST = "kf-node1"
+IMAGE = "busybox:1.36"
+
+
+def apply(cluster: PodsCluster, *objects: dict[str, Any]) -> None:
+    path = cluster.workdir / f"objects-{time.monotonic_ns()}.yaml"
+    path.write_text(yaml.safe_dump_all(objects, sort_keys=False))
+    cluster.kf("apply", "-f", str(path))
+
+
+def kexec(cluster: PodsCluster, pod_name: str, *command: str, container: str = "", check: bool = True) -> subprocess.CompletedProcess[str]:
+    """`kubeform exec` (the fixture's kf() would put --cluster after the `--`)."""
+    argv = [sys.executable, "-m", "kubeform", "exec", "--cluster", str(cluster.cluster_dir), pod_name]
+    if container:
+        argv += ["-c", container]
+    proc = subprocess.run([*argv, "--", *command], cwd=cluster.workdir, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=60, check=False)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"exec {command} in {pod_name}: {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def get_pod(cluster: PodsCluster, name: str) -> dict[str, Any] | None:
+    proc = cluster.kf("get", "pod", name, "-o", "json", check=False)
+    if proc.returncode != 0:
+        return None
+    return json.loads(proc.stdout)
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float = 60.0, every: float = 0.5) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")
+
+
+def container_status(pod: dict[str, Any] | None, name: str) -> dict[str, Any]:
+    for cs in ((pod or {}).get("status") or {}).get("containerStatuses") or []:
+        if cs["name"] == name:
+            return cs
+    return {}
+
+
+def condition(pod: dict[str, Any] | None, kind: str) -> str:
+    for c in ((pod or {}).get("status") or {}).get("conditions") or []:
+        if c["type"] == kind:
+            return c["status"]
+    return ""
+
+
+def running(cluster: PodsCluster, name: str, timeout: float = 60.0) -> dict[str, Any]:
+    def ok() -> dict[str, Any] | None:
+        pod = get_pod(cluster, name)
+        return pod if pod and pod.get("status", {}).get("phase") == "Running" else None
+
+    return wait_for(f"pod {name} Running", ok, timeout)  # type: ignore[no-any-return]
+
+
+def events(cluster: PodsCluster, name: str) -> str:
+    return cluster.kf("describe", "pod", name).stdout
+
+
+def pod(name: str, node: str, containers: list[dict[str, Any]], **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"nodeName": node, "terminationGracePeriodSeconds": 2, "containers": containers, **spec},
+    }
+
+
+@pytest.fixture
+def cleanup(pods_cluster: PodsCluster) -> Iterator[list[str]]:
+    """Names of objects (kind/name) a test made; deleted at the end, also on failure."""
+    made: list[str] = []
+    yield made
+    for ref in made:
+        pods_cluster.kf("delete", ref, "--grace-period", "1", "--timeout", "60s", check=False)
+
+
+@pytest.mark.parametrize("node", [CRUN_HOST, DOCKER_HOST])
+def test_init_container_and_shared_emptydir_over_localhost(pods_cluster: PodsCluster, cleanup: list[str], node: str) -> None:
+    name = f"share-{node}"
+    cleanup.append(f"pod/{name}")
+    mount = [{"name": "shared", "mountPath": "/data"}]
+    apply(pods_cluster, pod(
+        name, node,
+        initContainers=[{"name": "init", "image": IMAGE, "volumeMounts": mount,
+                         "command": ["sh", "-c", "echo served-from-init > /data/index.html"]}],
+        volumes=[{"name": "shared", "emptyDir": {}}],
+        containers=[
+            {"name": "web", "image": IMAGE, "volumeMounts": mount, "command": ["httpd", "-f", "-p", "8080", "-h", "/data"]},
+            {"name": "client", "image": IMAGE, "volumeMounts": mount,
+             "command": ["sh", "-c", "while true; do wget -q -O /data/fetched http://localhost:8080/index.html; sleep 1; done"]},
+        ],
+    ))
+    obj = running(pods_cluster, name)
+    assert obj["status"]["podIP"] and obj["status"]["hostIP"]
+    assert condition(obj, "Initialized") == "True"
+    init = obj["status"]["initContainerStatuses"][0]
+    assert init["state"]["terminated"]["reason"] == "Completed"
+
+    def fetched() -> str:
+        proc = kexec(pods_cluster, name, "cat", "/data/fetched", container="client", check=False)
+        return proc.stdout.strip() if proc.returncode == 0 else ""
+
+    assert wait_for("client fetched the page over localhost", fetched, 30) == "served-from-init"
+    wide = pods_cluster.kf("get", "pods", "-o", "wide").stdout
+    assert re.search(rf"^{name}\s+2/2\s+Running\s+0\s+\S+\s+{re.escape(obj['status']['podIP'])}\s+{node}", wide, re.M), wide
+
+
+def test_env_from_configmap_and_secret(pods_cluster: PodsCluster, cleanup: list[str]) -> None:
+    cleanup.extend(["pod/envy", "configmap/envy-cfg", "secret/envy-creds"])
+    apply(
+        pods_cluster,
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "envy-cfg", "namespace": "default"},
+         "data": {"color": "blue", "size": "L"}},
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "envy-creds", "namespace": "default"},
+         "stringData": {"password": "s3cr3t"}},
+        pod("envy", CRUN_HOST, [{
+            "name": "app", "image": IMAGE, "command": ["sh", "-c", "env | sort; sleep 3600"],
+            "env": [
+                {"name": "COLOR", "valueFrom": {"configMapKeyRef": {"name": "envy-cfg", "key": "color"}}},
+                {"name": "PASSWORD", "valueFrom": {"secretKeyRef": {"name": "envy-creds", "key": "password"}}},
+                {"name": "MY_POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                {"name": "MY_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+                {"name": "GREETING", "value": "hi $(MY_POD)"},
+            ],
+            "envFrom": [{"configMapRef": {"name": "envy-cfg"}, "prefix": "CFG_"}],
+        }]),
+    )
+    obj = running(pods_cluster, "envy")
+
+    def logged() -> str:
+        out = pods_cluster.kf("logs", "envy", check=False).stdout
+        return out if "GREETING" in out else ""
+
+    out = wait_for("env in the log", logged, 30)
+    for line in ("COLOR=blue", "PASSWORD=s3cr3t", "MY_POD=envy", f"MY_IP={obj['status']['podIP']}",
+                 "GREETING=hi envy", "CFG_color=blue", "CFG_size=L"):
+        assert line in out.splitlines(), out
+
+
+def test_missing_configmap_key_is_create_container_config_error(pods_cluster: PodsCluster, cleanup: list[str]) -> None:
+    cleanup.append("pod/noconf")
+    apply(pods_cluster, pod("noconf", CRUN_HOST, [{
+        "name": "app", "image": IMAGE, "command": ["sleep", "3600"],
+        "env": [{"name": "X", "valueFrom": {"configMapKeyRef": {"name": "nosuch-cfg", "key": "x"}}}],
+    }]))
+    waiting = wait_for(
+        "CreateContainerConfigError",
+        lambda: container_status(get_pod(pods_cluster, "noconf"), "app").get("state", {}).get("waiting", {}).get("reason") == "CreateContainerConfigError",
+        30,
+    )
+    assert waiting
+    assert 'configmap "nosuch-cfg" not found' in events(pods_cluster, "noconf")
+
+
+def test_crash_restarts_with_growing_backoff(pods_cluster: PodsCluster, cleanup: list[str]) -> None:
+    cleanup.append("pod/crash")
+    apply(pods_cluster, pod("crash", CRUN_HOST, [{"name": "app", "image": IMAGE, "command": ["sh", "-c", "echo dying; exit 3"]}]))
+    seen: dict[int, float] = {}
+
+    def restarts() -> bool:
+        cs = container_status(get_pod(pods_cluster, "crash"), "app")
+        count = int(cs.get("restartCount", -1))
+        if count >= 0 and count not in seen:
+            seen[count] = time.monotonic()
+        return count >= 3
+
+    wait_for("three restarts", restarts, 150, every=0.25)
+    gaps = [seen[i + 1] - seen[i] for i in range(1, 3) if i in seen and i + 1 in seen]
+    assert len(gaps) == 2, seen
+    assert 17 <= gaps[0] <= 26 and 35 <= gaps[1] <= 48, gaps  # 20 s then 40 s (+ the container's own run)
+    cs = container_status(get_pod(pods_cluster, "crash"), "app")
+    terminated = (cs.get("lastState") or {}).get("terminated") or (cs.get("state") or {}).get("terminated") or {}
+    assert terminated.get("exitCode") == 3 and terminated.get("reason") == "Error"
+    assert "BackOff" in events(pods_cluster, "crash")
+    previous = pods_cluster.kf("logs", "crash", "--previous", check=False).stdout
+    assert "dying" in previous
+
+
+def test_failing_liveness_probe_restarts(pods_cluster: PodsCluster, cleanup: list[str]) -> None:
+    cleanup.append("pod/liveness")
+    apply(pods_cluster, pod("liveness", CRUN_HOST, [{
+        "name": "app", "image": IMAGE,
+        "command": ["sh", "-c", "touch /tmp/healthy; sleep 4; rm -f /tmp/healthy; sleep 3600"],
+        "livenessProbe": {"exec": {"command": ["cat", "/tmp/healthy"]}, "periodSeconds": 1, "failureThreshold": 2},
+    }]))
+    running(pods_cluster, "liveness")
+    wait_for("a liveness restart",
+             lambda: container_status(get_pod(pods_cluster, "liveness"), "app").get("restartCount", 0) >= 1, 60)
+    text = events(pods_cluster, "liveness")
+    assert "Unhealthy" in text and "Liveness probe failed" in text
+    assert "failed liveness probe, will be restarted" in text
+
+
+def test_readiness_probe_flips_ready(pods_cluster: PodsCluster, cleanup: list[str]) -> None:
+    cleanup.append("pod/ready")
+    apply(pods_cluster, pod("ready", CRUN_HOST, [{
+        "name": "web", "image": IMAGE,
+        "command": ["sh", "-c", "mkdir -p /www && echo ok > /www/ready && httpd -f -p 8080 -h /www"],
+        "readinessProbe": {"httpGet": {"path": "/ready", "port": 8080}, "periodSeconds": 1, "failureThreshold": 1},
+    }]))
+    running(pods_cluster, "ready")
+    wait_for("Ready", lambda: condition(get_pod(pods_cluster, "ready"), "Ready") == "True", 30)
+    kexec(pods_cluster, "ready", "rm", "/www/ready")
+    wait_for("not Ready", lambda: condition(get_pod(pods_cluster, "ready"), "Ready") == "False", 30)
+    assert "0/1" in pods_cluster.kf("get", "pod", "ready").stdout
+    kexec(pods_cluster, "ready", "sh", "-c", "echo ok > /www/ready")
+    wait_for("Ready again", lambda: condition(get_pod(pods_cluster, "ready"), "Ready") == "True", 30)
+    assert container_status(get_pod(pods_cluster, "ready"), "web")["restartCount"] == 0
+
+
+def test_unknown_image_shows_image_pull_backoff(pods_cluster: PodsCluster, cleanup: list[str]) -> None:
+    cleanup.append("pod/noimage")
+    apply(pods_cluster, pod("noimage", CRUN_HOST, [{"name": "app", "image": "kubeform.invalid/nosuch:1", "command": ["true"]}]))
+    wait_for("ImagePullBackOff",
+             lambda: container_status(get_pod(pods_cluster, "noimage"), "app").get("state", {}).get("waiting", {}).get("reason") == "ImagePullBackOff",
+             90)
+    assert "ImagePullBackOff" in pods_cluster.kf("get", "pod", "noimage").stdout
+
+
+def _crun_ids(cluster: PodsCluster, host: str, uid: str) -> list[str]:
+    out = cluster.ssh(host, "crun --cgroup-manager=disabled list", check=False)
+    return sorted(line.split()[0] for line in out.splitlines()[1:] if uid in line)
+
+
+def test_agent_kill9_keeps_containers_and_ip(pods_cluster: PodsCluster, cleanup: list[str]) -> None:
+    cleanup.append("pod/survivor")
+    apply(pods_cluster, pod("survivor", CRUN_HOST, [
+        {"name": "a", "image": IMAGE, "command": ["sleep", "3600"]},
+        {"name": "b", "image": IMAGE, "command": ["sleep", "3600"]},
+    ]))
+    before = running(pods_cluster, "survivor")
+    uid = before["metadata"]["uid"]
+    ids = _crun_ids(pods_cluster, CRUN_HOST, uid)
+    assert len(ids) == 3, ids  # pause + two containers
+    pods_cluster.ssh(CRUN_HOST, "systemctl kill -s KILL --kill-whom=main kubeform-agent")
+    time.sleep(1)
+    assert _crun_ids(pods_cluster, CRUN_HOST, uid) == ids  # the containers outlive their agent
+    wait_for("agent back", lambda: pods_cluster.ssh(CRUN_HOST, "systemctl is-active kubeform-agent", check=False).strip() == "active", 30)
+    time.sleep(5)  # a few loops of the restarted agent
+    after = get_pod(pods_cluster, "survivor")
+    assert _crun_ids(pods_cluster, CRUN_HOST, uid) == ids
+    assert after is not None and after["status"]["podIP"] == before["status"]["podIP"]
+    for name in ("a", "b"):
+        assert container_status(after, name)["restartCount"] == 0
+        assert container_status(after, name)["containerID"] == container_status(before, name)["containerID"]
+
+
+def test_host_reboot_brings_pods_back(pods_cluster: PodsCluster, cleanup: list[str]) -> None:
+    from kubeform.lab import manager
+
+    cleanup.append("pod/phoenix")
+    apply(pods_cluster, pod("phoenix", CRUN_HOST, [{"name": "app", "image": IMAGE, "command": ["httpd", "-f", "-p", "8080", "-h", "/"]}]))
+    before = running(pods_cluster, "phoenix")
+    manager.reboot(pods_cluster.lab.name, CRUN_HOST)
+
+    def back() -> dict[str, Any] | None:
+        obj = get_pod(pods_cluster, "phoenix")
+        cs = container_status(obj, "app")
+        return obj if cs.get("restartCount", 0) >= 1 and "running" in cs.get("state", {}) else None
+
+    after = wait_for("the pod running again after the reboot", back, 120, every=1)
+    assert after["metadata"]["uid"] == before["metadata"]["uid"]
+    assert after["status"]["phase"] == "Running" and after["status"]["podIP"]
+    assert len(_crun_ids(pods_cluster, CRUN_HOST, after["metadata"]["uid"])) == 2  # pause + app, nothing doubled
+
+
+@pytest.mark.parametrize("node", [CRUN_HOST, DOCKER_HOST])
+def test_delete_honours_the_grace_period(pods_cluster: PodsCluster, cleanup: list[str], node: str) -> None:
+    stubborn, polite = f"stubborn-{node}", f"polite-{node}"
+    cleanup.extend([f"pod/{stubborn}", f"pod/{polite}"])
+    apply(
+        pods_cluster,
+        pod(stubborn, node, [{"name": "app", "image": IMAGE, "command": ["sh", "-c", "trap '' TERM; while true; do sleep 1; done"]}],
+            terminationGracePeriodSeconds=6),
+        pod(polite, node, [{"name": "app", "image": IMAGE, "command": ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]}],
+            terminationGracePeriodSeconds=30),
+    )
+    running(pods_cluster, stubborn)
+    running(pods_cluster, polite)
+    started = time.monotonic()
+    pods_cluster.kf("delete", "pod", stubborn, "--timeout", "60s")
+    took = time.monotonic() - started
+    assert 6 <= took <= 15, took  # SIGTERM ignored: SIGKILL after the grace period
+    started = time.monotonic()
+    pods_cluster.kf("delete", "pod", polite, "--timeout", "60s")
+    assert time.monotonic() - started < 10  # exits on SIGTERM, long before its 30 s
+    assert get_pod(pods_cluster, stubborn) is None and get_pod(pods_cluster, polite) is None
+    if node == CRUN_HOST:
+        assert pods_cluster.ssh(node, "crun --cgroup-manager=disabled list | grep -c stubborn || true").strip() in ("", "0")
