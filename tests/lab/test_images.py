@@ -93,3 +93,18 @@ def test_image_ls_through_the_ssh_tunnel(pods_cluster: PodsCluster, ref: str, tm
     (copy / "cluster.yml").write_text(yaml.safe_dump(data, sort_keys=False))
     out = pods_cluster.kf("image", "ls", "--cluster", str(copy)).stdout
     assert "library/busybox" in out and ref.split(":")[1] in out
+
+
+def test_docker_on_a_node_pulls_from_the_registry_with_tls(pods_cluster: PodsCluster) -> None:
+    """docker (the runtime of DOCKER_HOST) trusts the registry through /etc/docker/certs.d
+    and takes the OCI manifest with its uncompressed layer."""
+    from tests.lab.conftest import DOCKER_HOST
+
+    registry = _registry(pods_cluster)
+    ref = f"{registry}/library/busybox:1.36"
+    try:
+        pods_cluster.ssh(DOCKER_HOST, f"docker pull -q {ref}")
+        out = pods_cluster.ssh(DOCKER_HOST, f"docker run --rm --network none {ref} sh -c 'echo from-registry; ls /bin/httpd'")
+        assert out.split() == ["from-registry", "/bin/httpd"]
+    finally:
+        pods_cluster.ssh(DOCKER_HOST, f"docker rmi -f {ref} >/dev/null 2>&1 || true", check=False)
