@@ -11,6 +11,7 @@ taints a node-lifecycle controller adds, which kubeform does not have), so a pod
 tolerates every taint still never lands on a node whose agent is gone.
 """
 
+import re
 from typing import Callable, List, Mapping, Optional, Tuple
 
 from .nodeinfo import NodeInfo, Taint, ports_conflict
@@ -66,11 +67,12 @@ def taints(pod: PodView, node: NodeInfo) -> Optional[str]:
     return None
 
 
+_INTEGER = re.compile(r"^[+-]?[0-9]+$")
+
+
 def _int(text: str) -> Optional[int]:
-    try:
-        return int(text)
-    except ValueError:
-        return None
+    """An integer as Go's strconv.ParseInt reads it (Python's int() also takes "1_0", " 1")."""
+    return int(text) if _INTEGER.match(text) else None
 
 
 def requirement_matches(req: Requirement, labels: Mapping[str, str]) -> bool:

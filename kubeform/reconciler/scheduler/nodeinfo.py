@@ -110,7 +110,6 @@ class NodeInfo(object):
         "free_memory",
         "free_pods",
         "labels",
-        "mark",
         "memory",
         "name",
         "node",
@@ -131,7 +130,6 @@ class NodeInfo(object):
         self.name = str(meta.get("name") or "")
         self.node = node
         self.labels: Dict[str, str] = dict(meta.get("labels") or {})
-        self.mark = 0  # the Snapshot's search that last found this node feasible
         self.ready = node_ready(node)
         self.unschedulable = bool((node.get("spec") or {}).get("unschedulable"))
         self.taints = node_taints(node)
@@ -144,12 +142,12 @@ class NodeInfo(object):
         self.pods = 0
         self.ports: Dict[Tuple[str, int], Dict[str, int]] = {}  # (proto, port) -> {ip: pods}
         self.spread: Dict[SpreadKey, int] = {}
-        # least-requested score per pod size (non-zero cpu, memory); valid until the load changes
-        self.scores: Dict[Tuple[int, int], int] = {}
+        # least-requested score per pod size "cpu/memory" (non-zero); valid until the load changes
+        self.scores: Dict[str, int] = {}
         self.free_cpu = self.alloc_cpu
         self.free_memory = self.alloc_memory
         self.free_pods = self.alloc_pods
-        self.bonus: Tuple[object, int] = (None, 0)  # scratch of scores.best
+        self.bonus = 0  # scratch of Snapshot.search
 
     def _changed(self) -> None:
         self.scores.clear()

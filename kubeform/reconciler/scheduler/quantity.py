@@ -71,11 +71,23 @@ def _ceil(value: decimal.Decimal) -> int:
     return int(value.to_integral_value(rounding=decimal.ROUND_CEILING))
 
 
+def _millis(value: Any) -> int:
+    return _ceil(_CONTEXT.multiply(parse_quantity(value), decimal.Decimal(1000)))
+
+
+def _whole(value: Any) -> int:
+    return _ceil(parse_quantity(value))
+
+
+_cached_millis = functools.lru_cache(maxsize=4096)(_millis)
+_cached_whole = functools.lru_cache(maxsize=4096)(_whole)
+
+
 def cpu_millis(value: Any) -> int:
     """CPU in millicores, rounded up ("0.5" -> 500, "100m" -> 100, 2 -> 2000, "1u" -> 1)."""
-    return _ceil(_CONTEXT.multiply(parse_quantity(value), decimal.Decimal(1000)))
+    return _cached_millis(value) if isinstance(value, str) else _millis(value)
 
 
 def amount(value: Any) -> int:
     """A whole amount rounded up: memory in bytes ("128Mi" -> 134217728), pods (110)."""
-    return _ceil(parse_quantity(value))
+    return _cached_whole(value) if isinstance(value, str) else _whole(value)

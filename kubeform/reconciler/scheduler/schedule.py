@@ -25,6 +25,7 @@ Obj = Dict[str, Any]
 SCHEDULED = "Scheduled"
 UNSCHEDULABLE = "Unschedulable"
 _STATIC_CACHE_LIMIT = 1024
+_NONE: Set[str] = set()
 MIN_NODES_TO_FIND = 100
 MIN_PERCENTAGE = 5
 
@@ -62,10 +63,9 @@ class Snapshot(object):
         self._by_name: Dict[str, NodeInfo] = {n.name: n for n in infos}
         self._placed: Dict[str, Tuple[str, PodEntry]] = {}
         self._next_start = 0
-        self._search = 0
         # spread key -> names of the nodes holding such pods; nodes with PreferNoSchedule taints
         self._siblings: Dict[SpreadKey, Set[str]] = {}
-        self._prefer = [n for n in infos if n.prefer_no_schedule]
+        self._prefer_names = {n.name for n in infos if n.prefer_no_schedule}
         self._static: Dict[str, Tuple[List[NodeInfo], Dict[str, int]]] = {}
         for pod in pods:
             if loads_node(pod):
@@ -109,6 +109,16 @@ class Snapshot(object):
             raise KeyError("unknown node %r" % node)
         self._add(pod_key(pod), node, pod_entry(pod))
 
+    def observe(self, pod: Obj) -> None:
+        """Take in a pod as the cache now shows it (an informer event): counted on its node
+        while it loads one (bound, not finished), not counted otherwise."""
+        if loads_node(pod):
+            node = str(pod["spec"]["nodeName"])
+            if node in self._by_name:
+                self._add(pod_key(pod), node, pod_entry(pod))
+                return
+        self._drop(pod_key(pod))
+
     def forget(self, pod: Obj) -> None:
         """Stop counting `pod` (it is gone or finished)."""
         self._drop(pod_key(pod))
@@ -134,11 +144,18 @@ class Snapshot(object):
         self._static[pod.static_key] = (passed, rejected)
         return passed, rejected
 
-    def feasible(self, pod: PodView, enough: Optional[int] = None) -> Tuple[List[NodeInfo], Dict[str, int]]:
-        """The nodes that pass every filter, and for the others how many failed per reason.
+    def search(self, pod: PodView, enough: Optional[int] = None) -> Tuple[Optional[NodeInfo], Dict[str, int]]:
+        """The best feasible node, and for the nodes that failed how many per reason.
 
         With `enough`, stops once that many nodes passed, starting where the previous
         search stopped (Kubernetes' percentageOfNodesToScore; see ``nodes_to_find``).
+
+        The hot path (hundreds of nodes per decision), so filters and scores are written out
+        in one loop; the same sums as filters.reasons and scores.scored, which the tests
+        check it against: the remaining filters (ports, resources) on the nodes that pass
+        the cached node-only filters, then the least-requested score, kept per node and pod
+        size until that node's load changes, plus FULL_MARKS for spreading and taints, except
+        on the few nodes that hold siblings or PreferNoSchedule taints, scored at the end.
         """
         candidates, node_rejected = self._node_filtered(pod)
         rejected = dict(node_rejected)
@@ -147,9 +164,14 @@ class Snapshot(object):
         cpu = req.cpu or -(1 << 62)
         memory = req.memory or -(1 << 62)
         ports = pod.ports
-        out: List[NodeInfo] = []
-        self._search += 1
-        search = self._search
+        size = scores.size_key(pod)
+        full = scores.FULL_MARKS
+        siblings = self._siblings.get(pod.spread, _NONE) if pod.spread is not None else _NONE
+        prefer = self._prefer_names
+        special: List[NodeInfo] = []
+        winner: Optional[NodeInfo] = None
+        top = -1
+        name = ""
         wanted = -1 if enough is None else enough
         count = len(candidates)
         start = self._next_start % count if count and enough is not None else 0
@@ -162,8 +184,16 @@ class Snapshot(object):
                 and memory <= node.free_memory
                 and not (ports and node.ports and filters.free_ports(pod, node))
             ):
-                out.append(node)
-                node.mark = search
+                lr = node.scores.get(size)
+                if lr is None:
+                    lr = node.scores[size] = scores.LEAST_REQUESTED_WEIGHT * scores.least_requested(pod, node)
+                if node.name in siblings or node.name in prefer:
+                    node.bonus = lr
+                    special.append(node)
+                else:
+                    total = lr + full
+                    if total > top or (total == top and node.name < name):
+                        winner, top, name = node, total, node.name
                 wanted -= 1
                 if wanted == 0:
                     break
@@ -172,15 +202,13 @@ class Snapshot(object):
                 rejected[reason] = rejected.get(reason, 0) + 1
         if enough is not None:
             self._next_start = start + examined
-        return out, rejected
-
-    def _special(self, pod: PodView) -> List[NodeInfo]:
-        """The nodes of the last search holding siblings of `pod` or PreferNoSchedule taints."""
-        search = self._search
-        names = self._siblings.get(pod.spread, ()) if pod.spread is not None else ()
-        out = [self._by_name[name] for name in names if self._by_name[name].mark == search]
-        out += [n for n in self._prefer if n.mark == search and n.name not in names]
-        return out
+        if special:
+            points = scores.bonuses(pod, special)
+            for node in special:
+                total = node.bonus + points.get(node.name, full)
+                if total > top or (total == top and node.name < name):
+                    winner, top, name = node, total, node.name
+        return winner, rejected
 
     def schedule(self, pod: Obj) -> Decision:
         """Where `pod` should run; does not count it (call ``assume`` once it is bound)."""
@@ -195,8 +223,7 @@ class Snapshot(object):
         if placed is not None:
             # assumed already (its binding not yet seen back): never place a pod twice
             return Decision(placed[0], SCHEDULED, "Successfully assigned %s to %s" % (view.key, placed[0]))
-        feasible, rejected = self.feasible(view, nodes_to_find(total))
-        winner = scores.best(view, feasible, self._special(view))
+        winner, rejected = self.search(view, nodes_to_find(total))
         if winner is None:
             return Decision(None, UNSCHEDULABLE, message.fit_error(total, rejected))
         return Decision(winner.name, SCHEDULED, "Successfully assigned %s to %s" % (view.key, winner.name))

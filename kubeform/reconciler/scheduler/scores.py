@@ -56,7 +56,7 @@ def prefer_no_schedule(count: int, most: int) -> int:
 
 
 def scored(pod: PodView, nodes: List[NodeInfo]) -> List[Tuple[int, NodeInfo]]:
-    """Every feasible node with its weighted score (the reference ``best`` is checked against)."""
+    """Every feasible node with its weighted score."""
     key = pod.spread
     siblings = [n.spread.get(key, 0) if key is not None else 0 for n in nodes]
     most_siblings = max(siblings) if siblings else 0
@@ -73,11 +73,16 @@ def scored(pod: PodView, nodes: List[NodeInfo]) -> List[Tuple[int, NodeInfo]]:
     return out
 
 
-def _bonuses(pod: PodView, nodes: Iterable[NodeInfo]) -> Tuple[Dict[str, int], int]:
-    """Spread and taint points of the few nodes that do not get full marks, and full marks.
+FULL_MARKS = SPREAD_WEIGHT * MAX_SCORE + PREFER_NO_SCHEDULE_WEIGHT * MAX_SCORE
 
-    Only nodes holding siblings or PreferNoSchedule taints can score below the maximum, so
-    the per-node loop in ``best`` needs one dict lookup instead of two scores.
+
+def bonuses(pod: PodView, nodes: Iterable[NodeInfo]) -> Dict[str, int]:
+    """Weighted spread + PreferNoSchedule points of the nodes that miss FULL_MARKS.
+
+    Why: only a node holding siblings of the pod or PreferNoSchedule taints can score below
+    the maximum on those two, and there are few such nodes; every other feasible node gets
+    FULL_MARKS. `nodes` must include every feasible node holding siblings or such taints
+    (others may be present): the scaling is against the worst of them, as in ``scored``.
     """
     key = pod.spread
     siblings: Dict[str, int] = {}
@@ -91,43 +96,27 @@ def _bonuses(pod: PodView, nodes: Iterable[NodeInfo]) -> Tuple[Dict[str, int], i
             count = untolerated_prefer_no_schedule(pod, n)
             if count:
                 prefer[n.name] = count
-    full = SPREAD_WEIGHT * MAX_SCORE + PREFER_NO_SCHEDULE_WEIGHT * MAX_SCORE
     most_siblings = max(siblings.values()) if siblings else 0
     most_prefer = max(prefer.values()) if prefer else 0
-    bonus: Dict[str, int] = {}
+    out: Dict[str, int] = {}
     for name in set(siblings) | set(prefer):
-        bonus[name] = SPREAD_WEIGHT * spread(siblings.get(name, 0), most_siblings) + (
+        out[name] = SPREAD_WEIGHT * spread(siblings.get(name, 0), most_siblings) + (
             PREFER_NO_SCHEDULE_WEIGHT * prefer_no_schedule(prefer.get(name, 0), most_prefer)
         )
-    return bonus, full
+    return out
 
 
-def best(pod: PodView, nodes: List[NodeInfo], special: Optional[List[NodeInfo]] = None) -> Optional[NodeInfo]:
-    """The highest weighted score; among equals, the first node name.
+def size_key(pod: PodView) -> str:
+    """The key of NodeInfo.scores: the pod's non-zero cpu and memory (a str caches its hash)."""
+    return "%d/%d" % (pod.requests.nonzero_cpu, pod.requests.nonzero_memory)
 
-    `special`, when the caller knows it, lists the nodes of `nodes` that hold siblings of
-    the pod or PreferNoSchedule taints (the others score full marks for both).
 
-    Same sums as ``scored``, arranged for the hot path (hundreds of nodes per decision):
-    a node's least-requested score is kept per pod size until its load changes (one node
-    per placement), and only nodes with siblings or PreferNoSchedule taints get their own
-    spread and taint points.
-    """
-    bonus, full = _bonuses(pod, nodes if special is None else special)
-    tag = object()  # marks this call's bonus on the special nodes (NodeInfo.bonus)
-    for node in nodes if special is None else special:
-        if node.name in bonus:
-            node.bonus = (tag, bonus[node.name])
-    size = (pod.requests.nonzero_cpu, pod.requests.nonzero_memory)
+def best(pod: PodView, nodes: List[NodeInfo]) -> Optional[NodeInfo]:
+    """The highest weighted score; among equals, the first node name (the plain statement
+    of what Snapshot.schedule computes faster)."""
     winner: Optional[NodeInfo] = None
     top = -1
-    name = ""
-    for node in nodes:
-        lr = node.scores.get(size)
-        if lr is None:
-            lr = node.scores[size] = least_requested(pod, node) * LEAST_REQUESTED_WEIGHT
-        mine = node.bonus
-        total = lr + (mine[1] if mine[0] is tag else full)
-        if total > top or (total == top and node.name < name):
-            winner, top, name = node, total, node.name
+    for total, node in scored(pod, nodes):
+        if total > top or (total == top and winner is not None and node.name < winner.name):
+            winner, top = node, total
     return winner

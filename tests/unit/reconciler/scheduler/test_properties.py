@@ -149,3 +149,22 @@ def test_forget_undoes_assume(cluster: Any) -> None:
     for obj in bound:
         snap.forget(obj)
     assert all(v[4] == 0 and not v[8] and not v[9] for v in _load(snap).values())
+
+
+@settings(max_examples=60, deadline=None)
+@given(clusters(), st.data())
+def test_observe_equals_rebuild(cluster: Any, data: Any) -> None:
+    """Feeding pod versions one by one (informer events) ends where a rebuild from the last
+    version of each pod starts."""
+    node_list, existing, _ = cluster
+    nodes = [node(n) for n in node_list]
+    snap = Snapshot(nodes, [pod(p) for p in existing])
+    latest = {p["name"]: pod(p) for p in existing}
+    names = [n["name"] for n in node_list] + ["unknown-node"]
+    for spec in existing:
+        for _ in range(data.draw(st.integers(0, 3))):
+            version = pod(dict(spec, node=data.draw(st.sampled_from([*names, None])),
+                               phase=data.draw(st.sampled_from([None, "Running", "Succeeded", "Failed"]))))  # fmt: skip
+            snap.observe(version)
+            latest[spec["name"]] = version
+    _same_load(snap, Snapshot(nodes, list(latest.values())))
