@@ -104,7 +104,7 @@ class ImageStore(object):
                 return
             reasons.append(imageref.pull_reason(err))
         # the origin's reason says most (the mirror's is usually "manifest unknown")
-        raise PullError('failed to pull image "%s": %s' % (ref, reasons[-1]))
+        raise PullError(reasons[-1])  # the lifecycle's event says 'Failed to pull image "ref": ...'
 
     def _unpack(self, tag: str, digest: str) -> None:
         final = os.path.dirname(self.rootfs(digest))
