@@ -29,8 +29,16 @@ class PodEntry(NamedTuple):
 
 
 def pod_key(pod: Obj) -> str:
+    """namespace/name, as messages name a pod."""
     meta = pod.get("metadata") or {}
     return "%s/%s" % (meta.get("namespace") or "default", meta.get("name") or "")
+
+
+def pod_identity(pod: Obj) -> str:
+    """namespace/name plus the uid when there is one: a pod deleted and created again under
+    the same name is another pod (its predecessor's load must not be taken for its own)."""
+    uid = (pod.get("metadata") or {}).get("uid")
+    return pod_key(pod) + ("#" + str(uid) if uid else "")
 
 
 def spread_key(pod: Obj) -> Optional[SpreadKey]:

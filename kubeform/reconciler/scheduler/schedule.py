@@ -15,7 +15,7 @@ change: the next replica only re-checks ports and resources.
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Set, Tuple
 
 from . import filters, message, scores
-from .nodeinfo import NodeInfo, PodEntry, SpreadKey, pod_entry, pod_key
+from .nodeinfo import NodeInfo, PodEntry, SpreadKey, pod_entry, pod_identity
 from .pending import loads_node
 from .podview import PodView, pod_view
 from .resources import InvalidPod
@@ -61,7 +61,7 @@ class Snapshot(object):
         infos.sort(key=lambda n: n.name)
         self._nodes = infos
         self._by_name: Dict[str, NodeInfo] = {n.name: n for n in infos}
-        self._placed: Dict[str, Tuple[str, PodEntry]] = {}
+        self._placed: Dict[str, Tuple[str, PodEntry]] = {}  # pod_identity -> (node, entry)
         self._next_start = 0
         # spread key -> names of the nodes holding such pods; nodes with PreferNoSchedule taints
         self._siblings: Dict[SpreadKey, Set[str]] = {}
@@ -69,7 +69,7 @@ class Snapshot(object):
         self._static: Dict[str, Tuple[List[NodeInfo], Dict[str, int]]] = {}
         for pod in pods:
             if loads_node(pod):
-                self._add(pod_key(pod), str(pod["spec"]["nodeName"]), pod_entry(pod))
+                self._add(pod_identity(pod), str(pod["spec"]["nodeName"]), pod_entry(pod))
 
     @property
     def node_names(self) -> List[str]:
@@ -107,7 +107,7 @@ class Snapshot(object):
         """Count `pod` on `node` from now on (after binding it there); moves it if known."""
         if node not in self._by_name:
             raise KeyError("unknown node %r" % node)
-        self._add(pod_key(pod), node, pod_entry(pod))
+        self._add(pod_identity(pod), node, pod_entry(pod))
 
     def observe(self, pod: Obj) -> None:
         """Take in a pod as the cache now shows it (an informer event): counted on its node
@@ -115,13 +115,13 @@ class Snapshot(object):
         if loads_node(pod):
             node = str(pod["spec"]["nodeName"])
             if node in self._by_name:
-                self._add(pod_key(pod), node, pod_entry(pod))
+                self._add(pod_identity(pod), node, pod_entry(pod))
                 return
-        self._drop(pod_key(pod))
+        self._drop(pod_identity(pod))
 
     def forget(self, pod: Obj) -> None:
         """Stop counting `pod` (it is gone or finished)."""
-        self._drop(pod_key(pod))
+        self._drop(pod_identity(pod))
 
     # -- one decision ----------------------------------------------------------------------
 
@@ -219,7 +219,7 @@ class Snapshot(object):
             return Decision(None, UNSCHEDULABLE, message.prefilter_error(total, str(exc)))
         if not total:
             return Decision(None, UNSCHEDULABLE, message.NO_NODES)
-        placed = self._placed.get(view.key)
+        placed = self._placed.get(pod_identity(pod))
         if placed is not None:
             # assumed already (its binding not yet seen back): never place a pod twice
             return Decision(placed[0], SCHEDULED, "Successfully assigned %s to %s" % (view.key, placed[0]))

@@ -2,7 +2,7 @@
 
 A node: {name, cpu: "4", memory: 8Gi, pods: "110", labels, taints: ["k=v:Effect"],
 ready: true|false|Unknown|absent, unschedulable, capacity_only, count: N (name-0..)}.
-A pod: {name, namespace, node, cpu, memory, labels, owner, phase, deleting, hostPorts,
+A pod: {name, namespace, uid, node, cpu, memory, labels, owner, phase, deleting, hostPorts,
 schedulerName, spec (merged into spec; its containers replace the default one)}.
 """
 
@@ -70,6 +70,8 @@ def pod(spec: Obj) -> Obj:
         meta["ownerReferences"] = [
             {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": spec["owner"], "uid": "uid-" + spec["owner"], "controller": True}
         ]
+    if spec.get("uid"):
+        meta["uid"] = spec["uid"]
     if spec.get("deleting"):
         meta["deletionTimestamp"] = "2024-01-02T03:04:05Z"
     obj: Obj = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": pod_spec}
