@@ -54,7 +54,6 @@ class Term(object):
             Informer(client, prefix, self.cache, self.dispatch) for prefix in watched_prefixes(controllers)
         ]
         self.threads: List[threading.Thread] = []
-        self.synced = 0
 
     def dispatch(self, change: Change) -> None:
         """A cache change: every controller watching its prefix says which keys to requeue."""
