@@ -22,10 +22,12 @@ def container_info(
     shim_alive: bool,
     crun: Optional[Dict[str, Any]],
     now_age: float,
+    runtime_error: str = "",
 ) -> ContainerInfo:
     """What the container is: meta.json (pod_uid, name, attempt, id), shim.json, exit.json,
     whether the shim process lives, crun's state (None when crun knows no such container)
-    and the bundle's age in seconds."""
+    the bundle's age in seconds, and what the runtime itself logged (crun's --log: only
+    its own errors, e.g. an executable not found; the container's output is elsewhere)."""
 
     def info(state: str, code: Optional[int], started: str, finished: str, pid: int, reason: str) -> ContainerInfo:
         return ContainerInfo(
@@ -45,9 +47,12 @@ def container_info(
     if exit is not None:
         code = int(exit.get("exit_code", LOST_EXIT_CODE))
         reason = "Completed" if code == 0 else "Error"
-        if exit.get("error"):
-            reason = "StartError"
-        return info("exited", code, str(exit.get("started_at", "") or started), str(exit.get("finished_at", "")), 0, reason)
+        if exit.get("error") or (code != 0 and runtime_error.strip()):
+            # the process never ran: Kubernetes' StartError, exit code 128 (crun's message
+            # is in the container's log too: it shares the container's stderr)
+            reason, code = "StartError", 128
+        finished = str(exit.get("finished_at", ""))
+        return info("exited", code, str(exit.get("started_at", "") or started), finished, 0, reason)
     if shim_alive:
         status = str((crun or {}).get("status", ""))
         pid = int((crun or {}).get("pid", 0) or 0)

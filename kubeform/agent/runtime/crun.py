@@ -33,6 +33,7 @@ GLOBAL = ["--cgroup-manager=disabled"]  # lab hosts: no cgroup delegation (DEVEL
 PAUSE_BUSYBOX = "/bin/busybox"
 START_TIMEOUT = 10.0
 RUN_LAYER_DIR = "/run/kubeform/layers"
+CRUN_LOG = "crun.log"
 
 
 def pod_prefix(pod_uid: str) -> str:
@@ -173,7 +174,8 @@ class CrunDriver(Driver):
         ns = ocispec.PodNamespaces(sandbox_info.netns_path, int(pause.get("pid", 0)))
         config = ocispec.container_config(spec, rootfs, ns, self.net.files(spec.pod_uid), uid, gid)
         sandbox.write_atomic(os.path.join(d, "config.json"), json.dumps(config, indent=1))
-        argv = [CRUN] + GLOBAL + ["run", "--no-new-keyring", "--bundle", d, cid]
+        # crun's own errors (not the container's output) go to crun.log: StartError's message
+        argv = [CRUN] + GLOBAL + ["--log=file:" + os.path.join(d, CRUN_LOG), "run", "--no-new-keyring", "--bundle", d, cid]
         try:
             shim.launch(d, spec.log_path, argv, pythonpath=self.pythonpath)
         except (OSError, subprocess.SubprocessError) as exc:
@@ -236,7 +238,8 @@ class CrunDriver(Driver):
         if alive:
             st = states.get(cid) if states is not None else crun_state(cid)
         age = time.time() - float(meta.get("created", 0))
-        info = bundlestate.container_info(meta, shim_state, exit_state, alive, st, age)
+        crun_err = _read(os.path.join(d, CRUN_LOG)) if exit_state is not None else ""
+        info = bundlestate.container_info(meta, shim_state, exit_state, alive, st, age, crun_err)
         if exit_state is None and info.state == "exited":
             # nobody saw it end (reboot, shim killed): record it once, so it stays the same
             lost = {"exit_code": info.exit_code, "started_at": info.started_at,

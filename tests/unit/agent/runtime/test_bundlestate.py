@@ -18,7 +18,8 @@ CASES: dict[str, Any] = yaml.safe_load(
 @pytest.mark.parametrize("case", CASES["cases"], ids=lambda c: c["name"])
 def test_container_info(case: dict[str, Any]) -> None:
     info = bundlestate.container_info(
-        CASES["meta"], case["shim"], case["exit"], case["shim_alive"], case["crun"], case["age"]
+        CASES["meta"], case["shim"], case["exit"], case["shim_alive"], case["crun"], case["age"],
+        case.get("runtime_error", ""),
     )
     got = info._asdict()
     assert (got.pop("id"), got.pop("pod_uid"), got.pop("name"), got.pop("attempt")) == ("kfc-u1-web-0", "u1", "web", 0)
