@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import threading
+import time
 from typing import Any, Dict, List, Optional
 
 from . import imageref
@@ -28,7 +29,11 @@ class ImageStore(object):
         self.layout = os.path.join(self.root, "oci")
         self.registry = registry
         self.registry_ca = registry_ca
-        self._lock = threading.Lock()  # one skopeo/umoci at a time writes the layout
+        # Pulls are serialized (the kubelet's default, serializeImagePulls): skopeo rewrites
+        # the layout's index.json. Looking up and unpacking present images has its own lock,
+        # so a pod whose image is here never waits for another pod's slow pull.
+        self._pull_lock = threading.Lock()
+        self._lock = threading.Lock()
 
     # --- paths ---------------------------------------------------------------------------
     def rootfs(self, digest: str) -> str:
@@ -55,24 +60,37 @@ class ImageStore(object):
             raise PullError(str(exc), "InvalidImageName") from None
         tag = imageref.store_tag(norm)
         policy = pull_policy or ("Always" if norm.tag == "latest" and not norm.digest else "IfNotPresent")
-        with self._lock:
-            if policy != "Always":
+        if policy != "Always":
+            with self._lock:
                 info = self._local(ref, tag)
+            if info is not None:
+                return info
+            if policy == "Never":
+                raise PullError(
+                    'Container image "%s" is not present with pull policy of Never' % ref, "ErrImageNeverPull"
+                )
+        with self._pull_lock:
+            if policy != "Always":  # pulled by another pod while this one waited
+                with self._lock:
+                    info = self._local(ref, tag)
                 if info is not None:
                     return info
-                if policy == "Never":
-                    raise PullError(
-                        'Container image "%s" is not present with pull policy of Never' % ref, "ErrImageNeverPull"
-                    )
             self._pull(ref, norm, tag)
-            info = self._local(ref, tag)
-            if info is None:
-                raise PullError("pulled %s but the local store does not hold it" % ref)
-            return info
+            with self._lock:
+                info = self._local(ref, tag)
+        if info is None:
+            raise PullError("pulled %s but the local store does not hold it" % ref)
+        return info
 
     def _local(self, ref: str, tag: str) -> Optional[ImageInfo]:
         """The image the layout holds under tag, unpacked (once) if it was not yet."""
-        index = _read_json(os.path.join(self.layout, "index.json"))
+        path = os.path.join(self.layout, "index.json")
+        index = _read_json(path)
+        for _ in range(5):  # skopeo rewrites index.json in place: a read may catch it half-written
+            if index is not None or not os.path.exists(path):
+                break
+            time.sleep(0.05)
+            index = _read_json(path)
         desc = imageref.find_manifest(index or {}, tag)
         if desc is None:
             return None
