@@ -431,6 +431,8 @@ def remove_all(driver: CrunDriver) -> int:
     with the cached results frees the IPs and hostPort rules; the number removed."""
     n = 0
     for sb in driver.list_sandboxes():
+        if (driver.net.load(sb.pod_uid) or {}).get("runtime") == "docker":
+            continue  # the docker driver's (it shares sandbox.py's directory layout)
         driver.remove_sandbox(sb.pod_uid)
         n += 1
     for c in driver.list_containers():
