@@ -265,12 +265,13 @@ def parse_image(ref: str, raw: Dict[str, Any]) -> ImageInfo:
 
 
 def pull_reason(stderr: str) -> str:
-    """docker pull's failure as one line (the daemon's message, not the CLI's chatter)."""
+    """A docker command's failure as one line (the daemon's message, not the CLI's chatter)."""
     lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip()]
     if not lines:
         return "docker pull failed"
-    line = lines[-1]
     prefix = "Error response from daemon: "
+    daemon = [ln for ln in lines if ln.startswith(prefix)]
+    line = daemon[-1] if daemon else lines[-1]  # `docker start` ends with a bare id line
     return line[len(prefix) :] if line.startswith(prefix) else line
 
 
@@ -471,8 +472,8 @@ class DockerDriver(Driver):
             self.ensure_pause_image()
             self.network.save_spec(spec, {"runtime": "docker"})
             resolv = self._pod_dns(spec)
-            self._must(pause_argv(spec, resolv), "pause container for %s/%s" % (spec.namespace, spec.name))
-            raws = self._sandbox_raw(spec.pod_uid)
+            pause_id = self._must(pause_argv(spec, resolv), "pause container for %s/%s" % (spec.namespace, spec.name))
+            raws = self._inspect([pause_id.strip()])
             if not raws:
                 raise RuntimeError_("pause container for %s/%s vanished" % (spec.namespace, spec.name))
             raw = raws[0]
@@ -522,17 +523,16 @@ class DockerDriver(Driver):
     # --- containers ---------------------------------------------------------------------------
     def start_container(self, sandbox: SandboxInfo, spec: ContainerSpec) -> ContainerInfo:
         name = container_name(spec)
-        found = self._inspect([name]) if self._exists(name) else []
-        if not found:
+        found = self._inspect([name])  # by name: an agent restarted mid-start finds its container
+        if found:
+            cid = str(found[0].get("Id"))
+            created = (found[0].get("State") or {}).get("Status") == "created"
+        else:
             files = self.network.files(spec.pod_uid)
             files = {k: v for k, v in files.items() if os.path.exists(v)}
-            self._must(create_argv(spec, sandbox.id, files), "create %s" % spec.name)
-            found = self._inspect([name])
-        if not found:
-            raise RuntimeError_("container %s vanished after create" % name)
-        raw = found[0]
-        cid = str(raw.get("Id"))
-        if (raw.get("State") or {}).get("Status") == "created":
+            cid = self._must(create_argv(spec, sandbox.id, files), "create %s" % spec.name).strip()
+            created = True
+        if created:
             os.makedirs(os.path.dirname(spec.log_path), exist_ok=True)
             self._must(["start", cid], "start %s" % spec.name)
             self._start_log_shim(cid, spec.log_path)
@@ -541,10 +541,6 @@ class DockerDriver(Driver):
         if info is None:
             raise RuntimeError_("container %s is not readable after start" % name)
         return info
-
-    def _exists(self, name: str) -> bool:
-        rc, out, _ = self._docker(["ps", "-a", "-q", "--filter", "name=^/%s$" % name])
-        return rc == 0 and bool(out.strip())
 
     def _start_log_shim(self, container_id: str, log_path: str) -> None:
         """dockerlogs.py, detached (its own session, reparented to init: no zombie here)."""
@@ -618,3 +614,42 @@ def wait_exited(driver: DockerDriver, container_id: str, timeout: float) -> Opti
                 return c
         time.sleep(0.1)
     return None
+
+
+def remove_all(driver: DockerDriver) -> int:
+    """Remove every sandbox and container this driver made (for `kubeform down`): CNI DEL
+    with the cached results frees the IPs and hostPort rules; the number removed."""
+    n = 0
+    for sb in driver.list_sandboxes():
+        driver.remove_sandbox(sb.pod_uid)
+        n += 1
+    for c in driver.list_containers():
+        driver.remove_container(c.id)
+        n += 1
+    return n
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """python3 -m kubeform.agent.runtime.docker remove-all [--config /etc/kubeform/agent.json]"""
+    from ..config import ConfigError, load_config
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    config = "/etc/kubeform/agent.json"
+    if "--config" in args:
+        i = args.index("--config")
+        config = args[i + 1] if i + 1 < len(args) else config
+        del args[i : i + 2]
+    if args != ["remove-all"]:
+        sys.stderr.write("usage: python3 -m kubeform.agent.runtime.docker remove-all [--config PATH]\n")
+        return 2
+    try:
+        cfg = load_config(config)
+    except ConfigError as exc:
+        sys.stderr.write("%s\n" % exc)
+        return 1
+    print("removed=%d" % remove_all(DockerDriver.from_config(cfg)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
