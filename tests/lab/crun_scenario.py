@@ -126,6 +126,7 @@ def specs(d: crun.CrunDriver) -> dict[str, ContainerSpec]:
                               "http://127.0.0.1:8080/ && break; sleep 0.1; done; echo line2 >&2;"
                               " while true; do sleep 0.1; done"),
         "once": c("once", "echo bye; exit 3"),
+        "orphan": c("orphan", "while true; do sleep 0.1; done"),
     }
 
 
@@ -158,7 +159,12 @@ def phase_check() -> None:
     sbs = [s._asdict() for s in d.list_sandboxes()]
     again = d.run_sandbox(SandboxSpec(UID, "default", "crunpod", "crunpod", HOST_PORTS))
     cs = {c.name: c for c in d.list_containers()}
-    restarted = {n: d.start_container(again, s).id for n, s in specs(d).items() if n != "once"}
+    restarted = {n: d.start_container(again, s).id for n, s in specs(d).items() if n not in ("once", "orphan")}
+    # a shim killed on its own: its container still runs and must be reported running
+    orphan_dir = d.container_dir(cs["orphan"].id)
+    os.kill(json.loads(_read(os.path.join(orphan_dir, "shim.json")))["shim_pid"], signal.SIGKILL)
+    time.sleep(0.2)
+    orphan = [c.state for c in d.list_containers() if c.name == "orphan"]
     exec_out = subprocess.run(d.exec_argv(cs["server"].id, ["cat", "/etc/resolv.conf"], False, False),
                               stdout=subprocess.PIPE, text=True).stdout
     usage = d.usage(UID)
@@ -176,7 +182,7 @@ def phase_check() -> None:
         restarted=restarted, exec=exec_out, usage=usage, client_stop_s=client_stop_s,
         server_stop_s=server_stop_s, ended=ended,
         logs={n: _read(log_path(n)).splitlines() for n in ("server", "client", "once")},
-        shims=len(shims), hostport=hostport)
+        shims=len(shims), hostport=hostport, orphan=orphan)
     t = time.time()
     d.remove_sandbox(UID)
     remove_s = time.time() - t

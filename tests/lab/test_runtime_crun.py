@@ -108,7 +108,8 @@ def test_crun_runtime_end_to_end(work: tuple[LabState, str, str]) -> None:
     assert cs["server"]["state"] == "running" and cs["client"]["state"] == "running"
     assert cs["once"]["state"] == "exited" and cs["once"]["exit_code"] == 3 and cs["once"]["reason"] == "Error"
     assert checked["restarted"] == {"server": cs["server"]["id"], "client": cs["client"]["id"]}
-    assert checked["shims"] == 2  # server and client; once's shim ended with it
+    assert checked["shims"] == 2  # server and client; once's ended with it, orphan's was killed
+    assert checked["orphan"] == ["running"]  # not "exited": that would start a second copy
     logs = checked["logs"]
     assert any(line.endswith(" stdout F serving as crunpod") for line in logs["server"])
     assert any(line.endswith(" stdout F hello-over-localhost") for line in logs["client"])

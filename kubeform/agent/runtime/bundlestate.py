@@ -53,12 +53,16 @@ def container_info(
             reason, code = "StartError", 128
         finished = str(exit.get("finished_at", ""))
         return info("exited", code, str(exit.get("started_at", "") or started), finished, 0, reason)
+    status = str((crun or {}).get("status", ""))
+    pid = int((crun or {}).get("pid", 0) or 0)
     if shim_alive:
-        status = str((crun or {}).get("status", ""))
-        pid = int((crun or {}).get("pid", 0) or 0)
         if status in ("running", "stopped", "paused") and pid:
             return info("running", None, started, "", pid, "")
         return info("created", None, "", "", 0, "")
+    if status in ("running", "paused") and pid:
+        # its shim was killed but crun still runs it: running (its output is lost), never
+        # "exited", or the lifecycle would start a second copy
+        return info("running", None, started, "", pid, "")
     if shim is None and now_age < START_GRACE:
         return info("created", None, "", "", 0, "")
     # the shim is gone without writing exit.json: a reboot, or it was killed

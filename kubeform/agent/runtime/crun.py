@@ -22,6 +22,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from typing import Any, Dict, List, Optional
 
@@ -65,6 +66,7 @@ class CrunDriver(Driver):
         )
         self.images = images.ImageStore(self.state_dir, config.registry or "", config.registry_ca)
         self.layer_mode = ""  # "state" | "run" | "copy", found by the first container
+        self._pause_lock = threading.Lock()
         self.pythonpath = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
     # --- images ------------------------------------------------------------------------
@@ -96,10 +98,13 @@ class CrunDriver(Driver):
         # a detached container inherits crun's stdio: a pipe would never close, so a file
         err_path = os.path.join(bundle, "pause.log")
         with open(err_path, "w") as err_file:
-            subprocess.run(
-                [CRUN] + GLOBAL + ["run", "--no-new-keyring", "--detach", "--bundle", bundle, sid],
-                stdin=subprocess.DEVNULL, stdout=err_file, stderr=err_file, timeout=60,
-            )
+            try:
+                subprocess.run(
+                    [CRUN] + GLOBAL + ["run", "--no-new-keyring", "--detach", "--bundle", bundle, sid],
+                    stdin=subprocess.DEVNULL, stdout=err_file, stderr=err_file, timeout=60,
+                )
+            except (OSError, subprocess.SubprocessError) as exc:
+                raise RuntimeError_("pause container: %s" % exc) from None
         state = crun_state(sid)
         if state is None or state.get("status") != "running":
             raise RuntimeError_("pause container did not start: %s" % (_read(err_path).strip()[-300:] or "no state"))
@@ -110,6 +115,14 @@ class CrunDriver(Driver):
         root = os.path.join(self.state_dir, "pause", "rootfs")
         if os.path.exists(os.path.join(root, "bin", "busybox")):
             return root
+        with self._pause_lock:  # pods start in parallel threads
+            if not os.path.exists(os.path.join(root, "bin", "busybox")):
+                self._make_pause_rootfs(root)
+        return root
+
+    def _make_pause_rootfs(self, root: str) -> None:
+        if not os.path.exists(PAUSE_BUSYBOX):
+            raise RuntimeError_("%s is missing (install busybox-static): the pause needs it" % PAUSE_BUSYBOX)
         tmp = root + ".tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         for d in ("bin", "proc", "dev", "sys", "etc", "tmp"):
@@ -118,7 +131,6 @@ class CrunDriver(Driver):
         os.makedirs(os.path.dirname(root), exist_ok=True)
         shutil.rmtree(root, ignore_errors=True)
         os.rename(tmp, root)
-        return root
 
     def list_sandboxes(self) -> List[SandboxInfo]:
         out = []  # type: List[SandboxInfo]
@@ -170,15 +182,16 @@ class CrunDriver(Driver):
                 "log_path": spec.log_path, "image": spec.image.ref, "created": time.time()}
         sandbox.write_atomic(os.path.join(d, "meta.json"), json.dumps(meta, sort_keys=True))
         rootfs = os.path.join(d, "rootfs")
-        self._mount_layer(cid, lower, rootfs)
-        ns = ocispec.PodNamespaces(sandbox_info.netns_path, int(pause.get("pid", 0)))
-        config = ocispec.container_config(spec, rootfs, ns, self.net.files(spec.pod_uid), uid, gid)
-        sandbox.write_atomic(os.path.join(d, "config.json"), json.dumps(config, indent=1))
         # crun's own errors (not the container's output) go to crun.log: StartError's message
         argv = [CRUN] + GLOBAL + ["--log=file:" + os.path.join(d, CRUN_LOG), "run", "--no-new-keyring", "--bundle", d, cid]
         try:
+            self._mount_layer(cid, lower, rootfs)
+            ns = ocispec.PodNamespaces(sandbox_info.netns_path, int(pause.get("pid", 0)))
+            config = ocispec.container_config(spec, rootfs, ns, self.net.files(spec.pod_uid), uid, gid)
+            sandbox.write_atomic(os.path.join(d, "config.json"), json.dumps(config, indent=1))
             shim.launch(d, spec.log_path, argv, pythonpath=self.pythonpath)
-        except (OSError, subprocess.SubprocessError) as exc:
+        except (RuntimeError_, OSError, subprocess.SubprocessError) as exc:
+            self.remove_container(cid)  # nothing half-made stays to be mistaken for a run
             raise RuntimeError_(str(exc)) from None
         deadline = time.time() + START_TIMEOUT
         while True:
@@ -198,7 +211,10 @@ class CrunDriver(Driver):
         for mode in modes:
             if mode == "copy":
                 shutil.rmtree(rootfs)
-                subprocess.run(["cp", "-a", lower, rootfs], check=True)
+                proc = subprocess.run(["cp", "-a", lower, rootfs], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                      universal_newlines=True)
+                if proc.returncode != 0:
+                    raise RuntimeError_("cannot copy the image's rootfs: %s" % proc.stderr.strip()[-200:])
                 self.layer_mode = mode
                 return
             base = os.path.join(self.state_dir, "layers") if mode == "state" else RUN_LAYER_DIR
@@ -235,7 +251,7 @@ class CrunDriver(Driver):
         exit_state = shim.read_state(d, shim.EXIT_FILE)
         alive = exit_state is None and shim_alive(shim_state, d)
         st = None  # type: Optional[Dict[str, Any]]
-        if alive:
+        if exit_state is None:
             st = states.get(cid) if states is not None else crun_state(cid)
         age = time.time() - float(meta.get("created", 0))
         crun_err = _read(os.path.join(d, CRUN_LOG)) if exit_state is not None else ""
@@ -272,8 +288,11 @@ class CrunDriver(Driver):
             time.sleep(0.02)
 
     def _running(self, cid: str) -> bool:
-        info = self._info(cid)
-        return info is not None and info.state in ("running", "created")
+        """Whether something may still run: no exit.json, and its shim or crun knows it."""
+        d = self.container_dir(cid)
+        if shim.read_state(d, shim.EXIT_FILE) is not None or not os.path.isdir(d):
+            return False
+        return shim_alive(shim.read_state(d, shim.SHIM_FILE), d) or crun_state(cid) is not None
 
     def remove_container(self, container_id: str) -> None:
         if not container_id:
