@@ -11,11 +11,19 @@ and any change of a pod that loads a node (bound, not finished) requeues every p
 pod; the periodic resync catches the rest. Bind and event go in one transaction on the
 pod's mod_revision, so a pod changed meanwhile is decided again, never bound twice. One
 worker: each decision must see the previous binding (the writer puts it in the cache).
+
+The scheduler's Snapshot of nodes and their load is not rebuilt from every pod for every
+decision (1 s per decision with 10,000 pods on 1,000 nodes): it is kept per cache and
+brought up to date from the cache's change log (pods in and out of nodes), rebuilt when a
+Node or a heartbeat lease appears or goes, and every REBUILD_SECONDS because readiness
+also depends on ``now``. The result is the same as a fresh build (tests compare both).
 """
 
 import copy
 import datetime
-from typing import Any, Dict, List, Optional
+import threading
+import weakref
+from typing import Any, Dict, List, Optional, Tuple
 
 from kubeform.api import events, nodes
 from kubeform.api.objects import condition, namespaced_name, set_condition
@@ -29,19 +37,25 @@ Obj = Dict[str, Any]
 
 PODS = "/registry/pods/"
 COMPONENT = "default-scheduler"
+#: A kept Snapshot older than this is built again (node readiness depends on the time).
+REBUILD_SECONDS = 10.0
 
 
 def node_views(view: View, now: datetime.datetime) -> List[Obj]:
     """Every registered Node, Ready derived from its heartbeat lease at ``now``."""
-    leases = {i.key[len(nodes.LEASE_PREFIX):]: i.obj for i in view.list(nodes.LEASE_PREFIX)}
+    return _node_views(view.list(nodes.LEASE_PREFIX), view.list(nodes.NODE_PREFIX), now)
+
+
+def _node_views(leases: List[Item], node_items: List[Item], now: datetime.datetime) -> List[Obj]:
+    by_name = {i.key[len(nodes.LEASE_PREFIX):]: i.obj for i in leases}
     out = []
-    for item in view.list(nodes.NODE_PREFIX):
+    for item in node_items:
         name = item.key[len(nodes.NODE_PREFIX):]
         node = dict(item.obj)
         meta = dict(node.get("metadata") or {})
         meta.setdefault("name", name)
         node["metadata"] = meta
-        out.append(nodes.node_view(node, leases.get(name), now))
+        out.append(nodes.node_view(node, by_name.get(name), now))
     return out
 
 
@@ -49,12 +63,71 @@ def pending_keys(view: View) -> List[str]:
     return [i.key for i in view.list(PODS) if needs_scheduling(i.obj)]
 
 
+def build_snapshot(view: View, now: datetime.datetime) -> Tuple[int, Snapshot]:
+    """A fresh Snapshot of every node and pod in the view, and the cache generation it saw."""
+    lists = getattr(view, "lists", None)
+    if lists is None:
+        return -1, Snapshot(node_views(view, now), [i.obj for i in view.list(PODS)])
+    generation, (leases, node_items, pods) = lists([nodes.LEASE_PREFIX, nodes.NODE_PREFIX, PODS])
+    return generation, Snapshot(_node_views(leases, node_items, now), [i.obj for i in pods])
+
+
+def catch_up(snapshot: Snapshot, changes: List[Change]) -> bool:
+    """Apply cache changes to a kept Snapshot; False when only a rebuild will do."""
+    for change in changes:
+        if change.key.startswith(PODS):
+            if change.old is not None:
+                snapshot.forget(change.old.obj)
+            if change.new is not None:
+                snapshot.observe(change.new.obj)
+        elif change.key.startswith(nodes.LEASE_PREFIX):
+            if change.old is None or change.new is None:
+                return False  # a node turned Ready or not
+        elif change.key.startswith(nodes.NODE_PREFIX):
+            return False
+    return True
+
+
+class _Kept(object):
+    """A Snapshot kept for one cache: the generation it reflects and when it was built."""
+
+    def __init__(self, generation: int, built: datetime.datetime, snapshot: Snapshot) -> None:
+        self.generation = generation
+        self.built = built
+        self.snapshot = snapshot
+
+
+_KEPT: "weakref.WeakKeyDictionary[Any, _Kept]" = weakref.WeakKeyDictionary()
+_KEPT_LOCK = threading.Lock()
+
+
+def decide(view: View, pod: Obj, now: datetime.datetime) -> Decision:
+    """The scheduler's decision for ``pod`` on the view at ``now`` (a kept Snapshot when the
+    view keeps a change log, else a fresh one)."""
+    if not hasattr(view, "changes_since"):
+        return build_snapshot(view, now)[1].schedule(pod)
+    with _KEPT_LOCK:
+        kept = _KEPT.get(view)
+        if kept is not None and 0 <= (now - kept.built).total_seconds() < REBUILD_SECONDS:
+            generation, changes = view.changes_since(kept.generation)
+            if changes is not None and catch_up(kept.snapshot, changes):
+                kept.generation = generation
+            else:
+                kept = None
+        else:
+            kept = None
+        if kept is None:
+            generation, snapshot = build_snapshot(view, now)
+            kept = _Kept(generation, now, snapshot)
+            _KEPT[view] = kept
+        return kept.snapshot.schedule(pod)
+
+
 def sync(key: str, view: View, now: datetime.datetime) -> List[Action]:
     item = view.get(key)
     if item is None or not needs_scheduling(item.obj):
         return []
-    snapshot = Snapshot(node_views(view, now), [i.obj for i in view.list(PODS)])
-    decision = snapshot.schedule(item.obj)
+    decision = decide(view, item.obj, now)
     stamp = events.rfc3339(now)
     if decision.node:
         return bind(item, decision.node, stamp)

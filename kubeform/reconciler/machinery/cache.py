@@ -5,6 +5,10 @@ One cache holds every watched prefix. Objects are decoded once, with
 never changed in place: a controller copies before it edits. Changes carry the old and
 the new item so controllers can decide which keys to requeue.
 
+Every change also bumps a generation number and goes into a bounded log, so a consumer
+that derives state from the cache (the scheduler's Snapshot) can catch up with
+``changes_since(generation)`` instead of rebuilding from every object.
+
 Two writers feed it: the informers (list, then watch events) and the reconciler's own
 writer (write-through, so the next decision sees what was just written instead of a
 stale copy until the watch catches up). Revisions order them: an item only ever moves
@@ -12,11 +16,15 @@ forward, and a deleted key remembers its deletion revision (a tombstone) until t
 has passed it, so a late event cannot bring it back.
 """
 
+import collections
 import json
 import threading
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional
+from typing import Any, Deque, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 Obj = Dict[str, Any]
+
+#: Changes kept for ``changes_since``; a consumer further behind rebuilds from scratch.
+LOG_LIMIT = 10000
 
 
 class Item(NamedTuple):
@@ -65,6 +73,8 @@ class Cache(object):
         self._lock = threading.Lock()
         self._items: Dict[str, Item] = {i.key: i for i in items}
         self._tombstones: Dict[str, int] = {}
+        self._generation = 0
+        self._log: Deque[Tuple[int, Change]] = collections.deque(maxlen=LOG_LIMIT)
 
     @classmethod
     def from_objects(cls, objects: Dict[str, Obj]) -> "Cache":
@@ -92,6 +102,37 @@ class Cache(object):
         with self._lock:
             return sorted(k for k in self._items if k.startswith(prefix))
 
+    @property
+    def generation(self) -> int:
+        """How many changes the cache has seen (never goes down)."""
+        with self._lock:
+            return self._generation
+
+    def lists(self, prefixes: List[str]) -> Tuple[int, List[List[Item]]]:
+        """Every item under each prefix, and the generation they were read at (one lock)."""
+        with self._lock:
+            found = [[i for k, i in self._items.items() if k.startswith(p)] for p in prefixes]
+            generation = self._generation
+        for items in found:
+            items.sort(key=lambda i: i.key)
+        return generation, found
+
+    def changes_since(self, generation: int) -> Tuple[int, Optional[List[Change]]]:
+        """The changes after ``generation``, in order, and the generation now; None when the
+        log no longer reaches back that far (then rebuild from ``lists``)."""
+        with self._lock:
+            if generation == self._generation:
+                return generation, []
+            if generation > self._generation or not self._log or self._log[0][0] > generation + 1:
+                return self._generation, None
+            return self._generation, [c for g, c in self._log if g > generation]
+
+    def _record(self, change: Change) -> Change:
+        """Count and log a change (the lock is held)."""
+        self._generation += 1
+        self._log.append((self._generation, change))
+        return change
+
     # -- writing -----------------------------------------------------------------------
 
     def replace(self, prefix: str, items: Iterable[Item], revision: int) -> List[Change]:
@@ -104,7 +145,7 @@ class Cache(object):
         with self._lock:
             for key in [k for k in self._items if k.startswith(prefix)]:
                 if key not in fresh and self._items[key].mod_revision <= revision:
-                    changes.append(Change(key, self._items.pop(key), None))
+                    changes.append(self._record(Change(key, self._items.pop(key), None)))
             for key, item in fresh.items():
                 old = self._items.get(key)
                 if old is not None and old.mod_revision > item.mod_revision:
@@ -114,7 +155,7 @@ class Cache(object):
                 self._items[key] = item
                 self._tombstones.pop(key, None)
                 if old is None or old.mod_revision != item.mod_revision:
-                    changes.append(Change(key, old, item))
+                    changes.append(self._record(Change(key, old, item)))
         changes.sort(key=lambda c: c.key)
         return changes
 
@@ -142,7 +183,7 @@ class Cache(object):
                 return None
             self._tombstones.pop(item.key, None)
             self._items[item.key] = item
-            return Change(item.key, old, item)
+            return self._record(Change(item.key, old, item))
 
     def _delete(self, key: str, revision: int) -> Optional[Change]:
         with self._lock:
@@ -153,7 +194,7 @@ class Cache(object):
             if old is None:
                 return None
             del self._items[key]
-            return Change(key, old, None)
+            return self._record(Change(key, old, None))
 
     def forget_tombstones(self, prefix: str, revision: int) -> None:
         """The watch of prefix has seen everything up to revision: older tombstones go."""
