@@ -62,20 +62,31 @@ def follow(docker: str, container: str, out: RotatingLog) -> int:
     open_fds = list(streams)  # type: List[int]
     while open_fds:
         ready, _, _ = select.select(open_fds, [], [])
+        batch = []  # type: List[Tuple[Tuple[str, str], str, bytes]]
         for fd in ready:
             chunk = os.read(fd, 65536)
             if not chunk:
                 open_fds.remove(fd)
                 if buffers[fd]:
-                    _emit(out, streams[fd], buffers[fd])
+                    batch.append((time_key(buffers[fd]), streams[fd], buffers[fd]))
                     buffers[fd] = b""
                 continue
             data = buffers[fd] + chunk
             *lines, rest = data.split(b"\n")
-            for line in lines:
-                _emit(out, streams[fd], line + b"\n")
+            batch.extend((time_key(line), streams[fd], line + b"\n") for line in lines)
             buffers[fd] = rest
+        # both streams read in one round: written in docker's time order, not pipe order
+        for _key, stream, line in sorted(batch, key=lambda item: item[0]):
+            _emit(out, stream, line)
     return proc.wait()
+
+
+def time_key(line: bytes) -> Tuple[str, str]:
+    """A sort key for docker's timestamp prefix (its fraction drops trailing zeros, so the
+    text alone does not sort): (seconds part, fraction padded to 9 digits)."""
+    stamp = line.split(b" ", 1)[0].decode("ascii", "replace").rstrip("Z")
+    whole, _, frac = stamp.partition(".")
+    return whole, frac.ljust(9, "0")
 
 
 def _emit(out: RotatingLog, stream: str, raw: bytes) -> None:

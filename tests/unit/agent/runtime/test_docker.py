@@ -109,6 +109,11 @@ def test_docker_log_line_to_cri(line: str, stream: str, want: str) -> None:
     assert dockerlogs.to_cri(line, stream, "NOW") == want
 
 
+def test_docker_time_key_orders_trimmed_fractions() -> None:
+    stamps = [b"2026-12-01T01:07:45.123Z x", b"2026-12-01T01:07:45.1Z y", b"2026-12-01T01:07:44.9Z z"]
+    assert sorted(stamps, key=dockerlogs.time_key) == [stamps[2], stamps[1], stamps[0]]
+
+
 class FakeDocker:
     """Records docker invocations; answers from a table of (argv prefix -> rc, out, err).
 
