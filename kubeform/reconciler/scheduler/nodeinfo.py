@@ -131,6 +131,7 @@ class NodeInfo(object):
         "spread",
         "taints",
         "unschedulable",
+        "version",
     )
 
     def __init__(self, node: Obj) -> None:
@@ -156,8 +157,10 @@ class NodeInfo(object):
         self.free_memory = self.alloc_memory
         self.free_pods = self.alloc_pods
         self.bonus = 0  # scratch of Snapshot.search
+        self.version = 0  # bumped on every change of load (index.py)
 
     def _changed(self) -> None:
+        self.version += 1
         self.scores.clear()
         self.free_cpu = self.alloc_cpu - self.cpu
         self.free_memory = self.alloc_memory - self.memory

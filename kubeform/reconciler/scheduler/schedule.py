@@ -5,16 +5,18 @@ each pending pod goes, and calls ``assume`` after each binding so the next decis
 that pod's load without rereading anything (Kubernetes' assumed pods). Pure: no clock,
 no I/O; the same nodes, pods and sequence of calls give the same decisions.
 
-A decision filters the nodes (filters.py), scores the ones that pass (scores.py) and
-takes the best; beyond 100 nodes it stops after a share of them, as Kubernetes does
-(``nodes_to_find``). Node-only filters (readiness, cordon, taints, affinity) depend on the
-pod's template, not its name, so their outcome is kept per template until the nodes
-change: the next replica only re-checks ports and resources.
+A decision takes the best of every node that passes the filters (filters.py) by the
+weighted scores (scores.py). Node-only filters (readiness, cordon, taints, affinity)
+depend on the pod's template, not its name, so their outcome is kept per template until
+the nodes change; the ranking by least-requested score is kept per pod shape (index.py),
+so a decision usually looks at a handful of nodes, not all of them. When that shortcut
+finds nothing or gives up, one plain pass over every node decides and counts the reasons.
 """
 
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Set, Tuple
 
 from . import filters, message, scores
+from .index import ShapeIndex, score
 from .nodeinfo import NodeInfo, PodEntry, SpreadKey, pod_entry, pod_identity
 from .pending import loads_node
 from .podview import PodView, pod_view
@@ -26,23 +28,6 @@ SCHEDULED = "Scheduled"
 UNSCHEDULABLE = "Unschedulable"
 _STATIC_CACHE_LIMIT = 1024
 _NONE: Set[str] = set()
-MIN_NODES_TO_FIND = 100
-MIN_PERCENTAGE = 5
-
-
-def nodes_to_find(total: int) -> int:
-    """How many feasible nodes to score: all of them up to 100 nodes, then a share that
-    shrinks from 50 % to 5 % as the cluster grows (at least 100).
-
-    Why: Kubernetes' adaptive percentageOfNodesToScore. Scoring every node of a large
-    cluster for every pod buys little placement quality for a lot of time; the next search
-    starts where this one stopped, so every node gets its turn. Small clusters (every
-    kubeform site so far) are always searched in full.
-    """
-    if total < MIN_NODES_TO_FIND:
-        return total
-    percentage = max(MIN_PERCENTAGE, 50 - total // 125)
-    return max(MIN_NODES_TO_FIND, total * percentage // 100)
 
 
 class Decision(NamedTuple):
@@ -62,7 +47,7 @@ class Snapshot(object):
         self._nodes = infos
         self._by_name: Dict[str, NodeInfo] = {n.name: n for n in infos}
         self._placed: Dict[str, Tuple[str, PodEntry]] = {}  # pod_identity -> (node, entry)
-        self._next_start = 0
+        self._indexes: Dict[Tuple[str, str], ShapeIndex] = {}
         # spread key -> names of the nodes holding such pods; nodes with PreferNoSchedule taints
         self._siblings: Dict[SpreadKey, Set[str]] = {}
         self._prefer_names = {n.name for n in infos if n.prefer_no_schedule}
@@ -96,6 +81,8 @@ class Snapshot(object):
             name, entry = old
             info = self._by_name[name]
             info.remove(entry)
+            for index in self._indexes.values():
+                index.raised(info)
             if entry.spread is not None and entry.spread not in info.spread:
                 names = self._siblings.get(entry.spread)
                 if names is not None:
@@ -144,18 +131,14 @@ class Snapshot(object):
         self._static[pod.static_key] = (passed, rejected)
         return passed, rejected
 
-    def search(self, pod: PodView, enough: Optional[int] = None) -> Tuple[Optional[NodeInfo], Dict[str, int]]:
+    def search(self, pod: PodView) -> Tuple[Optional[NodeInfo], Dict[str, int]]:
         """The best feasible node, and for the nodes that failed how many per reason.
 
-        With `enough`, stops once that many nodes passed, starting where the previous
-        search stopped (Kubernetes' percentageOfNodesToScore; see ``nodes_to_find``).
-
-        The hot path (hundreds of nodes per decision), so filters and scores are written out
-        in one loop; the same sums as filters.reasons and scores.scored, which the tests
-        check it against: the remaining filters (ports, resources) on the nodes that pass
-        the cached node-only filters, then the least-requested score, kept per node and pod
-        size until that node's load changes, plus FULL_MARKS for spreading and taints, except
-        on the few nodes that hold siblings or PreferNoSchedule taints, scored at the end.
+        One pass over every node: the remaining filters (ports, resources) on the nodes that
+        pass the cached node-only filters, then the least-requested score plus FULL_MARKS for
+        spreading and taints, except on the few nodes that hold siblings or PreferNoSchedule
+        taints, scored at the end. The same sums as filters.reasons and scores.scored, which
+        the tests check it against.
         """
         candidates, node_rejected = self._node_filtered(pod)
         rejected = dict(node_rejected)
@@ -166,42 +149,29 @@ class Snapshot(object):
         ports = pod.ports
         size = scores.size_key(pod)
         full = scores.FULL_MARKS
-        siblings = self._siblings.get(pod.spread, _NONE) if pod.spread is not None else _NONE
-        prefer = self._prefer_names
+        marked = self._marked(pod)
         special: List[NodeInfo] = []
         winner: Optional[NodeInfo] = None
         top = -1
         name = ""
-        wanted = -1 if enough is None else enough
-        count = len(candidates)
-        start = self._next_start % count if count and enough is not None else 0
-        examined = 0
-        for node in candidates[start:] + candidates[:start] if start else candidates:
-            examined += 1
+        for node in candidates:
             if (
                 node.free_pods > 0
                 and cpu <= node.free_cpu
                 and memory <= node.free_memory
                 and not (ports and node.ports and filters.free_ports(pod, node))
             ):
-                lr = node.scores.get(size)
-                if lr is None:
-                    lr = node.scores[size] = scores.LEAST_REQUESTED_WEIGHT * scores.least_requested(pod, node)
-                if node.name in siblings or node.name in prefer:
+                lr = score(pod, size, node)
+                if node.name in marked:
                     node.bonus = lr
                     special.append(node)
                 else:
                     total = lr + full
                     if total > top or (total == top and node.name < name):
                         winner, top, name = node, total, node.name
-                wanted -= 1
-                if wanted == 0:
-                    break
                 continue
             for reason in filters.reasons(pod, node):
                 rejected[reason] = rejected.get(reason, 0) + 1
-        if enough is not None:
-            self._next_start = start + examined
         if special:
             points = scores.bonuses(pod, special)
             for node in special:
@@ -209,6 +179,51 @@ class Snapshot(object):
                 if total > top or (total == top and node.name < name):
                     winner, top, name = node, total, node.name
         return winner, rejected
+
+    def _marked(self, pod: PodView) -> Set[str]:
+        """Nodes that may miss FULL_MARKS: holding siblings of `pod` or PreferNoSchedule taints."""
+        siblings = self._siblings.get(pod.spread, _NONE) if pod.spread is not None else _NONE
+        prefer = self._prefer_names
+        return siblings | prefer if siblings and prefer else siblings or prefer
+
+    def _indexed(self, pod: PodView) -> Optional[NodeInfo]:
+        """The decision through the pod shape's index (index.py); None when it finds no node
+        or gives up (then ``search`` decides and says why)."""
+        candidates, _ = self._node_filtered(pod)
+        if not candidates:
+            return None
+        size = scores.size_key(pod)
+        index = self._indexes.get((size, pod.static_key))
+        if index is None:
+            if len(self._indexes) >= _STATIC_CACHE_LIMIT:
+                self._indexes.clear()
+            index = self._indexes[(size, pod.static_key)] = ShapeIndex(pod, size, candidates)
+        req = pod.requests
+        cpu = req.cpu or -(1 << 62)
+        memory = req.memory or -(1 << 62)
+        ports = pod.ports
+
+        def fits(node: NodeInfo) -> bool:
+            return (
+                node.free_pods > 0
+                and cpu <= node.free_cpu
+                and memory <= node.free_memory
+                and not (ports and node.ports and filters.free_ports(pod, node))
+            )
+
+        marked = self._marked(pod)
+        winner, complete = index.best(fits, marked)
+        if not complete:
+            return None
+        top = -1 if winner is None else score(pod, size, winner) + scores.FULL_MARKS
+        special = [index.by_name[n] for n in marked if n in index.by_name and fits(index.by_name[n])]
+        if special:
+            points = scores.bonuses(pod, special)
+            for node in special:
+                total = score(pod, size, node) + points.get(node.name, scores.FULL_MARKS)
+                if total > top or (total == top and winner is not None and node.name < winner.name):
+                    winner, top = node, total
+        return winner
 
     def schedule(self, pod: Obj) -> Decision:
         """Where `pod` should run; does not count it (call ``assume`` once it is bound)."""
@@ -223,7 +238,10 @@ class Snapshot(object):
         if placed is not None:
             # assumed already (its binding not yet seen back): never place a pod twice
             return Decision(placed[0], SCHEDULED, "Successfully assigned %s to %s" % (view.key, placed[0]))
-        winner, rejected = self.search(view, nodes_to_find(total))
+        winner = self._indexed(view)
+        if winner is not None:
+            return Decision(winner.name, SCHEDULED, "Successfully assigned %s to %s" % (view.key, winner.name))
+        winner, rejected = self.search(view)
         if winner is None:
             return Decision(None, UNSCHEDULABLE, message.fit_error(total, rejected))
         return Decision(winner.name, SCHEDULED, "Successfully assigned %s to %s" % (view.key, winner.name))

@@ -168,3 +168,29 @@ def test_observe_equals_rebuild(cluster: Any, data: Any) -> None:
             snap.observe(version)
             latest[spec["name"]] = version
     _same_load(snap, Snapshot(nodes, list(latest.values())))
+
+
+@settings(max_examples=80, deadline=None)
+@given(clusters(), st.lists(st.tuples(st.sampled_from(["place", "place", "forget"]), st.integers(0, 50)), min_size=1, max_size=25), st.data())
+def test_decisions_stay_exact_while_pods_come_and_go(cluster: Any, steps: Any, data: Any) -> None:
+    """The per-shape index (index.py) against the plain pass, over placements and removals."""
+    node_list, existing, pending = cluster
+    nodes = [node(n) for n in node_list]
+    snap = Snapshot(nodes, [pod(p) for p in existing])
+    placed: list[dict[str, Any]] = [pod(p) for p in existing if p.get("node")]
+    for step, (action, pick) in enumerate(steps):
+        if action == "forget" and placed:
+            snap.forget(placed.pop(pick % len(placed)))
+            continue
+        spec = dict(pending[pick % len(pending)], name=f"s{step}")
+        obj = pod(spec)
+        decision = snap.schedule(obj)
+        view = pod_view(obj)
+        infos = [snap.node(n["name"]) for n in node_list]
+        feasible = [i for i in infos if i is not None and not filters.reasons(view, i)]
+        want = scores.best(view, feasible)
+        assert decision.node == (want.name if want else None)
+        if decision.node is not None:
+            obj["spec"]["nodeName"] = decision.node
+            snap.assume(obj, decision.node)
+            placed.append(obj)
