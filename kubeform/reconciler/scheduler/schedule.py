@@ -27,6 +27,7 @@ Obj = Dict[str, Any]
 SCHEDULED = "Scheduled"
 UNSCHEDULABLE = "Unschedulable"
 _STATIC_CACHE_LIMIT = 1024
+_INDEX_LIMIT = 256  # pod shapes with a ShapeIndex (each holds an entry per node)
 _NONE: Set[str] = set()
 
 
@@ -195,7 +196,7 @@ class Snapshot(object):
         size = scores.size_key(pod)
         index = self._indexes.get((size, pod.static_key))
         if index is None:
-            if len(self._indexes) >= _STATIC_CACHE_LIMIT:
+            if len(self._indexes) >= _INDEX_LIMIT:
                 self._indexes.clear()
             index = self._indexes[(size, pod.static_key)] = ShapeIndex(pod, size, candidates)
         req = pod.requests
