@@ -213,9 +213,12 @@ def _start(pod: Obj, spec: Obj, obs: Observed, init: bool, attempt: int, now: fl
 
 
 def _restart_or_wait(pod: Obj, spec: Obj, c: ContainerInfo, obs: Observed, init: bool, now: float, waiting: Dict[str, Tuple[str, str]]) -> List[Action]:
+    """Restart an exited container once its crash back-off has run out. A container whose
+    sandbox died with it (a reboot) did not crash: it restarts with the new sandbox at once."""
     name = spec.get("name", "")
     entry = obs.crash_backoff.get(name, backoff.Backoff())
-    if backoff.waiting(entry, now):
+    sandbox_lost = obs.sandbox is None or not obs.sandbox.ready
+    if backoff.waiting(entry, now) and not sandbox_lost:
         waiting[name] = ("CrashLoopBackOff", crash_message(pod, name, entry))
         return []
     return _start(pod, spec, obs, init, c.attempt + 1, now, waiting)
