@@ -127,4 +127,8 @@ def load_config(path):
         raise ConfigError("%s: not valid JSON: %s" % (path, exc)) from None
     if not isinstance(raw, dict):
         raise ConfigError("%s: must be a JSON object" % path)
-    return AgentConfig(raw, path)
+    cfg = AgentConfig(raw, path)
+    from .node import parse_taints  # node.py imports ConfigError from here
+
+    parse_taints(cfg.taints, path)  # a bad taint is one clear line at start, not a crash later
+    return cfg

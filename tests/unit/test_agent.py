@@ -57,6 +57,8 @@ def test_config_defaults(tmp_path: Path) -> None:
         ({**GOOD, "roles": "master"}, "'roles'"),
         ({**GOOD, "public_ip": 5}, "'public_ip'"),
         ({**GOOD, "colour": "blue"}, "colour"),
+        ({**GOOD, "runtime": "runc"}, "'runtime'"),
+        ({**GOOD, "taints": ["dedicated=db"]}, "'taints'"),
     ],
 )
 def test_config_errors_name_the_field(tmp_path: Path, raw: object, field: str) -> None:
