@@ -291,3 +291,19 @@ def test_threaded_loop_runs_a_pod(rig: Rig) -> None:
         assert rig.driver.started == ["u-t/app/0"]
     finally:
         rig.manager.request_stop()
+
+
+def test_new_image_restarts_the_container_also_after_an_agent_restart(rig: Rig) -> None:
+    obj = pod("img", "u-i", containers=[{"name": "app", "image": "busybox:1.36"}])
+    rig.put(obj)
+    rig.sync()
+    rig.manager = rig.new_manager()  # the hashes are on disk, not only in memory
+    obj = rig.pod("img")
+    obj["spec"]["containers"][0]["image"] = "busybox:1.37"
+    rig.put(obj)
+    rig.sync()
+    rig.sync()
+    newest = rig.driver.find("u-i", "app")
+    assert newest.attempt == 1 and newest.state == "running"
+    assert rig.driver.specs[newest.id].image.ref == "busybox:1.37"
+    assert "Killing" in rig.reasons()

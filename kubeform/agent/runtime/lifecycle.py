@@ -8,6 +8,8 @@ from the containers that exist, a container whose (uid, name, attempt) exists is
 started again: nothing is duplicated. The manager performs the actions in order.
 """
 
+import hashlib
+import json
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from kubeform.api.nodes import parse_time
@@ -33,6 +35,7 @@ class Observed(NamedTuple):
     verdicts: Dict[str, Verdict]  # container name -> probe verdict (running ones)
     config_errors: Dict[str, str]  # container name -> CreateContainerConfigError message
     volume_error: str  # FailedMount message, "" when every volume is set up
+    hashes: Dict[str, str]  # container id -> container_hash of the spec it was started from
 
 
 def observed(
@@ -51,7 +54,15 @@ def observed(
         kw.get("verdicts") or {},
         kw.get("config_errors") or {},
         kw.get("volume_error") or "",
+        kw.get("hashes") or {},
     )
+
+
+def container_hash(spec: Obj) -> str:
+    """A digest of one container's spec: a running container whose spec changed (a new
+    image applied) is restarted, as the kubelet does with its container hash."""
+    text = json.dumps(spec, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 class Action(NamedTuple):
@@ -218,7 +229,9 @@ def _restart_or_wait(pod: Obj, spec: Obj, c: ContainerInfo, obs: Observed, init:
     name = spec.get("name", "")
     entry = obs.crash_backoff.get(name, backoff.Backoff())
     sandbox_lost = obs.sandbox is None or not obs.sandbox.ready
-    if backoff.waiting(entry, now) and not sandbox_lost:
+    known = obs.hashes.get(c.id)
+    changed = known is not None and known != container_hash(spec)
+    if backoff.waiting(entry, now) and not sandbox_lost and not changed:
         waiting[name] = ("CrashLoopBackOff", crash_message(pod, name, entry))
         return []
     return _start(pod, spec, obs, init, c.attempt + 1, now, waiting)
@@ -335,7 +348,10 @@ def plan(pod: Obj, obs: Observed, now: float) -> Plan:
         c = current
         if c.state == "running":
             verdict = obs.verdicts.get(name)
-            if verdict is not None and verdict.kill:
+            known = obs.hashes.get(c.id)
+            if known is not None and known != container_hash(spec_c):
+                actions.append(Action("kill", name, attempt=c.attempt, container_id=c.id, grace=grace_seconds(pod), reason="SpecChanged"))
+            elif verdict is not None and verdict.kill:
                 grace = float(((spec_c.get(verdict.kill + "Probe") or {}).get("terminationGracePeriodSeconds")) or grace_seconds(pod))
                 actions.append(Action("kill", name, attempt=c.attempt, container_id=c.id, grace=grace, reason=verdict.kill.capitalize(), message=verdict.message))
         elif c.state == "created":

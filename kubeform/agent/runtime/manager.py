@@ -195,6 +195,7 @@ class RuntimeManager(object):
         self.usage = {}  # type: Dict[str, Obj]
         self.usage_raw = {}  # type: Dict[str, Tuple[float, int]]
         self.usage_at = 0.0
+        self.hashes = {}  # type: Dict[str, Dict[str, str]]  # pod uid -> container id -> spec hash
         self.pool = ThreadPoolExecutor(max_workers=8)
         self.limits_reported = False
         self.threads = []  # type: List[threading.Thread]
@@ -297,7 +298,7 @@ class RuntimeManager(object):
             if w is not None:
                 w.finished = True
                 w.wake.set()
-            for table in (self.pull_errors, self.pull_backoff, self.crash_backoff, self.config_errors, self.waiting_seen, self.usage):
+            for table in (self.pull_errors, self.pull_backoff, self.crash_backoff, self.config_errors, self.waiting_seen, self.usage, self.hashes):
                 table.pop(uid, None)
             self.usage_raw.pop(uid, None)
             for cid in [k for k, owner in self.probe_owner.items() if owner == uid]:
@@ -324,7 +325,47 @@ class RuntimeManager(object):
                 verdicts,
                 dict(self.config_errors.get(uid, {})),
                 "",
+                self.hashes_of(uid),
             )
+
+    def hashes_file(self, uid: str) -> str:
+        return os.path.join(volumes.pod_dir(self.state_dir, uid), "container-hashes.json")
+
+    def hashes_of(self, uid: str) -> Dict[str, str]:
+        """container id -> spec hash, kept on disk so a restarted agent still knows them."""
+        with self.lock:
+            known = self.hashes.get(uid)
+            if known is None:
+                try:
+                    with open(self.hashes_file(uid)) as f:
+                        loaded = json.load(f)
+                    known = {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
+                except (OSError, ValueError):
+                    known = {}
+                self.hashes[uid] = known
+            return dict(known)
+
+    def drop_hashes(self, uid: str) -> None:
+        with self.lock:
+            self.hashes.pop(uid, None)
+        try:
+            os.unlink(self.hashes_file(uid))
+        except OSError:
+            pass
+
+    def remember_hash(self, uid: str, container_id: str, digest: str, live: List[str]) -> None:
+        with self.lock:
+            table = {k: v for k, v in self.hashes_of(uid).items() if k in live}
+            table[container_id] = digest
+            self.hashes[uid] = table
+        try:
+            os.makedirs(volumes.pod_dir(self.state_dir, uid), exist_ok=True)
+            tmp = self.hashes_file(uid) + ".tmp"
+            with open(tmp, "w") as f:
+                json.dump(table, f)
+            os.rename(tmp, self.hashes_file(uid))
+        except OSError as exc:
+            LOG.warning("recording container hashes of %s: %s", uid, exc)
 
     def sync_pod(self, uid: str, snap: Snapshot) -> bool:
         """Plan and act for one pod; True when something was done (the next list must be newer)."""
@@ -417,6 +458,8 @@ class RuntimeManager(object):
                 info = self.start_container(pod, uid, a, sandbox, waiting)
                 if info is not None:
                     containers.append(info)
+                    digest = lifecycle.container_hash(self.container_spec_of(pod, a.container))
+                    self.remember_hash(uid, info.id, digest, [c.id for c in containers])
         obs = obs._replace(sandbox=sandbox, containers=containers, images=dict(self.images))
         return obs, False
 
@@ -426,6 +469,8 @@ class RuntimeManager(object):
             field = "spec.containers{%s}" % a.container
             if a.reason in ("Liveness", "Startup"):
                 msg = "Container %s failed %s probe, will be restarted" % (a.container, a.reason.lower())
+            elif a.reason == "SpecChanged":
+                msg = "Container %s definition changed, will be restarted" % a.container
             else:
                 msg = "Stopping container %s" % a.container
             self.events.record(pod, "Killing", msg, field_path=field)
@@ -577,6 +622,7 @@ class RuntimeManager(object):
     def delete_pod(self, snap: Snapshot, uid: str) -> None:
         """The last step of a graceful deletion: the key goes (if it is still this pod)."""
         key, rev = snap.key, snap.mod_revision
+        self.drop_hashes(uid)
         volumes.teardown(self.state_dir, uid, **({} if self.mount_runner is None else {"run": self.mount_runner}))
         for _ in range(5):
             ok, _ = self.client.txn([key_unchanged(key, rev)], [op_delete(key)])
@@ -614,6 +660,7 @@ class RuntimeManager(object):
             self.driver.remove_container(c.id)
         if snap.sandbox is not None:
             self.driver.remove_sandbox(uid)
+        self.drop_hashes(uid)
         volumes.teardown(self.state_dir, uid, **({} if self.mount_runner is None else {"run": self.mount_runner}))
         return True
 

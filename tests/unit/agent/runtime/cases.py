@@ -14,6 +14,7 @@ A case's ``observed`` block is written as the driver would report it::
       verdicts: {app: {started: true, ready: false, kill: liveness, message: "..."}}
       config_errors: {app: "..."}
       volume_error: ""
+      hashes: {c1: 0123abcd}              # container id -> spec hash it was started from
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def observed(pod: dict[str, Any], raw: dict[str, Any] | None) -> lifecycle.Obser
     }
     return lifecycle.Observed(
         sandbox, containers, images, dict(raw.get("pull_errors") or {}), pull_backoff, crash, verdicts,
-        dict(raw.get("config_errors") or {}), raw.get("volume_error", ""),
+        dict(raw.get("config_errors") or {}), raw.get("volume_error", ""), dict(raw.get("hashes") or {}),
     )
 
 
