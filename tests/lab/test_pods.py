@@ -8,7 +8,6 @@ crun, conftest.DOCKER_HOST runs docker. Every test deletes what it made, also on
 
 from __future__ import annotations
 
-import datetime
 import json
 import re
 import subprocess
@@ -20,6 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
+from kubeform.api.nodes import parse_time
 from tests.lab.conftest import DOCKER_HOST, PodsCluster
 
 CRUN_HOST = "kf-node1"
@@ -185,7 +185,9 @@ def test_missing_configmap_key_is_create_container_config_error(pods_cluster: Po
 
 
 def _stamp(text: str) -> float:
-    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.UTC).timestamp()
+    parsed = parse_time(text)
+    assert parsed is not None, text
+    return parsed.timestamp()
 
 
 def test_crash_restarts_with_growing_backoff(pods_cluster: PodsCluster, cleanup: list[str]) -> None:

@@ -11,6 +11,7 @@ import datetime
 from typing import Any, Dict, List, Optional, Tuple
 
 from kubeform.api.events import rfc3339
+from kubeform.api.nodes import parse_time
 from kubeform.api.objects import set_condition
 
 from .driver import ContainerInfo
@@ -19,13 +20,19 @@ from .lifecycle import Observed, by_name, outcome
 Obj = Dict[str, Any]
 
 
+def seconds(ts: str) -> str:
+    """A driver's time (maybe with nanoseconds) as Kubernetes writes it: RFC 3339 seconds."""
+    parsed = parse_time(ts) if ts else None
+    return parsed.strftime("%Y-%m-%dT%H:%M:%SZ") if parsed is not None else ts
+
+
 def _terminated(c: ContainerInfo, runtime: str) -> Obj:
     reason = c.reason or ("Completed" if c.exit_code == 0 else "Error")
     out = {
         "exitCode": c.exit_code if c.exit_code is not None else 0,
         "reason": reason,
-        "startedAt": c.started_at or None,
-        "finishedAt": c.finished_at or None,
+        "startedAt": seconds(c.started_at) or None,
+        "finishedAt": seconds(c.finished_at) or None,
         "containerID": "%s://%s" % (runtime, c.id),
     }  # type: Obj
     return {"terminated": {k: v for k, v in out.items() if v is not None}}
@@ -69,7 +76,7 @@ def container_status(
     last_state = _terminated(prev, runtime) if prev is not None and prev.state == "exited" else {}
     if c.state == "running":
         verdict = obs.verdicts.get(name)
-        out["state"] = {"running": {"startedAt": c.started_at}}
+        out["state"] = {"running": {"startedAt": seconds(c.started_at)}}
         out["started"] = verdict.started if verdict is not None else True
         out["ready"] = verdict.ready if verdict is not None else True
     elif c.state == "exited":
