@@ -24,6 +24,7 @@ only ``DockerDriver`` runs anything.
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -76,8 +77,11 @@ def mirror_ref(ref: str, registry: str) -> str:
     return found[0][len("docker://") :] if len(found) > 1 else ""
 
 
-def pause_argv(spec: SandboxSpec, dns: Dict[str, List[str]]) -> List[str]:
+def pause_argv(spec: SandboxSpec, dns: Dict[str, List[str]], shareable_ipc: bool = True) -> List[str]:
     """``docker run`` of the pod's pause container (detached, no network yet).
+
+    shareable_ipc: docker 17.06+ makes a container's IPC private unless ``--ipc
+    shareable``; older ones (CentOS 7's 1.13) share it always and know no such mode.
 
     dns: "servers", "searches", "options" for docker's own resolv.conf of the pause (the
     app containers mount the pod's resolv.conf anyway; this keeps ``docker exec`` into the
@@ -92,13 +96,10 @@ def pause_argv(spec: SandboxSpec, dns: Dict[str, List[str]]) -> List[str]:
         spec.hostname,
         "--network",
         "none",
-        "--ipc",
-        "shareable",
-        "--restart",
-        "no",
-        "--log-driver",
-        "none",
     ]
+    if shareable_ipc:
+        argv += ["--ipc", "shareable"]
+    argv += ["--restart", "no", "--log-driver", "none"]
     for key, value in _labels(spec.pod_uid, spec.name, spec.namespace, "podsandbox"):
         argv += ["--label", "%s=%s" % (key, value)]
     for server in dns.get("servers", []):
@@ -166,6 +167,15 @@ def user_arg(user: Optional[int], group: Optional[int], image_user: str) -> str:
         base = image_user.split(":", 1)[0] if image_user else "0"
         return "%s:%d" % (base, group)
     return ""
+
+
+def version_at_least(version: str, wanted: Tuple[int, int]) -> bool:
+    """Whether docker's server version (``20.10.24+dfsg1``, ``1.13.1``, ``17.06.2-ce``) is
+    at least wanted; an unreadable version counts as new."""
+    m = re.match(r"(\d+)\.(\d+)", version.strip())
+    if not m:
+        return True
+    return (int(m.group(1)), int(m.group(2))) >= wanted
 
 
 def exec_argv(docker: str, container_id: str, argv: List[str], tty: bool, stdin: bool) -> List[str]:
@@ -336,6 +346,14 @@ class DockerDriver(Driver):
         self.docker = docker
         self._run = run
         self.proc = proc
+        self._version = None  # type: Optional[str]
+
+    def server_version(self) -> str:
+        """docker's server version, asked once (argv differs before 17.06)."""
+        if self._version is None:
+            rc, out, _ = self._docker(["version", "--format", "{{.Server.Version}}"])
+            self._version = out.strip() if rc == 0 else ""
+        return self._version
 
     @classmethod
     def from_config(cls, cfg: Any) -> "DockerDriver":
@@ -402,13 +420,13 @@ class DockerDriver(Driver):
         except imageref.RefError as exc:
             raise PullError(str(exc), reason="InvalidImageName") from None
         if mirror:
-            rc, _, _ = self._docker(["pull", "-q", mirror])
+            rc, _, _ = self._docker(["pull", mirror])
             if rc == 0:
                 rc, _, err = self._docker(["tag", mirror, ref])
                 info = self.image_info(ref) if rc == 0 else None
                 if info is not None:
                     return info
-        rc, _, err = self._docker(["pull", "-q", ref])
+        rc, _, err = self._docker(["pull", ref])
         if rc != 0:
             where = " (not in the cluster registry %s either)" % self.registry if mirror else ""
             raise PullError('failed to pull image "%s": %s%s' % (ref, pull_reason(err), where))
@@ -472,7 +490,8 @@ class DockerDriver(Driver):
             self.ensure_pause_image()
             self.network.save_spec(spec, {"runtime": "docker"})
             resolv = self._pod_dns(spec)
-            pause_id = self._must(pause_argv(spec, resolv), "pause container for %s/%s" % (spec.namespace, spec.name))
+            shareable = version_at_least(self.server_version(), (17, 6))
+            pause_id = self._must(pause_argv(spec, resolv, shareable), "pause container for %s/%s" % (spec.namespace, spec.name))
             raws = self._inspect([pause_id.strip()])
             if not raws:
                 raise RuntimeError_("pause container for %s/%s vanished" % (spec.namespace, spec.name))

@@ -56,6 +56,16 @@ def test_user_arg(case: dict[str, Any]) -> None:
 def test_pause_argv() -> None:
     case = ARGV["pause"]
     assert docker.pause_argv(SandboxSpec(**case["spec"]), case["dns"]) == case["want"]
+    old = docker.pause_argv(SandboxSpec(**case["spec"]), case["dns"], shareable_ipc=False)
+    assert old == [a for a in case["want"] if a not in ("--ipc", "shareable")], "docker < 17.06 knows no shareable"
+
+
+@pytest.mark.parametrize(
+    ("version", "want"),
+    [("20.10.24+dfsg1", True), ("17.06.2-ce", True), ("1.13.1", False), ("17.05.0-ce", False), ("", True)],
+)
+def test_version_at_least_17_06(version: str, want: bool) -> None:
+    assert docker.version_at_least(version, (17, 6)) is want
 
 
 @pytest.mark.parametrize("case", ARGV["exec"], ids=str)
@@ -141,7 +151,7 @@ def test_ensure_image_prefers_the_mirror_and_tags_it_as_the_pod_wrote_it() -> No
     fake = FakeDocker(
         [
             (["image", "inspect", "busybox"], (1, "", "No such image")),
-            (["pull", "-q", "10.0.0.1:5000/library/busybox:latest"], (0, "", "")),
+            (["pull", "10.0.0.1:5000/library/busybox:latest"], (0, "", "")),
             (["tag"], (0, "", "")),
             (["image", "inspect", "busybox"], (0, IMAGE_JSON, "")),
         ]
@@ -151,7 +161,7 @@ def test_ensure_image_prefers_the_mirror_and_tags_it_as_the_pod_wrote_it() -> No
     assert info.ref == "busybox" and info.digest == "sha256:1"
     assert fake.calls == [
         ["image", "inspect", "busybox"],
-        ["pull", "-q", "10.0.0.1:5000/library/busybox:latest"],
+        ["pull", "10.0.0.1:5000/library/busybox:latest"],
         ["tag", "10.0.0.1:5000/library/busybox:latest", "busybox"],
         ["image", "inspect", "busybox"],
     ]
@@ -174,8 +184,8 @@ def test_ensure_image_falls_back_to_the_origin_and_reports_its_reason() -> None:
     fake = FakeDocker(
         [
             (["image", "inspect"], (1, "", "No such image")),
-            (["pull", "-q", "10.0.0.1:5000/library/nope:1"], (1, "", "Error response from daemon: manifest unknown")),
-            (["pull", "-q", "nope:1"], (1, "", "Error response from daemon: pull access denied for nope")),
+            (["pull", "10.0.0.1:5000/library/nope:1"], (1, "", "Error response from daemon: manifest unknown")),
+            (["pull", "nope:1"], (1, "", "Error response from daemon: pull access denied for nope")),
         ]
     )
     drv = docker.DockerDriver(None, registry="10.0.0.1:5000", run=fake)
