@@ -17,6 +17,7 @@ demo: deps
 	$(VENV)/kubeform image make busybox -o .kubeform/busybox.tar
 	$(VENV)/kubeform image push .kubeform/busybox.tar --name busybox:latest --name busybox:1.36 --cluster .kubeform/lab
 	$(VENV)/kubeform apply -f examples/ --cluster .kubeform/lab
+	$(VENV)/kubeform wait --for=condition=Ready pod --all -n demo --timeout 120s --cluster .kubeform/lab
 	$(VENV)/kubeform get deploy,svc,ds,sts,cj -A --cluster .kubeform/lab
 	$(VENV)/kubeform get pods -A -o wide --cluster .kubeform/lab
 
