@@ -219,36 +219,40 @@ def test_crash_restarts_with_growing_backoff(pods_cluster: PodsCluster, cleanup:
     assert "dying" in previous
 
 
-def test_failing_liveness_probe_restarts(pods_cluster: PodsCluster, cleanup: list[str]) -> None:
-    cleanup.append("pod/liveness")
-    apply(pods_cluster, pod("liveness", CRUN_HOST, [{
+@pytest.mark.parametrize("node", [CRUN_HOST, DOCKER_HOST])
+def test_failing_liveness_probe_restarts(pods_cluster: PodsCluster, cleanup: list[str], node: str) -> None:
+    name = f"liveness-{node}"
+    cleanup.append(f"pod/{name}")
+    apply(pods_cluster, pod(name, node, [{
         "name": "app", "image": IMAGE,
         "command": ["sh", "-c", "touch /tmp/healthy; sleep 4; rm -f /tmp/healthy; sleep 3600"],
         "livenessProbe": {"exec": {"command": ["cat", "/tmp/healthy"]}, "periodSeconds": 1, "failureThreshold": 2},
     }]))
-    running(pods_cluster, "liveness")
+    running(pods_cluster, name)
     wait_for("a liveness restart",
-             lambda: container_status(get_pod(pods_cluster, "liveness"), "app").get("restartCount", 0) >= 1, 60)
-    text = events(pods_cluster, "liveness")
+             lambda: container_status(get_pod(pods_cluster, name), "app").get("restartCount", 0) >= 1, 60)
+    text = events(pods_cluster, name)
     assert "Unhealthy" in text and "Liveness probe failed" in text
     assert "failed liveness probe, will be restarted" in text
 
 
-def test_readiness_probe_flips_ready(pods_cluster: PodsCluster, cleanup: list[str]) -> None:
-    cleanup.append("pod/ready")
-    apply(pods_cluster, pod("ready", CRUN_HOST, [{
+@pytest.mark.parametrize("node", [CRUN_HOST, DOCKER_HOST])
+def test_readiness_probe_flips_ready(pods_cluster: PodsCluster, cleanup: list[str], node: str) -> None:
+    name = f"ready-{node}"
+    cleanup.append(f"pod/{name}")
+    apply(pods_cluster, pod(name, node, [{
         "name": "web", "image": IMAGE,
         "command": ["sh", "-c", "mkdir -p /www && echo ok > /www/ready && httpd -f -p 8080 -h /www"],
         "readinessProbe": {"httpGet": {"path": "/ready", "port": 8080}, "periodSeconds": 1, "failureThreshold": 1},
     }]))
-    running(pods_cluster, "ready")
-    wait_for("Ready", lambda: condition(get_pod(pods_cluster, "ready"), "Ready") == "True", 30)
-    kexec(pods_cluster, "ready", "rm", "/www/ready")
-    wait_for("not Ready", lambda: condition(get_pod(pods_cluster, "ready"), "Ready") == "False", 30)
-    assert "0/1" in pods_cluster.kf("get", "pod", "ready").stdout
-    kexec(pods_cluster, "ready", "sh", "-c", "echo ok > /www/ready")
-    wait_for("Ready again", lambda: condition(get_pod(pods_cluster, "ready"), "Ready") == "True", 30)
-    assert container_status(get_pod(pods_cluster, "ready"), "web")["restartCount"] == 0
+    running(pods_cluster, name)
+    wait_for("Ready", lambda: condition(get_pod(pods_cluster, name), "Ready") == "True", 30)
+    kexec(pods_cluster, name, "rm", "/www/ready")
+    wait_for("not Ready", lambda: condition(get_pod(pods_cluster, name), "Ready") == "False", 30)
+    assert "0/1" in pods_cluster.kf("get", "pod", name).stdout
+    kexec(pods_cluster, name, "sh", "-c", "echo ok > /www/ready")
+    wait_for("Ready again", lambda: condition(get_pod(pods_cluster, name), "Ready") == "True", 30)
+    assert container_status(get_pod(pods_cluster, name), "web")["restartCount"] == 0
 
 
 def test_unknown_image_shows_image_pull_backoff(pods_cluster: PodsCluster, cleanup: list[str]) -> None:
@@ -332,3 +336,21 @@ def test_delete_honours_the_grace_period(pods_cluster: PodsCluster, cleanup: lis
     assert get_pod(pods_cluster, stubborn) is None and get_pod(pods_cluster, polite) is None
     if node == CRUN_HOST:
         assert pods_cluster.ssh(node, "crun --cgroup-manager=disabled list | grep -c stubborn || true").strip() in ("", "0")
+
+
+def test_new_image_applied_restarts_the_container(pods_cluster: PodsCluster, cleanup: list[str]) -> None:
+    cleanup.append("pod/reimage")
+    spec = pod("reimage", CRUN_HOST, [{"name": "app", "image": IMAGE, "command": ["sleep", "3600"]}])
+    apply(pods_cluster, spec)
+    before = running(pods_cluster, "reimage")
+    spec["spec"]["containers"][0]["image"] = "busybox:latest"
+    apply(pods_cluster, spec)
+
+    def restarted() -> dict[str, Any]:
+        cs = container_status(get_pod(pods_cluster, "reimage"), "app")
+        return cs if cs.get("restartCount") == 1 and "running" in cs.get("state", {}) else {}
+
+    cs = wait_for("the container restarted with the new image", restarted, 60)
+    assert cs["image"] == "busybox:latest"
+    assert cs["containerID"] != container_status(before, "app")["containerID"]
+    assert "definition changed, will be restarted" in events(pods_cluster, "reimage")
