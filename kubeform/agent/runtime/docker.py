@@ -286,20 +286,13 @@ def pull_reason(stderr: str) -> str:
 
 
 # --- pure: usage from /proc ------------------------------------------------------------------
-def proc_tree(root_pids: List[int], parents: Dict[int, int]) -> List[int]:
-    """The given pids and all their live descendants (parents: pid -> ppid of every process)."""
-    children = {}  # type: Dict[int, List[int]]
-    for pid, ppid in parents.items():
-        children.setdefault(ppid, []).append(pid)
-    seen = []  # type: List[int]
-    todo = [p for p in root_pids if p in parents]
-    while todo:
-        pid = todo.pop()
-        if pid in seen:
-            continue
-        seen.append(pid)
-        todo.extend(children.get(pid, []))
-    return sorted(seen)
+def pod_pids(ns_of: Dict[int, str], roots: List[int]) -> List[int]:
+    """Every process in the pid namespaces of the containers' init processes (roots):
+    their children and what ``docker exec`` started too (an exec'd process is a child of
+    containerd's shim, not of the container's init, so a process tree would miss it).
+    ns_of: pid -> its /proc/<pid>/ns/pid link, for every process."""
+    wanted = set(ns_of[p] for p in roots if p in ns_of)
+    return sorted(p for p, ns in ns_of.items() if ns in wanted)
 
 
 def parse_stat(text: str) -> Tuple[int, int]:
@@ -598,25 +591,25 @@ class DockerDriver(Driver):
 
     # --- usage -------------------------------------------------------------------------------
     def usage(self, pod_uid: str) -> Dict[str, int]:
-        """CPU and memory of the pod's processes from /proc (``docker top`` and cgroup stats
-        fail where containers run without cgroups, as on lab hosts)."""
-        pids = [c.pid for c in self.list_containers() if c.pod_uid == pod_uid and c.pid]
-        stats = {}  # type: Dict[int, Tuple[int, int]]
-        for name in os.listdir(self.proc):
-            if not name.isdigit():
-                continue
-            try:
-                with open(os.path.join(self.proc, name, "stat")) as f:
-                    stats[int(name)] = parse_stat(f.read())
-            except (OSError, ValueError, IndexError):
-                continue
-        tree = proc_tree(pids, {pid: s[0] for pid, s in stats.items()})
+        """CPU (utime+stime+cutime+cstime) and RSS of the pod's processes from /proc
+        (``docker top`` and cgroup stats fail where containers run without cgroups, as on
+        lab hosts); the pause is not counted."""
+        roots = [c.pid for c in self.list_containers() if c.pod_uid == pod_uid and c.pid]
+        ns_of = {}  # type: Dict[int, str]
+        for name in os.listdir(self.proc) if roots else []:
+            if name.isdigit():
+                try:
+                    ns_of[int(name)] = os.readlink(os.path.join(self.proc, name, "ns", "pid"))
+                except OSError:
+                    continue
         hz = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
         page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-        cpu_ticks = sum(stats[p][1] for p in tree)
+        cpu_ticks = 0
         rss = 0
-        for pid in tree:
+        for pid in pod_pids(ns_of, roots):
             try:
+                with open(os.path.join(self.proc, str(pid), "stat")) as f:
+                    cpu_ticks += parse_stat(f.read())[1]
                 with open(os.path.join(self.proc, str(pid), "statm")) as f:
                     rss += int(f.read().split()[1]) * page
             except (OSError, ValueError, IndexError):

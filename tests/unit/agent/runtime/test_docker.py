@@ -100,9 +100,9 @@ def test_pull_reason(case: dict[str, Any]) -> None:
     assert docker.pull_reason(case["stderr"]) == case["want"]
 
 
-def test_usage_process_tree() -> None:
+def test_usage_counts_the_containers_pid_namespaces() -> None:
     u = INSPECT["usage"]
-    assert docker.proc_tree(u["roots"], u["parents"]) == u["want_tree"]
+    assert docker.pod_pids(u["ns_of"], u["roots"]) == u["want_pids"]
     assert list(docker.parse_stat(u["stat"])) == u["want_stat"]
 
 
