@@ -118,7 +118,9 @@ class PodsCluster:
         """The kubeform CLI as a user runs it, against this cluster (stdin closed)."""
         argv = [sys.executable, "-m", "kubeform", *args]
         if args and args[0] not in ("up", "down", "lab"):
-            argv += ["--cluster", str(self.cluster_dir)]
+            # before a `--` (exec's command), not inside it
+            at = argv.index("--") if "--" in argv else len(argv)
+            argv[at:at] = ["--cluster", str(self.cluster_dir)]
         proc = subprocess.run(
             argv, cwd=self.workdir, capture_output=True, text=True,
             stdin=subprocess.DEVNULL, timeout=timeout, check=False,
