@@ -184,6 +184,7 @@ class RuntimeManager(object):
         self.events = EventRecorder(client, node_name, clock)
         self.workers = {}  # type: Dict[str, PodWorker]
         self.images = {}  # type: Dict[str, ImageInfo]
+        self.pull_locks = {}  # type: Dict[str, threading.Lock]
         self.pull_errors = {}  # type: Dict[str, Dict[str, str]]
         self.pull_backoff = {}  # type: Dict[str, Dict[str, backoff.Backoff]]
         self.crash_backoff = {}  # type: Dict[str, Dict[str, backoff.Backoff]]
@@ -490,6 +491,12 @@ class RuntimeManager(object):
         spec = self.container_spec_of(pod, a.container)
         policy = str(spec.get("imagePullPolicy") or ("Always" if a.image.endswith(":latest") or ":" not in a.image.rsplit("/", 1)[-1] else "IfNotPresent"))
         field = "spec.%s{%s}" % ("initContainers" if a.init else "containers", a.container)
+        with self.lock:
+            ref_lock = self.pull_locks.setdefault(a.image, threading.Lock())
+        with ref_lock:  # pods wanting the same image wait for one pull (and one Pulling event)
+            return self._pull_locked(pod, uid, a, policy, field, waiting)
+
+    def _pull_locked(self, pod: Obj, uid: str, a: lifecycle.Action, policy: str, field: str, waiting: Dict[str, Tuple[str, str]]) -> bool:
         known = a.image in self.images
         started = time.monotonic()
         if not known or policy == "Always":
