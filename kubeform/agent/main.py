@@ -10,6 +10,7 @@ beside them; stopping the agent leaves containers running (a restarted agent ado
 
 import argparse
 import datetime
+import faulthandler
 import json
 import logging
 import signal
@@ -302,6 +303,7 @@ def main(argv=None):
     agent = Agent(cfg)
     signal.signal(signal.SIGTERM, agent.request_stop)
     signal.signal(signal.SIGINT, agent.request_stop)
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1`: every thread's stack into the journal
     try:
         if args.once:
             agent.discover()
