@@ -175,6 +175,7 @@ def bench_lab(cluster: str, n: int, timeout: float = 120.0) -> dict[str, Any]:
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
         f.write(_pods_manifest(n))
     seen: dict[str, float] = {}
+    node_of: dict[str, str] = {}
     try:
         start = time.monotonic()
         _kf("apply", "-f", f.name, "--cluster", cluster)
@@ -185,12 +186,17 @@ def bench_lab(cluster: str, n: int, timeout: float = 120.0) -> dict[str, Any]:
                 name = pod["metadata"]["name"]
                 if name not in seen and _running(pod):
                     seen[name] = now
+                    node_of[name] = (pod.get("spec") or {}).get("nodeName", "")
             time.sleep(0.05)
     finally:
         _kf("delete", "namespace", BENCH_NS, "--cluster", cluster)
         Path(f.name).unlink()
     times = sorted(seen.values())
+    per_node: dict[str, list[float]] = {}
+    for name, t in seen.items():
+        per_node.setdefault(node_of[name], []).append(t)
     return {
+        "per_node": {n: (len(v), max(v)) for n, v in sorted(per_node.items())},
         "pods": n, "running": len(times), "apply_s": applied,
         "p50_s": _percentile(times, 0.50), "p99_s": _percentile(times, 0.99),
         "max_s": times[-1] if times else float("nan"),
@@ -206,6 +212,8 @@ def run_lab(args: argparse.Namespace) -> None:
     print(f"lab: {r['pods']} bare pods applied ({r['apply_s']:.2f} s for apply), {r['running']} Running")
     print(f"  apply-to-Running: p50 {r['p50_s']:.2f} s, p99 {r['p99_s']:.2f} s (target < 2 s), max {r['max_s']:.2f} s")
     print(f"  all Running after {r['all_s']:.2f} s (target < 10 s)")
+    for node, (count, last) in r["per_node"].items():
+        print(f"  {node}: {count} pods, last Running after {last:.2f} s")
 
 
 PARTS: dict[str, Callable[[argparse.Namespace], None]] = {"scheduler": run_scheduler, "lab": run_lab}

@@ -17,10 +17,11 @@ import json
 import logging
 import socket
 import ssl
+import threading
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import urlsplit
 
-LOG = logging.getLogger("kubeform.agent.etcd")
+LOG = logging.getLogger("kubeform.api.etcd")
 
 #: Gateway prefixes, newest first: etcd 3.4+ serves /v3, etcd 3.3 /v3beta (and /v3alpha).
 API_PREFIXES = ("/v3", "/v3beta")
@@ -66,6 +67,10 @@ class _Answer(object):
     def readline(self):
         # type: () -> bytes
         return self._body.readline()
+
+
+#: Kept-alive connections per endpoint (one per thread that calls at the same time).
+MAX_IDLE = 8
 
 
 class EtcdError(Exception):
@@ -209,8 +214,40 @@ class EtcdClient(object):
             self._ssl = make_ssl_context(ca, cert, key)
         self._current = 0
         self._prefixes = {}  # type: Dict[str, str]
+        # Unary calls reuse kept-alive connections: a TLS handshake per call cost the
+        # agent and the reconciler most of their CPU when many pods start at once.
+        self._idle = {}  # type: Dict[str, List[http.client.HTTPConnection]]
+        self._pool_lock = threading.Lock()
 
     # -- transport ---------------------------------------------------------------------
+
+    def _idle_connection(self, endpoint):
+        # type: (str) -> Optional[http.client.HTTPConnection]
+        with self._pool_lock:
+            idle = self._idle.get(endpoint)
+            return idle.pop() if idle else None
+
+    def _release(self, endpoint, conn, resp):
+        # type: (str, http.client.HTTPConnection, Any) -> None
+        """Keep a connection whose response was read whole, unless the server closes it."""
+        if not isinstance(resp, http.client.HTTPResponse) or resp.will_close:
+            conn.close()
+            return
+        with self._pool_lock:
+            idle = self._idle.setdefault(endpoint, [])
+            if len(idle) < MAX_IDLE:
+                idle.append(conn)
+                return
+        conn.close()
+
+    def close(self):
+        # type: () -> None
+        """Close every kept-alive connection (a new call opens one again)."""
+        with self._pool_lock:
+            idle, self._idle = self._idle, {}
+        for conns in idle.values():
+            for conn in conns:
+                conn.close()
 
     def _connect(self, endpoint, timeout):
         # type: (str, Optional[float]) -> http.client.HTTPConnection
@@ -227,14 +264,14 @@ class EtcdClient(object):
         n = len(self.endpoints)
         return [((self._current + i) % n, self.endpoints[(self._current + i) % n]) for i in range(n)]
 
-    def _open(self, path, body, timeout):
-        # type: (str, Dict[str, Any], Optional[float]) -> Tuple[http.client.HTTPConnection, http.client.HTTPResponse]
+    def _open(self, path, body, timeout, pooled=False):
+        # type: (str, Dict[str, Any], Optional[float], bool) -> Tuple[str, http.client.HTTPConnection, http.client.HTTPResponse]
         """POST body to path on the first endpoint that answers; remember which one did."""
         data = json.dumps(body).encode("utf-8")
         errors = []  # type: List[str]
         for index, endpoint in self._ordered_endpoints():
             try:
-                conn, resp = self._post(endpoint, path, data, timeout)
+                conn, resp = self._post(endpoint, path, data, timeout, pooled)
             except (OSError, http.client.HTTPException) as exc:
                 errors.append("%s: %s" % (endpoint, exc))
                 LOG.debug("etcd endpoint %s failed: %s", endpoint, exc)
@@ -245,12 +282,25 @@ class EtcdClient(object):
                 errors.append("%s: HTTP %d %s" % (endpoint, resp.status, text.strip()[:200]))
                 continue
             self._current = index
-            return conn, resp
+            return endpoint, conn, resp
         raise EtcdError("etcd unreachable: " + "; ".join(errors))
 
-    def _post(self, endpoint, path, data, timeout):
-        # type: (str, str, bytes, Optional[float]) -> Tuple[http.client.HTTPConnection, Any]
+    def _post(self, endpoint, path, data, timeout, pooled=False):
+        # type: (str, str, bytes, Optional[float], bool) -> Tuple[http.client.HTTPConnection, Any]
         """POST to one endpoint under its gateway prefix, finding the prefix on first use."""
+        known = self._prefixes.get(endpoint)
+        if pooled and known:
+            conn = self._idle_connection(endpoint)
+            if conn is not None:
+                try:
+                    conn.request("POST", gateway_path(known, path), body=data, headers={"Content-Type": "application/json"})
+                    return conn, conn.getresponse()
+                except (OSError, http.client.HTTPException):
+                    conn.close()  # the server closed the idle connection: open a new one
+        return self._post_new(endpoint, path, data, timeout)
+
+    def _post_new(self, endpoint, path, data, timeout):
+        # type: (str, str, bytes, Optional[float]) -> Tuple[http.client.HTTPConnection, Any]
         known = self._prefixes.get(endpoint)
         candidates = (known,) if known else API_PREFIXES
         for prefix in candidates:
@@ -281,11 +331,13 @@ class EtcdClient(object):
     def call(self, path, body):
         # type: (str, Dict[str, Any]) -> Dict[str, Any]
         """One unary gateway call: the decoded JSON answer, or EtcdError."""
-        conn, resp = self._open(path, body, self.timeout)
+        endpoint, conn, resp = self._open(path, body, self.timeout, pooled=True)
         try:
             text = resp.read().decode("utf-8")
-        finally:
+        except BaseException:
             conn.close()
+            raise
+        self._release(endpoint, conn, resp)
         if resp.status != 200:
             raise EtcdError("etcd %s: HTTP %d %s" % (path, resp.status, text.strip()[:300]))
         answer = json.loads(text) if text.strip() else {}
@@ -395,7 +447,7 @@ class EtcdClient(object):
             create["range_end"] = _b64_end(key)
         if start_revision:
             create["start_revision"] = str(start_revision)
-        conn, resp = self._open("/v3/watch", {"create_request": create}, timeout)
+        _, conn, resp = self._open("/v3/watch", {"create_request": create}, timeout)
         try:
             if resp.status != 200:
                 raise EtcdError("watch: HTTP %d" % resp.status)

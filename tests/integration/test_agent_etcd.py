@@ -194,3 +194,20 @@ def test_node_registration_and_heartbeat(etcd_clean: EtcdServer, tmp_path: Path)
     a.shutdown()  # SIGTERM path: NotReady at once
     assert cl.get(node.heartbeat_key("node-a")) is None
     assert cl.get(node.node_key("node-a")) is not None
+
+
+def test_unary_calls_reuse_one_connection(etcd_clean: EtcdServer) -> None:  # noqa: F811
+    """Sequential calls keep one kept-alive connection; a dead idle one is replaced quietly."""
+    c = _client(etcd_clean)
+    c.put("/kf-test/pool", "1")
+    endpoint = c.endpoints[0]
+    first = c._idle[endpoint][0]
+    for i in range(5):
+        c.put("/kf-test/pool", str(i))
+    assert c._idle[endpoint] == [first]
+    assert first.sock is not None
+    first.sock.close()  # as if etcd had closed the idle connection
+    assert c.get("/kf-test/pool").value == "4"
+    assert len(c._idle[endpoint]) == 1 and c._idle[endpoint][0] is not first
+    c.close()
+    assert c._idle == {}

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from kubeform.agent import etcd, node
+from kubeform.agent import node
 from kubeform.agent.config import ConfigError, load_config
+from kubeform.api import etcd
 
 DATA = Path(__file__).parent.parent / "data" / "network" / "agent"
 
