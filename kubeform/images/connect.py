@@ -20,23 +20,11 @@ import requests.adapters
 from kubeform.bootstrap.clusterdir import ClusterDir
 from kubeform.errors import UserError
 from kubeform.images.registry import RegistryClient
-from kubeform.store.client import tunnel_spec
+from kubeform.store.client import PinnedHostAdapter, tunnel_spec
 
 #: cluster.yml key: host:port of the cluster registry ("" or absent: no registry).
 REGISTRY_KEY = "registry"
 REGISTRY_PORT = 5000
-
-
-class _PinnedHost(requests.adapters.HTTPAdapter):
-    """Check the server certificate against the registry's real name behind a tunnel."""
-
-    def __init__(self, hostname: str) -> None:
-        self._hostname = hostname
-        super().__init__()
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["assert_hostname"] = self._hostname
-        super().init_poolmanager(*args, **kwargs)
 
 
 def registry_address(cd: ClusterDir) -> tuple[str, int]:
@@ -78,7 +66,7 @@ def cluster_registry(cd: ClusterDir) -> Iterator[RegistryClient]:
         from kubeform.store.tunnel import Tunnel
 
         tunnel = Tunnel(spec, host, port)
-        session.mount("https://", _PinnedHost(host))
+        session.mount("https://", PinnedHostAdapter(host))
         base = f"https://127.0.0.1:{tunnel.port}"
     try:
         yield RegistryClient(base, session, label=f"{host}:{port}")

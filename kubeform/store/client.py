@@ -33,7 +33,7 @@ Obj = dict[str, Any]
 MAX_TXN_OPS = 120
 
 
-class _PinnedHostAdapter(requests.adapters.HTTPAdapter):
+class PinnedHostAdapter(requests.adapters.HTTPAdapter):
     """Verify the server certificate against a fixed name (the tunnel's far end)."""
 
     def __init__(self, hostname: str) -> None:
@@ -138,7 +138,7 @@ class Store:
 
                 tunnel = Tunnel(spec, host, port)
                 # TLS is checked against the real endpoint, not the loopback end.
-                session.mount("https://", _PinnedHostAdapter(host))
+                session.mount("https://", PinnedHostAdapter(host))
                 host, port = "127.0.0.1", tunnel.port
             # requests lets $REQUESTS_CA_BUNDLE override session.verify; the cluster CA
             # must win, so the environment is ignored (also no proxies for etcd).

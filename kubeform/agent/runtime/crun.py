@@ -27,6 +27,7 @@ import time
 from typing import Any, Dict, List, Optional
 
 from . import bundlestate, crilog, images, ocispec, sandbox, shim
+from .cleanup import remove_all_main, remove_everything
 from .driver import ContainerInfo, ContainerSpec, Driver, ImageInfo, RuntimeError_, SandboxInfo, SandboxSpec
 
 CRUN = "crun"
@@ -446,19 +447,15 @@ def _read(path: str, strict: bool = False) -> str:
 
 
 def remove_all(driver: CrunDriver) -> int:
-    """Remove every sandbox and container this driver made (for `kubeform down`): CNI DEL
-    with the cached results frees the IPs and hostPort rules; the number removed."""
-    n = 0
-    for sb in driver.list_sandboxes():
-        if (driver.net.load(sb.pod_uid) or {}).get("runtime") == "docker":
-            continue  # the docker driver's (it shares sandbox.py's directory layout)
-        driver.remove_sandbox(sb.pod_uid)
-        n += 1
-    for c in driver.list_containers():
-        driver.remove_container(c.id)
-        n += 1
+    """Remove every sandbox and container this driver made (for `kubeform down`), and crun
+    state whose bundle directory is already gone; the number removed."""
+
+    def docker_owned(uid: str) -> bool:  # the docker driver shares sandbox.py's layout
+        return (driver.net.load(uid) or {}).get("runtime") == "docker"
+
+    n = remove_everything(driver, skip_sandbox=docker_owned)
     root = os.path.join(driver.state_dir, "")
-    for cid, st in crun_list().items():  # crun state whose bundle dir is gone
+    for cid, st in crun_list().items():
         if cid.startswith(("kfp-", "kfc-")) and str(st.get("bundle", "")).startswith(root):
             crun(["delete", "-f", cid], check=False)
             n += 1
@@ -467,26 +464,7 @@ def remove_all(driver: CrunDriver) -> int:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """python3 -m kubeform.agent.runtime.crun remove-all [--config /etc/kubeform/agent.json]"""
-    import sys
-
-    from ..config import ConfigError, load_config
-
-    args = list(sys.argv[1:] if argv is None else argv)
-    config = "/etc/kubeform/agent.json"
-    if "--config" in args:
-        i = args.index("--config")
-        config = args[i + 1] if i + 1 < len(args) else config
-        del args[i:i + 2]
-    if args != ["remove-all"]:
-        sys.stderr.write("usage: python3 -m kubeform.agent.runtime.crun remove-all [--config PATH]\n")
-        return 2
-    try:
-        cfg = load_config(config)
-    except ConfigError as exc:
-        sys.stderr.write("%s\n" % exc)
-        return 1
-    print("removed=%d" % remove_all(CrunDriver(cfg)))
-    return 0
+    return remove_all_main(argv, "crun", lambda cfg: remove_all(CrunDriver(cfg)))
 
 
 if __name__ == "__main__":

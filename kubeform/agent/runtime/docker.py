@@ -32,6 +32,7 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import imageref
+from .cleanup import remove_all_main, remove_everything
 from .driver import (
     ContainerInfo,
     ContainerSpec,
@@ -629,38 +630,13 @@ def wait_exited(driver: DockerDriver, container_id: str, timeout: float) -> Opti
 
 
 def remove_all(driver: DockerDriver) -> int:
-    """Remove every sandbox and container this driver made (for `kubeform down`): CNI DEL
-    with the cached results frees the IPs and hostPort rules; the number removed."""
-    n = 0
-    for sb in driver.list_sandboxes():
-        driver.remove_sandbox(sb.pod_uid)
-        n += 1
-    for c in driver.list_containers():
-        driver.remove_container(c.id)
-        n += 1
-    return n
+    """Remove every sandbox and container this driver made (for `kubeform down`)."""
+    return remove_everything(driver)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     """python3 -m kubeform.agent.runtime.docker remove-all [--config /etc/kubeform/agent.json]"""
-    from ..config import ConfigError, load_config
-
-    args = list(sys.argv[1:] if argv is None else argv)
-    config = "/etc/kubeform/agent.json"
-    if "--config" in args:
-        i = args.index("--config")
-        config = args[i + 1] if i + 1 < len(args) else config
-        del args[i : i + 2]
-    if args != ["remove-all"]:
-        sys.stderr.write("usage: python3 -m kubeform.agent.runtime.docker remove-all [--config PATH]\n")
-        return 2
-    try:
-        cfg = load_config(config)
-    except ConfigError as exc:
-        sys.stderr.write("%s\n" % exc)
-        return 1
-    print("removed=%d" % remove_all(DockerDriver.from_config(cfg)))
-    return 0
+    return remove_all_main(argv, "docker", lambda cfg: remove_all(DockerDriver.from_config(cfg)))
 
 
 if __name__ == "__main__":
