@@ -184,6 +184,9 @@ def phase_check() -> None:
         logs={n: _read(log_path(n)).splitlines() for n in ("server", "client", "once")},
         shims=len(shims), hostport=hostport, orphan=orphan)
     t = time.time()
+    for c in d.list_containers():  # as the lifecycle does: exited containers outlive the sandbox
+        if c.pod_uid == UID:
+            d.remove_container(c.id)
     d.remove_sandbox(UID)
     remove_s = time.time() - t
     out(remove_s=remove_s, left=leftovers(d))

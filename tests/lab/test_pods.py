@@ -354,3 +354,25 @@ def test_new_image_applied_restarts_the_container(pods_cluster: PodsCluster, cle
     assert cs["image"] == "busybox:latest"
     assert cs["containerID"] != container_status(before, "app")["containerID"]
     assert "definition changed, will be restarted" in events(pods_cluster, "reimage")
+
+
+@pytest.mark.parametrize("node", [CRUN_HOST, DOCKER_HOST])
+def test_finished_pod_keeps_its_terminated_state_and_logs(pods_cluster: PodsCluster, cleanup: list[str], node: str) -> None:
+    """A pod whose only container exits at once (restartPolicy Never) shows Completed, its
+    exit code, and `kubeform logs` still prints its output after the sandbox went."""
+    name = f"oneshot-{node}"
+    cleanup.append(f"pod/{name}")
+    apply(pods_cluster, pod(name, node, [{"name": "once", "image": IMAGE, "command": ["sh", "-c", "echo finished-fine"]}],
+                            restartPolicy="Never"))
+
+    def done() -> dict[str, Any] | None:
+        obj = get_pod(pods_cluster, name)
+        state = container_status(obj, "once").get("state") or {}
+        return obj if "terminated" in state else None
+
+    obj = wait_for("the container's terminated state", done, 60)
+    assert obj["status"]["phase"] == "Succeeded"
+    term = container_status(obj, "once")["state"]["terminated"]
+    assert (term["exitCode"], term["reason"]) == (0, "Completed")
+    assert re.search(rf"^{name}\s+0/1\s+Completed\s", pods_cluster.kf("get", "pods").stdout, re.M)
+    assert pods_cluster.kf("logs", name).stdout.strip() == "finished-fine"

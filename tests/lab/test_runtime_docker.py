@@ -72,6 +72,9 @@ if step == "run":
     out["stop_s"] = time.time() - t0
     out["server_after_stop"] = [c.state for c in d.list_containers() if c.id == server.id]
 elif step == "remove":
+    for c in d.list_containers():  # as the lifecycle does: exited containers outlive the sandbox
+        if c.pod_uid == uid:
+            d.remove_container(c.id)
     d.remove_sandbox(uid)
     d.remove_sandbox(uid)  # gone already is fine
     out["containers"] = [c.id for c in d.list_containers() if c.pod_uid == uid]

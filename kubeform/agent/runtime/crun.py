@@ -146,8 +146,10 @@ class CrunDriver(Driver):
 
     def remove_sandbox(self, pod_uid: str) -> None:
         for c in self._metas():
-            if c.get("pod_uid") == pod_uid:
-                self.remove_container(str(c.get("id", "")))
+            cid = str(c.get("id", ""))
+            info = self._info(cid) if c.get("pod_uid") == pod_uid else None
+            if info is not None and info.state != "exited":
+                self.remove_container(cid)  # exited ones stay: a finished pod's status and logs
         sid = sandbox_id(pod_uid)
         crun(["kill", sid, "KILL"], check=False)
         crun(["delete", "-f", sid], check=False)

@@ -521,8 +521,9 @@ class DockerDriver(Driver):
 
     def remove_sandbox(self, pod_uid: str) -> None:
         raws = self._sandbox_raw(pod_uid)
-        for cid in self._ids("container", ["label=%s=%s" % (L_UID, pod_uid)]):
-            self._docker(["rm", "-f", cid])
+        live = ["status=%s" % s for s in ("created", "running", "restarting", "paused")]
+        for cid in self._ids("container", ["label=%s=%s" % (L_UID, pod_uid)] + live):
+            self._docker(["rm", "-f", cid])  # exited ones stay: a finished pod's status and logs
         for raw in raws:
             st = raw.get("State") or {}
             pid = int(st.get("Pid", 0) or 0)

@@ -115,7 +115,10 @@ class Driver(object):
         raise NotImplementedError
 
     def remove_sandbox(self, pod_uid: str) -> None:
-        """Stop the pause container, CNI DEL, delete the netns. Gone already is fine."""
+        """Remove the pod's containers that still run, the pause container, CNI DEL, the netns.
+
+        Exited containers stay (a finished pod keeps its terminated states and its logs, as
+        the kubelet keeps them); remove_container removes them. Gone already is fine."""
         raise NotImplementedError
 
     def start_container(self, sandbox: SandboxInfo, spec: ContainerSpec) -> ContainerInfo:
