@@ -376,3 +376,23 @@ def test_finished_pod_keeps_its_terminated_state_and_logs(pods_cluster: PodsClus
     assert (term["exitCode"], term["reason"]) == (0, "Completed")
     assert re.search(rf"^{name}\s+0/1\s+Completed\s", pods_cluster.kf("get", "pods").stdout, re.M)
     assert pods_cluster.kf("logs", name).stdout.strip() == "finished-fine"
+
+
+def test_pod_to_pod_tcp_across_hosts_on_pod_ips(pods_cluster: PodsCluster, cleanup: list[str]) -> None:
+    """A pod on the crun node and one on the docker node reach each other's pod IP over the
+    overlay (flannel subnets of two hosts), in both directions."""
+    for name, node in (("xhost-a", CRUN_HOST), ("xhost-b", DOCKER_HOST)):
+        cleanup.append(f"pod/{name}")
+        apply(pods_cluster, pod(name, node, [{
+            "name": "web", "image": IMAGE,
+            "command": ["sh", "-c", f"mkdir -p /www && echo hello-from-{name} > /www/index.html && exec httpd -f -p 8080 -h /www"],
+        }]))
+    ips = {name: running(pods_cluster, name)["status"]["podIP"] for name in ("xhost-a", "xhost-b")}
+    assert ips["xhost-a"].rsplit(".", 1)[0] != ips["xhost-b"].rsplit(".", 1)[0], ips  # two subnets
+    for src, dst in (("xhost-a", "xhost-b"), ("xhost-b", "xhost-a")):
+
+        def fetched(src: str = src, dst: str = dst) -> str:
+            proc = kexec(pods_cluster, src, "wget", "-q", "-T", "3", "-O", "-", f"http://{ips[dst]}:8080/", check=False)
+            return proc.stdout.strip()
+
+        assert wait_for(f"{src} -> {dst}", fetched, 30) == f"hello-from-{dst}"
