@@ -392,7 +392,8 @@ def test_pod_to_pod_tcp_across_hosts_on_pod_ips(pods_cluster: PodsCluster, clean
     for src, dst in (("xhost-a", "xhost-b"), ("xhost-b", "xhost-a")):
 
         def fetched(src: str = src, dst: str = dst) -> str:
-            proc = kexec(pods_cluster, src, "wget", "-q", "-T", "3", "-O", "-", f"http://{ips[dst]}:8080/", check=False)
+            # no -T: Debian busybox-static's wget segfaults with a timeout option
+            proc = kexec(pods_cluster, src, "wget", "-q", "-O", "-", f"http://{ips[dst]}:8080/", check=False)
             return proc.stdout.strip()
 
         assert wait_for(f"{src} -> {dst}", fetched, 30) == f"hello-from-{dst}"
