@@ -144,6 +144,10 @@ def create_argv(spec: ContainerSpec, sandbox_id: str, pod_files: Dict[str, str])
         "--label",
         "%s=%s" % (L_LOG, spec.log_path),
     ]
+    if spec.memory_limit_bytes:
+        argv += ["--memory", str(spec.memory_limit_bytes)]
+    if spec.cpu_limit_millis:
+        argv += ["--cpus", "%.3f" % (spec.cpu_limit_millis / 1000.0)]
     for kv in spec.env:
         argv += ["--env", kv]
     if spec.working_dir:
@@ -334,6 +338,7 @@ class DockerDriver(Driver):
         docker: str = "docker",
         run: Runner = _subprocess_runner,
         proc: str = "/proc",
+        container_marker: str = "/run/systemd/container",
     ) -> None:
         self.network = network
         self.registry = registry
@@ -341,6 +346,19 @@ class DockerDriver(Driver):
         self._run = run
         self.proc = proc
         self._version = None  # type: Optional[str]
+        self._limits = None  # type: Optional[bool]
+        self.container_marker = container_marker  # systemd writes it inside a container host
+
+    @property
+    def enforces_limits(self) -> bool:
+        """docker enforces CPU and memory limits when it has the cgroup controllers: asked
+        once (``docker info``). Never in a container host such as a lab machine (nspawn),
+        whose cgroups are read-only: a limit there would make every start fail."""
+        if self._limits is None:
+            in_container = os.path.exists(self.container_marker)
+            rc, out, _ = self._docker(["info", "--format", "{{.MemoryLimit}} {{.CPUShares}}"])
+            self._limits = (not in_container) and rc == 0 and out.split()[:1] == ["true"]
+        return self._limits
 
     def server_version(self) -> str:
         """docker's server version, asked once (argv differs before 17.06)."""
@@ -544,6 +562,8 @@ class DockerDriver(Driver):
         else:
             files = self.network.files(spec.pod_uid)
             files = {k: v for k, v in files.items() if os.path.exists(v)}
+            if not self.enforces_limits:
+                spec = spec._replace(cpu_limit_millis=0, memory_limit_bytes=0)
             cid = self._must(create_argv(spec, sandbox.id, files), "create %s" % spec.name).strip()
             created = True
         if created:

@@ -81,6 +81,8 @@ class ContainerSpec(NamedTuple):
     mounts: List[Mount]
     log_path: str  # /var/log/pods/<ns>_<pod>_<uid>/<container>/<attempt>.log (CRI format)
     hostname: str
+    cpu_limit_millis: int = 0  # resources.limits.cpu (0: none); enforced where the driver can
+    memory_limit_bytes: int = 0  # resources.limits.memory (0: none)
 
 
 class ContainerInfo(NamedTuple):

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from kubeform.api import events as ev
+from kubeform.api import quantity
 from kubeform.api.etcd import EtcdClient, EtcdError, key_unchanged, op_delete, op_put
 
 from . import backoff, env as envmod, lifecycle, probes, status as statusmod, volumes
@@ -51,6 +52,21 @@ def encode(obj: Obj) -> str:
         obj["metadata"] = {k: v for k, v in meta.items() if k != "resourceVersion"}
     return json.dumps(obj, separators=(",", ":"))
 
+
+
+def limits_of(container: Obj) -> Tuple[int, int]:
+    """(cpu millis, memory bytes) of a container's resources.limits; 0 where unset or invalid
+    (validation refused invalid quantities at apply)."""
+    limits = (container.get("resources") or {}).get("limits") or {}
+    try:
+        cpu = quantity.cpu_millis(limits["cpu"]) if "cpu" in limits else 0
+    except quantity.QuantityError:
+        cpu = 0
+    try:
+        memory = quantity.amount(limits["memory"]) if "memory" in limits else 0
+    except quantity.QuantityError:
+        memory = 0
+    return cpu, memory
 
 class EventRecorder(object):
     """Writes v1 Events under one etcd lease of EVENT_TTL, renewed every few minutes."""
@@ -573,6 +589,7 @@ class RuntimeManager(object):
             list(image.env) + ["%s=%s" % kv for kv in resolved.env], resolved.working_dir,
             resolved.user, resolved.group, mounts, log_path,
             str((pod.get("spec") or {}).get("hostname") or meta.get("name", "")),
+            *limits_of(container),
         )
         try:
             info = self.driver.start_container(sandbox, spec)

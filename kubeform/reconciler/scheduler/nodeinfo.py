@@ -8,7 +8,8 @@ a decision grows with the number of nodes, not pods.
 
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
-from .quantity import QuantityError, amount, cpu_millis
+from kubeform.api.quantity import QuantityError, amount, cpu_millis
+
 from .resources import HostPort, InvalidPod, PodRequests, host_ports, pod_requests
 
 Obj = Dict[str, Any]

@@ -13,7 +13,7 @@ Two figures per resource: the *request*, used to decide whether a pod fits, and 
 
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
-from .quantity import QuantityError, amount, cpu_millis
+from kubeform.api.quantity import QuantityError, amount, cpu_millis
 
 Obj = Dict[str, Any]
 

@@ -202,3 +202,32 @@ def test_ensure_image_present_is_not_pulled() -> None:
     info = drv.ensure_image("busybox", "IfNotPresent")
     assert info.digest == "sha256:1" and info.cmd == ["sh"]
     assert fake.calls == [["image", "inspect", "busybox"]]
+
+
+@pytest.mark.parametrize(
+    ("in_container", "info", "want"),
+    [
+        (False, (0, "true true\n", ""), True),  # an EL host with cgroups
+        (False, (0, "false false\n", ""), False),  # docker without the memory controller
+        (True, (0, "true true\n", ""), False),  # a lab host (nspawn): cgroups are read-only
+        (False, (1, "", "Cannot connect"), False),
+    ],
+)
+def test_enforces_limits(tmp_path: Path, in_container: bool, info: tuple[int, str, str], want: bool) -> None:
+    marker = tmp_path / "container"
+    if in_container:
+        marker.write_text("systemd-nspawn\n")
+    fake = FakeDocker([(["info"], info)])
+    drv = docker.DockerDriver(None, run=fake, container_marker=str(marker))
+    assert drv.enforces_limits is want
+    assert drv.enforces_limits is want
+    assert len(fake.calls) == 1  # asked once
+
+
+def test_limits_of_a_container() -> None:
+    from kubeform.agent.runtime.manager import limits_of
+
+    assert limits_of({"resources": {"limits": {"cpu": "500m", "memory": "64Mi"}}}) == (500, 64 * 1024 * 1024)
+    assert limits_of({"resources": {"requests": {"cpu": "1"}}}) == (0, 0)
+    assert limits_of({}) == (0, 0)
+    assert limits_of({"resources": {"limits": {"cpu": "lots"}}}) == (0, 0)

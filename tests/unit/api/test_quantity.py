@@ -1,16 +1,16 @@
-"""Quantities against tests/data/scheduler/quantities.yaml."""
+"""Quantities against tests/data/api/quantities.yaml."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from kubeform.reconciler.scheduler.quantity import QuantityError, amount, cpu_millis
+from kubeform.api.quantity import QuantityError, amount, cpu_millis
 
-from .cases import DATA
-
+DATA = Path(__file__).resolve().parents[2] / "data" / "api"
 CASES = yaml.safe_load((DATA / "quantities.yaml").read_text())
 
 
