@@ -14,9 +14,7 @@ from typing import Any
 from kubeform.bootstrap.clusterdir import ClusterDir
 from kubeform.errors import UserError
 from kubeform.images import busybox, oci, reference
-from kubeform.images import push as pushing
 from kubeform.images.archive import Archive, host_platform
-from kubeform.images.connect import cluster_registry
 from kubeform.store.printers import table
 
 #: What `image make` can build.
@@ -34,6 +32,8 @@ def _size(n: int) -> str:
 
 
 def cmd_push(args: argparse.Namespace) -> int:
+    from kubeform.images import push as pushing  # lazy: the CLI starts without it
+    from kubeform.images.connect import cluster_registry  # lazy: the CLI starts without it
     with Archive(args.archive) as archive:
         work = pushing.targets(archive, args.name or [])
         cd = ClusterDir.find(args.cluster)
@@ -50,6 +50,7 @@ def cmd_push(args: argparse.Namespace) -> int:
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
+    from kubeform.images.connect import cluster_registry  # lazy: the CLI starts without it
     cd = ClusterDir.find(args.cluster)
     rows = []
     with cluster_registry(cd) as client:

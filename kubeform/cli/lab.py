@@ -14,7 +14,6 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from kubeform.lab import manager
 from kubeform.lab.plan import DEFAULT_HOSTS, DEFAULT_NAME, DEFAULT_SUBNET
 
 
@@ -34,6 +33,7 @@ def _uptime(seconds: float | None) -> str:
 
 
 def _print_status(name: str, console: Console) -> None:
+    from kubeform.lab import manager  # lazy: the CLI starts without it
     table = Table(title=f"kubeform lab {name}")
     for col in ("host", "address", "groups", "state", "uptime", "boot id"):
         table.add_column(col)
@@ -52,6 +52,7 @@ def _print_status(name: str, console: Console) -> None:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    from kubeform.lab import manager  # lazy: the CLI starts without it
     console = _console()
     started = time.monotonic()
     st, inventory = manager.up(
@@ -66,6 +67,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
+    from kubeform.lab import manager  # lazy: the CLI starts without it
     started = time.monotonic()
     actions = manager.down(args.name)
     removed = sum(1 for a in actions if a.kind != "rmtree")
@@ -81,12 +83,14 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_ssh(args: argparse.Namespace) -> int:
+    from kubeform.lab import manager  # lazy: the CLI starts without it
     argv = manager.ssh_command(args.name, args.host, args.command)
     os.execvp(argv[0], argv)
     return 1  # not reached
 
 
 def cmd_reboot(args: argparse.Namespace) -> int:
+    from kubeform.lab import manager  # lazy: the CLI starts without it
     old, new = manager.reboot(args.name, args.host, wait=not args.no_wait)
     msg = f"{args.host} rebooted (boot id {old} -> {new})" if new else f"{args.host} rebooting"
     _console().print(msg)
@@ -94,24 +98,28 @@ def cmd_reboot(args: argparse.Namespace) -> int:
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
+    from kubeform.lab import manager  # lazy: the CLI starts without it
     manager.stop(args.name, args.host)
     _console().print(f"{args.host} stopped")
     return 0
 
 
 def cmd_start(args: argparse.Namespace) -> int:
+    from kubeform.lab import manager  # lazy: the CLI starts without it
     manager.start(args.name, args.host)
     _console().print(f"{args.host} running")
     return 0
 
 
 def cmd_partition(args: argparse.Namespace) -> int:
+    from kubeform.lab import manager  # lazy: the CLI starts without it
     manager.set_partition(args.name, args.host, cut=True)
     _console().print(f"{args.host} partitioned (its network is cut)")
     return 0
 
 
 def cmd_heal(args: argparse.Namespace) -> int:
+    from kubeform.lab import manager  # lazy: the CLI starts without it
     manager.set_partition(args.name, args.host, cut=False)
     _console().print(f"{args.host} healed (its network is back)")
     return 0
