@@ -97,7 +97,7 @@ def up_lab5() -> Iterator[LabState]:
 
 
 #: The lab every pod test shares (override with KF_PODS_LAB=name:cidr while developing).
-PODS_LAB = ("kfpods", "192.168.63.0/24")
+PODS_LAB = ("kfpods", "192.168.65.0/24")
 #: The host that runs docker instead of crun in the pods lab.
 DOCKER_HOST = "kf-node2"
 
