@@ -4,14 +4,15 @@ Why: a mistake in the file should stop the agent at start with one line naming t
 not surface later as a traceback inside the loop. JSON because the agent is stdlib-only.
 """
 
+import json
 import socket
 from typing import Any, Dict, List, Optional
 
-from kubeform.api.hostconfig import ConfigError, etcd_settings, read_json_object
-
 from .flannel import DEFAULT_PREFIX
 
-__all__ = ["AgentConfig", "ConfigError", "load_config"]
+
+class ConfigError(Exception):
+    """The config file is missing, not JSON, or a field is wrong (message names it)."""
 
 
 class AgentConfig(object):
@@ -22,7 +23,22 @@ class AgentConfig(object):
         self.path = path
         self.node_name = _str(raw, "node_name", path, socket.gethostname().split(".")[0])
         self.roles = _str_list(raw, "roles", path, ["worker"])
-        self.etcd_endpoints, self.etcd_ca, self.etcd_cert, self.etcd_key = etcd_settings(raw, path)
+        etcd = raw.get("etcd")
+        if not isinstance(etcd, dict):
+            raise ConfigError("%s: field 'etcd' must be an object with endpoints, ca_file, cert_file, key_file" % path)
+        self.etcd_endpoints = _str_list(etcd, "endpoints", path, [])
+        if not self.etcd_endpoints:
+            raise ConfigError("%s: field 'etcd.endpoints' must list at least one https:// URL" % path)
+        for url in self.etcd_endpoints:
+            if not (url.startswith("https://") or url.startswith("http://")):
+                raise ConfigError("%s: field 'etcd.endpoints': %r is not an http(s) URL" % (path, url))
+        self.etcd_ca = _opt_str(etcd, "ca_file", path)
+        self.etcd_cert = _opt_str(etcd, "cert_file", path)
+        self.etcd_key = _opt_str(etcd, "key_file", path)
+        if any(u.startswith("https://") for u in self.etcd_endpoints) and not (
+            self.etcd_ca and self.etcd_cert and self.etcd_key
+        ):
+            raise ConfigError("%s: field 'etcd': https endpoints need ca_file, cert_file and key_file" % path)
         self.public_ip = _opt_str(raw, "public_ip", path)
         self.interface = _opt_str(raw, "interface", path)
         self.flannel_prefix = _str(raw, "flannel_prefix", path, DEFAULT_PREFIX).rstrip("/")
@@ -102,7 +118,16 @@ def _str_list(raw, field, path, default):
 def load_config(path):
     # type: (str) -> AgentConfig
     """Read and check the config file."""
-    cfg = AgentConfig(read_json_object(path), path)
+    try:
+        with open(path) as f:
+            raw = json.load(f)
+    except OSError as exc:
+        raise ConfigError("%s: cannot read: %s" % (path, exc.strerror)) from None
+    except ValueError as exc:
+        raise ConfigError("%s: not valid JSON: %s" % (path, exc)) from None
+    if not isinstance(raw, dict):
+        raise ConfigError("%s: must be a JSON object" % path)
+    cfg = AgentConfig(raw, path)
     from .node import parse_taints  # node.py imports ConfigError from here
 
     parse_taints(cfg.taints, path)  # a bad taint is one clear line at start, not a crash later

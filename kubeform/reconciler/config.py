@@ -4,12 +4,13 @@ Why: a mistake in the file stops the daemon at once with one line naming the fie
 (systemd shows it), instead of a traceback later. Same etcd block as the agent's.
 """
 
+import json
 import socket
 from typing import Any, Dict, List
 
-from kubeform.api.hostconfig import ConfigError, etcd_settings, read_json_object
 
-__all__ = ["ConfigError", "ReconcilerConfig", "load_config"]
+class ConfigError(Exception):
+    """The config file is missing, not JSON, or a field is wrong (the message names it)."""
 
 
 KNOWN_FIELDS = {"node_name", "etcd", "lease_ttl", "renew_seconds"}
@@ -26,9 +27,26 @@ class ReconcilerConfig(object):
         self.node_name = raw.get("node_name") or socket.gethostname().split(".")[0]
         if not isinstance(self.node_name, str):
             raise ConfigError("%s: field 'node_name' must be a string" % path)
-        etcd = etcd_settings(raw, path)
-        self.etcd_endpoints: List[str] = etcd.endpoints
-        self.etcd_ca, self.etcd_cert, self.etcd_key = etcd.ca, etcd.cert, etcd.key
+        etcd = raw.get("etcd")
+        if not isinstance(etcd, dict):
+            raise ConfigError("%s: field 'etcd' must be an object with endpoints, ca_file, cert_file, key_file" % path)
+        endpoints = etcd.get("endpoints")
+        if not isinstance(endpoints, list) or not endpoints or not all(
+            isinstance(e, str) and (e.startswith("https://") or e.startswith("http://")) for e in endpoints
+        ):
+            raise ConfigError("%s: field 'etcd.endpoints' must list http(s) URLs" % path)
+        self.etcd_endpoints: List[str] = list(endpoints)
+        for name in ("ca_file", "cert_file", "key_file"):
+            value = etcd.get(name)
+            if value is not None and not isinstance(value, str):
+                raise ConfigError("%s: field 'etcd.%s' must be a string" % (path, name))
+        self.etcd_ca = etcd.get("ca_file")
+        self.etcd_cert = etcd.get("cert_file")
+        self.etcd_key = etcd.get("key_file")
+        if any(e.startswith("https://") for e in self.etcd_endpoints) and not (
+            self.etcd_ca and self.etcd_cert and self.etcd_key
+        ):
+            raise ConfigError("%s: field 'etcd': https endpoints need ca_file, cert_file and key_file" % path)
         self.lease_ttl = _number(raw, "lease_ttl", path, 10)
         self.renew_seconds = _number(raw, "renew_seconds", path, 2)
         if self.renew_seconds * 2 > self.lease_ttl:
@@ -43,4 +61,13 @@ def _number(raw: Dict[str, Any], field: str, path: str, default: float) -> float
 
 
 def load_config(path: str) -> ReconcilerConfig:
-    return ReconcilerConfig(read_json_object(path), path)
+    try:
+        with open(path) as f:
+            raw = json.load(f)
+    except OSError as exc:
+        raise ConfigError("%s: cannot read: %s" % (path, exc.strerror)) from None
+    except ValueError as exc:
+        raise ConfigError("%s: not valid JSON: %s" % (path, exc)) from None
+    if not isinstance(raw, dict):
+        raise ConfigError("%s: must be a JSON object" % path)
+    return ReconcilerConfig(raw, path)
