@@ -24,6 +24,20 @@ class Put(NamedTuple):
     expect_mod_revision: int
 
 
+class Create(NamedTuple):
+    """Create ``obj`` under ``prefix`` (e.g. ``/registry/pods/``) as the apiserver would.
+
+    The writer names it when it has only ``metadata.generateName`` (that plus five random
+    characters of Kubernetes' alphabet), stamps ``metadata.uid`` and ``creationTimestamp``
+    (a sync stays pure: no uuid or clock inside), and stores it under
+    ``prefix + namespace/name`` (``prefix + name`` without a namespace) only if that key is
+    still absent, so a decision made twice never creates twice under a fixed name.
+    """
+
+    prefix: str
+    obj: Obj
+
+
 class Delete(NamedTuple):
     """Delete ``key`` if it is still at ``expect_mod_revision``."""
 
@@ -47,4 +61,4 @@ class CreateEvent(NamedTuple):
     field_path: str = ""
 
 
-Action = Union[Put, Delete, CreateEvent]
+Action = Union[Put, Create, Delete, CreateEvent]

@@ -17,6 +17,7 @@ EVENT_TTL plus that window so every event lives at least EVENT_TTL.
 import datetime
 import json
 import logging
+import random
 import threading
 import time
 import uuid
@@ -34,7 +35,7 @@ from kubeform.api.etcd import (
     op_put,
 )
 
-from .actions import CREATE, Action, CreateEvent, Delete, Put
+from .actions import CREATE, Action, Create, CreateEvent, Delete, Put
 from .cache import Cache
 
 LOG = logging.getLogger("kubeform.reconciler.writer")
@@ -44,6 +45,9 @@ CONFLICT = "conflict"  # an object changed since the decision: requeue the key
 NOT_LEADER = "not-leader"  # the leader key is not ours: nothing written, stop writing
 
 EVENT_LEASE_REUSE = 60
+#: Kubernetes' generateName alphabet (no vowels, no 0/1/3: no words, no look-alikes).
+NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+NAME_SUFFIX_LEN = 5
 
 
 class Guard(NamedTuple):
@@ -61,18 +65,42 @@ def encode(obj: Dict[str, Any]) -> str:
     return json.dumps(obj, separators=(",", ":"))
 
 
-def txn_body(actions: List[Action], guard: Guard, now: datetime.datetime, suffixes: List[str], event_lease: int = 0, host: str = "") -> Tuple[Dict[str, Any], List[Tuple[str, Optional[Dict[str, Any]]]]]:
+def created(action: Create, name_suffix: str, uid: str, now: datetime.datetime) -> Tuple[str, Dict[str, Any]]:
+    """The key and object a Create stores: named (generateName + suffix), uid, timestamp."""
+    meta = dict(action.obj.get("metadata") or {})
+    if not meta.get("name"):
+        meta["name"] = str(meta.get("generateName") or "") + name_suffix
+    meta["uid"] = uid
+    meta["creationTimestamp"] = events.rfc3339(now)
+    meta.pop("resourceVersion", None)
+    obj = dict(action.obj, metadata=meta)
+    ns = meta.get("namespace")
+    key = action.prefix + (ns + "/" if ns else "") + meta["name"]
+    return key, obj
+
+
+def txn_body(actions: List[Action], guard: Guard, now: datetime.datetime, suffixes: List[str], event_lease: int = 0, host: str = "", ids: Optional[List[Tuple[str, str]]] = None) -> Tuple[Dict[str, Any], List[Tuple[str, Optional[Dict[str, Any]]]]]:
     """The transaction for ``actions``, and what it writes (key, object or None = deleted).
 
-    ``suffixes`` name the events, one per CreateEvent, in order (drawn by the caller).
+    ``suffixes`` name the events, one per CreateEvent, in order; ``ids`` are (name suffix,
+    uid), one per Create, in order (both drawn by the caller, so this stays pure).
     The failure branch reads the leader key, to tell a lost race from lost leadership.
     """
     compare: List[Compare] = [Compare(guard.key, "LEASE", guard.lease)]
     success: List[Dict[str, Any]] = []
     writes: List[Tuple[str, Optional[Dict[str, Any]]]] = []
     names = list(suffixes)
+    new_ids = list(ids or [])
     for action in actions:
-        if isinstance(action, Put):
+        if isinstance(action, Create):
+            if not new_ids:
+                raise ValueError("one (name suffix, uid) per Create")
+            suffix, uid = new_ids.pop(0)
+            key, obj = created(action, suffix, uid, now)
+            compare.append(key_absent(key))
+            success.append(op_put(key, encode(obj)))
+            writes.append((key, obj))
+        elif isinstance(action, Put):
             if action.expect_mod_revision == CREATE:
                 compare.append(key_absent(action.key))
             else:
@@ -140,16 +168,23 @@ class EventLease(object):
         self.lease_id = 0
 
 
+def _new_id() -> Tuple[str, str]:
+    """A generateName suffix and a uid for one Create."""
+    rng = random.SystemRandom()
+    return "".join(rng.choice(NAME_ALPHABET) for _ in range(NAME_SUFFIX_LEN)), str(uuid.uuid4())
+
+
 class Writer(object):
     """Performs actions for every worker, one transaction at a time."""
 
-    def __init__(self, client: Any, guard: Callable[[], Optional[Guard]], cache: Cache, host: str = "", now: Optional[Callable[[], datetime.datetime]] = None, suffix: Optional[Callable[[], str]] = None, event_lease: Optional[EventLease] = None) -> None:
+    def __init__(self, client: Any, guard: Callable[[], Optional[Guard]], cache: Cache, host: str = "", now: Optional[Callable[[], datetime.datetime]] = None, suffix: Optional[Callable[[], str]] = None, event_lease: Optional[EventLease] = None, new_id: Optional[Callable[[], Tuple[str, str]]] = None) -> None:
         self.client = client
         self.guard = guard
         self.cache = cache
         self.host = host
         self.now = now or (lambda: datetime.datetime.now(datetime.timezone.utc))
         self.suffix = suffix or (lambda: uuid.uuid4().hex[:16])
+        self.new_id = new_id or _new_id
         self.event_lease = event_lease or EventLease(client)
         self._lock = threading.Lock()
         self.written = 0
@@ -175,9 +210,11 @@ class Writer(object):
 
     def _perform(self, actions: List[Action], guard: Guard) -> str:
         n_events = sum(1 for a in actions if isinstance(a, CreateEvent))
+        n_creates = sum(1 for a in actions if isinstance(a, Create))
         lease = self.event_lease.current() if n_events else 0
         body, writes = txn_body(
-            actions, guard, self.now(), [self.suffix() for _ in range(n_events)], lease, self.host
+            actions, guard, self.now(), [self.suffix() for _ in range(n_events)], lease, self.host,
+            [self.new_id() for _ in range(n_creates)],
         )
         answer = self.client.call("/v3/kv/txn", body)
         if answer.get("succeeded"):

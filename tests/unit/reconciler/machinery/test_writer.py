@@ -17,7 +17,7 @@ import yaml
 
 from kubeform.api.etcd import _b64
 from kubeform.api.nodes import parse_time
-from kubeform.reconciler.machinery.actions import Action, CreateEvent, Delete, Put
+from kubeform.reconciler.machinery.actions import Action, Create, CreateEvent, Delete, Put
 from kubeform.reconciler.machinery.cache import Cache
 from kubeform.reconciler.machinery.writer import (
     CONFLICT,
@@ -68,6 +68,8 @@ def _actions(raw: list[dict[str, Any]]) -> list[Action]:
     for a in raw:
         if "put" in a:
             out.append(Put(a["put"]["key"], a["put"]["obj"], a["put"]["expect_mod_revision"]))
+        elif "create" in a:
+            out.append(Create(a["create"]["prefix"], a["create"]["obj"]))
         elif "delete" in a:
             out.append(Delete(a["delete"]["key"], a["delete"]["expect_mod_revision"]))
         else:
@@ -88,6 +90,7 @@ def test_case(path: Path) -> None:
         case["suffixes"],
         case.get("event_lease", 0),
         case.get("host", ""),
+        [tuple(i) for i in case.get("ids", [])],
     )
     want = case["expect"]
     got = readable(body)
@@ -166,3 +169,22 @@ def test_event_lease_is_reused_then_renewed() -> None:
     assert etcd.grants == 2
     leases = [int(b["success"][0]["request_put"]["lease"]) for b in etcd.calls]
     assert leases == [1001, 1001, 1002]
+
+
+def test_create_names_stamps_and_writes_through() -> None:
+    cache = Cache()
+    etcd = FakeEtcd()
+    w = Writer(etcd, lambda: GUARD, cache, "m1", now=lambda: NOW, new_id=lambda: ("x7k2p", "uid-1"))
+    template = {"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "web-", "namespace": "default"}}
+    assert w.perform([Create("/registry/pods/", template)]) == DONE
+    item = cache.get("/registry/pods/default/web-x7k2p")
+    assert item is not None
+    assert item.obj["metadata"]["uid"] == "uid-1"
+    assert item.obj["metadata"]["creationTimestamp"] == "2026-01-02T03:04:05Z"
+
+
+def test_default_ids_use_kubernetes_alphabet() -> None:
+    from kubeform.reconciler.machinery.writer import NAME_ALPHABET, _new_id
+
+    suffix, uid = _new_id()
+    assert len(suffix) == 5 and set(suffix) <= set(NAME_ALPHABET) and len(uid) == 36
