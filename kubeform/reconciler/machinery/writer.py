@@ -36,7 +36,7 @@ from kubeform.api.etcd import (
 )
 
 from .actions import CREATE, Action, Create, CreateEvent, Delete, Put
-from .cache import Cache
+from .cache import Cache, Change
 
 LOG = logging.getLogger("kubeform.reconciler.writer")
 
@@ -177,7 +177,7 @@ def _new_id() -> Tuple[str, str]:
 class Writer(object):
     """Performs actions for every worker, one transaction at a time."""
 
-    def __init__(self, client: Any, guard: Callable[[], Optional[Guard]], cache: Cache, host: str = "", now: Optional[Callable[[], datetime.datetime]] = None, suffix: Optional[Callable[[], str]] = None, event_lease: Optional[EventLease] = None, new_id: Optional[Callable[[], Tuple[str, str]]] = None) -> None:
+    def __init__(self, client: Any, guard: Callable[[], Optional[Guard]], cache: Cache, host: str = "", now: Optional[Callable[[], datetime.datetime]] = None, suffix: Optional[Callable[[], str]] = None, event_lease: Optional[EventLease] = None, new_id: Optional[Callable[[], Tuple[str, str]]] = None, on_change: Optional[Callable[[Change], None]] = None) -> None:
         self.client = client
         self.guard = guard
         self.cache = cache
@@ -185,6 +185,10 @@ class Writer(object):
         self.now = now or (lambda: datetime.datetime.now(datetime.timezone.utc))
         self.suffix = suffix or (lambda: uuid.uuid4().hex[:16])
         self.new_id = new_id or _new_id
+        # Told of every change the writer makes, like an informer: the watch event of our
+        # own write arrives later with the same revision and is dropped by the cache, so
+        # without this other controllers would hear of it only at their next resync.
+        self.on_change = on_change
         self.event_lease = event_lease or EventLease(client)
         self._lock = threading.Lock()
         self.written = 0
@@ -220,7 +224,9 @@ class Writer(object):
         if answer.get("succeeded"):
             revision = int(answer.get("header", {}).get("revision", 0))
             for key, obj in writes:
-                self.cache.write_through(key, obj, revision)
+                change = self.cache.write_through(key, obj, revision)
+                if change is not None and self.on_change is not None:
+                    self.on_change(change)
             self.written += 1
             return DONE
         if still_leader(list(answer.get("responses", [])), guard):

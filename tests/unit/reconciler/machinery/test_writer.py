@@ -188,3 +188,13 @@ def test_default_ids_use_kubernetes_alphabet() -> None:
 
     suffix, uid = _new_id()
     assert len(suffix) == 5 and set(suffix) <= set(NAME_ALPHABET) and len(uid) == 36
+
+
+def test_every_change_written_is_told_like_an_informer_would() -> None:
+    """Other controllers must hear of our writes at once: the watch event of the same
+    revision is dropped by the cache later."""
+    told: list[Any] = []
+    w = Writer(FakeEtcd(), lambda: GUARD, Cache(), "m1", now=lambda: NOW, new_id=lambda: ("abcde", "u"), on_change=told.append)
+    w.perform([Create("/registry/pods/", {"metadata": {"generateName": "x-", "namespace": "d"}})])
+    assert [c.key for c in told] == ["/registry/pods/d/x-abcde"]
+    assert told[0].old is None and told[0].new is not None
