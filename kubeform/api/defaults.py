@@ -208,6 +208,13 @@ def _configmap(obj: Obj) -> None:
     """Nothing: the API server defaults no ConfigMap field (the entry says so explicitly)."""
 
 
+def _endpoints(obj: Obj) -> None:
+    """Endpoints written by hand (for a Service without a selector): ports default to TCP."""
+    for subset in obj.get("subsets") or []:
+        for port in subset.get("ports") or []:
+            port.setdefault("protocol", "TCP")
+
+
 def _namespace(obj: Obj) -> None:
     obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
     obj.setdefault("status", {}).setdefault("phase", "Active")
@@ -253,6 +260,7 @@ _BY_KIND: Dict[str, Callable[[Obj], None]] = {
     "Job": _job,
     "CronJob": _cronjob,
     "Service": _service,
+    "Endpoints": _endpoints,
     "Secret": _secret,
     "ConfigMap": _configmap,
     "Namespace": _namespace,

@@ -61,6 +61,7 @@ KINDS: Tuple[Kind, ...] = (
     Kind("Pod", ("v1",), "pods", True, ("po",)),
     Kind("ReplicationController", ("v1",), "replicationcontrollers", True, ("rc",)),
     Kind("Service", ("v1",), "services", True, ("svc",)),
+    Kind("Endpoints", ("v1",), "endpoints", True, ("ep",)),
     Kind("ConfigMap", ("v1",), "configmaps", True, ("cm",)),
     Kind("Secret", ("v1",), "secrets", True),
     Kind("Namespace", ("v1",), "namespaces", False, ("ns",)),

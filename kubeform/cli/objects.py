@@ -275,6 +275,7 @@ def describe_text(
     show_secrets: bool = False,
     events: list[Obj] | None = None,
     now: datetime.datetime | None = None,
+    endpoints: Obj | None = None,
 ) -> str:
     """kubectl-describe-like text: metadata lines, the spec/status as YAML, then the
     events about the object (when ``events`` is given: those whose involvedObject it is)."""
@@ -291,6 +292,9 @@ def describe_text(
     sel = selectors.of_object(obj)
     if sel is not None:
         lines.append(f"{'Selector:':<14}{selectors.format_selector(sel) or '<all>'}")
+    if kind.kind == "Service":
+        # kubectl's line: every ready address:port (not-ready pods are not endpoints)
+        lines.append(f"{'Endpoints:':<14}{render.endpoints_summary(endpoints or {}, shown=10**6)}")
     body: Obj = {}
     if kind.kind == "Secret":
         lines.append(f"{'Type:':<14}{obj.get('type', 'Opaque')}")
@@ -343,7 +347,12 @@ def cmd_describe(args: argparse.Namespace) -> int:
             ] if kind.kind != "Node" else []
             ns = str((obj.get("metadata") or {}).get("namespace") or "default")
             events = None if kind.kind == "Event" else _events_in(store, ns, event_cache)
-            out.append(describe_text(kind, obj, owned, show_secrets=args.show_secrets, events=events, now=now))
+            ep = None
+            if kind.kind == "Service":
+                ep = store.get(kinds.BY_KIND["Endpoints"], ns, str(obj["metadata"]["name"]))
+            out.append(
+                describe_text(kind, obj, owned, show_secrets=args.show_secrets, events=events, now=now, endpoints=ep)
+            )
     sys.stdout.write("\n".join(out))
     return 0
 

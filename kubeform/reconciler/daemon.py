@@ -110,6 +110,9 @@ class Term(object):
                 continue
             try:
                 self.sync_one(c, queue, key)
+            except Exception:  # never lose a worker: a bug is logged and the key retried
+                LOG.exception("%s: %s", c.name, key)
+                queue.add_rate_limited(key)
             finally:
                 queue.done(key)
 
@@ -145,6 +148,9 @@ def _describe(action: Any) -> str:
     name = type(action).__name__
     if name == "CreateEvent":
         return "event %s" % action.reason
+    if name == "Create":
+        m = action.obj.get("metadata") or {}
+        return "create %s%s" % (action.prefix, "%s/%s" % (m.get("namespace"), m.get("name") or m.get("generateName", "") + "*") if m.get("namespace") else m.get("name"))
     return "%s %s" % (name.lower(), action.key)
 
 

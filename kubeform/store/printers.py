@@ -198,6 +198,21 @@ def _hpa_targets(o: Obj) -> str:
 Columns = tuple[list[str], Callable[[Obj, bool], tuple[list[str], list[str]]], list[str]]
 
 
+def endpoints_summary(obj: Obj, shown: int = 3) -> str:
+    """kubectl's ENDPOINTS cell: ``10.244.1.5:80,10.244.2.3:80 + 1 more...`` (ready only)."""
+    pairs = []
+    for subset in obj.get("subsets") or []:
+        ports = subset.get("ports") or [{}]
+        for address in subset.get("addresses") or []:
+            for port in ports:
+                ip = str(address.get("ip", ""))
+                pairs.append(f"{ip}:{port['port']}" if "port" in port else ip)
+    if not pairs:
+        return "<none>"
+    more = f" + {len(pairs) - shown} more..." if len(pairs) > shown else ""
+    return ",".join(pairs[:shown]) + more
+
+
 def _columns(kind: str, now: datetime.datetime | None = None) -> Columns:
     """(headers, row function, wide headers) per kind; NAME and AGE are added around.
     ``now`` is for columns that show a time (a pod's last restart)."""
@@ -275,6 +290,8 @@ def _columns(kind: str, now: datetime.datetime | None = None) -> Columns:
                           [_selector_str(o)] if w else []),
             ["SELECTOR"],
         )
+    if kind == "Endpoints":
+        return (["ENDPOINTS"], lambda o, w: ([endpoints_summary(o)], []), [])
     if kind == "ConfigMap":
         return (["DATA"], lambda o, w: ([str(len(o.get("data") or {}) + len(o.get("binaryData") or {}))], []), [])
     if kind == "Secret":

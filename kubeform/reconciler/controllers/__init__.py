@@ -6,11 +6,13 @@ in CONTROLLERS, and its case files under tests/data/reconciler/controllers/<name
 
 from typing import List
 
-from . import scheduling
+from . import endpoints, scheduling, servicemap
 from .base import Controller
 
 CONTROLLERS: List[Controller] = [
     scheduling.CONTROLLER,
+    endpoints.CONTROLLER,
+    servicemap.CONTROLLER,
 ]
 
 

@@ -64,3 +64,14 @@ def test_outcomes() -> None:
         assert queue.failures("k") == (0 if outcome == DONE else 1)
     term.halt()
     assert term.stop.is_set() and term.queues["demo"].shutting_down
+
+
+def test_every_action_is_described_for_the_log() -> None:
+    from kubeform.reconciler.daemon import _describe
+    from kubeform.reconciler.machinery.actions import Create, CreateEvent, Delete, Put
+
+    assert _describe(Put("/registry/pods/d/a", {}, 1)) == "put /registry/pods/d/a"
+    assert _describe(Delete("/registry/pods/d/a", 1)) == "delete /registry/pods/d/a"
+    assert _describe(CreateEvent({}, "Scheduled", "m")) == "event Scheduled"
+    assert _describe(Create("/registry/pods/", {"metadata": {"namespace": "d", "generateName": "web-"}})) == "create /registry/pods/d/web-*"
+    assert _describe(Create("/registry/persistentvolumes/", {"metadata": {"name": "pv1"}})) == "create /registry/persistentvolumes/pv1"
