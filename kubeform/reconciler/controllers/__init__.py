@@ -6,11 +6,13 @@ in CONTROLLERS, and its case files under tests/data/reconciler/controllers/<name
 
 from typing import List
 
-from . import scheduling
+from . import replicaset, scheduling
 from .base import Controller
 
 CONTROLLERS: List[Controller] = [
     scheduling.CONTROLLER,
+    replicaset.CONTROLLER,
+    replicaset.RC_CONTROLLER,
 ]
 
 
