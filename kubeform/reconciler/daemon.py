@@ -50,7 +50,7 @@ class Term(object):
         self.controllers = controllers
         self.cache = Cache()
         self.queues: Dict[str, WorkQueue] = {c.name: WorkQueue() for c in controllers}
-        self.writer = Writer(client, lambda: None if self.stop.is_set() else guard(), self.cache, host)
+        self.writer = Writer(client, lambda: None if self.stop.is_set() else guard(), self.cache, host, on_change=self.dispatch)
         self.informers = [
             Informer(client, prefix, self.cache, self.dispatch) for prefix in watched_prefixes(controllers)
         ]
