@@ -26,6 +26,7 @@ from .config import ConfigError, ReconcilerConfig, load_config
 from .controllers import CONTROLLERS, watched_prefixes
 from .controllers.base import Controller
 from .leader import Elector
+from .machinery.actions import Create
 from .machinery.cache import Cache, Change
 from .machinery.informer import Informer
 from .machinery.workqueue import WorkQueue
@@ -49,9 +50,7 @@ class Term(object):
         self.controllers = controllers
         self.cache = Cache()
         self.queues: Dict[str, WorkQueue] = {c.name: WorkQueue() for c in controllers}
-        self.writer = Writer(
-            client, lambda: None if self.stop.is_set() else guard(), self.cache, host, on_change=self.dispatch
-        )
+        self.writer = Writer(client, lambda: None if self.stop.is_set() else guard(), self.cache, host, on_change=self.dispatch)
         self.informers = [
             Informer(client, prefix, self.cache, self.dispatch) for prefix in watched_prefixes(controllers)
         ]
@@ -117,12 +116,15 @@ class Term(object):
                 queue.done(key)
 
     def sync_one(self, c: Controller, queue: WorkQueue, key: str) -> None:
+        actions: List[Any] = []
         try:
             actions = c.sync(key, self.cache, utcnow())
             outcome = self.writer.perform(actions)
         except (EtcdError, OSError) as exc:
             delay = queue.add_rate_limited(key)
             LOG.warning("%s: %s: %s (again in %.1f s)", c.name, key, exc, delay)
+            if c.failed is not None and any(isinstance(a, Create) for a in actions):
+                self.record_failure(c, key, str(exc))
             return
         except Exception:  # a bug in one key's decision must not stop the worker
             LOG.exception("%s: %s", c.name, key)
@@ -132,11 +134,24 @@ class Term(object):
             queue.forget(key)
             if actions:
                 LOG.info("%s: %s: %s", c.name, key, ", ".join(_describe(a) for a in actions))
+            if c.wake is not None:
+                later = c.wake(key, self.cache, utcnow())
+                if later is not None:
+                    queue.add_after(key, max(later, 0.05))
         elif outcome == CONFLICT:
             LOG.info("%s: %s changed meanwhile; deciding again", c.name, key)
             queue.add_rate_limited(key)
         elif outcome == NOT_LEADER:
             LOG.warning("%s: not the leader any more; %s not written", c.name, key)
+
+    def record_failure(self, c: Controller, key: str, error: str) -> None:
+        """Creates failed: write what the controller records about it (best effort; the
+        key is already queued again with back-off)."""
+        assert c.failed is not None
+        try:
+            self.writer.perform(c.failed(key, self.cache, utcnow(), error))
+        except Exception as exc:  # the next attempt records it again
+            LOG.warning("%s: %s: could not record the failure: %s", c.name, key, exc)
 
     def halt(self) -> None:
         self.stop.set()

@@ -14,6 +14,10 @@ agree:
 - ``deletion_order``: which pods go first when there are too many: unscheduled before
   scheduled, Pending before Unknown before Running, not ready before ready, ready for a
   shorter time, more restarts, newer (Kubernetes' ActivePods ordering).
+- ``delete_pod``: a controller's delete is the apiserver's graceful deletion, as
+  ``kubeform delete pod`` does it (kubeform/store/pod_deletion.py): a pod a node runs is
+  only marked (deletionTimestamp = now + grace, deletionGracePeriodSeconds) and its node's
+  agent stops it and removes the key; an unbound or finished pod's key goes at once.
 
 Pure and stdlib-only (Python 3.6), like every decision.
 """
@@ -25,12 +29,14 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from kubeform.api.nodes import parse_time
 from kubeform.api.objects import condition, controller_ref, meta, new_controller_ref, pod_is_ready
 
-from .machinery.actions import Action, Create, Put
+from .machinery.actions import Action, Create, Delete, Put
 from .machinery.cache import Item
 
 Obj = Dict[str, Any]
 
 PODS = "/registry/pods/"
+#: spec.terminationGracePeriodSeconds when the pod does not set it (Kubernetes' default).
+DEFAULT_GRACE = 30
 PHASE_RANK = {"Pending": 0, "Unknown": 1, "Running": 2}
 
 
@@ -172,3 +178,27 @@ def deletion_order(pods: List[Item], now: datetime.datetime) -> List[Item]:
 def _invert(stamp: str) -> str:
     """A string that sorts in the reverse order of RFC 3339 ``stamp`` (newest first)."""
     return "".join(chr(0x7E - ord(c)) if " " < c < "\x7f" else c for c in stamp)
+
+
+def _grace(pod: Obj) -> int:
+    value = (pod.get("spec") or {}).get("terminationGracePeriodSeconds")
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return DEFAULT_GRACE
+
+
+def delete_pod(item: Item, now: datetime.datetime) -> Optional[Action]:
+    """The graceful deletion of a pod, guarded by its mod_revision; None when it is
+    already being deleted (its deadline is never moved)."""
+    pod = item.obj
+    if _is_deleting(pod):
+        return None
+    grace = _grace(pod)
+    phase = (pod.get("status") or {}).get("phase")
+    if grace == 0 or not (pod.get("spec") or {}).get("nodeName") or phase in ("Succeeded", "Failed"):
+        return Delete(item.key, item.mod_revision)
+    pmeta = dict(meta(pod))
+    deadline = now + datetime.timedelta(seconds=grace)
+    pmeta["deletionTimestamp"] = deadline.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    pmeta["deletionGracePeriodSeconds"] = grace
+    return Put(item.key, dict(pod, metadata=pmeta), item.mod_revision)

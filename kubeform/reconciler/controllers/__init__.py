@@ -6,13 +6,15 @@ in CONTROLLERS, and its case files under tests/data/reconciler/controllers/<name
 
 from typing import List
 
-from . import endpoints, scheduling, servicemap
+from . import endpoints, replicaset, scheduling, servicemap
 from .base import Controller
 
 CONTROLLERS: List[Controller] = [
     scheduling.CONTROLLER,
     endpoints.CONTROLLER,
     servicemap.CONTROLLER,
+    replicaset.CONTROLLER,
+    replicaset.RC_CONTROLLER,
 ]
 
 

@@ -190,11 +190,16 @@ def test_default_ids_use_kubernetes_alphabet() -> None:
     assert len(suffix) == 5 and set(suffix) <= set(NAME_ALPHABET) and len(uid) == 36
 
 
-def test_every_change_written_is_told_like_an_informer_would() -> None:
-    """Other controllers must hear of our writes at once: the watch event of the same
-    revision is dropped by the cache later."""
-    told: list[Any] = []
-    w = Writer(FakeEtcd(), lambda: GUARD, Cache(), "m1", now=lambda: NOW, new_id=lambda: ("abcde", "u"), on_change=told.append)
-    w.perform([Create("/registry/pods/", {"metadata": {"generateName": "x-", "namespace": "d"}})])
-    assert [c.key for c in told] == ["/registry/pods/d/x-abcde"]
-    assert told[0].old is None and told[0].new is not None
+def test_written_changes_go_to_on_change() -> None:
+    """What the writer stored reaches the controllers as a watch event would (the watch
+    event that follows changes nothing in the cache)."""
+    cache = Cache.from_objects({KEY: dict(POD, metadata=dict(POD["metadata"], resourceVersion="40"))})
+    seen: list[Any] = []
+    w = Writer(FakeEtcd(), lambda: GUARD, cache, "m1", now=lambda: NOW, new_id=lambda: ("x7k2p", "uid-1"), on_change=seen.append)
+    template = {"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "web-", "namespace": "default"}}
+    assert w.perform([Create("/registry/pods/", template), Put(KEY, dict(POD, spec={"nodeName": "n1"}), 40)]) == DONE
+    assert [(c.key, c.old is None, c.new is not None) for c in seen] == [
+        ("/registry/pods/default/web-x7k2p", True, True),
+        (KEY, False, True),
+    ]
+    assert cache.apply("PUT", KEY, '{"spec": {"nodeName": "n1"}}', 50) is None
