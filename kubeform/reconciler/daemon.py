@@ -26,6 +26,7 @@ from .config import ConfigError, ReconcilerConfig, load_config
 from .controllers import CONTROLLERS, watched_prefixes
 from .controllers.base import Controller
 from .leader import Elector
+from .machinery.actions import requeue_after, writes
 from .machinery.cache import Cache, Change
 from .machinery.informer import Informer
 from .machinery.workqueue import WorkQueue
@@ -125,8 +126,12 @@ class Term(object):
             return
         if outcome == DONE:
             queue.forget(key)
-            if actions:
-                LOG.info("%s: %s: %s", c.name, key, ", ".join(_describe(a) for a in actions))
+            written = writes(actions)
+            if written:
+                LOG.info("%s: %s: %s", c.name, key, ", ".join(_describe(a) for a in written))
+            after = requeue_after(actions)
+            if after is not None:
+                queue.add_after(key, after)
         elif outcome == CONFLICT:
             LOG.info("%s: %s changed meanwhile; deciding again", c.name, key)
             queue.add_rate_limited(key)
