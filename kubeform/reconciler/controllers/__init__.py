@@ -6,12 +6,13 @@ in CONTROLLERS, and its case files under tests/data/reconciler/controllers/<name
 
 from typing import List
 
-from . import job, scheduling
+from . import daemonset, job, scheduling
 from .base import Controller
 
 CONTROLLERS: List[Controller] = [
     scheduling.CONTROLLER,
     job.CONTROLLER,
+    daemonset.CONTROLLER,
 ]
 
 
