@@ -149,7 +149,8 @@ def _statefulset(obj: Obj) -> None:
 def job_spec(spec: Obj, *, name: Optional[str], uid: Optional[str]) -> None:
     """Job defaults; a Job's own selector and labels need its name/uid (None in a CronJob)."""
     spec.setdefault("backoffLimit", 6)
-    spec.setdefault("completions", 1)
+    if spec.get("completions") is None and spec.get("parallelism") is None:
+        spec["completions"] = 1  # only then: parallelism alone means a work queue (no count)
     spec.setdefault("parallelism", 1)
     spec.setdefault("completionMode", "NonIndexed")
     spec.setdefault("suspend", False)

@@ -26,7 +26,7 @@ from .config import ConfigError, ReconcilerConfig, load_config
 from .controllers import CONTROLLERS, watched_prefixes
 from .controllers.base import Controller
 from .leader import Elector
-from .machinery.actions import Create
+from .machinery.actions import Create, requeue_after, writes
 from .machinery.cache import Cache, Change
 from .machinery.informer import Informer
 from .machinery.workqueue import WorkQueue
@@ -132,12 +132,16 @@ class Term(object):
             return
         if outcome == DONE:
             queue.forget(key)
-            if actions:
-                LOG.info("%s: %s: %s", c.name, key, ", ".join(_describe(a) for a in actions))
+            written = writes(actions)
+            if written:
+                LOG.info("%s: %s: %s", c.name, key, ", ".join(_describe(a) for a in written))
+            after = requeue_after(actions)
             if c.wake is not None:
                 later = c.wake(key, self.cache, utcnow())
                 if later is not None:
-                    queue.add_after(key, max(later, 0.05))
+                    after = later if after is None else min(after, later)
+            if after is not None:
+                queue.add_after(key, max(after, 0.05))
         elif outcome == CONFLICT:
             LOG.info("%s: %s changed meanwhile; deciding again", c.name, key)
             queue.add_rate_limited(key)

@@ -6,7 +6,7 @@ in CONTROLLERS, and its case files under tests/data/reconciler/controllers/<name
 
 from typing import List
 
-from . import endpoints, replicaset, scheduling, servicemap
+from . import daemonset, endpoints, job, replicaset, scheduling, servicemap
 from .base import Controller
 
 CONTROLLERS: List[Controller] = [
@@ -15,6 +15,8 @@ CONTROLLERS: List[Controller] = [
     servicemap.CONTROLLER,
     replicaset.CONTROLLER,
     replicaset.RC_CONTROLLER,
+    job.CONTROLLER,
+    daemonset.CONTROLLER,
 ]
 
 

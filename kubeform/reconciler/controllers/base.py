@@ -5,7 +5,9 @@ A controller is data plus two pure functions:
 - ``sync(key, view, now) -> [Action]``: the decision for one key of its primary prefix,
   read from the cache (``view``: ``get(key)`` and ``list(prefix)``, items with ``obj`` and
   ``mod_revision``) at time ``now`` (aware UTC). No clock, uuid or I/O inside: actions
-  (machinery/actions.py) say what to write; the writer does it.
+  (machinery/actions.py) say what to write; the writer does it. A decision that depends
+  on time also returns ``Requeue(after)``: the daemon syncs the key again that many
+  seconds later (once the other actions are written).
 - ``related(change, view) -> [key]``: when something under one of its watched prefixes
   changed (a cache Change: key, old item, new item), which primary keys to sync again.
 

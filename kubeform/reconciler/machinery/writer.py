@@ -38,7 +38,7 @@ from kubeform.api.etcd import (
     op_put,
 )
 
-from .actions import CREATE, Action, Create, CreateEvent, Delete, Put
+from .actions import CREATE, Action, Create, CreateEvent, Delete, Put, Requeue
 from .cache import Cache, Change
 
 LOG = logging.getLogger("kubeform.reconciler.writer")
@@ -129,6 +129,8 @@ def txn_body(actions: List[Action], guard: Guard, now: datetime.datetime, suffix
                 field_path=action.field_path,
             )
             success.append(op_put(key, encode(event), event_lease))
+        elif isinstance(action, Requeue):
+            continue  # for the daemon's queue, not for etcd
         else:
             raise TypeError("not an action: %r" % (action,))
     body = {
@@ -195,7 +197,7 @@ class Writer(object):
 
     def perform(self, actions: List[Action]) -> str:
         """DONE, CONFLICT (requeue the key) or NOT_LEADER (nothing was written)."""
-        if not actions:
+        if not any(not isinstance(a, Requeue) for a in actions):
             return DONE
         changes: List[Change] = []
         try:

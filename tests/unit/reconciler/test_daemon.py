@@ -8,7 +8,7 @@ from typing import Any
 from kubeform.api.etcd import EtcdError
 from kubeform.reconciler import daemon
 from kubeform.reconciler.controllers.base import Controller
-from kubeform.reconciler.machinery.actions import Put
+from kubeform.reconciler.machinery.actions import Delete, Put, Requeue, requeue_after, writes
 from kubeform.reconciler.machinery.cache import Cache, Change, Item
 from kubeform.reconciler.machinery.writer import CONFLICT, DONE
 
@@ -108,3 +108,35 @@ def test_failed_creates_are_recorded_once() -> None:
     assert recorded == ["too many operations in txn request"]
     assert queue.snapshot()["delayed"] == ["k"]
     term.halt()
+
+
+def test_requeue_after_a_successful_sync() -> None:
+    """A sync that asks for Requeue(after) is queued again that much later, once written."""
+
+    def timed(key: str, view: Cache, now: datetime.datetime) -> list[Any]:
+        return [Put(key, {"x": 1}, 9), Requeue(30.0), Requeue(12.5)]
+
+    ctrl = Controller("timed", "/registry/jobs/", (), timed)
+    for outcome, delayed in ((DONE, ["k"]), (CONFLICT, ["k"])):
+        term = daemon.Term(client=None, controllers=[ctrl], guard=lambda: None)
+        fake = FakeWriter(outcome)
+        term.writer = fake  # type: ignore[assignment]
+        queue = term.queues["timed"]
+        queue.add("k")
+        assert queue.get_nowait() == "k"
+        term.sync_one(ctrl, queue, "k")
+        queue.done(key="k")
+        assert queue.snapshot()["delayed"] == delayed
+        assert fake.seen[0][-2:] == [Requeue(30.0), Requeue(12.5)]
+        if outcome == DONE:  # the earliest of the requeues, not a back-off
+            assert queue.failures("k") == 0
+            (when, _, _), = queue._delayed
+            assert 12.0 < when - __import__("time").monotonic() <= 12.5
+        term.halt()
+
+
+def test_requeue_alone_writes_nothing() -> None:
+    assert requeue_after([Requeue(5.0), Put("k", {}, 1)]) == 5.0
+    assert requeue_after([Put("k", {}, 1)]) is None
+    assert requeue_after([Requeue(-3.0)]) == 0.0
+    assert writes([Requeue(1.0), Delete("k", 2)]) == [Delete("k", 2)]

@@ -17,7 +17,7 @@ import yaml
 
 from kubeform.api.etcd import _b64
 from kubeform.api.nodes import parse_time
-from kubeform.reconciler.machinery.actions import Action, Create, CreateEvent, Delete, Put
+from kubeform.reconciler.machinery.actions import Action, Create, CreateEvent, Delete, Put, Requeue
 from kubeform.reconciler.machinery.cache import Cache
 from kubeform.reconciler.machinery.writer import (
     CONFLICT,
@@ -147,6 +147,16 @@ def test_lost_race_is_a_conflict_and_lost_lease_is_not_leader() -> None:
     assert _writer(FakeEtcd(succeed=False, leader_lease=7), cache).perform([Put(KEY, POD, 40)]) == CONFLICT
     assert _writer(FakeEtcd(succeed=False, leader_lease=8), cache).perform([Put(KEY, POD, 40)]) == NOT_LEADER
     assert cache.get(KEY) is None
+
+
+def test_requeue_is_not_written() -> None:
+    """Requeue is for the daemon's queue: alone it writes nothing, beside a Put it is skipped."""
+    etcd = FakeEtcd()
+    cache = Cache()
+    assert _writer(etcd, cache).perform([Requeue(5.0)]) == DONE
+    assert etcd.calls == []
+    body, writes = txn_body([Requeue(5.0), Put(KEY, POD, 40)], GUARD, NOW, [])
+    assert writes == [(KEY, POD)] and len(body["success"]) == 1
 
 
 def test_no_guard_writes_nothing() -> None:
