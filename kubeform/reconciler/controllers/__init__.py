@@ -6,12 +6,21 @@ in CONTROLLERS, and its case files under tests/data/reconciler/controllers/<name
 
 from typing import List
 
-from . import scheduling
+from . import garbagecollector, namespace, nodelifecycle, scheduling
 from .base import Controller
 
 CONTROLLERS: List[Controller] = [
     scheduling.CONTROLLER,
+    nodelifecycle.CONTROLLER,
+    namespace.CONTROLLER,
+    *garbagecollector.CONTROLLERS,
 ]
+
+
+def configured(controllers: List[Controller], pod_eviction_seconds: float) -> List[Controller]:
+    """``controllers`` with the reconciler config's settings applied (the node lifecycle
+    controller's default tolerationSeconds)."""
+    return [nodelifecycle.controller(pod_eviction_seconds) if c.name == nodelifecycle.NAME else c for c in controllers]
 
 
 def watched_prefixes(controllers: List[Controller]) -> List[str]:
