@@ -136,7 +136,7 @@ def test_dead_node_is_tainted_its_pods_evicted_and_nothing_runs_twice(pods_clust
 
         _wait("the unreachable taint", tainted, 30)
         assert "NotReady" in c.kf("get", "node", NODE).stdout
-        ready = [x for x in _get(c, "node", NODE)["status"]["conditions"] if x["type"] == "Ready"][0]
+        ready = next(x for x in _get(c, "node", NODE)["status"]["conditions"] if x["type"] == "Ready")
         assert ready["status"] == "Unknown" and ready["message"] == "Kubelet stopped posting node status."
 
         for name in ("evicted", "forced"):
