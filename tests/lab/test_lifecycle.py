@@ -46,7 +46,7 @@ def _get(c: PodsCluster, *args: str) -> dict[str, Any]:
 
 
 def _pod(name: str, ns: str, owner: dict[str, Any] | None, sleep: int, *, node: str | None = None,
-         tolerate: bool = False) -> dict[str, Any]:
+         tolerate: bool = False, grace: int = 1) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": name, "namespace": ns}
     if owner is not None:
         meta["ownerReferences"] = [{
@@ -54,7 +54,7 @@ def _pod(name: str, ns: str, owner: dict[str, Any] | None, sleep: int, *, node: 
             "uid": owner["metadata"]["uid"], "blockOwnerDeletion": True,
         }]
     spec: dict[str, Any] = {
-        "terminationGracePeriodSeconds": 1,
+        "terminationGracePeriodSeconds": grace,
         "containers": [{"name": "c", "image": "busybox:1.36", "command": ["sleep", str(sleep)]}],
     }
     if node:
@@ -78,7 +78,9 @@ def test_owner_deletion_cascades_and_namespace_deletion(pods_cluster: PodsCluste
         for owner in ("bg", "fg", "orph"):
             c.kf("create", "configmap", owner, "-n", ns)
         owners = {o: _get(c, "cm", o, "-n", ns) for o in ("bg", "fg", "orph")}
-        _apply(c, "lc-gc-pods.yaml", [_pod(f"{o}-pod", ns, owners[o], 3600 + i) for i, o in enumerate(owners)])
+        # slow: sleep ignores SIGTERM, so it holds the namespace Terminating for its 8 s grace
+        _apply(c, "lc-gc-pods.yaml", [_pod(f"{o}-pod", ns, owners[o], 3600 + i) for i, o in enumerate(owners)]
+               + [_pod("slow", ns, None, 3603, grace=8)])
         for o in owners:
             _wait(f"{o}-pod running", lambda o=o: _get(c, "pod", f"{o}-pod", "-n", ns).get("status", {}).get("phase") == "Running", 90)
 
@@ -106,7 +108,7 @@ def test_owner_deletion_cascades_and_namespace_deletion(pods_cluster: PodsCluste
         _wait(f"namespace {ns} gone", lambda: not _get(c, "ns", ns), 90)
         assert not _get(c, "pod", "orph-pod", "-n", ns)
         for host in ("kf-master1", "kf-node1", "kf-node2"):
-            assert c.ssh(host, "pgrep -f 'sleep 360[0-2]$' || true").strip() == "", host
+            assert c.ssh(host, "pgrep -f 'sleep 360[0-3]$' || true").strip() == "", host
     finally:
         c.kf("delete", "ns", ns, "--wait=false", check=False)
 
