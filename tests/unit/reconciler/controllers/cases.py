@@ -14,8 +14,9 @@ and ``expect``: the actions, in order, each summarised as one of
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
