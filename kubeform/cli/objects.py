@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from kubeform.api import kinds, nodes, selectors
+from kubeform.api import deletion, kinds, nodes, selectors
 from kubeform.bootstrap.clusterdir import ClusterDir
 from kubeform.errors import UserError
 from kubeform.store import allocation, applier, plan, pod_deletion, validation
@@ -359,6 +359,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
 
 # -- delete ------------------------------------------------------------------------------
 def cmd_delete(args: argparse.Namespace) -> int:
+    propagation = cascade_policy(args.cascade)
     targets: list[tuple[kinds.Kind, str, str]] = []
     if args.filename:
         if args.kind:
@@ -397,21 +398,35 @@ def cmd_delete(args: argparse.Namespace) -> int:
     rc = 0
     pending: list[tuple[str, str]] = []
     for kind, ns, name in targets:
-        if kind.read_only:
+        if kind.read_only and kind.kind != "Node":
             raise UserError(f"{kind.kind} objects are managed by the node agents")
+        if kind.kind == "Namespace" and name in deletion.PROTECTED_NAMESPACES:
+            _err(f'Error from server (Forbidden): namespaces "{name}" is forbidden: this namespace may not be deleted')
+            rc = 1
+            continue
         obj = store.get(kind, ns, name)
         if obj is None:
             _err(f'kubeform: {kind.qualified} "{name}" not found')
             rc = 1
             continue
-        refs = applier.delete_object(store, kind, obj, cascade=args.cascade != "orphan", grace=grace, now=_now())
-        for ref in refs:
-            print(f"{ref} {'force deleted' if grace == 0 and ref.startswith('pod/') else 'deleted'}", flush=True)
-        if kind.kind == "Pod":
-            pending.append((kind.key(ns, name), f"{kind.qualified}/{name}"))
+        ref = applier.delete_object(store, kind, obj, propagation=propagation, grace=grace, now=_now())
+        print(f"{ref} {'force deleted' if grace == 0 and kind.kind == 'Pod' else 'deleted'}", flush=True)
+        pending.append((kind.key(ns, name), ref))
     if args.wait and pending:
         _wait_gone(store, pending, args.timeout)
     return rc
+
+
+#: kubectl's --cascade values (true/false are its deprecated spellings).
+CASCADE = {"background": deletion.BACKGROUND, "true": deletion.BACKGROUND,
+           "foreground": deletion.FOREGROUND, "orphan": deletion.ORPHAN, "false": deletion.ORPHAN}
+
+
+def cascade_policy(value: str) -> str:
+    policy = CASCADE.get(value.strip().lower())
+    if policy is None:
+        raise UserError(f"invalid --cascade {value!r}", hint="use background, foreground or orphan")
+    return policy
 
 
 def parse_duration(text: str) -> float:
@@ -429,7 +444,9 @@ def parse_duration(text: str) -> float:
 
 
 def _wait_gone(store: Store, pending: list[tuple[str, str]], timeout: str) -> None:
-    """Wait until the agents have removed every pod key (kubectl's --wait)."""
+    """Wait until every deleted object's key is gone (kubectl's --wait): pods once their
+    agent stopped them, owners deleted in the foreground once their dependents are gone,
+    namespaces once they are empty."""
     import time
 
     limit = parse_duration(timeout)
@@ -441,8 +458,13 @@ def _wait_gone(store: Store, pending: list[tuple[str, str]], timeout: str) -> No
             return
         if deadline is not None and time.monotonic() >= deadline:
             names = ", ".join(ref for _, ref in left)
-            raise UserError(f"timed out waiting for {names} to be deleted (still terminating)",
-                            hint="the node's agent removes a pod after its grace period; is the node Ready?")
+            pods = all(ref.startswith("pod/") for _, ref in left)
+            raise UserError(
+                f"timed out waiting for {names} to be deleted (still terminating)",
+                hint="the node's agent removes a pod after its grace period; is the node Ready?" if pods
+                else "the reconciler removes it once what it owns (or what is in it) is gone; "
+                "is kubeform-reconciler running?",
+            )
         time.sleep(0.25)
 
 
@@ -660,14 +682,16 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("-f", "--filename", action="append", metavar="FILE|DIR|-")
     p.add_argument("-l", "--selector", metavar="SELECTOR")
     p.add_argument("--all", action="store_true", help="every object of the kind in the namespace")
-    p.add_argument("--cascade", choices=("background", "orphan"), default="background")
+    p.add_argument("--cascade", default="background", metavar="background|foreground|orphan",
+                   help="what happens to what the objects own: deleted after them (background, the "
+                   "default), before them (foreground), or kept without this owner (orphan)")
     p.add_argument("--grace-period", type=int, default=-1, metavar="N",
                    help="seconds a pod gets to stop (-1: the pod's terminationGracePeriodSeconds, default 30)")
     p.add_argument("--now", action="store_true", help="same as --grace-period=1")
     p.add_argument("--force", action="store_true",
                    help="with --grace-period=0: remove pods at once, without waiting for their node")
     p.add_argument("--wait", type=_bool_flag, nargs="?", const=True, default=True, metavar="true|false",
-                   help="wait until deleted pods are gone (default true)")
+                   help="wait until the deleted objects are gone (default true)")
     p.add_argument("--timeout", default="0s", metavar="DURATION",
                    help="give up waiting after this long (e.g. 60s; default 0s: no limit)")
     _common(p)

@@ -6,7 +6,17 @@ in CONTROLLERS, and its case files under tests/data/reconciler/controllers/<name
 
 from typing import List
 
-from . import daemonset, endpoints, job, replicaset, scheduling, servicemap
+from . import (
+    daemonset,
+    endpoints,
+    garbagecollector,
+    job,
+    namespace,
+    nodelifecycle,
+    replicaset,
+    scheduling,
+    servicemap,
+)
 from .base import Controller
 
 CONTROLLERS: List[Controller] = [
@@ -17,7 +27,16 @@ CONTROLLERS: List[Controller] = [
     replicaset.RC_CONTROLLER,
     job.CONTROLLER,
     daemonset.CONTROLLER,
+    nodelifecycle.CONTROLLER,
+    namespace.CONTROLLER,
+    *garbagecollector.CONTROLLERS,
 ]
+
+
+def configured(controllers: List[Controller], pod_eviction_seconds: float) -> List[Controller]:
+    """``controllers`` with the reconciler config's settings applied (the node lifecycle
+    controller's default tolerationSeconds)."""
+    return [nodelifecycle.controller(pod_eviction_seconds) if c.name == nodelifecycle.NAME else c for c in controllers]
 
 
 def watched_prefixes(controllers: List[Controller]) -> List[str]:

@@ -38,7 +38,7 @@ from kubeform.api.etcd import (
     op_put,
 )
 
-from .actions import CREATE, Action, Create, CreateEvent, Delete, Put, Requeue
+from .actions import CREATE, Action, Create, CreateEvent, Delete, Put, Requeue, Unchanged
 from .cache import Cache, Change
 
 LOG = logging.getLogger("kubeform.reconciler.writer")
@@ -114,6 +114,11 @@ def txn_body(actions: List[Action], guard: Guard, now: datetime.datetime, suffix
             compare.append(key_unchanged(action.key, action.expect_mod_revision))
             success.append(op_delete(action.key))
             writes.append((action.key, None))
+        elif isinstance(action, Unchanged):
+            if action.expect_mod_revision == CREATE:
+                compare.append(key_absent(action.key))
+            else:
+                compare.append(key_unchanged(action.key, action.expect_mod_revision))
         elif isinstance(action, CreateEvent):
             if not names:
                 raise ValueError("one suffix per CreateEvent")

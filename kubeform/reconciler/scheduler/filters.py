@@ -6,9 +6,10 @@ Kubernetes' default profile (NodeUnschedulable, TaintToleration, NodeAffinity, N
 NodeResourcesFit), after readiness; a node is rejected by the first filter that fails,
 except the resource filter, which reports every resource that is short.
 
-Readiness is a filter of its own (Kubernetes expresses it as the not-ready/unreachable
-taints a node-lifecycle controller adds, which kubeform does not have), so a pod that
-tolerates every taint still never lands on a node whose agent is gone.
+Readiness is a filter of its own (Kubernetes expresses it only as the not-ready/unreachable
+taints its node-lifecycle controller adds; kubeform's adds them too, but a moment after
+the heartbeat lapsed), so a pod that tolerates every taint still never lands on a node
+whose agent is gone.
 """
 
 import re

@@ -213,3 +213,16 @@ def test_written_changes_go_to_on_change() -> None:
         (KEY, False, True),
     ]
     assert cache.apply("PUT", KEY, '{"spec": {"nodeName": "n1"}}', 50) is None
+
+
+def test_unchanged_only_compares() -> None:
+    """Unchanged guards the transaction on a key (0: absent) and writes nothing there."""
+    from kubeform.reconciler.machinery.actions import Unchanged
+
+    body, writes = txn_body([Delete(KEY, 40), Unchanged("/registry/configmaps/default/owner", 0),
+                             Unchanged("/registry/minions/n1", 9)], GUARD, NOW, [])
+    got = readable(body)
+    assert [(c["key"], c["target"], c["value"]) for c in got["compare"][1:]] == [
+        (KEY, "MOD", 40), ("/registry/configmaps/default/owner", "CREATE", 0), ("/registry/minions/n1", "MOD", 9),
+    ]
+    assert writes == [(KEY, None)] and len(body["success"]) == 1
