@@ -11,6 +11,8 @@ agree:
   its own and whose labels still match (releasing, by a Put that drops the reference, those
   that stopped matching) and adopts matching orphans (a Put that adds the reference), but
   never while it or the pod is being deleted.
+- ``delete_pod``: a pod a node runs is marked (deletionTimestamp + grace) for its agent
+  to stop and remove, as ``kubeform delete`` does; one no node runs goes at once.
 - ``deletion_order``: which pods go first when there are too many: unscheduled before
   scheduled, Pending before Unknown before Running, not ready before ready, ready for a
   shorter time, more restarts, newer (Kubernetes' ActivePods ordering).
@@ -22,10 +24,11 @@ import copy
 import datetime
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from kubeform.api.events import rfc3339
 from kubeform.api.nodes import parse_time
 from kubeform.api.objects import condition, controller_ref, meta, new_controller_ref, pod_is_ready
 
-from .machinery.actions import Action, Create, Put
+from .machinery.actions import Action, Create, Delete, Put
 from .machinery.cache import Item
 
 Obj = Dict[str, Any]
@@ -172,3 +175,27 @@ def deletion_order(pods: List[Item], now: datetime.datetime) -> List[Item]:
 def _invert(stamp: str) -> str:
     """A string that sorts in the reverse order of RFC 3339 ``stamp`` (newest first)."""
     return "".join(chr(0x7E - ord(c)) if " " < c < "\x7f" else c for c in stamp)
+
+
+#: spec.terminationGracePeriodSeconds when the pod does not set it (Kubernetes' default).
+DEFAULT_GRACE = 30
+
+
+def delete_pod(item: Item, now: datetime.datetime) -> Action:
+    """Delete a pod as the apiserver does: a pod a node runs (bound, not finished) is
+    marked with deletionTimestamp = now + its grace period and removed by its agent once
+    its containers are stopped; an unbound or finished pod goes at once. Either is guarded
+    by the pod's mod_revision. A pod already marked is left as it is (Put of the same)."""
+    pod = item.obj
+    spec = pod.get("spec") or {}
+    phase = (pod.get("status") or {}).get("phase")
+    if not spec.get("nodeName") or phase in ("Succeeded", "Failed"):
+        return Delete(item.key, item.mod_revision)
+    grace = spec.get("terminationGracePeriodSeconds")
+    if not isinstance(grace, int) or isinstance(grace, bool) or grace < 0:
+        grace = DEFAULT_GRACE
+    pmeta = dict(meta(pod))
+    if not pmeta.get("deletionTimestamp"):
+        pmeta["deletionTimestamp"] = rfc3339(now + datetime.timedelta(seconds=grace))
+        pmeta["deletionGracePeriodSeconds"] = grace
+    return Put(item.key, dict(pod, metadata=pmeta), item.mod_revision)
