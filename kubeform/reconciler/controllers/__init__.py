@@ -6,12 +6,14 @@ in CONTROLLERS, and its case files under tests/data/reconciler/controllers/<name
 
 from typing import List
 
-from . import scheduling, statefulset
+from . import localvolumes, scheduling, statefulset
 from .base import Controller
 
 CONTROLLERS: List[Controller] = [
     scheduling.CONTROLLER,
     statefulset.CONTROLLER,
+    localvolumes.CONTROLLER,
+    localvolumes.RELEASE_CONTROLLER,
 ]
 
 
