@@ -68,7 +68,8 @@ def storage_class(view: View, name: str) -> Optional[Obj]:
     """The StorageClass ``name``; the built-in local-path class when it has no object."""
     item = view.get(CLASSES + name)
     if item is not None:
-        return item.obj
+        found: Obj = item.obj
+        return found
     return copy.deepcopy(BUILTIN_CLASS) if name == DEFAULT_STORAGE_CLASS else None
 
 
