@@ -139,6 +139,9 @@ def _statefulset(obj: Obj) -> None:
     if strategy["type"] == "RollingUpdate":
         strategy.setdefault("rollingUpdate", {}).setdefault("partition", 0)
     spec.setdefault("revisionHistoryLimit", 10)
+    retention = spec.setdefault("persistentVolumeClaimRetentionPolicy", {})
+    retention.setdefault("whenDeleted", "Retain")
+    retention.setdefault("whenScaled", "Retain")
     for pvc in spec.get("volumeClaimTemplates") or []:
         pvc.setdefault("apiVersion", "v1")
         pvc.setdefault("kind", "PersistentVolumeClaim")
@@ -224,6 +227,35 @@ def _namespace(obj: Obj) -> None:
     )
 
 
+#: The class a claim without storageClassName gets (kubeform's built-in default, as k3s's).
+DEFAULT_STORAGE_CLASS = "local-path"
+
+
+def _pvc(obj: Obj) -> None:
+    """volumeMode Filesystem; no storageClassName means the default class (what Kubernetes'
+    DefaultStorageClass admission does); an explicit "" stays (no class)."""
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("volumeMode", "Filesystem")
+    if spec.get("storageClassName") is None:
+        spec["storageClassName"] = DEFAULT_STORAGE_CLASS
+    obj.setdefault("status", {}).setdefault("phase", "Pending")
+
+
+def _pv(obj: Obj) -> None:
+    """Retain for a volume made by hand (Kubernetes' default), Filesystem, phase Pending."""
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("persistentVolumeReclaimPolicy", "Retain")
+    spec.setdefault("volumeMode", "Filesystem")
+    if "hostPath" in spec:
+        spec["hostPath"].setdefault("type", "")
+    obj.setdefault("status", {}).setdefault("phase", "Pending")
+
+
+def _storageclass(obj: Obj) -> None:
+    obj.setdefault("reclaimPolicy", "Delete")
+    obj.setdefault("volumeBindingMode", "Immediate")
+
+
 def hpa_v1_to_v2(obj: Obj) -> Obj:
     """autoscaling/v1 -> autoscaling/v2 (stored version): CPU percentage -> a metric."""
     out = copy.deepcopy(obj)
@@ -258,6 +290,9 @@ _BY_KIND: Dict[str, Callable[[Obj], None]] = {
     "Deployment": _deployment,
     "DaemonSet": _daemonset,
     "StatefulSet": _statefulset,
+    "PersistentVolumeClaim": _pvc,
+    "PersistentVolume": _pv,
+    "StorageClass": _storageclass,
     "Job": _job,
     "CronJob": _cronjob,
     "Service": _service,
@@ -268,7 +303,7 @@ _BY_KIND: Dict[str, Callable[[Obj], None]] = {
     "HorizontalPodAutoscaler": _hpa,
 }
 
-NAMESPACED_EXCEPTIONS = ("Namespace", "Node")
+NAMESPACED_EXCEPTIONS = ("Namespace", "Node", "PersistentVolume", "StorageClass")
 
 
 def apply_defaults(obj: Obj) -> Obj:

@@ -70,6 +70,10 @@ KINDS: Tuple[Kind, ...] = (
     Kind("ReplicaSet", ("apps/v1",), "replicasets", True, ("rs",)),
     Kind("DaemonSet", ("apps/v1",), "daemonsets", True, ("ds",)),
     Kind("StatefulSet", ("apps/v1",), "statefulsets", True, ("sts",)),
+    Kind("ControllerRevision", ("apps/v1",), "controllerrevisions", True, read_only=True),
+    Kind("PersistentVolumeClaim", ("v1",), "persistentvolumeclaims", True, ("pvc",)),
+    Kind("PersistentVolume", ("v1",), "persistentvolumes", False, ("pv",)),
+    Kind("StorageClass", ("storage.k8s.io/v1",), "storageclasses", False, ("sc",)),
     Kind("Job", ("batch/v1",), "jobs", True),
     Kind("CronJob", ("batch/v1",), "cronjobs", True, ("cj",)),
     Kind(

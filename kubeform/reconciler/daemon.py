@@ -23,7 +23,7 @@ from typing import Any, Dict, List, Optional
 from kubeform.api.etcd import EtcdClient, EtcdError
 
 from .config import ConfigError, ReconcilerConfig, load_config
-from .controllers import CONTROLLERS, configured, watched_prefixes
+from .controllers import CONTROLLERS, configured, localvolumes, watched_prefixes
 from .controllers.base import Controller
 from .leader import Elector
 from .machinery.actions import Create, requeue_after, writes
@@ -179,7 +179,8 @@ class Daemon(object):
     def __init__(self, cfg: ReconcilerConfig, client: Optional[Any] = None, controllers: Optional[List[Controller]] = None, identity: Optional[str] = None) -> None:
         self.cfg = cfg
         self.client = client or EtcdClient(cfg.etcd_endpoints, cfg.etcd_ca, cfg.etcd_cert, cfg.etcd_key)
-        self.controllers = controllers if controllers is not None else configured(list(CONTROLLERS), cfg.pod_eviction_seconds)
+        controllers = controllers if controllers is not None else configured(list(CONTROLLERS), cfg.pod_eviction_seconds)
+        self.controllers = localvolumes.with_root(controllers, cfg.local_volume_root)
         self.identity = identity or "%s_%s" % (cfg.node_name, os.urandom(4).hex())
         self.elector = Elector(self.client, self.identity, ttl=int(cfg.lease_ttl), renew=cfg.renew_seconds)
         self.stop = threading.Event()

@@ -11,6 +11,8 @@ agree:
   its own and whose labels still match (releasing, by a Put that drops the reference, those
   that stopped matching) and adopts matching orphans (a Put that adds the reference), but
   never while it or the pod is being deleted.
+- ``delete_pod``: a pod a node runs is marked (deletionTimestamp + grace) for its agent
+  to stop and remove, as ``kubeform delete`` does; one no node runs goes at once.
 - ``deletion_order``: which pods go first when there are too many: unscheduled before
   scheduled, Pending before Unknown before Running, not ready before ready, ready for a
   shorter time, more restarts, newer (Kubernetes' ActivePods ordering).
@@ -29,7 +31,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from kubeform.api.nodes import parse_time
 from kubeform.api.objects import condition, controller_ref, meta, new_controller_ref, pod_is_ready
 
-from .machinery.actions import Action, Create, Delete, Put
+from . import poddeletion
+from .machinery.actions import Action, Create, Put
 from .machinery.cache import Item
 
 Obj = Dict[str, Any]
@@ -180,25 +183,8 @@ def _invert(stamp: str) -> str:
     return "".join(chr(0x7E - ord(c)) if " " < c < "\x7f" else c for c in stamp)
 
 
-def _grace(pod: Obj) -> int:
-    value = (pod.get("spec") or {}).get("terminationGracePeriodSeconds")
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return DEFAULT_GRACE
-
-
 def delete_pod(item: Item, now: datetime.datetime) -> Optional[Action]:
-    """The graceful deletion of a pod, guarded by its mod_revision; None when it is
-    already being deleted (its deadline is never moved)."""
-    pod = item.obj
-    if _is_deleting(pod):
-        return None
-    grace = _grace(pod)
-    phase = (pod.get("status") or {}).get("phase")
-    if grace == 0 or not (pod.get("spec") or {}).get("nodeName") or phase in ("Succeeded", "Failed"):
-        return Delete(item.key, item.mod_revision)
-    pmeta = dict(meta(pod))
-    deadline = now + datetime.timedelta(seconds=grace)
-    pmeta["deletionTimestamp"] = deadline.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    pmeta["deletionGracePeriodSeconds"] = grace
-    return Put(item.key, dict(pod, metadata=pmeta), item.mod_revision)
+    """The graceful deletion of a pod (reconciler/poddeletion.py, the apiserver's rule),
+    guarded by its mod_revision; None when it is already being deleted."""
+    actions = poddeletion.delete_pod(item, now)
+    return actions[0] if actions else None

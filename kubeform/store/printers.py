@@ -195,6 +195,26 @@ def _hpa_targets(o: Obj) -> str:
     return ",".join(out) or "<none>"
 
 
+ACCESS_MODES = {"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX", "ReadWriteOncePod": "RWOP"}
+
+
+def _access_modes(modes: Sequence[str]) -> str:
+    """kubectl's short form: RWO,ROX."""
+    return ",".join(ACCESS_MODES.get(str(m), str(m)) for m in modes)
+
+
+def _claim_of(spec: Obj) -> str:
+    ref = spec.get("claimRef") or {}
+    return f"{ref.get('namespace', '')}/{ref.get('name', '')}" if ref.get("name") else ""
+
+
+def _controller_of(o: Obj) -> str:
+    for ref in (o.get("metadata") or {}).get("ownerReferences") or []:
+        if ref.get("controller"):
+            return f"{str(ref.get('kind', '')).lower()}.{str(ref.get('apiVersion', '')).split('/')[0]}/{ref.get('name')}"
+    return "<none>"
+
+
 Columns = tuple[list[str], Callable[[Obj, bool], tuple[list[str], list[str]]], list[str]]
 
 
@@ -265,6 +285,41 @@ def _columns(kind: str, now: datetime.datetime | None = None) -> Columns:
             lambda o, w: ([f"{_int(_status(o).get('readyReplicas'))}/{_int(spec(o).get('replicas'))}"],
                           _wide_containers(o) if w else []),
             ["CONTAINERS", "IMAGES"],
+        )
+    if kind == "ControllerRevision":
+        return (
+            ["CONTROLLER", "REVISION"],
+            lambda o, w: ([_controller_of(o), str(o.get("revision", ""))], []),
+            [],
+        )
+    if kind == "PersistentVolumeClaim":
+        return (
+            ["STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS"],
+            lambda o, w: ([str(_status(o).get("phase") or "Pending"), str(spec(o).get("volumeName") or ""),
+                           str((_status(o).get("capacity") or {}).get("storage") or ""),
+                           _access_modes(_status(o).get("accessModes") or []),
+                           str(spec(o).get("storageClassName") or "")],
+                          [str(spec(o).get("volumeMode") or "Filesystem")] if w else []),
+            ["VOLUMEMODE"],
+        )
+    if kind == "PersistentVolume":
+        return (
+            ["CAPACITY", "ACCESS MODES", "RECLAIM POLICY", "STATUS", "CLAIM", "STORAGECLASS", "REASON"],
+            lambda o, w: ([str((spec(o).get("capacity") or {}).get("storage") or ""),
+                           _access_modes(spec(o).get("accessModes") or []),
+                           str(spec(o).get("persistentVolumeReclaimPolicy") or "Retain"),
+                           str(_status(o).get("phase") or "Pending"), _claim_of(spec(o)),
+                           str(spec(o).get("storageClassName") or ""), str(_status(o).get("reason") or "")],
+                          [str(spec(o).get("volumeMode") or "Filesystem")] if w else []),
+            ["VOLUMEMODE"],
+        )
+    if kind == "StorageClass":
+        return (
+            ["PROVISIONER", "RECLAIMPOLICY", "VOLUMEBINDINGMODE", "ALLOWVOLUMEEXPANSION"],
+            lambda o, w: ([str(o.get("provisioner") or ""), str(o.get("reclaimPolicy") or "Delete"),
+                           str(o.get("volumeBindingMode") or "Immediate"),
+                           str(bool(o.get("allowVolumeExpansion"))).lower()], []),
+            [],
         )
     if kind == "Job":
         return (

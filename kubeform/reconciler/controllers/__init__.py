@@ -11,11 +11,13 @@ from . import (
     endpoints,
     garbagecollector,
     job,
+    localvolumes,
     namespace,
     nodelifecycle,
     replicaset,
     scheduling,
     servicemap,
+    statefulset,
 )
 from .base import Controller
 
@@ -30,6 +32,9 @@ CONTROLLERS: List[Controller] = [
     nodelifecycle.CONTROLLER,
     namespace.CONTROLLER,
     *garbagecollector.CONTROLLERS,
+    statefulset.CONTROLLER,
+    localvolumes.CONTROLLER,
+    localvolumes.RELEASE_CONTROLLER,
 ]
 
 
