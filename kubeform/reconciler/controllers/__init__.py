@@ -6,11 +6,12 @@ in CONTROLLERS, and its case files under tests/data/reconciler/controllers/<name
 
 from typing import List
 
-from . import scheduling
+from . import autoscaler, scheduling
 from .base import Controller
 
 CONTROLLERS: List[Controller] = [
     scheduling.CONTROLLER,
+    autoscaler.CONTROLLER,
 ]
 
 
