@@ -3,7 +3,8 @@
 
 A case names the HPA's spec (``hpa``; it targets Deployment ``web`` in ``default`` unless
 ``target`` says otherwise), the target (kind, replicas), and ``steps``. Each step happens
-``at`` seconds after 2026-01-01T12:00:00Z with the pods it lists in a shorthand (name,
+``at`` seconds after 2026-01-01T12:00:00Z (``targetReplicas`` first sets the target's
+spec.replicas, as a user would) with the pods it lists in a shorthand (name,
 cpu and memory measured 5 s before the step over a 15 s window, requests, phase, Ready,
 started long ago unless ``started`` says how many seconds before the step), runs one sync
 of the HPA, checks the keys its ``expect`` gives (scale: the target's new spec.replicas or
@@ -22,6 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
+from kubeform.api import quantity
 from kubeform.api.events import rfc3339
 from kubeform.reconciler.autoscaling import history
 from kubeform.reconciler.controllers import CONTROLLERS, autoscaler, watched_prefixes
@@ -41,7 +43,7 @@ def _t(seconds: float) -> str:
 
 def pod(p: dict[str, Any], at: float) -> dict[str, Any]:
     """A pod from the shorthand, as the agent would have written it at ``at``."""
-    containers = p.get("containers") or [{"name": "c", "cpu": p.get("cpu"), "memory": p.get("memory", "10Mi"),
+    containers = p.get("containers") or [{"name": "c", "cpu": p.get("cpu"), "memory": p.get("memory"),
                                            "requests": p.get("requests", {"cpu": "100m"})}]
     started = at - p.get("started", 3600)
     status: dict[str, Any] = {"phase": p.get("phase", "Running"), "startTime": _t(started)}
@@ -51,13 +53,12 @@ def pod(p: dict[str, Any], at: float) -> dict[str, Any]:
     if any(c.get("cpu") is not None or c.get("memory") is not None for c in containers) and not p.get("noMetrics"):
         stamp = at - p.get("usageAge", 5)
         window = p.get("window", 15)
-        from kubeform.api import quantity
         cpu = sum(quantity.cpu_millis(c["cpu"]) for c in containers if c.get("cpu") is not None)
         mem = sum(quantity.amount(c["memory"]) for c in containers if c.get("memory") is not None)
         usage: dict[str, Any] = {"timestamp": _t(stamp), "window": f"{window}s", "memory": f"{mem // 1024}Ki",
                                  "containers": [{"name": c["name"], "cpu": c.get("cpu"), "memory": c.get("memory")}
                                                 for c in containers]}
-        if window:
+        if window and any(c.get("cpu") is not None for c in containers):
             usage["cpu"] = f"{cpu}m"
         status["usage"] = usage
     meta: dict[str, Any] = {"name": p["name"], "namespace": "default", "uid": "u-" + p["name"],
@@ -134,6 +135,10 @@ def test_steps(path: Path) -> None:
     for i, step in enumerate(case["steps"]):
         at = float(step.get("at", 0))
         now = T0 + datetime.timedelta(seconds=at)
+        if "targetReplicas" in step:
+            t = cache.get(target_key)
+            revision += 1
+            cache.write_through(target_key, {**t.obj, "spec": {**t.obj["spec"], "replicas": step["targetReplicas"]}}, revision)
         if "pods" in step:
             for p in pods:
                 revision += 1
