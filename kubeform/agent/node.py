@@ -108,14 +108,14 @@ class NodeUsage(object):
             self.start = (now, busy, total)
         elif now - self.start[0] >= NODE_USAGE_PERIOD and total > self.start[2]:
             share = float(busy - self.start[1]) / float(total - self.start[2])
-            self.cpu_millis = max(0, int(round(share * self.cpus * 1000)))
+            self.cpu_millis = max(0, round(share * self.cpus * 1000))
             self.window = now - self.start[0]
             self.at = now
             self.start = (now, busy, total)
         out = {"memory": "%dKi" % (parse_meminfo_used(meminfo) // 1024)}  # type: Dict[str, Any]
         if self.cpu_millis is not None:
             out["cpu"] = "%dm" % self.cpu_millis
-            out["window"] = "%ds" % int(round(self.window))
+            out["window"] = "%ds" % round(self.window)
         else:
             out["window"] = "0s"
         out["timestamp"] = datetime.datetime.utcfromtimestamp(now).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -51,15 +51,15 @@ def pods_table(
         lead = [ns] if all_namespaces else []
         if containers:
             for cname in sorted(u.containers):
-                s = u.containers[cname]
-                if s.cpu_millis is None:
+                ccpu, cmem = u.containers[cname].cpu_millis, u.containers[cname].memory_bytes or 0
+                if ccpu is None:
                     continue
-                key = (-(s.cpu_millis if sort_by == "cpu" else s.memory_bytes or 0) if sort_by else 0, ns, name, cname)
-                rows.append((key, [*lead, name, cname, cpu_text(s.cpu_millis), memory_text(s.memory_bytes or 0)]))
+                ckey: tuple[Any, ...] = (-(ccpu if sort_by == "cpu" else cmem) if sort_by else 0, ns, name, cname)
+                rows.append((ckey, [*lead, name, cname, cpu_text(ccpu), memory_text(cmem)]))
         else:
-            t = u.total
-            key = (-(t.cpu_millis if sort_by == "cpu" else t.memory_bytes or 0) if sort_by else 0, ns, name)
-            rows.append((key, [*lead, name, cpu_text(t.cpu_millis), memory_text(t.memory_bytes or 0)]))
+            cpu, mem = u.total.cpu_millis, u.total.memory_bytes or 0
+            key = (-(cpu if sort_by == "cpu" else mem) if sort_by else 0, ns, name)
+            rows.append((key, [*lead, name, cpu_text(cpu), memory_text(mem)]))
     if not rows:
         return None
     headers = (["NAMESPACE"] if all_namespaces else []) + (["POD", "NAME"] if containers else ["NAME"])

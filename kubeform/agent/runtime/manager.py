@@ -772,7 +772,7 @@ class RuntimeManager(object):
             "cpuNanoseconds": sum(int(v.get("cpu_ns", 0)) for v in raw.values()),
             "memoryBytes": total_mem,
             "timestamp": ev.rfc3339(datetime.datetime.utcfromtimestamp(now)),
-            "window": "%ds" % int(round(window)),
+            "window": "%ds" % round(window),
         })
         self.usage[uid] = record
 

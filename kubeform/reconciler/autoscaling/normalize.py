@@ -126,7 +126,7 @@ def scale_up_limit(current: int, up_events: List[Stamped], down_events: List[Sta
         if kind == "Pods":
             proposed = start + value
         elif kind == "Percent":
-            proposed = int(math.ceil(start * (1 + float(value) / 100)))
+            proposed = math.ceil(start * (1 + float(value) / 100))
         else:
             continue
         result = min(result, proposed) if pick_min else max(result, proposed)

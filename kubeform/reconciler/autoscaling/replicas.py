@@ -199,7 +199,7 @@ def resource_replicas(
     if not scale_up_with_unready and not missing:
         if abs(1.0 - ratio) <= TOLERANCE:
             return Proposal(current, utilization, raw)
-        return Proposal(int(math.ceil(ratio * ready)), utilization, raw)
+        return Proposal(math.ceil(ratio * ready), utilization, raw)
     if missing:
         if ratio < 1.0:
             fallback = max(100, target_utilization)
@@ -218,7 +218,7 @@ def resource_replicas(
 def _rebalanced(current: int, ratio: float, new_ratio: float, count: int, utilization: Optional[int], raw: int) -> Proposal:
     if abs(1.0 - new_ratio) <= TOLERANCE or (ratio < 1.0 < new_ratio) or (ratio > 1.0 > new_ratio):
         return Proposal(current, utilization, raw)  # too small a change, or the direction flipped
-    replicas = int(math.ceil(new_ratio * count))
+    replicas = math.ceil(new_ratio * count)
     if (new_ratio < 1.0 and replicas > current) or (new_ratio > 1.0 and replicas < current):
         return Proposal(current, utilization, raw)
     return Proposal(replicas, utilization, raw)
@@ -242,7 +242,7 @@ def raw_resource_replicas(
     if not scale_up_with_unready and not missing:
         if abs(1.0 - ratio) <= TOLERANCE:
             return Proposal(current, None, average)
-        return Proposal(int(math.ceil(ratio * ready)), None, average)
+        return Proposal(math.ceil(ratio * ready), None, average)
     if missing:
         for name in missing:
             values[name] = target_value if ratio < 1.0 else 0

@@ -133,20 +133,20 @@ def metric_proposal(spec: Obj, current: int, pods: List[Obj], now: datetime.date
                 try:
                     p = replicas.raw_resource_replicas(current, value, name, container, pods, now)
                 except replicas.MetricError as exc:
-                    raise replicas.MetricError("failed to get %s usage: %s" % (name, exc))
+                    raise replicas.MetricError("failed to get %s usage: %s" % (name, exc)) from None
                 current_status = {"averageValue": format_milli(p.raw)}  # type: Obj
                 metric = "%s %sresource" % (name, "container " if container_metric else "")
             elif target.get("averageUtilization") is not None:
                 try:
                     p = replicas.resource_replicas(current, int(target["averageUtilization"]), name, container, pods, now)
                 except replicas.MetricError as exc:
-                    raise replicas.MetricError("failed to get %s utilization: %s" % (name, exc))
+                    raise replicas.MetricError("failed to get %s utilization: %s" % (name, exc)) from None
                 current_status = {"averageUtilization": p.utilization, "averageValue": format_milli(p.raw)}
                 metric = "%s %sresource utilization (percentage of request)" % (name, "container " if container_metric else "")
             else:
                 raise replicas.MetricError("invalid resource metric source: neither an average utilization target nor an average value (usage) target was set")
         except replicas.MetricError as exc:
-            raise Failure(reason, str(exc), outer + str(exc))
+            raise Failure(reason, str(exc), outer + str(exc)) from None
         body = {"name": name, "current": current_status}  # type: Obj
         if container_metric:
             body["container"] = container
@@ -351,7 +351,7 @@ def related(change: Change, view: View) -> List[str]:
 CONTROLLER = Controller(
     name="autoscaler",
     primary=HPAS,
-    watches=(HPAS, PODS) + TARGET_PREFIXES,
+    watches=(HPAS, PODS, *TARGET_PREFIXES),
     sync=sync,
     related=related,
     workers=1,
