@@ -13,9 +13,11 @@ import datetime
 import faulthandler
 import json
 import logging
+import os
 import signal
 import sys
 import threading
+import time
 from typing import Any, Dict, List, Optional
 
 from . import flannel, node, overlay
@@ -49,6 +51,7 @@ class Agent(object):
         self.interface = ""
         self.external_mtu = 1500
         self.runtime = None  # type: Optional[RuntimeManager]
+        self.node_usage = node.NodeUsage(os.cpu_count() or 1)
 
     # -- identity ------------------------------------------------------------------------
 
@@ -74,7 +77,19 @@ class Agent(object):
         if not self.heartbeat_lease:
             self.heartbeat_lease = self.client.lease_grant(node.HEARTBEAT_TTL)
         now = datetime.datetime.utcnow()
-        self.client.put(key, node.render_heartbeat(self.cfg.node_name, now), lease=self.heartbeat_lease)
+        self.client.put(key, node.render_heartbeat(self.cfg.node_name, now, self.measure()), lease=self.heartbeat_lease)
+
+    def measure(self):
+        # type: () -> Optional[Dict[str, Any]]
+        """The host's usage for the heartbeat (None when /proc cannot be read)."""
+        try:
+            with open("/proc/stat") as f:
+                stat = f.read()
+            with open("/proc/meminfo") as f:
+                meminfo = f.read()
+        except OSError:
+            return None
+        return self.node_usage.sample(stat, meminfo, time.time())
 
     def heartbeat_loop(self):
         # type: () -> None

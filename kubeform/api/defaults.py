@@ -281,6 +281,18 @@ def _hpa(obj: Obj) -> None:
     spec.setdefault("minReplicas", 1)
     if not spec.get("metrics"):
         spec["metrics"] = [_cpu_metric(80)]
+    behavior = spec.get("behavior")
+    if isinstance(behavior, dict):
+        # SetDefaults_HorizontalPodAutoscalerBehavior: a given behavior gets every missing
+        # field; scaleDown's window stays unset (the controller's 300 s applies).
+        up = behavior.setdefault("scaleUp", {})
+        up.setdefault("stabilizationWindowSeconds", 0)
+        up.setdefault("selectPolicy", "Max")
+        up.setdefault("policies", [{"type": "Pods", "value": 4, "periodSeconds": 15},
+                                   {"type": "Percent", "value": 100, "periodSeconds": 15}])
+        down = behavior.setdefault("scaleDown", {})
+        down.setdefault("selectPolicy", "Max")
+        down.setdefault("policies", [{"type": "Percent", "value": 100, "periodSeconds": 15}])
 
 
 _BY_KIND: Dict[str, Callable[[Obj], None]] = {

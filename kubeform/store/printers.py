@@ -184,15 +184,38 @@ def _ports(spec: Obj) -> str:
 
 
 def _hpa_targets(o: Obj) -> str:
+    """kubectl's TARGETS: ``cpu: 40%/50%``, ``memory: 157286400/100Mi``, ``<unknown>``
+    before a measure; currentMetrics[i] belongs to metrics[i]; two shown, then ``+ N more...``."""
+    specs = (o.get("spec") or {}).get("metrics") or []
+    if not specs:
+        return "<none>"
+    statuses = _status(o).get("currentMetrics") or []
     out = []
-    current = {m.get("resource", {}).get("name"): m for m in _status(o).get("currentMetrics") or []}
-    for m in (o.get("spec") or {}).get("metrics") or []:
-        res = m.get("resource") or {}
-        target = (res.get("target") or {}).get("averageUtilization")
-        cur = ((current.get(res.get("name")) or {}).get("resource") or {}).get("current", {}).get("averageUtilization")
-        if target is not None:
-            out.append(f"{cur if cur is not None else '<unknown>'}%/{target}%")
-    return ",".join(out) or "<none>"
+    for i, m in enumerate(specs):
+        mtype = m.get("type")
+        st = statuses[i] if i < len(statuses) and isinstance(statuses[i], dict) else {}
+        if mtype in ("Resource", "ContainerResource"):
+            field = "resource" if mtype == "Resource" else "containerResource"
+            src, cur = m.get(field) or {}, ((st.get(field) or {}).get("current") or {})
+            target = src.get("target") or {}
+            if target.get("averageValue") is not None:
+                out.append(f"{src.get('name')}: {cur.get('averageValue', '<unknown>')}/{target['averageValue']}")
+            else:
+                now = f"{cur['averageUtilization']}%" if cur.get("averageUtilization") is not None else "<unknown>"
+                want = f"{target['averageUtilization']}%" if target.get("averageUtilization") is not None else "<auto>"
+                out.append(f"{src.get('name')}: {now}/{want}")
+        elif mtype in ("Pods", "Object", "External"):
+            field = mtype.lower()
+            target = (m.get(field) or {}).get("target") or {}
+            cur = ((st.get(field) or {}).get("current") or {})
+            value = target.get("averageValue", target.get("value"))
+            now = cur.get("averageValue", cur.get("value", "<unknown>"))
+            out.append(f"{now}/{value}" + (" (avg)" if mtype != "Pods" and "averageValue" in target else ""))
+        else:
+            out.append("<unknown type>")
+    if len(out) > 2:
+        return f"{', '.join(out[:2])} + {len(out) - 2} more..."
+    return ", ".join(out)
 
 
 ACCESS_MODES = {"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX", "ReadWriteOncePod": "RWOP"}

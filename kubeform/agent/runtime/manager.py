@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from kubeform.api import events as ev
-from kubeform.api import quantity
+from kubeform.api import quantity, usage as usagemod
 from kubeform.api.etcd import EtcdClient, EtcdError, key_unchanged, op_delete, op_put
 
 from . import backoff, env as envmod, lifecycle, localvolumes, probes, status as statusmod, volumes
@@ -214,8 +214,7 @@ class RuntimeManager(object):
         self.probing = set()  # type: Set[Tuple[str, str]]
         self.probe_owner = {}  # type: Dict[str, str]  # container id -> pod uid
         self.usage = {}  # type: Dict[str, Obj]
-        self.usage_raw = {}  # type: Dict[str, Tuple[float, int]]
-        self.usage_at = 0.0
+        self.usage_raw = {}  # type: Dict[str, Tuple[float, Dict[str, int]]]  # uid -> (when, container -> cpu ns)
         self.hashes = {}  # type: Dict[str, Dict[str, str]]  # pod uid -> container id -> spec hash
         self.pool = ThreadPoolExecutor(max_workers=8)
         self.limits_reported = False
@@ -284,12 +283,10 @@ class RuntimeManager(object):
             containers.setdefault(c.pod_uid, []).append(c)
         pods = self.mine()
         now = self.clock()
-        sample = now - self.usage_at >= USAGE_PERIOD
-        if sample:
-            self.usage_at = now
         for uid, (key, rev, pod) in pods.items():
             mine = containers.get(uid, [])
-            if sample and any(c.state == "running" for c in mine):
+            last = self.usage_raw.get(uid)
+            if (last is None or now - last[0] >= USAGE_PERIOD) and any(c.state == "running" for c in mine):
                 self.sample_usage(uid, now)
             self.run_probes(uid, pod, sandboxes.get(uid), mine, now, inline)
             snap = Snapshot(key, rev, pod, sandboxes.get(uid), mine, taken_at)
@@ -779,26 +776,45 @@ class RuntimeManager(object):
             self.wake.set()
 
     def sample_usage(self, uid: str, now: float) -> None:
+        """Measure the pod's containers; from the second sample on, status.usage says their
+        CPU rate over the last window (millicores) and their memory now (kubeform.api.usage).
+
+        Memory is the resident set of the containers' processes: the working set where
+        containers run without a memory cgroup (lab hosts), as metrics-server's would be
+        read from one. The first sample only starts the window: a pod has no CPU figure
+        (and the HPA no metric for it) until USAGE_PERIOD later.
+        """
         try:
-            raw = self.driver.usage(uid)
+            raw = self.driver.container_usage(uid)
         except (NotImplementedError, OSError, RuntimeError_) as exc:
             LOG.debug("usage %s: %s", uid, exc)
             return
-        cpu_ns = int(raw.get("cpu_ns", 0))
-        mem = int(raw.get("memory_bytes", 0))
         prev = self.usage_raw.get(uid)
-        self.usage_raw[uid] = (now, cpu_ns)
-        millicores = 0
-        if prev is not None and now > prev[0]:
-            millicores = max(0, int((cpu_ns - prev[1]) / 1e6 / (now - prev[0])))
-        self.usage[uid] = {
-            "cpu": "%dm" % millicores,
-            "memory": "%dKi" % (mem // 1024),
-            "cpuNanoseconds": cpu_ns,
-            "memoryBytes": mem,
+        self.usage_raw[uid] = (now, {name: int(v.get("cpu_ns", 0)) for name, v in raw.items()})
+        window = now - prev[0] if prev is not None else 0.0
+        containers = []  # type: List[Obj]
+        total_cpu = None  # type: Optional[int]
+        total_mem = 0
+        for name in sorted(raw):
+            cpu_ns = int(raw[name].get("cpu_ns", 0))
+            mem = int(raw[name].get("memory_bytes", 0))
+            cpu = None  # type: Optional[int]
+            if prev is not None and window > 0 and name in prev[1]:
+                cpu = max(0, int((cpu_ns - prev[1][name]) / 1e6 / window))
+                total_cpu = (total_cpu or 0) + cpu
+            total_mem += mem
+            one = usagemod.render(cpu, mem)
+            one["name"] = name
+            containers.append(one)
+        record = usagemod.render(total_cpu, total_mem)
+        record.update({
+            "containers": containers,
+            "cpuNanoseconds": sum(int(v.get("cpu_ns", 0)) for v in raw.values()),
+            "memoryBytes": total_mem,
             "timestamp": ev.rfc3339(datetime.datetime.utcfromtimestamp(now)),
-            "window": "%ds" % int(now - prev[0]) if prev is not None else "0s",
-        }
+            "window": "%ds" % round(window),
+        })
+        self.usage[uid] = record
 
     def report_limits_once(self) -> None:
         """One Node event when this runtime cannot enforce CPU/memory limits (no cgroups)."""

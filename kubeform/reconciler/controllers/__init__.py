@@ -7,6 +7,7 @@ in CONTROLLERS, and its case files under tests/data/reconciler/controllers/<name
 from typing import List
 
 from . import (
+    autoscaler,
     daemonset,
     endpoints,
     garbagecollector,
@@ -35,6 +36,7 @@ CONTROLLERS: List[Controller] = [
     statefulset.CONTROLLER,
     localvolumes.CONTROLLER,
     localvolumes.RELEASE_CONTROLLER,
+    autoscaler.CONTROLLER,
 ]
 
 
