@@ -17,6 +17,8 @@ Run: .venv/bin/python bench/pods.py [--scheduler] [--nodes N] [--pods N]
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -140,6 +142,71 @@ def run_scheduler(args: argparse.Namespace) -> None:
 BENCH_NS = "kubeform-bench"
 
 
+def _machine_pidns(lab: str) -> dict[str, str]:
+    """host name -> pid namespace of the lab's machines (the children of systemd-nspawn -M <lab>-<host>)."""
+    nspawn: dict[int, str] = {}
+    parent: dict[int, int] = {}
+    for p in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0")
+            parent[int(p)] = int(Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if cmd[0].endswith(b"systemd-nspawn") and b"-M" in cmd[:-1]:
+            machine = cmd[cmd.index(b"-M") + 1].decode()
+            if machine.startswith(lab + "-"):
+                nspawn[int(p)] = machine[len(lab) + 1 :]
+    out: dict[str, str] = {}
+    for pid, ppid in parent.items():
+        if ppid in nspawn:
+            try:
+                out[os.readlink(f"/proc/{pid}/ns/pid")] = nspawn[ppid]
+            except OSError:
+                pass
+    return out
+
+
+def lab_cpu(lab: str) -> dict[str, dict[str, tuple[str, float, float]]]:
+    """Per lab host, per process (pid:start time): (command, own CPU-s, reaped children's CPU-s)."""
+    hosts = _machine_pidns(lab)
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, dict[str, tuple[str, float, float]]] = {h: {} for h in hosts.values()}
+    for p in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            host = hosts.get(os.readlink(f"/proc/{p}/ns/pid"))
+            if host is None:
+                continue
+            f = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            cmd = Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError):
+            continue
+        out[host][f"{p}:{f[19]}"] = (cmd, (int(f[11]) + int(f[12])) / tick, (int(f[13]) + int(f[14])) / tick)
+    return out
+
+
+def _what(cmd: str) -> str:
+    for name in ("runtime.shim", "kubeform.agent", "kubeform.reconciler", "etcd", "sshd", "crun", "registry"):
+        if name in cmd:
+            return name
+    return cmd.split(" ", 1)[0].rsplit("/", 1)[-1] or "?"
+
+
+def cpu_between(before: dict[str, dict[str, tuple[str, float, float]]],
+                after: dict[str, dict[str, tuple[str, float, float]]]) -> dict[str, dict[str, float]]:
+    """CPU-seconds spent per host and per kind of process between two snapshots (processes
+    that ended in between count through their parents' reaped-children time)."""
+    out: dict[str, dict[str, float]] = {}
+    for host, procs in after.items():
+        per = out.setdefault(host, {})
+        for key, (cmd, own, kids) in procs.items():
+            _, own0, kids0 = before.get(host, {}).get(key, (cmd, 0.0, 0.0))
+            what = _what(cmd)
+            per[what] = per.get(what, 0.0) + own - own0
+            if kids > kids0:
+                per[what + " (children)"] = per.get(what + " (children)", 0.0) + kids - kids0
+    return out
+
+
 def _kf(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "kubeform", *args], check=True, stdout=subprocess.DEVNULL)
 
@@ -164,8 +231,9 @@ def _running(pod: dict[str, Any]) -> bool:
     )
 
 
-def bench_lab(cluster: str, n: int, timeout: float = 120.0) -> dict[str, Any]:
-    """Apply n pods, poll the store every 50 ms, and time each pod to Running."""
+def bench_lab(cluster: str, n: int, timeout: float = 120.0, lab: str = "") -> dict[str, Any]:
+    """Apply n pods, poll the store every 50 ms, and time each pod to Running; with ``lab``
+    (root, lab on this machine) also the CPU-seconds each lab host spent until all ran."""
     from kubeform.api import kinds
     from kubeform.bootstrap.clusterdir import ClusterDir
     from kubeform.store.client import Store
@@ -176,10 +244,16 @@ def bench_lab(cluster: str, n: int, timeout: float = 120.0) -> dict[str, Any]:
         f.write(_pods_manifest(n))
     seen: dict[str, float] = {}
     node_of: dict[str, str] = {}
+    cpu_before = lab_cpu(lab) if lab else {}
+    cpu_after = cpu_before
     try:
+        children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.monotonic()
         _kf("apply", "-f", f.name, "--cluster", cluster)
         applied = time.monotonic() - start
+        children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        apply_cpu = children1.ru_utime + children1.ru_stime - children0.ru_utime - children0.ru_stime
+        poll_cpu0 = time.process_time()
         while len(seen) < n and time.monotonic() - start < timeout:
             now = time.monotonic() - start
             for pod in store.list(pod_kind, BENCH_NS):
@@ -188,6 +262,9 @@ def bench_lab(cluster: str, n: int, timeout: float = 120.0) -> dict[str, Any]:
                     seen[name] = now
                     node_of[name] = (pod.get("spec") or {}).get("nodeName", "")
             time.sleep(0.05)
+        poll_cpu = time.process_time() - poll_cpu0
+        if lab:
+            cpu_after = lab_cpu(lab)
     finally:
         _kf("delete", "namespace", BENCH_NS, "--cluster", cluster, "--wait=false")
         Path(f.name).unlink()
@@ -197,7 +274,8 @@ def bench_lab(cluster: str, n: int, timeout: float = 120.0) -> dict[str, Any]:
         per_node.setdefault(node_of[name], []).append(t)
     return {
         "per_node": {n: (len(v), max(v)) for n, v in sorted(per_node.items())},
-        "pods": n, "running": len(times), "apply_s": applied,
+        "pods": n, "running": len(times), "apply_s": applied, "apply_cpu_s": apply_cpu, "poll_cpu_s": poll_cpu,
+        "lab_cpu": cpu_between(cpu_before, cpu_after) if lab else {},
         "p50_s": _percentile(times, 0.50), "p99_s": _percentile(times, 0.99),
         "max_s": times[-1] if times else float("nan"),
         "all_s": times[-1] if len(times) == n else float("nan"),
@@ -208,12 +286,18 @@ def run_lab(args: argparse.Namespace) -> None:
     if not Path(args.cluster, "cluster.yml").is_file():
         print(f"lab: skipped: no cluster at {args.cluster} (run `sudo make demo` first)")
         return
-    r = bench_lab(args.cluster, args.lab_pods)
-    print(f"lab: {r['pods']} bare pods applied ({r['apply_s']:.2f} s for apply), {r['running']} Running")
+    r = bench_lab(args.cluster, args.lab_pods, lab=args.lab_name)
+    print(f"lab: {r['pods']} bare pods applied ({r['apply_s']:.2f} s for apply, {r['apply_cpu_s']:.2f} CPU-s), "
+          f"{r['running']} Running")
     print(f"  apply-to-Running: p50 {r['p50_s']:.2f} s, p99 {r['p99_s']:.2f} s (target < 2 s), max {r['max_s']:.2f} s")
     print(f"  all Running after {r['all_s']:.2f} s (target < 10 s)")
     for node, (count, last) in r["per_node"].items():
         print(f"  {node}: {count} pods, last Running after {last:.2f} s")
+    print(f"  the bench's own polling: {r['poll_cpu_s']:.2f} CPU-s")
+    for host, per in sorted(r["lab_cpu"].items()):
+        total = sum(per.values())
+        top = ", ".join(f"{k} {v:.2f}" for k, v in sorted(per.items(), key=lambda kv: -kv[1]) if v >= 0.05)
+        print(f"  {host}: {total:.2f} CPU-s until all Running ({top})")
 
 
 PARTS: dict[str, Callable[[argparse.Namespace], None]] = {"scheduler": run_scheduler, "lab": run_lab}
@@ -227,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pods", type=int, default=10000, help="scheduler: pods to place")
     parser.add_argument("--cluster", default=".kubeform/lab", help="lab: cluster directory")
     parser.add_argument("--lab-pods", type=int, default=30, help="lab: bare pods to apply")
+    parser.add_argument("--lab-name", default="", help="lab: name of the local lab whose hosts' CPU to account (root)")
     args = parser.parse_args(argv)
     chosen = [name for name in PARTS if getattr(args, name)] or list(PARTS)
     for name in chosen:
