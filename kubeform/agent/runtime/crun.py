@@ -24,7 +24,7 @@ import signal
 import subprocess
 import threading
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from . import bundlestate, crilog, images, ocispec, sandbox, shim
 from .cleanup import remove_all_main, remove_everything
@@ -133,9 +133,9 @@ class CrunDriver(Driver):
         shutil.rmtree(root, ignore_errors=True)
         os.rename(tmp, root)
 
-    def list_sandboxes(self) -> List[SandboxInfo]:
+    def list_sandboxes(self, states: Optional[Dict[str, Dict[str, Any]]] = None) -> List[SandboxInfo]:
         out = []  # type: List[SandboxInfo]
-        states = crun_list()
+        states = crun_list() if states is None else states
         for uid in self.net.pod_uids():
             sid = sandbox_id(uid)
             netns = self.net.netns_path(uid)
@@ -197,13 +197,18 @@ class CrunDriver(Driver):
             self.remove_container(cid)  # nothing half-made stays to be mistaken for a run
             raise RuntimeError_(str(exc)) from None
         deadline = time.time() + START_TIMEOUT
+        pause_s = 0.005
         while True:
-            info = self._info(cid)
-            if info is not None and info.state != "created":
-                return info
+            # until the shim has written shim.json (or exit.json) nothing can run yet: look
+            # at the files alone, not at `crun state` (an exec per look, on a busy host)
+            if shim.read_state(d, shim.SHIM_FILE) is not None or shim.read_state(d, shim.EXIT_FILE) is not None:
+                info = self._info(cid)
+                if info is not None and info.state != "created":
+                    return info
             if time.time() > deadline:
                 raise RuntimeError_("container %s did not start within %ds" % (cid, START_TIMEOUT))
-            time.sleep(0.01)
+            time.sleep(pause_s)
+            pause_s = min(0.05, pause_s * 1.5)
 
     def _mount_layer(self, cid: str, lower: str, rootfs: str) -> None:
         """The container's root: overlay of the shared image rootfs, or a copy of it."""
@@ -267,14 +272,18 @@ class CrunDriver(Driver):
             info = info._replace(finished_at=str(lost["finished_at"]))
         return info
 
-    def list_containers(self) -> List[ContainerInfo]:
-        states = crun_list()
+    def list_containers(self, states: Optional[Dict[str, Dict[str, Any]]] = None) -> List[ContainerInfo]:
+        states = crun_list() if states is None else states
         out = []  # type: List[ContainerInfo]
         for meta in self._metas():
             info = self._info(str(meta.get("id", "")), states)
             if info is not None:
                 out.append(info)
         return out
+
+    def list_all(self) -> Tuple[List[SandboxInfo], List[ContainerInfo]]:
+        states = crun_list()  # one exec of crun per pass, not one per list
+        return self.list_sandboxes(states), self.list_containers(states)
 
     def stop_container(self, container_id: str, grace_seconds: float) -> None:
         deadline = time.time() + max(0.0, grace_seconds)
