@@ -77,7 +77,10 @@ class CrunDriver(Driver):
     # --- sandboxes -----------------------------------------------------------------------
     def run_sandbox(self, spec: SandboxSpec) -> SandboxInfo:
         sid = sandbox_id(spec.pod_uid)
-        state = crun_state(sid)
+        # no sandbox directory yet: nothing of this pod was ever run here (its bundle lives
+        # there, made before any `crun run`), so no `crun state` to ask
+        known = os.path.isdir(self.net.sandbox_dir(spec.pod_uid))
+        state = crun_state(sid) if known else None
         netns = self.net.netns_path(spec.pod_uid)
         if state is not None and state.get("status") == "running" and os.path.exists(netns):
             ip = self.net.cached_ip(spec.pod_uid)

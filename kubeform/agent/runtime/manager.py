@@ -272,9 +272,15 @@ class RuntimeManager(object):
         self.threads.append(loop)
 
     def bound_here(self, before: Optional[Obj], after: Optional[Obj]) -> bool:
-        """Whether a pod's change concerns this node (bound here before or after): other
-        nodes' pods starting must not wake this agent for a pass over its own."""
-        return any(((p or {}).get("spec") or {}).get("nodeName") == self.node for p in (before, after))
+        """Whether a pod's change needs a pass now: it is bound here (before or after) and
+        more than its status changed. Other nodes' pods starting must not wake this agent,
+        nor the status its own workers write (the next pass, at most a second away, reads
+        any status someone else wrote)."""
+        if not any(((p or {}).get("spec") or {}).get("nodeName") == self.node for p in (before, after)):
+            return False
+        if before is None or after is None:
+            return True
+        return any(before.get(k) != after.get(k) for k in set(before) | set(after) if k != "status")
 
     def informers(self) -> List[Informer]:
         return [self.pods, self.configmaps, self.secrets, self.claims, self.volumes]
