@@ -15,7 +15,7 @@ import base64
 import builtins
 import json
 import socket
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -223,6 +223,24 @@ class Store:
     def raw_list(self, prefix: str) -> builtins.list[Obj]:
         """Objects under any prefix (nodes, leases) with resourceVersion filled in."""
         return decode_kvs(self.range_prefix(prefix))
+
+    def revision(self) -> int:
+        """etcd's current revision (where a watch of what happens next starts)."""
+        result = self._post("kv/range", {"key": _b64("/"), "keys_only": True, "limit": 1})
+        return int(result.get("header", {}).get("revision", 0))
+
+    def watch(
+        self, prefix: str, start_revision: int, timeout: float
+    ) -> Iterator[tuple[str, str, Obj | None, int]]:
+        """(PUT|DELETE, key, object or None, mod_revision) of changes under a prefix from
+        start_revision on, as they happen; socket.timeout after ``timeout`` s of silence,
+        EtcdError (or OSError) when the stream breaks."""
+        for kind, kv in self._clients[0].watch(prefix, prefix=True, start_revision=start_revision, timeout=timeout):
+            obj: Obj | None = None
+            if kind == "PUT":
+                obj = json.loads(kv.value)
+                obj.setdefault("metadata", {})["resourceVersion"] = str(kv.mod_revision)
+            yield kind, kv.key, obj, kv.mod_revision
 
     # -- writes --------------------------------------------------------------------
     def txn(self, ops: Sequence[Op]) -> TxnResult:
