@@ -68,13 +68,11 @@ def field_path(parts: Iterable[Any]) -> str:
     return out
 
 
-#: libyaml's parser when PyYAML has it (its nodes carry the same line marks): parsing in
-#: C is most of what `kubeform apply` of a few dozen objects costs in CPU otherwise.
-_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+class _Constructing:
+    """Builds LineDict/LineList and refuses duplicate keys (mixed into a loader)."""
 
-
-class _Loader(_SafeLoader):  # type: ignore[misc]
-    """SafeLoader that builds LineDict/LineList and refuses duplicate keys."""
+    flatten_mapping: Any
+    construct_object: Any
 
     def construct_yaml_map(self, node: yaml.MappingNode) -> Iterator[LineDict]:
         data = LineDict()
@@ -103,8 +101,18 @@ class _Loader(_SafeLoader):  # type: ignore[misc]
             data.item_lines.append(child.start_mark.line + 1)
 
 
-_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_yaml_seq)
+class _PyLoader(_Constructing, yaml.SafeLoader):  # type: ignore[misc]
+    """The pure-Python parser: the reference, whose error messages the tests and users know."""
+
+
+#: libyaml's parser when PyYAML has it (its nodes carry the same line marks): scanning in
+#: Python was a third of the CPU of `kubeform apply` of a few dozen objects. A text it
+#: refuses is parsed again by _PyLoader, so a mistake is still told in the same words.
+_Loader: Any = type("_Loader", (_Constructing, yaml.CSafeLoader), {}) if yaml.__with_libyaml__ else _PyLoader
+
+for _cls in {_PyLoader, _Loader}:
+    _cls.add_constructor("tag:yaml.org,2002:map", _Constructing.construct_yaml_map)
+    _cls.add_constructor("tag:yaml.org,2002:seq", _Constructing.construct_yaml_seq)
 
 
 def _yaml_error(err: yaml.YAMLError, file: str) -> UserError:
@@ -118,6 +126,11 @@ def load_all(text: str, file: str = "<input>") -> list[Any]:
     """Every document of a (multi-document) YAML text; a syntax error is a UserError."""
     try:
         return list(yaml.load_all(text, Loader=_Loader))
+    except yaml.YAMLError as err:
+        if _Loader is _PyLoader:
+            raise _yaml_error(err, file) from None
+    try:
+        return list(yaml.load_all(text, Loader=_PyLoader))
     except yaml.YAMLError as err:
         raise _yaml_error(err, file) from None
 
