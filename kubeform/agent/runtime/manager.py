@@ -72,6 +72,18 @@ def limits_of(container: Obj) -> Tuple[int, int]:
         memory = 0
     return cpu, memory
 
+def needs_pass(node: str, before: Optional[Obj], after: Optional[Obj]) -> bool:
+    """Whether a pod's change (None: absent) must wake the agent of ``node`` for a pass
+    now: the pod is bound there (before or after) and more than its status changed.
+    Other nodes' pods starting must not wake this agent, nor the status its own workers
+    write (the next pass, at most a second away, reads any status someone else wrote)."""
+    if not any(((p or {}).get("spec") or {}).get("nodeName") == node for p in (before, after)):
+        return False
+    if before is None or after is None:
+        return True
+    return any(before.get(k) != after.get(k) for k in set(before) | set(after) if k != "status")
+
+
 class EventRecorder(object):
     """Writes v1 Events under one etcd lease of EVENT_TTL, renewed every few minutes.
 
@@ -272,15 +284,7 @@ class RuntimeManager(object):
         self.threads.append(loop)
 
     def bound_here(self, before: Optional[Obj], after: Optional[Obj]) -> bool:
-        """Whether a pod's change needs a pass now: it is bound here (before or after) and
-        more than its status changed. Other nodes' pods starting must not wake this agent,
-        nor the status its own workers write (the next pass, at most a second away, reads
-        any status someone else wrote)."""
-        if not any(((p or {}).get("spec") or {}).get("nodeName") == self.node for p in (before, after)):
-            return False
-        if before is None or after is None:
-            return True
-        return any(before.get(k) != after.get(k) for k in set(before) | set(after) if k != "status")
+        return needs_pass(self.node, before, after)
 
     def informers(self) -> List[Informer]:
         return [self.pods, self.configmaps, self.secrets, self.claims, self.volumes]
