@@ -235,8 +235,10 @@ def _running(pod: dict[str, Any]) -> bool:
 
 
 def _watch_running(store: Any, start_revision: int, start: float, n: int, deadline: float,
-                   seen: dict[str, float], node_of: dict[str, str]) -> None:
-    """Follow the bench's pods from start_revision on; note when each is first Running."""
+                   seen: dict[str, float], node_of: dict[str, str],
+                   steps: dict[str, dict[str, float]] | None = None) -> None:
+    """Follow the bench's pods from start_revision on; note when each is first Running
+    (and in ``steps``, when each was first seen created and bound to a node)."""
     from kubeform.api.etcd import EtcdError
 
     prefix = f"/registry/pods/{BENCH_NS}/"
@@ -245,6 +247,12 @@ def _watch_running(store: Any, start_revision: int, start: float, n: int, deadli
         try:
             for kind, _key, pod, mod_revision in store.watch(prefix, revision, timeout=1.0):
                 revision = mod_revision + 1
+                if kind == "PUT" and pod is not None and steps is not None:
+                    now = time.monotonic() - start
+                    first = steps.setdefault(pod["metadata"]["name"], {})
+                    first.setdefault("created", now)
+                    if (pod.get("spec") or {}).get("nodeName"):
+                        first.setdefault("bound", now)
                 if kind == "PUT" and pod is not None and _running(pod):
                     name = pod["metadata"]["name"]
                     if name not in seen:
@@ -274,6 +282,7 @@ def bench_lab(cluster: str, n: int, timeout: float = 120.0, lab: str = "", poll:
         f.write(_pods_manifest(n))
     seen: dict[str, float] = {}
     node_of: dict[str, str] = {}
+    steps: dict[str, dict[str, float]] = {}
     cpu_before = lab_cpu(lab) if lab else {}
     cpu_after = cpu_before
     try:
@@ -283,7 +292,7 @@ def bench_lab(cluster: str, n: int, timeout: float = 120.0, lab: str = "", poll:
         start = time.monotonic()
         if not poll:
             watcher = threading.Thread(target=_watch_running, daemon=True, args=(
-                Store.from_cluster(ClusterDir.find(cluster)), store.revision() + 1, start, n, start + timeout, seen, node_of))
+                Store.from_cluster(ClusterDir.find(cluster)), store.revision() + 1, start, n, start + timeout, seen, node_of, steps))
             watcher.start()
         _kf("apply", "-f", f.name, "--cluster", cluster)
         applied = time.monotonic() - start
@@ -313,6 +322,8 @@ def bench_lab(cluster: str, n: int, timeout: float = 120.0, lab: str = "", poll:
         "per_node": {n: (len(v), max(v)) for n, v in sorted(per_node.items())},
         "pods": n, "running": len(times), "apply_s": applied, "apply_cpu_s": apply_cpu, "poll_cpu_s": poll_cpu,
         "lab_cpu": cpu_between(cpu_before, cpu_after) if lab else {},
+        "created": sorted(v["created"] for v in steps.values() if "created" in v),
+        "bound": sorted(v["bound"] for v in steps.values() if "bound" in v),
         "p50_s": _percentile(times, 0.50), "p99_s": _percentile(times, 0.99),
         "max_s": times[-1] if times else float("nan"),
         "all_s": times[-1] if len(times) == n else float("nan"),
@@ -328,6 +339,10 @@ def run_lab(args: argparse.Namespace) -> None:
           f"{r['running']} Running")
     print(f"  apply-to-Running: p50 {r['p50_s']:.2f} s, p99 {r['p99_s']:.2f} s (target < 2 s), max {r['max_s']:.2f} s")
     print(f"  all Running after {r['all_s']:.2f} s (target < 10 s)")
+    for step in ("created", "bound"):
+        if r[step]:
+            print(f"  {step} (seen by the watch): first {r[step][0]:.2f} s, p50 {_percentile(r[step], 0.5):.2f} s, "
+                  f"last {r[step][-1]:.2f} s")
     for node, (count, last) in r["per_node"].items():
         print(f"  {node}: {count} pods, last Running after {last:.2f} s")
     how = "listing every 50 ms" if args.lab_poll else "watching"
