@@ -38,6 +38,8 @@ VERBS: dict[str, tuple[str, ...]] = {
 def verb_groups(argv: Sequence[str] | None = None) -> list[ModuleType]:
     """The group of argv's verb alone when it is known, else every group (help, errors)."""
     names = list(VERBS)
+    if list(argv or [])[:1] == ["--version"]:
+        return []
     if argv and not argv[0].startswith("-"):
         names = [g for g, verbs in VERBS.items() if argv[0] in verbs] or names
     return [importlib.import_module(f"kubeform.cli.{name}") for name in names]

@@ -30,6 +30,7 @@ def test_a_verb_builds_only_its_group_and_help_builds_all() -> None:
     assert len(main.verb_groups(["--help"])) == len(main.VERBS)
     assert len(main.verb_groups(["no-such-verb"])) == len(main.VERBS)
     assert len(main.verb_groups([])) == len(main.VERBS)
+    assert main.verb_groups(["--version"]) == []
 
 
 def test_apply_does_not_import_the_other_groups_stacks() -> None:
