@@ -68,7 +68,11 @@ def work(crun_host: tuple[LabState, str]) -> Iterator[tuple[LabState, str, str]]
     st, host = crun_host
     path = "/tmp/kf-crun-test-" + uuid.uuid4().hex[:12]
     payload = base64.b64encode(_code_tar()).decode()
-    ssh(st, host, f"mkdir -p {path} && echo {payload} | base64 -d | tar xzf - -C {path}")
+    # in pieces: one argument of a command line may not exceed 128 KiB (MAX_ARG_STRLEN)
+    ssh(st, host, f"mkdir -p {path} && rm -f {path}.b64")
+    for at in range(0, len(payload), 64 * 1024):
+        ssh(st, host, f"printf %s {payload[at:at + 64 * 1024]} >> {path}.b64")
+    ssh(st, host, f"base64 -d {path}.b64 | tar xzf - -C {path} && rm -f {path}.b64")
     try:
         yield st, host, path
     finally:
