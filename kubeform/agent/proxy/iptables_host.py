@@ -64,13 +64,17 @@ class IptablesHost(object):
     def iptables(self, args: List[str]) -> None:
         self._run(["iptables"] + (["-w", "5"] if self.modern() else ["-w"]) + args)
 
-    def ensure_jumps(self, saved: Dict[str, str]) -> int:
+    def ensure_jumps(self, saved: Dict[str, str], jumps: Optional[List[iptables_sync.Jump]] = None) -> int:
         """Insert the jump rules saved lacks (after a restore created their chains)."""
-        missing = iptables_sync.missing_jumps(saved)
+        missing = iptables_sync.missing_jumps(saved, jumps)
         for args in missing:
             LOG.info("iptables %s", " ".join(args))
             self.iptables(args)
         return len(missing)
+
+    def run(self, argv: List[str], stdin: Optional[str] = None) -> str:
+        """Any other command (ip, ipset, ipvsadm) in the same namespace."""
+        return self._run(argv, stdin)
 
     def cleanup(self) -> int:
         """Remove every jump into a KUBE- chain and every KUBE- chain (filter, nat, mangle)."""

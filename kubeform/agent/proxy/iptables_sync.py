@@ -97,11 +97,11 @@ def _has_jump(save_lines: List[str], jump: Jump) -> bool:
     return any(line.startswith(head) and line.rstrip().endswith(tail) and comment in line for line in save_lines)
 
 
-def missing_jumps(save_text: Dict[str, str]) -> List[List[str]]:
+def missing_jumps(save_text: Dict[str, str], jumps: Optional[List[Jump]] = None) -> List[List[str]]:
     """`iptables` argv inserting each jump rule the saved tables lack (table -> save text)."""
     out = []  # type: List[List[str]]
     lines = dict((t, save_text.get(t, "").splitlines()) for t in TABLES)
-    for jump in JUMPS:
+    for jump in JUMPS if jumps is None else jumps:
         if not _has_jump(lines[jump.table], jump):
             out.append(["-t", jump.table, "-I", jump.src] + jump_args(jump))
     return out

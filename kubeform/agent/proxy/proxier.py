@@ -103,7 +103,7 @@ class Proxier(object):
         node_name: str,
         node_ips: Callable[[], List[str]],
         cluster_cidr: Callable[[], str],
-        on_synced: Optional[Callable[[List[Obj]], None]] = None,
+        on_synced: Optional[Callable[[List[Obj]], Any]] = None,
         resync: float = RESYNC,
         debounce: float = DEBOUNCE,
     ) -> None:
