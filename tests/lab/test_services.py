@@ -30,7 +30,7 @@ import pytest
 
 from kubeform.api import servicemap
 from tests.lab.conftest import PodsCluster
-from tests.lab.test_pods import apply, get_pod, kexec, running, wait_for
+from tests.lab.test_pods import apply, kexec, running, wait_for
 
 pytestmark = pytest.mark.lab
 
@@ -119,7 +119,7 @@ def web(pods_cluster: PodsCluster) -> Iterator[dict[str, Any]]:
         written = []
         for value in [*entries.values(), kube_dns]:
             have = smap.get(value["namespace"], value["name"])
-            if have is None or not any(p.get("endpoints") for p in have.get("ports", [])) and value["name"] != "empty":
+            if have is None or (not any(p.get("endpoints") for p in have.get("ports", [])) and value["name"] != "empty"):
                 smap.put(value)
                 written.append(value["name"])
         yield {"pods": pods, "svcs": svcs, "entries": entries, "node_port": node_port, "map": smap,
