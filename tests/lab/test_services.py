@@ -98,7 +98,7 @@ def web(pods_cluster: PodsCluster) -> Iterator[dict[str, Any]]:
         apply(c, *objs)
         pods = {}
         for i, host in enumerate(hosts):
-            p = running(c, f"web-{i}", timeout=120)
+            p = running(c, f"web-{i}", timeout=240)
             pods[f"web-{i}"] = {"ip": p["status"]["podIP"], "node": host}
         svcs = {n: json.loads(c.kf("get", "svc", n, "-n", NS, "-o", "json").stdout)["spec"] for n in ("web", "web-np", "empty")}
         eps = sorted(({"ip": p["ip"], "port": 8080, "node": p["node"]} for p in pods.values()), key=lambda e: e["ip"])

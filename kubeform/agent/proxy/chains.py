@@ -7,7 +7,6 @@ portProtoHash / servicePortEndpointChainName (pkg/proxy/iptables/proxier.go): sh
 (standard alphabet), first 16 characters.
 """
 
-import base64
 import hashlib
 
 SERVICES = "KUBE-SERVICES"
@@ -32,9 +31,14 @@ def service_port_name(namespace: str, name: str, port_name: str) -> str:
     return base + ":" + port_name if port_name else base
 
 
+_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+
 def _hash16(text: str) -> str:
-    digest = hashlib.sha256(text.encode("utf-8")).digest()
-    return base64.b32encode(digest).decode("ascii")[:16]
+    """base32.StdEncoding(sha256(text))[:16]: 16 characters are the digest's first 80 bits
+    (done by hand: base64.b32encode is pure Python and this runs per chain per sync)."""
+    n = int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:10], "big")
+    return "".join(_B32[(n >> shift) & 31] for shift in range(75, -1, -5))
 
 
 def port_proto_hash(port_name: str, protocol: str) -> str:

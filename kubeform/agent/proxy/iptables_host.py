@@ -20,8 +20,11 @@ class IptablesError(Exception):
 
 
 class IptablesHost(object):
-    def __init__(self, netns: Optional[str] = None) -> None:
+    def __init__(self, netns: Optional[str] = None, binary: str = "iptables") -> None:
+        """binary: "iptables" (the host's choice, as every other rule on it) or, for the
+        bench, "iptables-legacy" / "iptables-nft"."""
         self.prefix = ["ip", "netns", "exec", netns] if netns else []  # type: List[str]
+        self.binary = binary
         self._version = None  # type: Optional[Tuple[int, int, int]]
 
     def _run(self, argv: List[str], stdin: Optional[str] = None) -> str:
@@ -40,14 +43,14 @@ class IptablesHost(object):
     def version(self) -> Tuple[int, int, int]:
         """iptables' version, asked once (CentOS 7 has 1.4.21: no -w on restore, no --random-fully)."""
         if self._version is None:
-            self._version = parse_version(self._run(["iptables", "--version"]))
+            self._version = parse_version(self._run([self.binary, "--version"]))
         return self._version
 
     def modern(self) -> bool:
         return self.version() >= (1, 6, 2)
 
     def save(self, table: str) -> str:
-        return self._run(["iptables-save", "-t", table])
+        return self._run([self.binary + "-save", "-t", table])
 
     def save_all(self) -> Dict[str, str]:
         return dict((t, self.save(t)) for t in iptables_sync.TABLES)
@@ -56,13 +59,13 @@ class IptablesHost(object):
         """One atomic iptables-restore of text, never flushing what text does not name."""
         if not text:
             return
-        argv = ["iptables-restore", "--noflush"]
+        argv = [self.binary + "-restore", "--noflush"]
         if self.modern():
             argv += ["-w", "5"]
         self._run(argv, stdin=text)
 
     def iptables(self, args: List[str]) -> None:
-        self._run(["iptables"] + (["-w", "5"] if self.modern() else ["-w"]) + args)
+        self._run([self.binary] + (["-w", "5"] if self.modern() else ["-w"]) + args)
 
     def ensure_jumps(self, saved: Dict[str, str], jumps: Optional[List[iptables_sync.Jump]] = None) -> int:
         """Insert the jump rules saved lacks (after a restore created their chains)."""

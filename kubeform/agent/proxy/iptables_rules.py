@@ -108,9 +108,8 @@ def _render_port(out: ServiceRules, entry: Obj, port: Obj, spn: str, cluster_ip:
     reachable = [e for e in endpoints if (uses_cluster or e[2])] if endpoints else []
     has_endpoints = bool(endpoints)
 
-    svc = ch.svc_chain(spn, protocol)
-    svl = ch.svl_chain(spn, protocol)
-    ext = ch.ext_chain(spn, protocol)
+    port_hash = ch.port_proto_hash(spn, protocol)
+    svc, svl, ext = ch.SVC_PREFIX + port_hash, ch.SVL_PREFIX + port_hash, ch.EXT_PREFIX + port_hash
     uses_cluster_chain = bool(cluster_eps)
     uses_local_chain = bool(local_eps)
 
