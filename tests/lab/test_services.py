@@ -20,6 +20,8 @@ from __future__ import annotations
 import base64
 import collections
 import json
+import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -30,7 +32,7 @@ import pytest
 
 from kubeform.api import servicemap
 from tests.lab.conftest import PodsCluster
-from tests.lab.test_pods import apply, kexec, running, wait_for
+from tests.lab.test_pods import apply, wait_for
 
 pytestmark = pytest.mark.lab
 
@@ -128,6 +130,26 @@ def web(pods_cluster: PodsCluster) -> Iterator[dict[str, Any]]:
         c.kf("delete", "namespace", NS, "--timeout", "90s", check=False)
         for name in ("web", "web-np", "empty", "kv"):
             smap.delete(NS, name)
+
+
+def kexec(c: PodsCluster, pod: str, *command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """`kubeform exec -n NS pod -- command`."""
+    argv = [sys.executable, "-m", "kubeform", "exec", "--cluster", str(c.cluster_dir), "-n", NS, pod, "--", *command]
+    proc = subprocess.run(argv, cwd=c.workdir, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120, check=False)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"exec {command} in {pod}: {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def running(c: PodsCluster, name: str, timeout: float) -> dict[str, Any]:
+    """The pod (in NS) once Running (test_pods.running looks in default only)."""
+
+    def ok() -> dict[str, Any] | None:
+        proc = c.kf("get", "pod", name, "-n", NS, "-o", "json", check=False)
+        pod: dict[str, Any] | None = json.loads(proc.stdout) if proc.returncode == 0 else None
+        return pod if pod and pod.get("status", {}).get("phase") == "Running" else None
+
+    return wait_for(f"pod {name} Running", ok, timeout)  # type: ignore[no-any-return]
 
 
 def fetch(c: PodsCluster, pod: str, url: str, n: int = 1) -> list[str]:
