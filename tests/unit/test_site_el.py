@@ -281,6 +281,7 @@ def test_inventory_settings_win_over_the_playbooks_defaults(tmp_path: Path) -> N
     assert "dnf install -y docker" in _changes(result, "Container runtime")
     assert "dnf install -y etcd-bin" in _changes(result, "etcd installed")
     assert "modprobe ip_vs" in _changes(result, "Kernel modules")
+    assert "ipvsadm" in _changes(result, "ipvs tools")
 
 
 def test_a_higher_kernel_min_in_the_inventory_asks_for_kernel_lt_on_rocky9(tmp_path: Path) -> None:
