@@ -462,6 +462,8 @@ def builtin_objects(service_cidr: str = allocation.DEFAULT_SERVICE_CIDR) -> list
                 "name": "kube-dns",
                 "namespace": "kube-system",
                 "labels": {"k8s-app": "kube-dns"},
+                # one endpoint per node, its own dnsmasq (reconciler/controllers/endpoints.py)
+                "annotations": {"kubeform.io/endpoints-from": "nodes"},
             },
             "spec": {
                 "clusterIP": allocation.cluster_dns_ip(service_cidr),
