@@ -22,7 +22,7 @@ from kubeform.engine import templating
 from kubeform.engine.validation import check, load_schema
 from kubeform.errors import UserError
 from kubeform.modules.base import Module
-from kubeform.yamlsrc import LineDict, LineList, field_path, load_file
+from kubeform.yamlsrc import LineDict, LineList, load_file
 
 ModuleResolver = Callable[[str], type[Module] | None]
 
@@ -243,7 +243,6 @@ class _Loader:
         self.base_dir = path.parent
         self.resolver = resolver
         self.seq = 0
-        self.task_schema_cache: dict[str, Any] = {}
 
     # -- plays ---------------------------------------------------------------------
 
@@ -555,11 +554,6 @@ def load_playbook(path: str | Path, resolver: ModuleResolver | None = None) -> P
     if not p.exists():
         raise UserError("no such playbook file", file=str(path))
     return _Loader(p, resolver).load()
-
-
-def field_name(*parts: Any) -> str:
-    """Field path text used in messages (re-exported for the runner)."""
-    return field_path(parts)
 
 
 def _is_number(text: str, integer: bool) -> bool:

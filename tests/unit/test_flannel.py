@@ -128,11 +128,3 @@ def test_operator_renders_same_config_as_fixture() -> None:
 def test_operator_rejects_bad_values(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         netflannel.render_network_config(**kwargs)
-
-
-def test_operator_parses_leases() -> None:
-    value = (DATA / "lease_vxlan.json").read_text()
-    leases = netflannel.parse_subnet_leases({"/coreos.com/network/subnets/10.244.2.0-24": value, "/x": "y"})
-    assert leases == [netflannel.SubnetLease("10.244.2.0/24", "10.99.0.1", "vxlan", "ce:48:b9:5c:7a:9e")]
-    assert netflannel.config_key() == "/coreos.com/network/config"
-    assert netflannel.node_keys("n1") == ("/registry/minions/n1", "/registry/leases/kube-node-lease/n1")

@@ -91,6 +91,6 @@ def etcd33(tmp_path: Path) -> Iterator[tuple[ClusterDir, _Gateway]]:
 def test_the_store_reads_through_v3beta_from_an_etcd_33(etcd33: tuple[ClusterDir, _Gateway]) -> None:
     cd, server = etcd33
     store = Store.from_cluster(cd, timeout=5)
-    assert store.raw_list("/registry/x/") == [{"metadata": {"name": "a", "resourceVersion": "2"}}]
-    store.raw_list("/registry/x/")
+    assert [o for _, o in store.items("/registry/x/")] == [{"metadata": {"name": "a", "resourceVersion": "2"}}]
+    store.items("/registry/x/")
     assert server.paths == ["/version", "/v3beta/kv/range", "/v3beta/kv/range"]
