@@ -58,8 +58,9 @@ class HostRun:
         self.connection = HostConnection(shared.pool, host, self.forget_system_facts)
         self.facts = FactCache(self.connection.run_script)
         self.results: list[TaskResult] = []
-        self.registered: dict[str, Any] = {}
-        self.system_facts: dict[str, Any] = {}
+        # Registered values, set_facts and system facts outlive the play (later plays see them).
+        self.registered: dict[str, Any] = shared.registered.setdefault(host.name, {})
+        self.system_facts: dict[str, Any] = shared.system_facts.setdefault(host.name, {})
         self.system_facts_stale = False  # set on reconnect (reboot): gather again
         self.notified: dict[str, str] = {}  # handler name/topic -> notifying task
         self.plan = PlanDependencies()  # check mode only
@@ -70,13 +71,24 @@ class HostRun:
         magic = magic_vars(
             host, shared.inventory, shared.hosts, shared.hostvars, self.options.check, shared.playbook.base_dir
         )
-        self.base_layers: list[Mapping[str, Any]] = [magic, host.vars, self.system_facts, self.play.vars, self.play.vars_files]
+        # Ansible's precedence, lowest first; a task adds its role's defaults (below the
+        # inventory) and its vars (above the play's), then registered values and set_facts.
+        self.low_layers: list[Mapping[str, Any]] = [magic, self.play.role_defaults]
+        self.base_layers: list[Mapping[str, Any]] = [
+            shared.playbook_vars.get(host.name, {}), host.vars, self.system_facts, self.play.vars,
+            self.play.vars_files, self.play.role_vars,
+        ]  # fmt: skip
+        self.block_loops: list[Mapping[str, Any]] = []  # items of enclosing looped includes
 
     def variables(self, task: Task | None = None, loop: Mapping[str, Any] | None = None) -> Vars:
-        layers = [*self.base_layers]
+        layers = [*self.low_layers]
+        if task is not None and task.defaults:
+            layers.append(task.defaults)
+        layers.extend(self.base_layers)
         if task is not None:
             layers.append(task.vars)
         layers.append(self.registered)
+        layers.extend(self.block_loops)
         if loop:
             layers.append(loop)
         layers.append(self.options.extra_vars)
@@ -114,7 +126,7 @@ class HostRun:
                 base = self.variables(task)
                 become, user = inputs.become_of(task, self.play, self.host, base)
                 wanted: list[Wanted] = []
-                for lv in inputs.loop_vars(task, base):
+                for lv in inputs.loop_vars(task, base, self.shared.playbook.base_dir):
                     v = base.child(lv) if lv else base
                     if task.when and not templating.conditions_hold(task.when, v):
                         continue
@@ -158,6 +170,25 @@ class HostRun:
         return False
 
     def _block(self, block: Block) -> bool:
+        if block.loop is None:
+            return self._block_once(block)
+        try:
+            items = inputs.loop_vars(block, self.variables(), self.shared.playbook.base_dir)
+        except UserError as err:
+            err.located(file=block.where.file, line=block.where.line, field=block.where.path)
+            self._record(block.name, "failed", msg=self.shared.user_error(err))
+            self.failed = True
+            return True
+        for lv in items:
+            self.block_loops.append(lv)
+            try:
+                if self._block_once(block):
+                    return True
+            finally:
+                self.block_loops.pop()
+        return False
+
+    def _block_once(self, block: Block) -> bool:
         start = len(self.results)
         failed = self._nodes(block.block)
         if failed and block.rescue:
@@ -220,6 +251,9 @@ class HostRun:
         name = inputs.task_name(task, base)
         self.current_name = name
         self.shared.reporter.task_start(self.host.name, name)
+        if truthy(inputs.safe_render(task.run_once, base)) and self.shared.hosts and self.host.name != self.shared.hosts[0]:
+            self._record(name, "skipped", msg=f"run_once: runs on {self.shared.hosts[0]}", handler=handler, task=task)
+            return False
         if self.options.check:
             blocker = self.plan.blocker_of(task)
             if blocker is not None:
@@ -274,7 +308,7 @@ class HostRun:
         if self.shared.needs_system_facts and (not self.system_facts or self.system_facts_stale):
             self._ensure_system_facts()
         out = []
-        for lv in inputs.loop_vars(task, base):
+        for lv in inputs.loop_vars(task, base, self.shared.playbook.base_dir):
             v = base.child(lv) if lv else base
             label = inputs.item_label(task, v) if task.loop is not None else None
             item = self._one(task, v)
@@ -323,10 +357,11 @@ class HostRun:
             located = task.where.error(str(err), field=f"{task.action}.{err.field}" if err.field else task.action)
             raise TaskFailure(str(located)) from None
         no_log = truthy(task.no_log)
+        check = self._check(task, v)
         steps: list[StepResult] = []
         failed_msg = ""
         would_run = False
-        if changes and self.options.check:
+        if changes and check:
             would_run = any(c.steps for c in changes)
         elif changes:
             try:
@@ -341,14 +376,20 @@ class HostRun:
         return outcomes.module_outcome(
             changes=changes, module_result=module_result, failed_msg=failed_msg, would_run=would_run,
             action=task.action, register=task.register, changed_when=task.changed_when,
-            failed_when=task.failed_when, no_log=no_log, check=self.options.check, v=v,
+            failed_when=task.failed_when, no_log=no_log, check=check, v=v,
         )  # fmt: skip
+
+    def _check(self, task: Task, v: Vars) -> bool:
+        """Whether this task only plans: the run's mode, unless the task's ``check_mode`` says."""
+        if task.check_mode is None:
+            return self.options.check
+        return truthy(inputs.safe_render(task.check_mode, v))
 
     def _engine_action(self, task: Task, v: Vars) -> Outcome:
         action = engine_actions.ACTIONS.get(task.action)
         if action is None:
             raise task.where.error(f"unknown action '{task.action}'")
-        done = action(inputs.render_args(task, v), v)
+        done = action(inputs.render_args(task, v), v, [*task.search_dirs, self.shared.playbook.base_dir])
         self.registered.update(done.set_facts)
         if done.flush_handlers and not self.options.check:
             self._handlers()

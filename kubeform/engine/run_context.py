@@ -76,6 +76,10 @@ class PlayShared:
     needs_system_facts: bool
     errors: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Per host, kept across the plays of one run (each host's entry is written by its own run only).
+    registered: dict[str, dict[str, Any]] = field(default_factory=dict)
+    system_facts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    playbook_vars: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # group_vars/host_vars beside the playbook
 
     def user_error(self, err: UserError) -> str:
         text = str(err)

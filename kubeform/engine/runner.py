@@ -15,10 +15,14 @@ import importlib
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
 
 from kubeform.engine.host_connection import ConnectionSource
 from kubeform.engine.host_run import HostRun
-from kubeform.engine.play_checks import check_names, play_needs_system_facts
+from kubeform.engine.outcomes import truthy
+from kubeform.engine.play_checks import check_names, defined_names, play_needs_system_facts
+from kubeform.engine.play_hosts import playbook_vars, serial_batches, with_remote_user
 from kubeform.engine.playbook import ModuleResolver, Playbook
 from kubeform.engine.results import RunResult
 from kubeform.engine.run_context import NullReporter, Options, PlayShared, Reporter
@@ -118,14 +122,22 @@ def run_playbook(
     # Names are checked against every host of the play's pattern, not only the --limit'ed
     # ones: a play left without hosts (or with fewer) must not make its variables "undefined".
     unlimited = play_hosts if not options.limit else [(selector or _default_selector)(inventory, p.hosts, None) for p in playbook.plays]
+    beside = playbook_vars(Path(playbook.base_dir), inventory)
+    earlier: set[str] = {n for v in beside.values() for n in v}
     for play, hosts in zip(playbook.plays, unlimited, strict=True):
-        check_names(play, hosts, options.extra_vars)
+        defined, complete = defined_names(play, playbook.base_dir)
+        check_names(play, hosts, options.extra_vars, earlier, playbook.base_dir)
+        earlier |= defined
+        if not complete:
+            break  # an include_vars of a templated file: later names are only known at run time
     out = RunResult(check=options.check, warnings=pattern_warnings(playbook, inventory, options))
     for text in out.warnings:
         (warn or _warn_stderr)(text)
     dead: set[str] = set()
+    registered: dict[str, dict[str, Any]] = {}
+    system_facts: dict[str, dict[str, Any]] = {}
     for play, hosts in zip(playbook.plays, play_hosts, strict=True):
-        hosts = [h for h in hosts if h.name not in dead]
+        hosts = [with_remote_user(h, play.remote_user) for h in hosts if h.name not in dead]
         for h in hosts:
             if h.name not in out.hosts:
                 out.hosts.append(h.name)
@@ -142,16 +154,22 @@ def run_playbook(
         shared = PlayShared(
             playbook=playbook, play=play, options=options, pool=pool, reporter=reporter,
             resolver=resolver, inventory=inventory, hosts=names,
-            hostvars={n: dict(h.vars) for n, h in inventory.hosts.items()},
-            system_fact=fact, needs_system_facts=needs,
+            hostvars={n: {**beside.get(n, {}), **h.vars, **system_facts.get(n, {})} for n, h in inventory.hosts.items()},
+            system_fact=fact, needs_system_facts=needs, registered=registered, system_facts=system_facts,
+            playbook_vars=beside,
         )  # fmt: skip
-        runs = [HostRun(shared, h) for h in hosts]
-        with ThreadPoolExecutor(max_workers=max(1, options.forks), thread_name_prefix="kubeform-host") as pool_ex:
-            list(pool_ex.map(lambda r: r.run(), runs))
-        for r in runs:
-            out.results.extend(r.results)
-            if r.failed or r.unreachable:
-                dead.add(r.host.name)
+        fatal = truthy(play.any_errors_fatal)
+        for batch in serial_batches(hosts, play.serial):
+            runs = [HostRun(shared, h) for h in batch]
+            with ThreadPoolExecutor(max_workers=max(1, options.forks), thread_name_prefix="kubeform-host") as pool_ex:
+                list(pool_ex.map(lambda r: r.run(), runs))
+            for r in runs:
+                out.results.extend(r.results)
+                if r.failed or r.unreachable:
+                    dead.add(r.host.name)
+            if fatal and any(r.failed or r.unreachable for r in runs):
+                dead |= {h.name for h in hosts}  # any_errors_fatal: no host goes on
+                break
         for e in shared.errors:
             if e not in out.errors:
                 out.errors.append(e)

@@ -8,14 +8,14 @@ mistake is a UserError naming the task's file, line and field.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kubeform.engine import templating
+from kubeform.engine import loop_forms, templating
 from kubeform.engine.outcomes import truthy
-from kubeform.engine.playbook import ModuleResolver, Play, Task
+from kubeform.engine.playbook import Block, ModuleResolver, Play, Task
 from kubeform.engine.validation import check
 from kubeform.engine.variables import Vars
 from kubeform.errors import UserError
@@ -33,16 +33,24 @@ class Prepared:
     facts: list[Fact]
 
 
-class LocalPrepareContext:
-    """``PrepareContext`` for modules: local files next to the playbook, task templating."""
+def local_candidates(path: str, dirs: Sequence[str], subdirs: Sequence[str] = ("", "files", "templates")) -> list[Path]:
+    """Where a relative local file is looked for: each directory, then its ``files/``, ``templates/``."""
+    p = Path(path)
+    if p.is_absolute():
+        return [p]
+    return [Path(d) / sub / p for d in dict.fromkeys(dirs) for sub in subdirs]
 
-    def __init__(self, base_dir: str, variables: Vars) -> None:
+
+class LocalPrepareContext:
+    """``PrepareContext`` for modules: local files beside the role or playbook, task templating."""
+
+    def __init__(self, base_dir: str, variables: Vars, search_dirs: Sequence[str] = ()) -> None:
         self.base_dir = base_dir
         self._vars = variables
+        self._dirs = [*search_dirs, base_dir]
 
     def read_local(self, path: str) -> bytes:
-        p = Path(path)
-        candidates = [p] if p.is_absolute() else [Path(self.base_dir) / sub / p for sub in ("", "files", "templates")]
+        candidates = local_candidates(path, self._dirs)
         for c in candidates:
             if c.is_file():
                 return c.read_bytes()
@@ -81,17 +89,16 @@ def become_of(task: Task, play: Play, host: Host, variables: Vars) -> tuple[bool
     return become, str(templating.render(user, variables))
 
 
-def loop_vars(task: Task, variables: Vars) -> list[dict[str, Any]]:
+def loop_vars(task: Task | Block, variables: Vars, base_dir: str = "") -> list[dict[str, Any]]:
     """One variable layer per loop item (``item``, the index var); ``[{}]`` without loop."""
     if task.loop is None:
         return [{}]
-    items = templating.render(task.loop, variables)
-    if isinstance(items, str):
-        raise task.where.error("loop must be a list", field="loop")
-    if isinstance(items, Mapping):
-        raise task.where.error("loop must be a list (use dict2items for a mapping)", field="loop")
-    if not isinstance(items, list):
-        items = list(items)
+    rendered = templating.render(task.loop, variables)
+    dirs = [*(task.search_dirs if isinstance(task, Task) else ()), base_dir]
+    try:
+        items = loop_forms.items(task.loop_form, rendered, dirs)
+    except loop_forms.LoopFormError as err:
+        raise task.where.error(str(err), field=task.loop_form) from None
     out = []
     for i, item in enumerate(items):
         lv: dict[str, Any] = {task.loop_var: item}
@@ -156,7 +163,7 @@ def prepare(task: Task, v: Vars, resolver: ModuleResolver, base_dir: str) -> Pre
     module = cls()
     args = render_args(task, v)
     try:
-        args = module.prepare(args, LocalPrepareContext(base_dir, v))
+        args = module.prepare(args, LocalPrepareContext(base_dir, v, task.search_dirs))
     except ModuleArgError as err:
         raise task.where.error(str(err), field=f"{task.action}.{err.field}" if err.field else task.action) from None
     except UserError as err:

@@ -10,6 +10,8 @@ A case file ``tests/data/modules/<module>/<case>.yml`` holds::
         summary: set net.ipv4.ip_forward to 1          # optional
         steps: ["sysctl -w net.ipv4.ip_forward=1"]      # Step.describe() of every step
         diff: {label: ..., before: ..., after: ...}     # optional
+    result:                     # optional: keys of the registered result (a subset)
+      stat: {exists: true}
     # or, for bad arguments:
     error: "substring of the ModuleArgError message"
 
@@ -92,3 +94,17 @@ def check_case(path: Path, module: str | None = None) -> None:
         assert g["steps"] == e.get("steps", []), f"{path.name}: {g}"
         if "diff" in e:
             assert g["diff"] == e["diff"], f"{path.name}: {g}"
+    if "result" in case:
+        registered = mod.result(args, facts, [])
+        _assert_subset(case["result"], registered, path.name)
+
+
+def _assert_subset(expected: Any, got: Any, where: str) -> None:
+    """Every key of ``expected`` (recursively in mappings) has the same value in ``got``."""
+    if isinstance(expected, dict):
+        assert isinstance(got, dict), f"{where}: expected a mapping, got {got!r}"
+        for key, value in expected.items():
+            assert key in got, f"{where}: {key!r} missing from {sorted(got)}"
+            _assert_subset(value, got[key], f"{where}: {key}")
+    else:
+        assert got == expected, f"{where}: {got!r} != {expected!r}"
