@@ -63,7 +63,7 @@ class HostRun:
         self.system_facts: dict[str, Any] = shared.system_facts.setdefault(host.name, {})
         self.system_facts_stale = False  # set on reconnect (reboot): gather again
         self.notified: dict[str, str] = {}  # handler name/topic -> notifying task
-        self.plan = PlanDependencies()  # check mode only
+        self.plan = shared.plans.setdefault(host.name, PlanDependencies())  # check mode only; outlives the play
         self.current_seq = 0
         self.current_name: str | None = None
         self.failed = False

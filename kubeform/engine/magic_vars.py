@@ -17,9 +17,13 @@ MAGIC_NAMES = frozenset(
     {
         "hostvars", "groups", "group_names", "inventory_hostname", "inventory_hostname_short",
         "play_hosts", "ansible_play_hosts", "ansible_play_hosts_all", "ansible_check_mode",
-        "omit", "playbook_dir", "ansible_facts", "item",
+        "omit", "playbook_dir", "ansible_facts", "item", "ansible_managed", "role_name", "role_path",
     }
 )  # fmt: skip
+
+
+ANSIBLE_MANAGED = "Ansible managed"
+"""``ansible_managed``'s value (Ansible's default), for the header of templated files."""
 
 
 def magic_vars(
@@ -38,4 +42,5 @@ def magic_vars(
         "ansible_check_mode": check,
         "omit": templating.OMIT,
         "playbook_dir": playbook_dir,
+        "ansible_managed": ANSIBLE_MANAGED,
     }

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kubeform.engine import templating
+from kubeform.engine.arg_coercion import coerce
 from kubeform.engine.loop_forms import FORMS as LOOP_KEYS
 from kubeform.engine.roles import find_role, load_role, role_dirs
 from kubeform.engine.validation import check, load_schema
@@ -440,7 +441,8 @@ class _Loader:
         self.role_vars.update(role.vars)
         own = _Inherit(
             when=inherit.when, tags=inherit.tags, become=inherit.become, become_user=inherit.become_user,
-            vars={**inherit.vars, **role.vars, **params}, ignore_errors=inherit.ignore_errors,
+            vars={**inherit.vars, **role.vars, **params, "role_name": name, "role_path": str(role_dir)},
+            ignore_errors=inherit.ignore_errors,
             no_log=inherit.no_log, check_mode=inherit.check_mode, defaults=dict(role.defaults),
             search_dirs=(str(role_dir),), role=name,
         )  # fmt: skip
@@ -618,18 +620,22 @@ class _Loader:
             if action == "debug" and "=" not in raw_args:
                 args = {"msg": raw_args}
             else:
-                free = bool(cls.free_form) if cls is not None else action == "meta"
+                free = bool(cls.free_form) if cls is not None else action in ("meta", "include_vars")
                 known = set((cls.schema.get("properties") or {}).keys()) if cls is not None else set()
                 args = parse_kv(raw_args, free_form=free, known=known, where=where, action=action)
         elif isinstance(raw_args, str):
             args = raw_args  # "{{ some_dict }}": rendered at run time
         else:
             raise where.error("module arguments must be a mapping or a key=value string", field=action, line=t.line_of(action))
+        if cls is not None and isinstance(args, dict):
+            args = coerce(args, cls.schema)
         extra = t.get("args")
         if extra:
             if not isinstance(args, dict):
                 raise where.error("'args' cannot be combined with templated arguments", field="args")
             args = {**dict(extra), **args}
+            if cls is not None:
+                args = coerce(args, cls.schema)
             arg_lines.update({str(k): extra.line_of(k) for k in extra})
         name = t.get("name")
         found = loop_of(t, where)

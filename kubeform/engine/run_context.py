@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from kubeform.engine.host_connection import ConnectionSource
+from kubeform.engine.plan_dependencies import PlanDependencies
 from kubeform.engine.playbook import ModuleResolver, Play, Playbook
 from kubeform.engine.results import TaskResult
 from kubeform.errors import UserError
@@ -79,6 +80,7 @@ class PlayShared:
     # Per host, kept across the plays of one run (each host's entry is written by its own run only).
     registered: dict[str, dict[str, Any]] = field(default_factory=dict)
     system_facts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    plans: dict[str, PlanDependencies] = field(default_factory=dict)
     playbook_vars: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # group_vars/host_vars beside the playbook
 
     def user_error(self, err: UserError) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 from kubeform.engine.host_connection import ConnectionSource
 from kubeform.engine.host_run import HostRun
 from kubeform.engine.outcomes import truthy
+from kubeform.engine.plan_dependencies import PlanDependencies
 from kubeform.engine.play_checks import check_names, defined_names, play_needs_system_facts
 from kubeform.engine.play_hosts import playbook_vars, serial_batches, with_remote_user
 from kubeform.engine.playbook import ModuleResolver, Playbook
@@ -136,6 +137,7 @@ def run_playbook(
     dead: set[str] = set()
     registered: dict[str, dict[str, Any]] = {}
     system_facts: dict[str, dict[str, Any]] = {}
+    plans: dict[str, PlanDependencies] = {}
     for play, hosts in zip(playbook.plays, play_hosts, strict=True):
         hosts = [with_remote_user(h, play.remote_user) for h in hosts if h.name not in dead]
         for h in hosts:
@@ -155,7 +157,7 @@ def run_playbook(
             playbook=playbook, play=play, options=options, pool=pool, reporter=reporter,
             resolver=resolver, inventory=inventory, hosts=names,
             hostvars={n: {**beside.get(n, {}), **h.vars, **system_facts.get(n, {})} for n, h in inventory.hosts.items()},
-            system_fact=fact, needs_system_facts=needs, registered=registered, system_facts=system_facts,
+            system_fact=fact, needs_system_facts=needs, registered=registered, system_facts=system_facts, plans=plans,
             playbook_vars=beside,
         )  # fmt: skip
         fatal = truthy(play.any_errors_fatal)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kubeform.engine import loop_forms, templating
+from kubeform.engine.arg_coercion import coerce
 from kubeform.engine.outcomes import truthy
 from kubeform.engine.playbook import Block, ModuleResolver, Play, Task
 from kubeform.engine.validation import check
@@ -161,7 +162,7 @@ def prepare(task: Task, v: Vars, resolver: ModuleResolver, base_dir: str) -> Pre
     if cls is None:
         raise task.where.error(f"unknown module '{task.action}'", field=task.action)
     module = cls()
-    args = render_args(task, v)
+    args = coerce(render_args(task, v), module.schema)
     try:
         args = module.prepare(args, LocalPrepareContext(base_dir, v, task.search_dirs))
     except ModuleArgError as err:
