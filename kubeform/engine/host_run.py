@@ -307,8 +307,16 @@ class HostRun:
     def _items(self, task: Task, base: Vars) -> list[Outcome]:
         if self.shared.needs_system_facts and (not self.system_facts or self.system_facts_stale):
             self._ensure_system_facts()
+        try:
+            loop = inputs.loop_vars(task, base, self.shared.playbook.base_dir)
+        except UserError:
+            # As Ansible: a loop that cannot be rendered is only an error if the task's
+            # ``when`` (judged without the loop) holds, e.g. ``when: xs is defined``.
+            if task.when and not self._holds_without_loop(task, base):
+                return [outcomes.skipped()]
+            raise
         out = []
-        for lv in inputs.loop_vars(task, base, self.shared.playbook.base_dir):
+        for lv in loop:
             v = base.child(lv) if lv else base
             label = inputs.item_label(task, v) if task.loop is not None else None
             item = self._one(task, v)
@@ -317,6 +325,12 @@ class HostRun:
                 item.result = {**item.result, task.loop_var: to_plain(lv[task.loop_var])}
             out.append(item)
         return out
+
+    def _holds_without_loop(self, task: Task, v: Vars) -> bool:
+        try:
+            return templating.conditions_hold(task.when, v)
+        except UserError:
+            return True  # the condition needs the loop: the loop's own error is the one to show
 
     def _one(self, task: Task, v: Vars) -> Outcome:
         if task.when:

@@ -53,7 +53,7 @@ def role_dirs(playbook_dir: Path, from_dir: Path | None) -> list[Path]:
     for part in os.environ.get("ANSIBLE_ROLES_PATH", "").split(os.pathsep):
         if part:
             dirs.append(Path(part).expanduser())
-    return dirs
+    return list(dict.fromkeys(dirs))
 
 
 def find_role(name: str, playbook_dir: Path, from_dir: Path | None) -> Path | None:
