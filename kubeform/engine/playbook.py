@@ -46,6 +46,14 @@ TASK_KEYWORDS = frozenset(
 STRUCTURAL = ("block", "include_tasks", "import_tasks", "include_role", "import_role")
 """Task keys that hold tasks (or name where to find them) instead of a module call."""
 
+UNSUPPORTED = {
+    "delegate_to": "the task would run on its own host",
+    "local_action": "the task would run on its own host",
+    "environment": "commands run with the login environment",
+    "module_defaults": "module arguments have no defaults here",
+}
+"""Keywords kubeform parses but cannot honour yet: refused, never silently ignored."""
+
 FQCN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
 """Prefixes that name Ansible's own actions (``ansible.builtin.debug`` is ``debug``)."""
 
@@ -321,6 +329,7 @@ class _Loader:
         where = Where(file, raw.line, prefix.rstrip(".") or f"plays[{index}]")
         if "hosts" not in raw:
             raise where.error("a play needs 'hosts' (the pattern of the hosts it runs on)")
+        _refuse_unsupported(raw, where)
         hosts = raw["hosts"]
         if isinstance(hosts, list):
             hosts = ":".join(str(h) for h in hosts)
@@ -521,6 +530,7 @@ class _Loader:
             search_dirs=inherit.search_dirs,
             role=inherit.role,
         )
+        _refuse_unsupported(t, where)
         structural = [k for k in STRUCTURAL if k in t]
         modules = [k for k in t if k not in TASK_KEYWORDS]
         if structural:
@@ -801,3 +811,11 @@ def loop_of(t: Mapping[str, Any], where: Where) -> tuple[Any, str] | None:
     if len(forms) > 1:
         raise where.error(f"use one of '{forms[0]}' and '{forms[1]}'", field=forms[1])
     return t[forms[0]], forms[0]
+
+
+def _refuse_unsupported(t: LineDict, where: Where) -> None:
+    for key, why in UNSUPPORTED.items():
+        value = t.get(key)
+        if value in (None, {}, "") or (key == "delegate_to" and str(value).replace(" ", "") == "{{inventory_hostname}}"):
+            continue
+        raise where.error(f"'{key}' is not supported yet ({why}; see docs/playbooks.md)", field=key, line=t.line_of(key))
