@@ -57,6 +57,7 @@ def test_role_based_site_converges_and_is_idempotent(
     assert (root / "h1" / "etc" / "banner").read_text() == "Authorized use only.\n"
     assert "vm.swappiness = 10" in (root / "h2" / "etc" / "sysctl.conf").read_text()
     assert (root / "h1" / "etc" / "beta.conf").read_text() == "name=beta\n"
+    assert (root / "h3" / "etc" / "ssh_config").read_text() == "PermitRootLogin no\nX11Forwarding no\n"
     assert "* hard nofile 8192" in (root / "h1" / "etc" / "limits.conf").read_text()
     app = root / "h1" / "opt" / "shop"
     assert (app / "app.ini").read_text() == "[shop]\nport = 8080\nuser = www\n"
