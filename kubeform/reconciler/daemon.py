@@ -143,6 +143,10 @@ def _describe(action: Any) -> str:
     name = type(action).__name__
     if name == "CreateEvent":
         return "event %s" % action.reason
+    if name == "Create":
+        meta = action.obj.get("metadata") or {}
+        where = "%s/" % meta["namespace"] if meta.get("namespace") else ""
+        return "create %s%s%s" % (action.prefix, where, meta.get("name") or str(meta.get("generateName") or "") + "*")
     return "%s %s" % (name.lower(), action.key)
 
 

@@ -64,3 +64,17 @@ def test_outcomes() -> None:
         assert queue.failures("k") == (0 if outcome == DONE else 1)
     term.halt()
     assert term.stop.is_set() and term.queues["demo"].shutting_down
+
+
+def test_actions_are_described_in_the_log() -> None:
+    """Every action kind has a log line (a Create has no key yet: its prefix and name)."""
+    from kubeform.reconciler.daemon import _describe
+    from kubeform.reconciler.machinery.actions import Create, CreateEvent, Delete, Put
+
+    pod = {"metadata": {"name": "web-0", "namespace": "default"}}
+    assert _describe(Create("/registry/pods/", pod)) == "create /registry/pods/default/web-0"
+    assert _describe(Create("/registry/pods/", {"metadata": {"generateName": "web-", "namespace": "ns"}})) == "create /registry/pods/ns/web-*"
+    assert _describe(Create("/registry/persistentvolumes/", {"metadata": {"name": "pvc-1"}})) == "create /registry/persistentvolumes/pvc-1"
+    assert _describe(Put("/k", pod, 3)) == "put /k"
+    assert _describe(Delete("/k", 3)) == "delete /k"
+    assert _describe(CreateEvent(pod, "Scheduled", "m")) == "event Scheduled"
