@@ -6,13 +6,14 @@ in CONTROLLERS, and its case files under tests/data/reconciler/controllers/<name
 
 from typing import List
 
-from . import daemonset, job, scheduling
+from . import cronjob, daemonset, job, scheduling
 from .base import Controller
 
 CONTROLLERS: List[Controller] = [
     scheduling.CONTROLLER,
     job.CONTROLLER,
     daemonset.CONTROLLER,
+    cronjob.CONTROLLER,
 ]
 
 
