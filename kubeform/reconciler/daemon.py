@@ -109,6 +109,8 @@ class Term(object):
                 continue
             try:
                 self.sync_one(c, queue, key)
+            except Exception:  # never lose the worker (a bug after the write, e.g. logging)
+                LOG.exception("%s: %s", c.name, key)
             finally:
                 queue.done(key)
 
@@ -145,10 +147,15 @@ class Term(object):
 
 
 def _describe(action: Any) -> str:
+    """One action for the log (a Create has no key yet: its prefix and name or generateName)."""
     name = type(action).__name__
     if name == "CreateEvent":
         return "event %s" % action.reason
-    return "%s %s" % (name.lower(), action.key)
+    if name == "Create":
+        meta = action.obj.get("metadata") or {}
+        ns = meta.get("namespace")
+        return "create %s%s%s" % (action.prefix, ns + "/" if ns else "", meta.get("name") or meta.get("generateName", ""))
+    return "%s %s" % (name.lower(), getattr(action, "key", ""))
 
 
 class Daemon(object):

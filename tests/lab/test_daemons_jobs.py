@@ -69,6 +69,19 @@ def namespace(c: PodsCluster, name: str) -> Iterator[str]:
         c.kf("delete", "namespace", name, check=False)
 
 
+@contextlib.contextmanager
+def diagnosed(c: PodsCluster, *keys: str) -> Iterator[None]:
+    """On failure, print the objects at ``keys`` and the reconciler's log (then fail)."""
+    try:
+        yield
+    except AssertionError:
+        st = store(c)
+        for key in keys:
+            print(key, json.dumps(st.get_raw(key)[0], indent=1, sort_keys=True))
+        print(c.ssh("kf-master1", "journalctl -u kubeform-reconciler --no-pager -o cat | tail -60", check=False))
+        raise
+
+
 def condition(obj: dict[str, Any], kind: str) -> dict[str, Any] | None:
     for cond in (obj.get("status") or {}).get("conditions") or []:
         if cond.get("type") == kind and cond.get("status") == "True":
@@ -173,7 +186,7 @@ def test_daemonset_one_pod_per_node_follows_selector_and_nodes(pods_cluster: Pod
 
         return check
 
-    with namespace(c, "kfd-ds"):
+    with namespace(c, "kfd-ds"), diagnosed(c, "/registry/daemonsets/kfd-ds/agentd"):
         apply(c, ds)
         wait_for("a running pod on each node that takes pods", running_on(takers), 90)
         status = wait_for(
@@ -210,7 +223,7 @@ def test_daemonset_one_pod_per_node_follows_selector_and_nodes(pods_cluster: Pod
 def test_job_parallelism_and_completions(pods_cluster: PodsCluster, cron_watch: CronWatch) -> None:
     c = pods_cluster
     st = store(c)
-    with namespace(c, "kfd-job") as ns:
+    with namespace(c, "kfd-job") as ns, diagnosed(c, "/registry/jobs/kfd-job/four"):
         apply(c, {
             "apiVersion": "batch/v1",
             "kind": "Job",
@@ -239,7 +252,7 @@ def test_job_parallelism_and_completions(pods_cluster: PodsCluster, cron_watch: 
 def test_job_backoff_limit(pods_cluster: PodsCluster, cron_watch: CronWatch) -> None:
     c = pods_cluster
     st = store(c)
-    with namespace(c, "kfd-fail") as ns:
+    with namespace(c, "kfd-fail") as ns, diagnosed(c, "/registry/jobs/kfd-fail/fails"):
         apply(c, {
             "apiVersion": "batch/v1",
             "kind": "Job",
