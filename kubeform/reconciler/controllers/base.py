@@ -11,13 +11,22 @@ A controller is data plus two pure functions:
 - ``related(change, view) -> [key]``: when something under one of its watched prefixes
   changed (a cache Change: key, old item, new item), which primary keys to sync again.
 
+Two optional pure hooks:
+
+- ``wake(key, view, now) -> seconds or None``: after a sync was written, when the key's
+  decision will change by time alone (a pod becoming available after minReadySeconds, a
+  progress deadline passing); the daemon queues the key again then.
+- ``failed(key, view, now, error) -> [Action]``: what to record when the writer could not
+  perform a sync's actions that created objects (etcd refused the transaction): e.g. a
+  ReplicaSet's ReplicaFailure condition and a FailedCreate event. Written once, best effort.
+
 The daemon runs informers for the union of every controller's prefixes, one work queue
 and ``workers`` worker threads per controller, and resyncs every primary key every
 ``resync`` seconds (level-triggered: a missed change is only ever late, never lost).
 """
 
 import datetime
-from typing import Any, Callable, List, NamedTuple, Tuple
+from typing import Any, Callable, List, NamedTuple, Optional, Tuple
 
 from ..machinery.actions import Action
 from ..machinery.cache import Change
@@ -27,6 +36,8 @@ View = Any
 
 SyncFn = Callable[[str, View, datetime.datetime], List[Action]]
 RelatedFn = Callable[[Change, View], List[str]]
+WakeFn = Callable[[str, View, datetime.datetime], Optional[float]]
+FailedFn = Callable[[str, View, datetime.datetime, str], List[Action]]
 
 
 def own_key(change: Change, view: View) -> List[str]:
@@ -44,3 +55,5 @@ class Controller(NamedTuple):
     related: RelatedFn = own_key
     workers: int = 1
     resync: float = 30.0
+    wake: Optional[WakeFn] = None
+    failed: Optional[FailedFn] = None

@@ -8,8 +8,8 @@ One sync of a CronJob, in upstream's order:
    with the Job's creation has no uid yet (the writer stamps it): it is matched by name and
    completed with the uid once the Job is seen.
 2. History: finished Jobs beyond ``successfulJobsHistoryLimit`` / ``failedJobsHistoryLimit``
-   are deleted, oldest start first (``SuccessfulDelete``), with their pods (kubeform has no
-   garbage collector yet).
+   are deleted, oldest start first (``SuccessfulDelete``), with their pods in the same
+   transaction (the garbage collector would remove them too).
 3. ``suspend``: nothing new. Otherwise the most recent unmet schedule time since
    ``lastScheduleTime`` (or creation; not before now - ``startingDeadlineSeconds``),
    counted as upstream; more than 100 missed times gives the Warning
@@ -153,7 +153,7 @@ def _start(job: Obj) -> str:
 
 
 def delete_job(item: Item, pods: List[Item], now: datetime.datetime) -> List[Action]:
-    """Delete a Job and (no garbage collector yet) the pods it controls."""
+    """Delete a Job and the pods it controls (at once, not left to the garbage collector)."""
     uid = meta(item.obj).get("uid")
     out: List[Action] = []
     for pod in pods:

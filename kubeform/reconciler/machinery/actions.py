@@ -74,7 +74,21 @@ class Requeue(NamedTuple):
     after: float
 
 
-Action = Union[Put, Create, Delete, CreateEvent, Requeue]
+class Unchanged(NamedTuple):
+    """Write nothing, but the transaction holds only if ``key`` is still at
+    ``expect_mod_revision`` (0 = still absent).
+
+    Why: a decision that rests on another object's absence (the garbage collector deleting
+    a dependent whose owner is gone, pod GC deleting pods of a deleted node) must not act
+    on an informer that lags behind etcd; etcd itself checks the absence at commit time,
+    and a lost race requeues the key like any other conflict.
+    """
+
+    key: str
+    expect_mod_revision: int
+
+
+Action = Union[Put, Create, Delete, CreateEvent, Requeue, Unchanged]
 
 
 def requeue_after(actions: List[Action]) -> Optional[float]:

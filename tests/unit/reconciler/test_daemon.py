@@ -74,6 +74,50 @@ def test_outcomes() -> None:
     assert term.stop.is_set() and term.queues["demo"].shutting_down
 
 
+def test_every_action_is_described_for_the_log() -> None:
+    from kubeform.reconciler.daemon import _describe
+    from kubeform.reconciler.machinery.actions import Create, CreateEvent, Delete, Put
+
+    assert _describe(Put("/registry/pods/d/a", {}, 1)) == "put /registry/pods/d/a"
+    assert _describe(Delete("/registry/pods/d/a", 1)) == "delete /registry/pods/d/a"
+    assert _describe(CreateEvent({}, "Scheduled", "m")) == "event Scheduled"
+    assert _describe(Create("/registry/pods/", {"metadata": {"namespace": "d", "generateName": "web-"}})) == "create /registry/pods/d/web-*"
+    assert _describe(Create("/registry/persistentvolumes/", {"metadata": {"name": "pv1"}})) == "create /registry/persistentvolumes/pv1"
+
+
+def test_wake_queues_the_key_again_later() -> None:
+    ctrl = CTRL._replace(wake=lambda key, view, now: 7.0)
+    term = daemon.Term(client=None, controllers=[ctrl], guard=lambda: None)
+    term.cache.write_through("k", {"metadata": {}}, 9)
+    term.writer = FakeWriter(DONE)  # type: ignore[assignment]
+    queue = term.queues["demo"]
+    term.sync_one(ctrl, queue, "k")
+    assert queue.snapshot()["delayed"] == ["k"]
+    term.halt()
+
+
+def test_failed_creates_are_recorded_once() -> None:
+    from kubeform.reconciler.machinery.actions import Create
+
+    recorded: list[str] = []
+
+    def sync(key: str, view: Cache, now: datetime.datetime) -> list[Any]:
+        return [Create("/registry/pods/", {"metadata": {"name": "p", "namespace": "default"}})]
+
+    def failed(key: str, view: Cache, now: datetime.datetime, error: str) -> list[Any]:
+        recorded.append(error)
+        return []
+
+    ctrl = CTRL._replace(sync=sync, failed=failed)
+    term = daemon.Term(client=None, controllers=[ctrl], guard=lambda: None)
+    term.writer = FakeWriter(EtcdError("too many operations in txn request"))  # type: ignore[assignment]
+    queue = term.queues["demo"]
+    term.sync_one(ctrl, queue, "k")
+    assert recorded == ["too many operations in txn request"]
+    assert queue.snapshot()["delayed"] == ["k"]
+    term.halt()
+
+
 def test_requeue_after_a_successful_sync() -> None:
     """A sync that asks for Requeue(after) is queued again that much later, once written."""
 
@@ -120,5 +164,5 @@ def test_a_create_is_logged_without_killing_the_worker() -> None:
     assert queue.get_nowait() == "k"
     term.sync_one(ctrl, queue, "k")
     queue.done("k")
-    assert daemon._describe(Create("/registry/pods/", {"metadata": {"generateName": "web-", "namespace": "t"}})) == "create /registry/pods/t/web-"
+    assert daemon._describe(Create("/registry/pods/", {"metadata": {"generateName": "web-", "namespace": "t"}})) == "create /registry/pods/t/web-*"
     term.halt()

@@ -1,0 +1,174 @@
+"""Garbage collection, namespace deletion and node death on the shared pods lab.
+
+- Owners and dependents: bare pods owned (ownerReferences, blockOwnerDeletion) by
+  ConfigMaps. Deleting an owner deletes its pod (background, the default), deletes it
+  before the owner (``--cascade=foreground``: when `delete` returns the pod is gone too),
+  or keeps it without the reference (``--cascade=orphan``). Deleting the namespace shows
+  it Terminating, refuses new objects in it, and removes everything in it.
+- A dead node (`kubeform lab stop kf-node1`): it turns NotReady and gets the
+  ``node.kubernetes.io/unreachable:NoExecute`` taint; its pod without tolerations is
+  evicted after the default toleration (Terminating: nothing can confirm it stopped),
+  a pod that tolerates the taint stays; `delete --force --grace-period=0` removes a
+  Terminating pod at once. When the node is back the taint goes, its agent finishes the
+  evicted pod and removes the force-deleted one's containers: no container runs twice.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from tests.lab.conftest import PodsCluster
+
+pytestmark = pytest.mark.lab
+
+NODE = "kf-node1"  # crun
+UNREACHABLE = "node.kubernetes.io/unreachable"
+
+
+def _wait(what: str, check: Any, timeout: float, every: float = 0.5) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def _get(c: PodsCluster, *args: str) -> dict[str, Any]:
+    proc = c.kf("get", *args, "-o", "json", check=False)
+    return json.loads(proc.stdout) if proc.returncode == 0 else {}
+
+
+def _pod(name: str, ns: str, owner: dict[str, Any] | None, sleep: int, *, node: str | None = None,
+         tolerate: bool = False, grace: int = 1) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name, "namespace": ns}
+    if owner is not None:
+        meta["ownerReferences"] = [{
+            "apiVersion": "v1", "kind": "ConfigMap", "name": owner["metadata"]["name"],
+            "uid": owner["metadata"]["uid"], "blockOwnerDeletion": True,
+        }]
+    spec: dict[str, Any] = {
+        "terminationGracePeriodSeconds": grace,
+        "containers": [{"name": "c", "image": "busybox:1.36", "command": ["sleep", str(sleep)]}],
+    }
+    if node:
+        spec["nodeSelector"] = {"kubernetes.io/hostname": node}
+    if tolerate:
+        spec["tolerations"] = [{"key": UNREACHABLE, "operator": "Exists", "effect": "NoExecute"}]
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec}
+
+
+def _apply(c: PodsCluster, name: str, docs: list[dict[str, Any]]) -> None:
+    path = c.workdir / name
+    path.write_text("\n---\n".join(json.dumps(d) for d in docs))
+    c.kf("apply", "-f", str(path))
+
+
+def test_owner_deletion_cascades_and_namespace_deletion(pods_cluster: PodsCluster) -> None:
+    c = pods_cluster
+    ns = "lc-gc"
+    c.kf("create", "namespace", ns)
+    try:
+        for owner in ("bg", "fg", "orph"):
+            c.kf("create", "configmap", owner, "-n", ns)
+        owners = {o: _get(c, "cm", o, "-n", ns) for o in ("bg", "fg", "orph")}
+        # slow: sleep ignores SIGTERM, so it holds the namespace Terminating for its 8 s grace
+        _apply(c, "lc-gc-pods.yaml", [_pod(f"{o}-pod", ns, owners[o], 3600 + i) for i, o in enumerate(owners)]
+               + [_pod("slow", ns, None, 3603, grace=8)])
+        for o in owners:
+            _wait(f"{o}-pod running", lambda o=o: _get(c, "pod", f"{o}-pod", "-n", ns).get("status", {}).get("phase") == "Running", 90)
+
+        # background (the default): the owner goes at once, the collector then deletes the pod
+        out = c.kf("delete", "cm", "bg", "-n", ns).stdout
+        assert out == "configmap/bg deleted\n"
+        _wait("bg-pod deleted by the collector", lambda: not _get(c, "pod", "bg-pod", "-n", ns), 60)
+
+        # foreground: delete waits for the owner, which waits for its (blocking) dependent
+        out = c.kf("delete", "cm", "fg", "-n", ns, "--cascade=foreground", "--timeout=90s").stdout
+        assert out == "configmap/fg deleted\n"
+        assert not _get(c, "cm", "fg", "-n", ns) and not _get(c, "pod", "fg-pod", "-n", ns)
+
+        # orphan: the owner goes, the pod stays and no longer names it
+        c.kf("delete", "cm", "orph", "-n", ns, "--cascade=orphan", "--timeout=60s")
+        assert not _get(c, "cm", "orph", "-n", ns)
+        kept = _get(c, "pod", "orph-pod", "-n", ns)
+        assert kept and not kept["metadata"].get("ownerReferences") and not kept["metadata"].get("deletionTimestamp")
+
+        # the namespace: Terminating, no new objects in it, then gone with everything in it
+        assert c.kf("delete", "ns", ns, "--wait=false").stdout == f"namespace/{ns} deleted\n"
+        assert "Terminating" in c.kf("get", "ns", ns).stdout
+        refused = c.kf("create", "configmap", "late", "-n", ns, check=False)
+        assert refused.returncode != 0 and "because it is being terminated" in refused.stderr
+        _wait(f"namespace {ns} gone", lambda: not _get(c, "ns", ns), 90)
+        assert not _get(c, "pod", "orph-pod", "-n", ns)
+        for host in ("kf-master1", "kf-node1", "kf-node2"):
+            assert c.ssh(host, "pgrep -f 'sleep 360[0-3]$' || true").strip() == "", host
+    finally:
+        c.kf("delete", "ns", ns, "--wait=false", check=False)
+
+
+def test_dead_node_is_tainted_its_pods_evicted_and_nothing_runs_twice(pods_cluster: PodsCluster) -> None:
+    c = pods_cluster
+    ns = "lc-node"
+    c.kf("create", "namespace", ns)
+    stopped = False
+    try:
+        _apply(c, "lc-node-pods.yaml", [
+            _pod("evicted", ns, None, 3701, node=NODE),
+            _pod("tolerant", ns, None, 3702, node=NODE, tolerate=True),
+            _pod("forced", ns, None, 3703, node=NODE),
+        ])
+        for name in ("evicted", "tolerant", "forced"):
+            _wait(f"{name} running", lambda n=name: _get(c, "pod", n, "-n", ns).get("status", {}).get("phase") == "Running", 90)
+
+        c.kf("lab", "stop", NODE, "--name", c.lab.name)
+        stopped = True
+        died = time.monotonic()
+
+        def tainted() -> bool:
+            node = _get(c, "node", NODE)
+            taints = node.get("spec", {}).get("taints") or []
+            return any(t.get("key") == UNREACHABLE and t.get("effect") == "NoExecute" for t in taints)
+
+        _wait("the unreachable taint", tainted, 30)
+        assert "NotReady" in c.kf("get", "node", NODE).stdout
+        ready = next(x for x in _get(c, "node", NODE)["status"]["conditions"] if x["type"] == "Ready")
+        assert ready["status"] == "Unknown" and ready["message"] == "Kubelet stopped posting node status."
+
+        for name in ("evicted", "forced"):
+            _wait(f"{name} evicted", lambda n=name: _get(c, "pod", n, "-n", ns).get("metadata", {}).get("deletionTimestamp"), 30)
+        evicted_after = time.monotonic() - died
+        pod = _get(c, "pod", "evicted", "-n", ns)
+        assert any(x["type"] == "DisruptionTarget" and x["reason"] == "DeletionByTaintManager" for x in pod["status"]["conditions"])
+        assert "Terminating" in c.kf("get", "pod", "evicted", "-n", ns).stdout
+        assert not _get(c, "pod", "tolerant", "-n", ns)["metadata"].get("deletionTimestamp")
+        print(f"node death -> pods evicted: {evicted_after:.1f} s")
+
+        # its agent cannot confirm: --force removes the object at once, with kubectl's warning
+        forced = c.kf("delete", "pod", "forced", "-n", ns, "--force", "--grace-period=0")
+        assert forced.stdout == "pod/forced force deleted\n"
+        assert forced.stderr.startswith("Warning: Immediate deletion does not wait for confirmation")
+        assert not _get(c, "pod", "forced", "-n", ns)
+        assert _get(c, "pod", "evicted", "-n", ns)  # still Terminating: nothing confirmed it
+
+        c.kf("lab", "start", NODE, "--name", c.lab.name)
+        stopped = False
+        _wait("the taint removed", lambda: not tainted(), 60)
+        _wait("the evicted pod finished by its agent", lambda: not _get(c, "pod", "evicted", "-n", ns), 90)
+
+        def one_each() -> str:
+            running = c.ssh(NODE, "pgrep -fa 'sleep 370[1-3]$' || true")
+            return running if ("sleep 3702" in running and "3701" not in running and "3703" not in running) else ""
+
+        text = _wait("only the tolerant pod's container on the node", one_each, 60)
+        assert text.count("sleep 3702") == 1, text
+    finally:
+        if stopped:
+            c.kf("lab", "start", NODE, "--name", c.lab.name, check=False)
+        c.kf("delete", "ns", ns, "--wait=false", check=False)
