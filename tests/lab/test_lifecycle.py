@@ -4,7 +4,8 @@
   ConfigMaps. Deleting an owner deletes its pod (background, the default), deletes it
   before the owner (``--cascade=foreground``: when `delete` returns the pod is gone too),
   or keeps it without the reference (``--cascade=orphan``). Deleting the namespace shows
-  it Terminating, refuses new objects in it, and removes everything in it.
+  it Terminating (held there by a ConfigMap's finalizer until the test removes it),
+  refuses new objects in it, and removes everything in it.
 - A dead node (`kubeform lab stop kf-node1`): it turns NotReady and gets the
   ``node.kubernetes.io/unreachable:NoExecute`` taint; its pod without tolerations is
   evicted after the default toleration (Terminating: nothing can confirm it stopped),
@@ -46,7 +47,7 @@ def _get(c: PodsCluster, *args: str) -> dict[str, Any]:
 
 
 def _pod(name: str, ns: str, owner: dict[str, Any] | None, sleep: int, *, node: str | None = None,
-         tolerate: bool = False, grace: int = 1) -> dict[str, Any]:
+         tolerate: bool = False) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": name, "namespace": ns}
     if owner is not None:
         meta["ownerReferences"] = [{
@@ -54,7 +55,7 @@ def _pod(name: str, ns: str, owner: dict[str, Any] | None, sleep: int, *, node: 
             "uid": owner["metadata"]["uid"], "blockOwnerDeletion": True,
         }]
     spec: dict[str, Any] = {
-        "terminationGracePeriodSeconds": grace,
+        "terminationGracePeriodSeconds": 1,
         "containers": [{"name": "c", "image": "busybox:1.36", "command": ["sleep", str(sleep)]}],
     }
     if node:
@@ -62,6 +63,11 @@ def _pod(name: str, ns: str, owner: dict[str, Any] | None, sleep: int, *, node: 
     if tolerate:
         spec["tolerations"] = [{"key": UNREACHABLE, "operator": "Exists", "effect": "NoExecute"}]
     return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec}
+
+
+#: Holds its namespace Terminating until its finalizer is removed (by applying it without).
+HELD = {"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "held", "namespace": "lc-gc", "finalizers": ["kubeform.test/hold"]}}
 
 
 def _apply(c: PodsCluster, name: str, docs: list[dict[str, Any]]) -> None:
@@ -78,9 +84,8 @@ def test_owner_deletion_cascades_and_namespace_deletion(pods_cluster: PodsCluste
         for owner in ("bg", "fg", "orph"):
             c.kf("create", "configmap", owner, "-n", ns)
         owners = {o: _get(c, "cm", o, "-n", ns) for o in ("bg", "fg", "orph")}
-        # slow: sleep ignores SIGTERM, so it holds the namespace Terminating for its 8 s grace
         _apply(c, "lc-gc-pods.yaml", [_pod(f"{o}-pod", ns, owners[o], 3600 + i) for i, o in enumerate(owners)]
-               + [_pod("slow", ns, None, 3603, grace=8)])
+               + [HELD])
         for o in owners:
             _wait(f"{o}-pod running", lambda o=o: _get(c, "pod", f"{o}-pod", "-n", ns).get("status", {}).get("phase") == "Running", 90)
 
@@ -100,17 +105,24 @@ def test_owner_deletion_cascades_and_namespace_deletion(pods_cluster: PodsCluste
         kept = _get(c, "pod", "orph-pod", "-n", ns)
         assert kept and not kept["metadata"].get("ownerReferences") and not kept["metadata"].get("deletionTimestamp")
 
-        # the namespace: Terminating, no new objects in it, then gone with everything in it
+        # the namespace: Terminating (held by HELD's finalizer, until the test drops it), no
+        # new objects in it, then gone with everything in it
         assert c.kf("delete", "ns", ns, "--wait=false").stdout == f"namespace/{ns} deleted\n"
         assert "Terminating" in c.kf("get", "ns", ns).stdout
         refused = c.kf("create", "configmap", "late", "-n", ns, check=False)
         assert refused.returncode != 0 and "because it is being terminated" in refused.stderr
-        _wait(f"namespace {ns} gone", lambda: not _get(c, "ns", ns), 90)
+        _wait("orph-pod deleted by the namespace controller", lambda: not _get(c, "pod", "orph-pod", "-n", ns), 60)
+        held = _get(c, "cm", "held", "-n", ns)
+        assert held["metadata"]["deletionTimestamp"] and _get(c, "ns", ns)["status"]["phase"] == "Terminating"
+        _apply(c, "lc-gc-release.yaml", [dict(HELD, metadata=dict(HELD["metadata"], finalizers=[]))])
+        _wait(f"namespace {ns} gone", lambda: not _get(c, "ns", ns), 60)
         assert not _get(c, "pod", "orph-pod", "-n", ns)
         for host in ("kf-master1", "kf-node1", "kf-node2"):
-            assert c.ssh(host, "pgrep -f 'sleep 360[0-3]$' || true").strip() == "", host
+            assert c.ssh(host, "pgrep -f 'sleep 360[0-2]$' || true").strip() == "", host
     finally:
         c.kf("delete", "ns", ns, "--wait=false", check=False)
+        if _get(c, "cm", "held", "-n", ns):
+            _apply(c, "lc-gc-release.yaml", [dict(HELD, metadata=dict(HELD["metadata"], finalizers=[]))])
 
 
 def test_dead_node_is_tainted_its_pods_evicted_and_nothing_runs_twice(pods_cluster: PodsCluster) -> None:
