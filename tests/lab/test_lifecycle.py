@@ -16,12 +16,14 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import time
 from typing import Any
 
 import pytest
 
+from kubeform.api.nodes import parse_time
 from tests.lab.conftest import PodsCluster
 
 pytestmark = pytest.mark.lab
@@ -139,9 +141,9 @@ def test_dead_node_is_tainted_its_pods_evicted_and_nothing_runs_twice(pods_clust
         for name in ("evicted", "tolerant", "forced"):
             _wait(f"{name} running", lambda n=name: _get(c, "pod", n, "-n", ns).get("status", {}).get("phase") == "Running", 90)
 
+        died = datetime.datetime.now(datetime.UTC)
         c.kf("lab", "stop", NODE, "--name", c.lab.name)
         stopped = True
-        died = time.monotonic()
 
         def tainted() -> bool:
             node = _get(c, "node", NODE)
@@ -155,12 +157,19 @@ def test_dead_node_is_tainted_its_pods_evicted_and_nothing_runs_twice(pods_clust
 
         for name in ("evicted", "forced"):
             _wait(f"{name} evicted", lambda n=name: _get(c, "pod", n, "-n", ns).get("metadata", {}).get("deletionTimestamp"), 30)
-        evicted_after = time.monotonic() - died
         pod = _get(c, "pod", "evicted", "-n", ns)
+        # the reconciler's own clock (the lab shares this machine's): timeAdded, and the
+        # eviction = deletionTimestamp - grace (whole seconds)
+        taint = next(t for t in _get(c, "node", NODE)["spec"]["taints"] if t["key"] == UNREACHABLE)
+        tainted_at = parse_time(taint["timeAdded"])
+        marked = parse_time(pod["metadata"]["deletionTimestamp"])
+        assert tainted_at is not None and marked is not None
+        evicted_at = marked - datetime.timedelta(seconds=pod["metadata"]["deletionGracePeriodSeconds"])
+        print(f"\nnode stop -> tainted {(tainted_at - died).total_seconds():.0f} s, "
+              f"-> evicted {(evicted_at - died).total_seconds():.0f} s")
         assert any(x["type"] == "DisruptionTarget" and x["reason"] == "DeletionByTaintManager" for x in pod["status"]["conditions"])
         assert "Terminating" in c.kf("get", "pod", "evicted", "-n", ns).stdout
         assert not _get(c, "pod", "tolerant", "-n", ns)["metadata"].get("deletionTimestamp")
-        print(f"node death -> pods evicted: {evicted_after:.1f} s")
 
         # its agent cannot confirm: --force removes the object at once, with kubectl's warning
         forced = c.kf("delete", "pod", "forced", "-n", ns, "--force", "--grace-period=0")
