@@ -3,7 +3,10 @@
 Why this shape: level-triggered. Every iteration reads the world (etcd and the host) and
 converges it; a watch on the subnets prefix only wakes the loop early. The heartbeat runs
 in its own thread so a slow overlay command never makes the node look dead. SIGTERM stops
-cleanly and revokes the heartbeat lease so the node turns NotReady at once. The node
+cleanly and, when the host is shutting down, revokes the heartbeat lease so the node turns
+NotReady at once (a restart of the agent alone, as `up` does on an upgrade, leaves the
+lease to its TTL: the next agent renews it in a second or two, and the node lifecycle
+controller never sees a gap that would evict the node's pods). The node
 runtime (runtime/manager.py: pods bound to this node made real) runs in its own threads
 beside them; stopping the agent leaves containers running (a restarted agent adopts them).
 """
@@ -13,9 +16,12 @@ import datetime
 import faulthandler
 import json
 import logging
+import os
 import signal
+import subprocess
 import sys
 import threading
+import time
 from typing import Any, Dict, List, Optional
 
 from . import flannel, node, overlay
@@ -26,6 +32,21 @@ from .runtime.driver import Driver
 from .runtime.manager import RuntimeManager
 
 LOG = logging.getLogger("kubeform.agent")
+
+
+def host_stopping():
+    # type: () -> bool
+    """Is the host shutting down (or can we not tell)? systemd says "stopping" during a
+    shutdown or reboot; without systemd (tests, containers) we assume the node goes away."""
+    if not os.path.isdir("/run/systemd/system"):
+        return True
+    try:
+        out = subprocess.run(
+            ["systemctl", "is-system-running"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=3
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return True
+    return out.decode(errors="replace").strip() == "stopping"
 
 
 class TryAgain(Exception):
@@ -49,6 +70,7 @@ class Agent(object):
         self.interface = ""
         self.external_mtu = 1500
         self.runtime = None  # type: Optional[RuntimeManager]
+        self.node_usage = node.NodeUsage(os.cpu_count() or 1)
 
     # -- identity ------------------------------------------------------------------------
 
@@ -74,7 +96,19 @@ class Agent(object):
         if not self.heartbeat_lease:
             self.heartbeat_lease = self.client.lease_grant(node.HEARTBEAT_TTL)
         now = datetime.datetime.utcnow()
-        self.client.put(key, node.render_heartbeat(self.cfg.node_name, now), lease=self.heartbeat_lease)
+        self.client.put(key, node.render_heartbeat(self.cfg.node_name, now, self.measure()), lease=self.heartbeat_lease)
+
+    def measure(self):
+        # type: () -> Optional[Dict[str, Any]]
+        """The host's usage for the heartbeat (None when /proc cannot be read)."""
+        try:
+            with open("/proc/stat") as f:
+                stat = f.read()
+            with open("/proc/meminfo") as f:
+                meminfo = f.read()
+        except OSError:
+            return None
+        return self.node_usage.sample(stat, meminfo, time.time())
 
     def heartbeat_loop(self):
         # type: () -> None
@@ -248,11 +282,16 @@ class Agent(object):
         beat.join(timeout=5)
         if self.runtime is not None:
             self.runtime.request_stop()
-        self.shutdown()
+        self.shutdown(revoke=host_stopping())
 
-    def shutdown(self):
-        # type: () -> None
-        """Revoke the heartbeat lease: the node goes NotReady now, not in 10 s."""
+    def shutdown(self, revoke=True):
+        # type: (bool) -> None
+        """Revoke the heartbeat lease (the node goes NotReady now, not in 10 s), or, for a
+        restart of the agent alone, leave it to lapse unless the next agent renews it."""
+        if not revoke:
+            LOG.info("stopping; heartbeat left to its TTL (the host is not shutting down)")
+            self.heartbeat_lease = 0
+            return
         if self.heartbeat_lease:
             try:
                 self.client.lease_revoke(self.heartbeat_lease)

@@ -114,13 +114,43 @@ def _load_and_validate(args: argparse.Namespace) -> list[tuple[Doc, kinds.Kind]]
     return items
 
 
+def _consequences(store: Store, planned: list[applier.Planned]) -> list[str]:
+    """What the changed objects set in motion (store/consequences.py), for diff and apply."""
+    changed = [(p.live, p.stored) for p in planned if p.outcome != plan.UNCHANGED]
+    if not changed:
+        return []
+    from kubeform.store import consequences  # the scheduler: only for the verbs that preview
+
+    return consequences.consequences(changed, consequences.view_of(store, _now()))
+
+
+def _print_consequences(lines: list[str]) -> None:
+    if lines:
+        print("what the cluster will do:")
+        for line in lines:
+            print(f"  {line}")
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def cmd_apply(args: argparse.Namespace) -> int:
     items = _load_and_validate(args)
     cd, store = _connect(args)
-    if args.dry_run:
-        for p in applier.plan_all(store, items, service_cidr=_cidr(cd)):
-            print(f"{p.ref} {p.outcome} (dry run)")
-        return 0
+    if args.dry_run or (_interactive() and not args.yes):
+        planned = applier.plan_all(store, items, service_cidr=_cidr(cd))
+        suffix = " (dry run)" if args.dry_run else ""
+        for p in planned:
+            print(f"{p.ref} {p.outcome}{suffix}")
+        _print_consequences(_consequences(store, planned))
+        if args.dry_run:
+            return 0
+        if all(p.outcome == plan.UNCHANGED for p in planned):
+            return 0
+        if input("Apply? [y/N] ").strip().lower() not in ("y", "yes"):
+            _err("nothing applied")
+            return 1
     applier.apply_docs(store, items, service_cidr=_cidr(cd), report=lambda p: print(f"{p.ref} {p.outcome}", flush=True))
     return 0
 
@@ -154,6 +184,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         if text:
             _print_diff(text)
     changed = counts[plan.CREATED] + counts[plan.CONFIGURED]
+    _print_consequences(_consequences(store, planned))
     summary = (
         f"{counts[plan.CREATED]} to create, {counts[plan.CONFIGURED]} to change, "
         f"{counts[plan.UNCHANGED]} unchanged"
@@ -244,6 +275,7 @@ def describe_text(
     show_secrets: bool = False,
     events: list[Obj] | None = None,
     now: datetime.datetime | None = None,
+    endpoints: Obj | None = None,
 ) -> str:
     """kubectl-describe-like text: metadata lines, the spec/status as YAML, then the
     events about the object (when ``events`` is given: those whose involvedObject it is)."""
@@ -260,6 +292,9 @@ def describe_text(
     sel = selectors.of_object(obj)
     if sel is not None:
         lines.append(f"{'Selector:':<14}{selectors.format_selector(sel) or '<all>'}")
+    if kind.kind == "Service":
+        # kubectl's line: every ready address:port (not-ready pods are not endpoints)
+        lines.append(f"{'Endpoints:':<14}{render.endpoints_summary(endpoints or {}, shown=10**6)}")
     body: Obj = {}
     if kind.kind == "Secret":
         lines.append(f"{'Type:':<14}{obj.get('type', 'Opaque')}")
@@ -312,7 +347,12 @@ def cmd_describe(args: argparse.Namespace) -> int:
             ] if kind.kind != "Node" else []
             ns = str((obj.get("metadata") or {}).get("namespace") or "default")
             events = None if kind.kind == "Event" else _events_in(store, ns, event_cache)
-            out.append(describe_text(kind, obj, owned, show_secrets=args.show_secrets, events=events, now=now))
+            ep = None
+            if kind.kind == "Service":
+                ep = store.get(kinds.BY_KIND["Endpoints"], ns, str(obj["metadata"]["name"]))
+            out.append(
+                describe_text(kind, obj, owned, show_secrets=args.show_secrets, events=events, now=now, endpoints=ep)
+            )
     sys.stdout.write("\n".join(out))
     return 0
 
@@ -606,6 +646,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("-f", "--filename", action="append", required=True, metavar="FILE|DIR|-")
     p.add_argument("--strict", action="store_true", help="unsupported fields are errors, not warnings")
     p.add_argument("--dry-run", action="store_true", help="show what would happen, store nothing")
+    p.add_argument(
+        "-y", "--yes", action="store_true", help="on a terminal, apply without showing the plan and asking first"
+    )
     _common(p)
     p.set_defaults(func=cmd_apply)
 

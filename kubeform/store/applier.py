@@ -433,7 +433,8 @@ def update_object(store: Store, kind: kinds.Kind, obj: Obj, change: Callable[[Ob
 
 def builtin_objects(service_cidr: str = allocation.DEFAULT_SERVICE_CIDR) -> list[Obj]:
     """What every cluster starts with: the default/kube-system/kube-public namespaces and
-    the `kubernetes` Service on the first ClusterIP (.1), as in Kubernetes."""
+    the `kubernetes` Service on the first ClusterIP (.1), as in Kubernetes, and the default
+    StorageClass `local-path` (the reconciler's local-path provisioner, as k3s's)."""
     out: list[Obj] = [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
         for ns in ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -447,6 +448,16 @@ def builtin_objects(service_cidr: str = allocation.DEFAULT_SERVICE_CIDR) -> list
                 "clusterIP": allocation.kubernetes_service_ip(service_cidr),
                 "ports": [{"name": "https", "port": 443, "targetPort": 2379}],
             },
+        }
+    )
+    out.append(
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {"name": "local-path", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+            "provisioner": "kubeform.io/local-path",
+            "reclaimPolicy": "Delete",
+            "volumeBindingMode": "WaitForFirstConsumer",
         }
     )
     return out

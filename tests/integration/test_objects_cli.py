@@ -289,3 +289,42 @@ def test_bad_input_messages(
     assert rc == 0 and out == "configmap/from-stdin created\n", err
     rc, out, err = run(capsys, etcd_clean, "get", "cm", "-o", "name")
     assert out == "configmap/from-stdin\n"
+
+
+def test_diff_and_dry_run_say_what_the_cluster_will_do(
+    etcd_clean: EtcdServer,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    src = (MANIFESTS / "nginx-deployment.yaml").read_text()
+    assert run(capsys, etcd_clean, "apply", "-f", str(MANIFESTS / "nginx-deployment.yaml"))[0] == 0
+    changed = tmp_path / "d.yaml"
+    changed.write_text(src.replace("nginx:1.14.2", "nginx:1.16.1"))
+    rc, out, _ = run(capsys, etcd_clean, "diff", "-f", str(changed))
+    assert rc == 1
+    assert "what the cluster will do:\n  deployment.apps/nginx-deployment: rolling update, 3 pods replaced (maxSurge 1, maxUnavailable 0) (nginx: nginx:1.14.2 -> nginx:1.16.1)\n" in out
+    rc, out, _ = run(capsys, etcd_clean, "apply", "--dry-run", "-f", str(changed))
+    assert rc == 0
+    assert "deployment.apps/nginx-deployment configured (dry run)" in out
+    assert "rolling update, 3 pods replaced" in out
+
+
+def test_apply_on_a_terminal_shows_the_plan_and_asks(
+    etcd_clean: EtcdServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kubeform.cli import objects as objects_cli
+
+    monkeypatch.setattr(objects_cli, "_interactive", lambda: True)
+    path = str(MANIFESTS / "nginx-deployment.yaml")
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+    rc, out, err = run(capsys, etcd_clean, "apply", "-f", path)
+    assert rc == 1 and "nothing applied" in err
+    assert "deployment.apps/nginx-deployment created" in out and "3 pods created" in out
+    assert Store.from_cluster(etcd_clean.cluster).get(kinds.BY_KIND["Deployment"], "default", "nginx-deployment") is None
+    monkeypatch.setattr("builtins.input", lambda prompt: "y")
+    assert run(capsys, etcd_clean, "apply", "-f", path)[0] == 0
+    assert Store.from_cluster(etcd_clean.cluster).get(kinds.BY_KIND["Deployment"], "default", "nginx-deployment") is not None
+    rc, out, _ = run(capsys, etcd_clean, "apply", "-y", "-f", path)
+    assert rc == 0 and "unchanged" in out and "what the cluster" not in out

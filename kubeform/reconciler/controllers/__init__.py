@@ -6,14 +6,37 @@ in CONTROLLERS, and its case files under tests/data/reconciler/controllers/<name
 
 from typing import List
 
-from . import garbagecollector, namespace, nodelifecycle, scheduling
+from . import (
+    autoscaler,
+    daemonset,
+    endpoints,
+    garbagecollector,
+    job,
+    localvolumes,
+    namespace,
+    nodelifecycle,
+    replicaset,
+    scheduling,
+    servicemap,
+    statefulset,
+)
 from .base import Controller
 
 CONTROLLERS: List[Controller] = [
     scheduling.CONTROLLER,
+    endpoints.CONTROLLER,
+    servicemap.CONTROLLER,
+    replicaset.CONTROLLER,
+    replicaset.RC_CONTROLLER,
+    job.CONTROLLER,
+    daemonset.CONTROLLER,
     nodelifecycle.CONTROLLER,
     namespace.CONTROLLER,
     *garbagecollector.CONTROLLERS,
+    statefulset.CONTROLLER,
+    localvolumes.CONTROLLER,
+    localvolumes.RELEASE_CONTROLLER,
+    autoscaler.CONTROLLER,
 ]
 
 

@@ -1,95 +1,91 @@
-"""Case files for controllers: a view (etcd key -> object) in, actions out.
+"""Shared reading of controller case files (tests/data/reconciler/controllers/<name>/).
 
-A case file is YAML: ``view`` ({key: object}; ``metadata.resourceVersion`` is the key's
-mod_revision, default 1), optional ``base`` (a file in the same directory whose view the
-case extends), ``now`` (default 2026-01-01T12:00:00Z), ``sync`` (a key or a list of keys)
-and ``expect``: the actions, in order, each summarised as one of
+A case file holds ``view`` ({etcd key: object}, resourceVersion = mod_revision), the key
+to ``sync``, optionally ``now`` (default 2026-01-01T12:00:00Z) and ``expect``: the actions,
+each summarised so a case says what matters and nothing else:
 
-- ``put: {key, rev}`` plus ``fields: {dotted.path: value}`` (only those paths are
-  compared; null = absent);
-- ``delete: {key, rev}``; ``unchanged: {key, rev}`` (a guard; rev 0 = absent);
-- ``event: {involved: ns/name, reason, type, component, message}``.
+- ``put``: key, ``rev`` (expected mod_revision) and the object's fields named in ``show``
+  for its kind (dotted paths; defaults in SHOW below);
+- ``create``: prefix, ``name`` (or generateName) and the ``show`` fields of the new object;
+- ``delete``: key and ``rev``; ``event``: reason, type and message; ``requeue``: seconds.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from kubeform.api.nodes import parse_time
-from kubeform.reconciler.machinery.actions import Action, CreateEvent, Delete, Put, Unchanged
+from kubeform.reconciler.machinery.actions import Action, Create, CreateEvent, Delete, Put, Requeue
 from kubeform.reconciler.machinery.cache import Cache
 
-NOW = datetime.datetime(2026, 1, 1, 12, 0, 0, tzinfo=datetime.UTC)
 DATA = Path(__file__).resolve().parents[3] / "data" / "reconciler" / "controllers"
+NOW = datetime.datetime(2026, 1, 1, 12, 0, 0, tzinfo=datetime.UTC)
+
+SHOW: dict[str, list[str]] = {
+    "Pod": ["metadata.finalizers", "metadata.deletionTimestamp"],
+    "Job": ["status"],
+    "DaemonSet": ["status"],
+    "CronJob": ["status"],
+}
+CREATE_SHOW: dict[str, list[str]] = {
+    "Pod": ["metadata.labels", "metadata.finalizers", "spec.nodeName"],
+    "Job": ["metadata.labels", "metadata.annotations", "metadata.ownerReferences"],
+}
 
 
-def case_files(name: str) -> list[Path]:
-    return sorted(p for p in (DATA / name).glob("*.yaml") if not p.name.startswith("_") and p.name != "related.yaml")
-
-
-def load(path: Path) -> dict[str, Any]:
-    case: dict[str, Any] = yaml.safe_load(path.read_text())
-    view: dict[str, Any] = {}
-    if case.get("base"):
-        view.update(load(path.parent / case["base"])["view"])
-    view.update(case.get("view") or {})
-    case["view"] = {k: v for k, v in view.items() if v is not None}  # null: not in this case
-    return case
-
-
-def view_of(case: dict[str, Any]) -> Cache:
-    return Cache.from_objects(case["view"])
-
-
-def now_of(case: dict[str, Any]) -> datetime.datetime:
-    when = parse_time(case["now"]) if case.get("now") else None
-    return when or NOW
-
-
-def at(obj: Any, path: str) -> Any:
+def dig(obj: Any, path: str) -> Any:
     for part in path.split("."):
-        if not isinstance(obj, dict) or part not in obj:
+        if not isinstance(obj, dict):
             return None
-        obj = obj[part]
+        obj = obj.get(part)
     return obj
 
 
-def summary(action: Action, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+def _fields(obj: dict[str, Any], paths: list[str]) -> dict[str, Any]:
+    return {p: dig(obj, p) for p in paths if dig(obj, p) is not None}
+
+
+def summary(action: Action, show: dict[str, list[str]] | None = None, create_show: dict[str, list[str]] | None = None) -> dict[str, Any]:
     if isinstance(action, Put):
-        out: dict[str, Any] = {"put": {"key": action.key, "rev": action.expect_mod_revision}}
-        if fields:
-            out["fields"] = {p: at(action.obj, p) for p in fields}
-        return out
+        kind = str(action.obj.get("kind"))
+        paths = (show or {}).get(kind, SHOW.get(kind, []))
+        return {"put": action.key, "rev": action.expect_mod_revision, **_fields(action.obj, paths)}
+    if isinstance(action, Create):
+        meta = action.obj.get("metadata") or {}
+        kind = str(action.obj.get("kind"))
+        paths = (create_show or {}).get(kind, CREATE_SHOW.get(kind, []))
+        name = {"name": meta["name"]} if meta.get("name") else {"generateName": meta.get("generateName")}
+        return {"create": action.prefix, **name, **_fields(action.obj, paths)}
     if isinstance(action, Delete):
-        return {"delete": {"key": action.key, "rev": action.expect_mod_revision}}
-    if isinstance(action, Unchanged):
-        return {"unchanged": {"key": action.key, "rev": action.expect_mod_revision}}
-    assert isinstance(action, CreateEvent), action
-    meta = action.involved.get("metadata") or {}
-    return {
-        "event": {
-            "involved": f"{meta.get('namespace') or 'default'}/{meta.get('name')}",
-            "reason": action.reason,
-            "type": action.event_type,
-            "component": action.component,
-            "message": action.message,
-        }
-    }
+        return {"delete": action.key, "rev": action.expect_mod_revision}
+    if isinstance(action, CreateEvent):
+        return {"event": action.reason, "type": action.event_type, "message": action.message}
+    assert isinstance(action, Requeue)
+    return {"requeue": round(action.after, 3)}
 
 
-def run(
-    case: dict[str, Any], sync: Callable[[str, Cache, datetime.datetime], list[Action]]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Sync every key of the case: (summaries of the actions, ``expect``), to compare."""
-    view = view_of(case)
-    keys = case["sync"] if isinstance(case["sync"], list) else [case["sync"]]
-    got = [a for key in keys for a in sync(key, view, now_of(case))]
-    expect = case.get("expect") or []
-    summaries = [summary(a, e.get("fields") if isinstance(e, dict) else None) for a, e in zip(got, expect, strict=False)]
-    summaries += [summary(a) for a in got[len(expect):]]
-    return summaries, expect
+def load(controller: str) -> list[tuple[str, dict[str, Any]]]:
+    """Every case of a controller: (file stem, case), files starting with _ excluded."""
+    out = []
+    for path in sorted((DATA / controller).glob("*.yaml")):
+        if not path.name.startswith("_"):
+            out.append((path.stem, yaml.safe_load(path.read_text())))
+    return out
+
+
+def view_of(case: dict[str, Any], base: dict[str, Any] | None = None) -> Cache:
+    objects = dict(base or {})
+    objects.update(case.get("view") or {})
+    return Cache.from_objects(objects)
+
+
+def now_of(case: dict[str, Any]) -> datetime.datetime:
+    if "now" not in case:
+        return NOW
+    value = case["now"]
+    if isinstance(value, datetime.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
+    return datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))

@@ -1,5 +1,5 @@
 """The garbage collector: tests/data/reconciler/controllers/garbagecollector/ (view in,
-actions out; see cases.py), related.yaml (which keys a change brings back), and the
+actions out; see deletion_cases.py), related.yaml (which keys a change brings back), and the
 batching of large orphanings."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from kubeform.reconciler.controllers import CONTROLLERS, garbagecollector
 from kubeform.reconciler.machinery.actions import Delete, Put
 from kubeform.reconciler.machinery.cache import Cache, Change, Item
 
-from .cases import DATA, NOW, case_files, load, run
+from .deletion_cases import DATA, NOW, case_files, load, run
 
 NAME = "garbagecollector"
 

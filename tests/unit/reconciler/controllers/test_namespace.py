@@ -1,4 +1,4 @@
-"""The namespace controller: tests/data/reconciler/controllers/namespace/ (see cases.py)."""
+"""The namespace controller: tests/data/reconciler/controllers/namespace/ (see deletion_cases.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import yaml
 from kubeform.reconciler.controllers import namespace
 from kubeform.reconciler.machinery.cache import Cache, Change, Item
 
-from .cases import DATA, NOW, case_files, load, run
+from .deletion_cases import DATA, NOW, case_files, load, run
 
 
 @pytest.mark.parametrize("path", case_files("namespace"), ids=lambda p: p.stem)

@@ -1,4 +1,4 @@
-"""Node lifecycle: tests/data/reconciler/controllers/nodelifecycle/ (see cases.py; a case's
+"""Node lifecycle: tests/data/reconciler/controllers/nodelifecycle/ (see deletion_cases.py; a case's
 ``eviction_seconds`` is the reconciler config's pod_eviction_seconds, default 2)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from kubeform.reconciler.controllers import CONTROLLERS, configured, nodelifecyc
 from kubeform.reconciler.machinery.actions import Action
 from kubeform.reconciler.machinery.cache import Cache, Change, Item
 
-from .cases import DATA, case_files, load, run
+from .deletion_cases import DATA, case_files, load, run
 
 NAME = "nodelifecycle"
 
