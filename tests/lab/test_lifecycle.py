@@ -9,9 +9,11 @@
 - A dead node (`kubeform lab stop kf-node1`): it turns NotReady and gets the
   ``node.kubernetes.io/unreachable:NoExecute`` taint; its pod without tolerations is
   evicted after the default toleration (Terminating: nothing can confirm it stopped),
-  a pod that tolerates the taint stays; `delete --force --grace-period=0` removes a
-  Terminating pod at once. When the node is back the taint goes, its agent finishes the
-  evicted pod and removes the force-deleted one's containers: no container runs twice.
+  a pod that tolerates the taint stays; a ReplicaSet's pods there are replaced on the
+  other nodes (the time from the stop to the replacements Running is printed);
+  `delete --force --grace-period=0` removes a Terminating pod at once. When the node is
+  back the taint goes, its agent finishes the evicted pods and removes the force-deleted
+  one's containers: no container runs twice, each host runs exactly its pods.
 """
 
 from __future__ import annotations
@@ -70,6 +72,26 @@ def _pod(name: str, ns: str, owner: dict[str, Any] | None, sleep: int, *, node: 
 #: Holds its namespace Terminating until its finalizer is removed (by applying it without).
 HELD = {"apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": "held", "namespace": "lc-gc", "finalizers": ["kubeform.test/hold"]}}
+
+
+REPLICAS = 4
+
+
+def replicaset(ns: str, replicas: int) -> dict[str, Any]:
+    template = _pod("x", ns, None, 3704)
+    return {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "lc-rs", "namespace": ns},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "lc-rs"}},
+                     "template": {"metadata": {"labels": {"app": "lc-rs"}}, "spec": template["spec"]}}}
+
+
+def _running(pod: dict[str, Any]) -> bool:
+    status = pod.get("status") or {}
+    return (not pod["metadata"].get("deletionTimestamp") and status.get("phase") == "Running"
+            and all("running" in (cs.get("state") or {}) for cs in status.get("containerStatuses") or [{}]))
+
+
+def _rs_running(c: PodsCluster, ns: str) -> list[dict[str, Any]]:
+    return [p for p in _get(c, "pods", "-n", ns, "-l", "app=lc-rs").get("items", []) if _running(p)]
 
 
 def _apply(c: PodsCluster, name: str, docs: list[dict[str, Any]]) -> None:
@@ -137,9 +159,12 @@ def test_dead_node_is_tainted_its_pods_evicted_and_nothing_runs_twice(pods_clust
             _pod("evicted", ns, None, 3701, node=NODE),
             _pod("tolerant", ns, None, 3702, node=NODE, tolerate=True),
             _pod("forced", ns, None, 3703, node=NODE),
+            replicaset(ns, REPLICAS),
         ])
         for name in ("evicted", "tolerant", "forced"):
             _wait(f"{name} running", lambda n=name: _get(c, "pod", n, "-n", ns).get("status", {}).get("phase") == "Running", 90)
+        _wait("the ReplicaSet's pods running", lambda: len(_rs_running(c, ns)) == REPLICAS, 90)
+        on_node = [p for p in _rs_running(c, ns) if p["spec"]["nodeName"] == NODE]
 
         died = datetime.datetime.now(datetime.UTC)
         c.kf("lab", "stop", NODE, "--name", c.lab.name)
@@ -171,6 +196,18 @@ def test_dead_node_is_tainted_its_pods_evicted_and_nothing_runs_twice(pods_clust
         assert "Terminating" in c.kf("get", "pod", "evicted", "-n", ns).stdout
         assert not _get(c, "pod", "tolerant", "-n", ns)["metadata"].get("deletionTimestamp")
 
+        # the ReplicaSet counts its evicted pods as gone and replaces them on the other nodes
+        def replaced() -> list[dict[str, Any]]:
+            pods = _rs_running(c, ns)
+            return pods if len([p for p in pods if p["spec"]["nodeName"] != NODE]) == REPLICAS else []
+
+        pods = _wait("the ReplicaSet's replicas Running elsewhere", replaced, 60)
+        if on_node:
+            new = [p for p in pods if (parse_time(p["metadata"]["creationTimestamp"]) or died) > died]
+            started = [parse_time(cs["state"]["running"]["startedAt"]) for p in new for cs in p["status"]["containerStatuses"]]
+            last = max(t for t in started if t is not None)
+            print(f"node stop -> {len(on_node)} ReplicaSet pod(s) replaced and Running: {(last - died).total_seconds():.0f} s")
+
         # its agent cannot confirm: --force removes the object at once, with kubectl's warning
         forced = c.kf("delete", "pod", "forced", "-n", ns, "--force", "--grace-period=0")
         assert forced.stdout == "pod/forced force deleted\n"
@@ -189,6 +226,14 @@ def test_dead_node_is_tainted_its_pods_evicted_and_nothing_runs_twice(pods_clust
 
         text = _wait("only the tolerant pod's container on the node", one_each, 60)
         assert text.count("sleep 3702") == 1, text
+        # nothing doubled: each host runs exactly the ReplicaSet's pods bound to it
+        _wait("the ReplicaSet's pods finished on the returned node", lambda: all(
+            not p["metadata"].get("deletionTimestamp") for p in _get(c, "pods", "-n", ns, "-l", "app=lc-rs")["items"]), 60)
+        pods = _rs_running(c, ns)
+        assert len(pods) == REPLICAS
+        for host in ("kf-master1", "kf-node1", "kf-node2"):
+            running = c.ssh(host, "pgrep -f 'sleep 3704$' | wc -l").strip()
+            assert int(running) == len([p for p in pods if p["spec"]["nodeName"] == host]), host
     finally:
         if stopped:
             c.kf("lab", "start", NODE, "--name", c.lab.name, check=False)
