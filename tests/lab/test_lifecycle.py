@@ -169,6 +169,7 @@ def test_dead_node_is_tainted_its_pods_evicted_and_nothing_runs_twice(pods_clust
         died = datetime.datetime.now(datetime.UTC)
         c.kf("lab", "stop", NODE, "--name", c.lab.name)
         stopped = True
+        down = datetime.datetime.now(datetime.UTC)  # the node died somewhere in between
 
         def tainted() -> bool:
             node = _get(c, "node", NODE)
@@ -190,8 +191,8 @@ def test_dead_node_is_tainted_its_pods_evicted_and_nothing_runs_twice(pods_clust
         marked = parse_time(pod["metadata"]["deletionTimestamp"])
         assert tainted_at is not None and marked is not None
         evicted_at = marked - datetime.timedelta(seconds=pod["metadata"]["deletionGracePeriodSeconds"])
-        print(f"\nnode stop -> tainted {(tainted_at - died).total_seconds():.0f} s, "
-              f"-> evicted {(evicted_at - died).total_seconds():.0f} s")
+        print(f"\nlab stop took {(down - died).total_seconds():.1f} s; from its start: tainted after "
+              f"{(tainted_at - died).total_seconds():.0f} s, pods evicted after {(evicted_at - died).total_seconds():.0f} s")
         assert any(x["type"] == "DisruptionTarget" and x["reason"] == "DeletionByTaintManager" for x in pod["status"]["conditions"])
         assert "Terminating" in c.kf("get", "pod", "evicted", "-n", ns).stdout
         assert not _get(c, "pod", "tolerant", "-n", ns)["metadata"].get("deletionTimestamp")
@@ -204,9 +205,11 @@ def test_dead_node_is_tainted_its_pods_evicted_and_nothing_runs_twice(pods_clust
         pods = _wait("the ReplicaSet's replicas Running elsewhere", replaced, 60)
         if on_node:
             new = [p for p in pods if (parse_time(p["metadata"]["creationTimestamp"]) or died) > died]
+            created = max(parse_time(p["metadata"]["creationTimestamp"]) or died for p in new)
             started = [parse_time(cs["state"]["running"]["startedAt"]) for p in new for cs in p["status"]["containerStatuses"]]
             last = max(t for t in started if t is not None)
-            print(f"node stop -> {len(on_node)} ReplicaSet pod(s) replaced and Running: {(last - died).total_seconds():.0f} s")
+            print(f"{len(on_node)} ReplicaSet pod(s) on the node: replacements created after "
+                  f"{(created - died).total_seconds():.0f} s, Running after {(last - died).total_seconds():.0f} s")
 
         # its agent cannot confirm: --force removes the object at once, with kubectl's warning
         forced = c.kf("delete", "pod", "forced", "-n", ns, "--force", "--grace-period=0")
