@@ -28,6 +28,9 @@ from . import flannel, node, overlay
 from .config import AgentConfig, ConfigError, load_config
 from kubeform.api.etcd import EtcdClient, EtcdError, key_absent, key_unchanged, op_delete, op_put
 from .executor import CommandError, Executor, write_file_atomic
+from .dns.dnsmasq import DnsRecords
+from .proxy.iptables_host import IptablesHost
+from .proxy.proxier import IptablesBackend, Proxier
 from .runtime.driver import Driver
 from .runtime.manager import RuntimeManager
 
@@ -71,6 +74,8 @@ class Agent(object):
         self.external_mtu = 1500
         self.runtime = None  # type: Optional[RuntimeManager]
         self.node_usage = node.NodeUsage(os.cpu_count() or 1)
+        self.pod_network = ""  # the flannel Network (the cluster CIDR), once read
+        self.proxier = None  # type: Optional[Proxier]
 
     # -- identity ------------------------------------------------------------------------
 
@@ -206,6 +211,7 @@ class Agent(object):
         # type: () -> List[str]
         """One full convergence; returns the overlay commands it ran."""
         config, leases = self.read_network()
+        self.pod_network = str(config.network)
         mine = None
         for _ in range(10):
             try:
@@ -262,10 +268,33 @@ class Agent(object):
         self.runtime.start()
         LOG.info("node runtime %s started", driver.name)
 
+    # -- services -------------------------------------------------------------------------
+
+    def start_proxier(self):
+        # type: () -> None
+        """Service rules (iptables or ipvs) and DNS records from the service map."""
+        cfg = self.cfg
+        if cfg.proxy_mode == "none":
+            return
+        backend = make_proxy_backend(cfg)
+        dns = DnsRecords(cfg.dns_hosts_file, cfg.dns_pid_file, cfg.cluster_domain)
+        self.proxier = Proxier(
+            self.client,
+            backend,
+            cfg.node_name,
+            lambda: list(cfg.nodeport_addresses) or [self.public_ip],
+            lambda: self.pod_network,
+            on_synced=dns.update,
+            resync=cfg.proxy_resync_seconds,
+        )
+        self.proxier.start()
+        LOG.info("service proxy (%s mode) started", backend.name)
+
     def run(self):
         # type: () -> None
         self.discover()
         self.start_runtime()
+        self.start_proxier()
         beat = threading.Thread(target=self.heartbeat_loop, name="heartbeat")
         beat.daemon = True
         beat.start()
@@ -282,6 +311,8 @@ class Agent(object):
         beat.join(timeout=5)
         if self.runtime is not None:
             self.runtime.request_stop()
+        if self.proxier is not None:
+            self.proxier.request_stop()
         self.shutdown(revoke=host_stopping())
 
     def shutdown(self, revoke=True):
@@ -304,6 +335,16 @@ class Agent(object):
         # type: (Any) -> None
         self.stop.set()
         self.wake.set()
+
+
+def make_proxy_backend(cfg):
+    # type: (AgentConfig) -> Any
+    """The service proxy's backend for the configured mode."""
+    if cfg.proxy_mode == "ipvs":
+        from .proxy.ipvs import IpvsBackend
+
+        return IpvsBackend(IptablesHost(cfg.netns), cfg.netns)
+    return IptablesBackend(IptablesHost(cfg.netns))
 
 
 def make_driver(cfg):

@@ -396,7 +396,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
     if grace == 0:
         _err(pod_deletion.FORCE_WARNING)
     rc = 0
-    pending: list[tuple[str, str]] = []
+    pending: list[tuple[str, str, str]] = []
     for kind, ns, name in targets:
         if kind.read_only and kind.kind != "Node":
             raise UserError(f"{kind.kind} objects are managed by the node agents")
@@ -411,7 +411,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
             continue
         ref = applier.delete_object(store, kind, obj, propagation=propagation, grace=grace, now=_now())
         print(f"{ref} {'force deleted' if grace == 0 and kind.kind == 'Pod' else 'deleted'}", flush=True)
-        pending.append((kind.key(ns, name), ref))
+        pending.append((kind.key(ns, name), ref, str((obj.get("metadata") or {}).get("uid") or "")))
     if args.wait and pending:
         _wait_gone(store, pending, args.timeout)
     return rc
@@ -443,22 +443,29 @@ def parse_duration(text: str) -> float:
     return sum(float(n) * scale[u] for n, u in parts)
 
 
-def _wait_gone(store: Store, pending: list[tuple[str, str]], timeout: str) -> None:
-    """Wait until every deleted object's key is gone (kubectl's --wait): pods once their
-    agent stopped them, owners deleted in the foreground once their dependents are gone,
-    namespaces once they are empty."""
+def _still_there(store: Store, key: str, uid: str) -> bool:
+    """The deleted object is still stored (a new object of the same name, as a StatefulSet
+    makes a pod at once, has another uid: the deleted one is gone, as kubectl sees it)."""
+    obj = store.get_raw(key)[0]
+    return obj is not None and (not uid or str((obj.get("metadata") or {}).get("uid") or "") == uid)
+
+
+def _wait_gone(store: Store, pending: list[tuple[str, str, str]], timeout: str) -> None:
+    """Wait until every deleted object (key, ref, uid) is gone (kubectl's --wait): pods once
+    their agent stopped them, owners deleted in the foreground once their dependents are
+    gone, namespaces once they are empty."""
     import time
 
     limit = parse_duration(timeout)
     deadline = time.monotonic() + limit if limit > 0 else None
     left = list(pending)
     while left:
-        left = [(key, ref) for key, ref in left if store.get_raw(key)[0] is not None]
+        left = [(key, ref, uid) for key, ref, uid in left if _still_there(store, key, uid)]
         if not left:
             return
         if deadline is not None and time.monotonic() >= deadline:
-            names = ", ".join(ref for _, ref in left)
-            pods = all(ref.startswith("pod/") for _, ref in left)
+            names = ", ".join(ref for _, ref, _ in left)
+            pods = all(ref.startswith("pod/") for _, ref, _ in left)
             raise UserError(
                 f"timed out waiting for {names} to be deleted (still terminating)",
                 hint="the node's agent removes a pod after its grace period; is the node Ready?" if pods

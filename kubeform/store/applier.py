@@ -432,9 +432,10 @@ def update_object(store: Store, kind: kinds.Kind, obj: Obj, change: Callable[[Ob
 
 
 def builtin_objects(service_cidr: str = allocation.DEFAULT_SERVICE_CIDR) -> list[Obj]:
-    """What every cluster starts with: the default/kube-system/kube-public namespaces and
-    the `kubernetes` Service on the first ClusterIP (.1), as in Kubernetes, and the default
-    StorageClass `local-path` (the reconciler's local-path provisioner, as k3s's)."""
+    """What every cluster starts with: the default/kube-system/kube-public namespaces,
+    the `kubernetes` Service on the first ClusterIP (.1), as in Kubernetes, the `kube-dns`
+    Service on the tenth (.10) in kube-system, and the default StorageClass `local-path`
+    (the reconciler's local-path provisioner, as k3s's)."""
     out: list[Obj] = [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
         for ns in ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -447,6 +448,30 @@ def builtin_objects(service_cidr: str = allocation.DEFAULT_SERVICE_CIDR) -> list
             "spec": {
                 "clusterIP": allocation.kubernetes_service_ip(service_cidr),
                 "ports": [{"name": "https", "port": 443, "targetPort": 2379}],
+            },
+        }
+    )
+    # The cluster DNS: dnsmasq on every node (docs/services.md). internalTrafficPolicy
+    # Local: each node's proxy sends 10.96.0.10:53 to its own dnsmasq (the endpoints are
+    # the nodes' addresses), so DNS never crosses nodes and a dead node's DNS fails nobody else.
+    out.append(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {
+                "name": "kube-dns",
+                "namespace": "kube-system",
+                "labels": {"k8s-app": "kube-dns"},
+                # one endpoint per node, its own dnsmasq (reconciler/controllers/endpoints.py)
+                "annotations": {"kubeform.io/endpoints-from": "nodes"},
+            },
+            "spec": {
+                "clusterIP": allocation.cluster_dns_ip(service_cidr),
+                "internalTrafficPolicy": "Local",
+                "ports": [
+                    {"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
+                    {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53},
+                ],
             },
         }
     )

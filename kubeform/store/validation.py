@@ -22,7 +22,7 @@ import jsonschema
 import referencing
 
 from kubeform import yamlsrc
-from kubeform.api import kinds, selectors
+from kubeform.api import cron, kinds, selectors
 from kubeform.errors import UserError
 
 SCHEMA_BASE = "https://kubeform.invalid/schemas/kinds/"
@@ -202,9 +202,10 @@ def _semantic(doc: Mapping[str, Any], kind: str) -> list[Problem]:
     if kind == "Service":
         _service(spec, add)
     if kind == "CronJob":
-        sched = str(spec.get("schedule", ""))
-        if not (sched.startswith("@") or len(sched.split()) == 5):
-            add("schedule must have 5 fields (minute hour day month weekday) or be @hourly etc.", "spec", "schedule")
+        try:
+            cron.parse(str(spec.get("schedule", "")))
+        except cron.ScheduleError as exc:
+            add(f"invalid schedule: {exc} (5 fields: minute hour day-of-month month day-of-week, or @hourly etc.)", "spec", "schedule")
     if kind == "Secret":
         for k, v in (doc.get("data") or {}).items():
             try:

@@ -8,6 +8,7 @@ from typing import List
 
 from . import (
     autoscaler,
+    cronjob,
     daemonset,
     endpoints,
     garbagecollector,
@@ -37,6 +38,7 @@ CONTROLLERS: List[Controller] = [
     localvolumes.CONTROLLER,
     localvolumes.RELEASE_CONTROLLER,
     autoscaler.CONTROLLER,
+    cronjob.CONTROLLER,
 ]
 
 
