@@ -21,7 +21,14 @@ from typing import Any
 import yaml
 
 from kubeform.api.nodes import parse_time
-from kubeform.reconciler.machinery.actions import Action, CreateEvent, Delete, Put, Requeue, Unchanged
+from kubeform.reconciler.machinery.actions import (
+    Action,
+    CreateEvent,
+    Delete,
+    Put,
+    Requeue,
+    Unchanged,
+)
 from kubeform.reconciler.machinery.cache import Cache
 
 NOW = datetime.datetime(2026, 1, 1, 12, 0, 0, tzinfo=datetime.UTC)
