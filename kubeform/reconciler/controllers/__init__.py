@@ -6,13 +6,14 @@ in CONTROLLERS, and its case files under tests/data/reconciler/controllers/<name
 
 from typing import List
 
-from . import replicaset, scheduling
+from . import deployment, replicaset, scheduling
 from .base import Controller
 
 CONTROLLERS: List[Controller] = [
     scheduling.CONTROLLER,
     replicaset.CONTROLLER,
     replicaset.RC_CONTROLLER,
+    deployment.CONTROLLER,
 ]
 
 
