@@ -180,7 +180,7 @@ def test_rolling_update_bounds_at_every_step(replicas: int, surge: Any, unavaila
     st = d["status"]
     assert (st.get("replicas"), st.get("updatedReplicas"), st.get("availableReplicas")) == (replicas, replicas, replicas)
     assert st.get("unavailableReplicas") is None
-    progressing = [c for c in st["conditions"] if c["type"] == "Progressing"][0]
+    progressing = next(c for c in st["conditions"] if c["type"] == "Progressing")
     assert progressing["reason"] == "NewReplicaSetAvailable"
     assert d["metadata"]["annotations"][REVISION] == "2"
 
@@ -225,21 +225,21 @@ def test_stalled_rollout_times_out_within_bounds() -> None:
     run_until_quiet(sim, CONTROLLERS)
     d = sim.get(KEY)
     assert d is not None
-    cond = [c for c in d["status"]["conditions"] if c["type"] == "Progressing"][0]
+    cond = next(c for c in d["status"]["conditions"] if c["type"] == "Progressing")
     assert cond["status"] == "True" and cond["reason"] == "ReplicaSetUpdated"
     assert deployment.wake(KEY, sim.cache, sim.now) == 601.0
     sim.tick(601)
     run_until_quiet(sim, CONTROLLERS)
     d = sim.get(KEY)
     assert d is not None
-    cond = [c for c in d["status"]["conditions"] if c["type"] == "Progressing"][0]
+    cond = next(c for c in d["status"]["conditions"] if c["type"] == "Progressing")
     assert (cond["status"], cond["reason"]) == ("False", "ProgressDeadlineExceeded")
     assert d["status"]["availableReplicas"] == 3 and d["status"]["unavailableReplicas"] == 2
     _change_image(sim, "busybox:1.36")
     _settle(sim)
     d = sim.get(KEY)
     assert d is not None and _images(sim) == {"busybox:1.36"} and len(_active(sim)) == 4
-    cond = [c for c in d["status"]["conditions"] if c["type"] == "Progressing"][0]
+    cond = next(c for c in d["status"]["conditions"] if c["type"] == "Progressing")
     assert (cond["status"], cond["reason"]) == ("True", "NewReplicaSetAvailable")
 
 
@@ -289,7 +289,7 @@ def test_paused_deployment_does_not_roll() -> None:
     assert _images(sim) == {"busybox:latest"}
     d = sim.get(KEY)
     assert d is not None
-    cond = [c for c in d["status"]["conditions"] if c["type"] == "Progressing"][0]
+    cond = next(c for c in d["status"]["conditions"] if c["type"] == "Progressing")
     assert (cond["status"], cond["reason"]) == ("Unknown", "DeploymentPaused")
     d = copy.deepcopy(d)
     d["spec"]["paused"] = False
