@@ -52,17 +52,19 @@ def _update(store: Store, kind: kinds.Kind, namespace: str, name: str, change: C
         new = change(obj)
         if new is None:
             return None
-        chosen: Obj = new
-
-        def replace(_old: Obj) -> Obj:
-            return chosen
-
         try:
-            return applier.update_object(store, kind, obj, replace)
+            return applier.update_object(store, kind, obj, _constant(new))
         except ConflictError:
             if attempt == 4:
                 raise
     return None
+
+
+def _constant(value: Obj) -> Callable[[Obj], Obj]:
+    def change(_old: Obj) -> Obj:
+        return value
+
+    return change
 
 
 def cmd_status(args: argparse.Namespace) -> int:
