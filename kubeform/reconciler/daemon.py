@@ -109,6 +109,8 @@ class Term(object):
                 continue
             try:
                 self.sync_one(c, queue, key)
+            except Exception:  # never lose the worker (a bug after the write, in a log line)
+                LOG.exception("%s: %s", c.name, key)
             finally:
                 queue.done(key)
 
@@ -160,6 +162,10 @@ def _describe(action: Any) -> str:
     name = type(action).__name__
     if name == "CreateEvent":
         return "event %s" % action.reason
+    if name == "Create":  # no key: the writer names it (or its metadata.name does)
+        meta = action.obj.get("metadata") or {}
+        ns = meta.get("namespace")
+        return "create %s%s%s" % (action.prefix, ns + "/" if ns else "", meta.get("name") or meta.get("generateName", "") + "*")
     return "%s %s" % (name.lower(), action.key)
 
 

@@ -63,7 +63,24 @@ def _ready(pods: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def _wait(what: str, check: Any, timeout: float = 120, every: float = 1.0) -> Any:
+CLUSTER: list[PodsCluster] = []
+
+
+def _diagnose() -> str:
+    """What a failed wait leaves for the reader: pods, events, the reconciler's log."""
+    if not CLUSTER:
+        return ""
+    c = CLUSTER[0]
+    parts = [
+        c.kf("get", "pods", "-n", NS, "-o", "wide", check=False).stdout,
+        c.kf("get", "rs,deploy", "-n", NS, check=False).stdout,
+        c.kf("get", "events", "-n", NS, check=False).stdout[-3000:],
+        c.ssh("kf-master1", "journalctl -u kubeform-reconciler --no-pager | tail -40", check=False),
+    ]
+    return "\n".join(parts)
+
+
+def _wait(what: str, check: Any, timeout: float = 180, every: float = 1.0) -> Any:
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
@@ -71,11 +88,12 @@ def _wait(what: str, check: Any, timeout: float = 120, every: float = 1.0) -> An
         if last:
             return last
         time.sleep(every)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})\n{_diagnose()}")
 
 
 @pytest.fixture
 def ns(pods_cluster: PodsCluster) -> Iterator[str]:
+    CLUSTER[:] = [pods_cluster]
     pods_cluster.kf("create", "namespace", NS)
     try:
         yield NS

@@ -97,3 +97,14 @@ def test_failed_creates_are_recorded_once() -> None:
     assert recorded == ["too many operations in txn request"]
     assert queue.snapshot()["delayed"] == ["k"]
     term.halt()
+
+
+def test_every_action_is_described_in_the_log() -> None:
+    from kubeform.reconciler.machinery.actions import Create, CreateEvent, Delete
+
+    pod = {"metadata": {"name": "web-x", "namespace": "default"}}
+    assert daemon._describe(Create("/registry/pods/", pod)) == "create /registry/pods/default/web-x"
+    assert daemon._describe(Create("/registry/pods/", {"metadata": {"generateName": "web-"}})) == "create /registry/pods/web-*"
+    assert daemon._describe(Put("/registry/pods/default/web-x", pod, 3)) == "put /registry/pods/default/web-x"
+    assert daemon._describe(Delete("/registry/pods/default/web-x", 3)) == "delete /registry/pods/default/web-x"
+    assert daemon._describe(CreateEvent(pod, "SuccessfulCreate", "m")) == "event SuccessfulCreate"
