@@ -10,6 +10,7 @@ from . import (
     autoscaler,
     cronjob,
     daemonset,
+    deployment,
     endpoints,
     garbagecollector,
     job,
@@ -39,6 +40,7 @@ CONTROLLERS: List[Controller] = [
     localvolumes.RELEASE_CONTROLLER,
     autoscaler.CONTROLLER,
     cronjob.CONTROLLER,
+    deployment.CONTROLLER,
 ]
 
 

@@ -166,3 +166,14 @@ def test_a_create_is_logged_without_killing_the_worker() -> None:
     queue.done("k")
     assert daemon._describe(Create("/registry/pods/", {"metadata": {"generateName": "web-", "namespace": "t"}})) == "create /registry/pods/t/web-*"
     term.halt()
+
+
+def test_every_action_is_described_in_the_log() -> None:
+    from kubeform.reconciler.machinery.actions import Create, CreateEvent, Delete
+
+    pod = {"metadata": {"name": "web-x", "namespace": "default"}}
+    assert daemon._describe(Create("/registry/pods/", pod)) == "create /registry/pods/default/web-x"
+    assert daemon._describe(Create("/registry/pods/", {"metadata": {"generateName": "web-"}})) == "create /registry/pods/web-*"
+    assert daemon._describe(Put("/registry/pods/default/web-x", pod, 3)) == "put /registry/pods/default/web-x"
+    assert daemon._describe(Delete("/registry/pods/default/web-x", 3)) == "delete /registry/pods/default/web-x"
+    assert daemon._describe(CreateEvent(pod, "SuccessfulCreate", "m")) == "event SuccessfulCreate"
