@@ -19,7 +19,8 @@ import pytest
 
 from kubeform.reconciler.controllers import CONTROLLERS
 from tests.lab.conftest import PodsCluster
-from tests.lab.test_pods import IMAGE, apply, wait_for
+from tests.lab.remote import wait_for
+from tests.lab.test_pods import IMAGE, apply
 
 BURN = "while :; do :; done"
 

@@ -29,21 +29,13 @@ import yaml
 from kubeform.bootstrap.clusterdir import ClusterDir
 from kubeform.store.client import Op, Store
 from tests.lab.conftest import DOCKER_HOST, PodsCluster
+from tests.lab.remote import wait_for
 
 pytestmark = pytest.mark.lab
 
 IMAGE = "busybox:1.36"
 
 
-def wait_for(what: str, check: Callable[[], Any], timeout: float, every: float = 1.0) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
 def apply(c: PodsCluster, *objects: dict[str, Any]) -> None:

@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from tests.lab.conftest import PodsCluster
+from tests.lab.remote import wait_for
 
 pytestmark = pytest.mark.lab
 
@@ -81,14 +82,7 @@ def _diagnose() -> str:
 
 
 def _wait(what: str, check: Any, timeout: float = 180, every: float = 1.0) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})\n{_diagnose()}")
+    return wait_for(what, check, timeout, every, diagnose=_diagnose)
 
 
 @pytest.fixture

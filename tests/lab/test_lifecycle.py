@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import datetime
 import json
-import time
 from typing import Any
 
 import pytest
 
 from kubeform.api.nodes import parse_time
 from tests.lab.conftest import PodsCluster
+from tests.lab.remote import wait_for
 
 pytestmark = pytest.mark.lab
 
@@ -34,15 +34,6 @@ NODE = "kf-node1"  # crun
 UNREACHABLE = "node.kubernetes.io/unreachable"
 
 
-def _wait(what: str, check: Any, timeout: float, every: float = 0.5) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
 def _get(c: PodsCluster, *args: str) -> dict[str, Any]:
@@ -111,12 +102,12 @@ def test_owner_deletion_cascades_and_namespace_deletion(pods_cluster: PodsCluste
         _apply(c, "lc-gc-pods.yaml", [_pod(f"{o}-pod", ns, owners[o], 3600 + i) for i, o in enumerate(owners)]
                + [HELD])
         for o in owners:
-            _wait(f"{o}-pod running", lambda o=o: _get(c, "pod", f"{o}-pod", "-n", ns).get("status", {}).get("phase") == "Running", 90)
+            wait_for(f"{o}-pod running", lambda o=o: _get(c, "pod", f"{o}-pod", "-n", ns).get("status", {}).get("phase") == "Running", 90)
 
         # background (the default): the owner goes at once, the collector then deletes the pod
         out = c.kf("delete", "cm", "bg", "-n", ns).stdout
         assert out == "configmap/bg deleted\n"
-        _wait("bg-pod deleted by the collector", lambda: not _get(c, "pod", "bg-pod", "-n", ns), 60)
+        wait_for("bg-pod deleted by the collector", lambda: not _get(c, "pod", "bg-pod", "-n", ns), 60)
 
         # foreground: delete waits for the owner, which waits for its (blocking) dependent
         out = c.kf("delete", "cm", "fg", "-n", ns, "--cascade=foreground", "--timeout=90s").stdout
@@ -135,11 +126,11 @@ def test_owner_deletion_cascades_and_namespace_deletion(pods_cluster: PodsCluste
         assert "Terminating" in c.kf("get", "ns", ns).stdout
         refused = c.kf("create", "configmap", "late", "-n", ns, check=False)
         assert refused.returncode != 0 and "because it is being terminated" in refused.stderr
-        _wait("orph-pod deleted by the namespace controller", lambda: not _get(c, "pod", "orph-pod", "-n", ns), 60)
+        wait_for("orph-pod deleted by the namespace controller", lambda: not _get(c, "pod", "orph-pod", "-n", ns), 60)
         held = _get(c, "cm", "held", "-n", ns)
         assert held["metadata"]["deletionTimestamp"] and _get(c, "ns", ns)["status"]["phase"] == "Terminating"
         _apply(c, "lc-gc-release.yaml", [dict(HELD, metadata=dict(HELD["metadata"], finalizers=[]))])
-        _wait(f"namespace {ns} gone", lambda: not _get(c, "ns", ns), 60)
+        wait_for(f"namespace {ns} gone", lambda: not _get(c, "ns", ns), 60)
         assert not _get(c, "pod", "orph-pod", "-n", ns)
         for host in ("kf-master1", "kf-node1", "kf-node2"):
             assert c.ssh(host, "pgrep -f 'sleep 360[0-2]$' || true").strip() == "", host
@@ -162,8 +153,8 @@ def test_dead_node_is_tainted_its_pods_evicted_and_nothing_runs_twice(pods_clust
             replicaset(ns, REPLICAS),
         ])
         for name in ("evicted", "tolerant", "forced"):
-            _wait(f"{name} running", lambda n=name: _get(c, "pod", n, "-n", ns).get("status", {}).get("phase") == "Running", 90)
-        _wait("the ReplicaSet's pods running", lambda: len(_rs_running(c, ns)) == REPLICAS, 90)
+            wait_for(f"{name} running", lambda n=name: _get(c, "pod", n, "-n", ns).get("status", {}).get("phase") == "Running", 90)
+        wait_for("the ReplicaSet's pods running", lambda: len(_rs_running(c, ns)) == REPLICAS, 90)
         on_node = [p for p in _rs_running(c, ns) if p["spec"]["nodeName"] == NODE]
 
         died = datetime.datetime.now(datetime.UTC)
@@ -176,13 +167,13 @@ def test_dead_node_is_tainted_its_pods_evicted_and_nothing_runs_twice(pods_clust
             taints = node.get("spec", {}).get("taints") or []
             return any(t.get("key") == UNREACHABLE and t.get("effect") == "NoExecute" for t in taints)
 
-        _wait("the unreachable taint", tainted, 30)
+        wait_for("the unreachable taint", tainted, 30)
         assert "NotReady" in c.kf("get", "node", NODE).stdout
         ready = next(x for x in _get(c, "node", NODE)["status"]["conditions"] if x["type"] == "Ready")
         assert ready["status"] == "Unknown" and ready["message"] == "Kubelet stopped posting node status."
 
         for name in ("evicted", "forced"):
-            _wait(f"{name} evicted", lambda n=name: _get(c, "pod", n, "-n", ns).get("metadata", {}).get("deletionTimestamp"), 30)
+            wait_for(f"{name} evicted", lambda n=name: _get(c, "pod", n, "-n", ns).get("metadata", {}).get("deletionTimestamp"), 30)
         pod = _get(c, "pod", "evicted", "-n", ns)
         # the reconciler's own clock (the lab shares this machine's): timeAdded, and the
         # eviction = deletionTimestamp - grace (whole seconds)
@@ -202,7 +193,7 @@ def test_dead_node_is_tainted_its_pods_evicted_and_nothing_runs_twice(pods_clust
             pods = _rs_running(c, ns)
             return pods if len([p for p in pods if p["spec"]["nodeName"] != NODE]) == REPLICAS else []
 
-        pods = _wait("the ReplicaSet's replicas Running elsewhere", replaced, 60)
+        pods = wait_for("the ReplicaSet's replicas Running elsewhere", replaced, 60)
         if on_node:
             new = [p for p in pods if (parse_time(p["metadata"]["creationTimestamp"]) or died) > died]
             created = max(parse_time(p["metadata"]["creationTimestamp"]) or died for p in new)
@@ -220,17 +211,17 @@ def test_dead_node_is_tainted_its_pods_evicted_and_nothing_runs_twice(pods_clust
 
         c.kf("lab", "start", NODE, "--name", c.lab.name)
         stopped = False
-        _wait("the taint removed", lambda: not tainted(), 60)
-        _wait("the evicted pod finished by its agent", lambda: not _get(c, "pod", "evicted", "-n", ns), 90)
+        wait_for("the taint removed", lambda: not tainted(), 60)
+        wait_for("the evicted pod finished by its agent", lambda: not _get(c, "pod", "evicted", "-n", ns), 90)
 
         def one_each() -> str:
             running = c.ssh(NODE, "pgrep -fa 'sleep 370[1-3]$' || true")
             return running if ("sleep 3702" in running and "3701" not in running and "3703" not in running) else ""
 
-        text = _wait("only the tolerant pod's container on the node", one_each, 60)
+        text = wait_for("only the tolerant pod's container on the node", one_each, 60)
         assert text.count("sleep 3702") == 1, text
         # nothing doubled: each host runs exactly the ReplicaSet's pods bound to it
-        _wait("the ReplicaSet's pods finished on the returned node", lambda: all(
+        wait_for("the ReplicaSet's pods finished on the returned node", lambda: all(
             not p["metadata"].get("deletionTimestamp") for p in _get(c, "pods", "-n", ns, "-l", "app=lc-rs")["items"]), 60)
         pods = _rs_running(c, ns)
         assert len(pods) == REPLICAS

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from tests.lab.conftest import PodsCluster
+from tests.lab.remote import wait_for
 
 pytestmark = pytest.mark.lab
 
@@ -81,15 +82,6 @@ def _running_ready(pod: dict[str, Any]) -> bool:
     return status.get("phase") == "Running" and ready and not pod["metadata"].get("deletionTimestamp")
 
 
-def _wait(what: str, check: Any, timeout: float, every: float = 0.5) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
 def _diagnose(c: PodsCluster) -> None:
@@ -144,7 +136,7 @@ def test_statefulset_order_identity_and_data(pods_cluster: PodsCluster) -> None:
                 return pod
             return None
 
-        new = _wait("kv-0 re-created and Running", recreated, 120)
+        new = wait_for("kv-0 re-created and Running", recreated, 120)
         assert new["spec"]["nodeName"] == old["spec"]["nodeName"]
         assert c.kf("exec", "-n", NS, "kv-0", "--", "cat", "/data/note").stdout.strip() == "kept"
         boots = c.kf("exec", "-n", NS, "kv-0", "--", "cat", "/data/boots").stdout.split()
