@@ -54,28 +54,32 @@ def restore_text(desired: RuleSet, applied: Optional[RuleSet] = None, existing: 
     iptables-save) that desired has not. Empty when nothing changes."""
     out = []  # type: List[str]
     for table in TABLES:
-        empty = OrderedDict()  # type: OrderedDict[str, List[str]]
+        empty = OrderedDict()  # type: OrderedDict[str, str]
         want = desired.get(table) or empty
         had = (applied or {}).get(table) or empty
-        write = [c for c, rules in want.items() if applied is None or had.get(c) != rules]
+        if applied is None:
+            write = list(want)
+        else:
+            # a cached Service's rules are the same string object: `is` first, then ==
+            write = [c for c, rules in want.items() if had.get(c) is not rules and had.get(c) != rules]
         stale = set(c for c in had if c not in want and ch.is_service_chain(c))
         if applied is None and existing is not None:
             stale |= set(c for c in existing.get(table, set()) if c not in want and ch.is_service_chain(c))
         if not write and not stale:
             continue
-        out.append("*" + table)
-        out.extend(chain_line(c) for c in write)
-        out.extend(chain_line(c) for c in sorted(stale))
-        for c in write:
-            out.extend(want[c])
-        out.extend("-X " + c for c in sorted(stale))
-        out.append("COMMIT")
-    return "\n".join(out) + "\n" if out else ""
+        gone = sorted(stale)
+        out.append("*%s\n" % table)
+        out.append("".join([":%s - [0:0]\n" % c for c in write]))
+        out.append("".join([":%s - [0:0]\n" % c for c in gone]))
+        out.append("".join([want[c] for c in write]))
+        out.append("".join(["-X %s\n" % c for c in gone]))
+        out.append("COMMIT\n")
+    return "".join(out)
 
 
 def changed_chains(text: str) -> int:
     """How many chains a restore input writes or deletes (for logs and the bench)."""
-    return sum(1 for line in text.splitlines() if line.startswith(":"))
+    return text.count("\n:") + (1 if text.startswith(":") else 0)
 
 
 def parse_chains(save_text: str) -> Set[str]:

@@ -59,10 +59,11 @@ def test_large_cluster_drops_endpoint_comments() -> None:
              "ports": [{"name": "", "protocol": "TCP", "port": 80, "nodePort": 0, "endpoints": eps}]}
     ruleset = iptables_rules.render([entry], ctx_of({}))
     svc = chains.svc_chain("demo/big", "tcp")
-    assert "--comment" not in ruleset["nat"][svc][1]
-    assert "--comment" in ruleset["nat"][svc][0]  # the cluster-IP masquerade rule keeps it
+    rules = iptables_rules.lines(ruleset["nat"][svc])
+    assert "--comment" not in rules[1]
+    assert "--comment" in rules[0]  # the cluster-IP masquerade rule keeps it
     sep = chains.sep_chain("demo/big", "tcp", "10.244.0.1:80")
-    assert ruleset["nat"][sep][0] == f"-A {sep} -s 10.244.0.1 -j KUBE-MARK-MASQ"
+    assert iptables_rules.lines(ruleset["nat"][sep])[0] == f"-A {sep} -s 10.244.0.1 -j KUBE-MARK-MASQ"
 
 
 def test_missing_jumps_and_cleanup() -> None:
