@@ -6,7 +6,9 @@ prefixes every command (`ip netns exec NS`), for tests and the bench.
 """
 
 import logging
+import os
 import re
+import shutil
 import subprocess
 from typing import Dict, List, Optional, Tuple
 
@@ -20,12 +22,29 @@ class IptablesError(Exception):
 
 
 class IptablesHost(object):
-    def __init__(self, netns: Optional[str] = None, binary: str = "iptables") -> None:
-        """binary: "iptables" (the host's choice, as every other rule on it) or, for the
-        bench, "iptables-legacy" / "iptables-nft"."""
+    def __init__(self, netns: Optional[str] = None, binary: str = "auto") -> None:
+        """binary: "auto" (the flavour the host's rules are in, see choose_binary),
+        "iptables", or "iptables-legacy" / "iptables-nft" (the bench compares them)."""
         self.prefix = ["ip", "netns", "exec", netns] if netns else []  # type: List[str]
-        self.binary = binary
+        self._binary = binary
         self._version = None  # type: Optional[Tuple[int, int, int]]
+
+    @property
+    def binary(self) -> str:
+        """The iptables command this host's rules are written with, decided once."""
+        if self._binary == "auto":
+            self._binary = choose_binary(self._rule_count("iptables-legacy"), self._rule_count("iptables-nft"))
+            LOG.info("service rules with %s", self._binary)
+        return self._binary
+
+    def _rule_count(self, binary: str) -> Optional[int]:
+        """How many rules `<binary>-save` shows; None when that flavour is not installed."""
+        if not any(os.access(os.path.join(d, binary + "-save"), os.X_OK) for d in os.environ.get("PATH", "/usr/sbin:/sbin").split(":")):
+            return None
+        try:
+            return sum(1 for line in self._run([binary + "-save"]).splitlines() if line.startswith("-"))
+        except (IptablesError, OSError):
+            return None
 
     def _run(self, argv: List[str], stdin: Optional[str] = None) -> str:
         proc = subprocess.Popen(
@@ -93,6 +112,23 @@ class IptablesHost(object):
         text = iptables_sync.cleanup_restore(saved)
         self.restore(text)
         return len(deletes) + iptables_sync.changed_chains(text)
+
+
+def choose_binary(legacy_rules: Optional[int], nft_rules: Optional[int]) -> str:
+    """Follow the host, as kube-proxy's iptables-wrapper does: where both flavours exist,
+    the one already holding more rules (the host's firewall, docker, the overlay) is the
+    one the host uses, and the service rules go next to them (rules split over both
+    flavours work but nobody finds them); a tie (a fresh host) means the system's
+    `iptables` alternative. With one flavour only (CentOS 7), `iptables`."""
+    if legacy_rules is None or nft_rules is None or legacy_rules == nft_rules:
+        return "iptables"
+    return "iptables-legacy" if legacy_rules > nft_rules else "iptables-nft"
+
+
+def installed_binaries() -> List[str]:
+    """Every iptables flavour on this host (`down` cleans each)."""
+    found = [b for b in ("iptables-legacy", "iptables-nft") if shutil.which(b + "-save")]
+    return found if len(found) == 2 else ["iptables"]
 
 
 def parse_version(text: str) -> Tuple[int, int, int]:

@@ -216,9 +216,9 @@ def _endpoint_rules(chain: str, spn: str, endpoints: List[Any], affinity: bool, 
     return "".join(out)
 
 
-def assemble(services: Iterable[ServiceRules], ctx: ProxyContext) -> RuleSet:
-    """Every Service's rules plus kube-proxy's fixed chains, in kube-proxy's order."""
-    services = list(services)
+def shared_chains(services: List[ServiceRules], ctx: ProxyContext) -> RuleSet:
+    """kube-proxy's fixed chains (filter's five, nat's KUBE-SERVICES, KUBE-NODEPORTS,
+    KUBE-POSTROUTING, KUBE-MARK-MASQ), filled from every Service's part, in order."""
     mark = "%s/%s" % (ctx.masquerade_mark, ctx.masquerade_mark)
     if ctx.node_ips:
         nodeports = "".join(
@@ -251,9 +251,25 @@ def assemble(services: Iterable[ServiceRules], ctx: ProxyContext) -> RuleSet:
         % (ch.POSTROUTING, mark, ch.POSTROUTING, ctx.masquerade_mark, ch.POSTROUTING, " --random-fully" if ctx.random_fully else "")
     )
     nat[ch.MARK_MASQ] = "-A %s -j MARK --or-mark %s\n" % (ch.MARK_MASQ, ctx.masquerade_mark)
+    return {"filter": flt, "nat": nat}
+
+
+def shared_ruleset(ruleset: RuleSet) -> RuleSet:
+    """The fixed chains of a whole RuleSet (what partial syncs keep as applied)."""
+    fixed = ((ch.SERVICES, ch.EXTERNAL_SERVICES, ch.FORWARD, ch.NODEPORTS, ch.PROXY_FIREWALL), (ch.SERVICES, ch.NODEPORTS, ch.POSTROUTING, ch.MARK_MASQ))
+    return dict(
+        (table, OrderedDict((c, ruleset[table][c]) for c in names if c in ruleset[table])) for table, names in zip(("filter", "nat"), fixed)
+    )
+
+
+def assemble(services: Iterable[ServiceRules], ctx: ProxyContext) -> RuleSet:
+    """Every Service's rules plus kube-proxy's fixed chains, in kube-proxy's order."""
+    services = list(services)
+    out = shared_chains(services, ctx)
+    nat = out["nat"]
     for svc in services:
         nat.update(svc.nat_chains)
-    return {"filter": flt, "nat": nat}
+    return out
 
 
 def render(entries: List[Obj], ctx: ProxyContext) -> RuleSet:
