@@ -72,3 +72,21 @@ def test_choose_binary_follows_the_host() -> None:
     assert choose_binary(0, 0) == "iptables"  # a fresh host: the system's alternative
     assert choose_binary(3, 40) == "iptables-nft"
     assert choose_binary(55, 2) == "iptables-legacy"
+
+
+def test_a_host_without_a_route_gets_the_service_network_routed(netns: str) -> None:
+    """No default route (a lab machine): the ClusterIP range is routed on the node's
+    interface, so a Service without endpoints REJECTs instead of "network unreachable";
+    down's cleanup removes the route again."""
+    def ip(*argv: str) -> str:
+        return subprocess.run(["ip", "netns", "exec", netns, "ip", *argv], capture_output=True, text=True, check=True).stdout
+
+    ip("link", "add", "kf-t-eth0", "type", "veth", "peer", "name", "kf-t-eth1")
+    ip("addr", "add", "192.168.56.11/24", "dev", "kf-t-eth0")
+    ip("link", "set", "kf-t-eth0", "up")
+    host = IptablesHost(netns)
+    assert host.ensure_service_route("10.96.0.0/12", "192.168.56.11")
+    assert "10.96.0.0/12 dev kf-t-eth0" in ip("route")
+    assert not host.ensure_service_route("10.96.0.0/12", "192.168.56.11")  # routed now
+    subprocess.run([sys.executable, "-m", "kubeform.agent.proxy", "cleanup", "--netns", netns], check=True, capture_output=True)
+    assert "10.96.0.0/12" not in ip("route")

@@ -5,6 +5,7 @@ of text; this is the only place that runs iptables. An optional network namespac
 prefixes every command (`ip netns exec NS`), for tests and the bench.
 """
 
+import ipaddress
 import logging
 import os
 import re
@@ -15,6 +16,10 @@ from typing import Dict, List, Optional, Tuple
 from . import iptables_sync
 
 LOG = logging.getLogger("kubeform.agent.proxy")
+
+
+# the routing protocol number marking the service-network route (so `down` finds it)
+ROUTE_PROTO = "77"
 
 
 class IptablesError(Exception):
@@ -94,6 +99,28 @@ class IptablesHost(object):
             self.iptables(args)
         return len(missing)
 
+    def ensure_service_route(self, service_cidr: str, node_ip: str) -> bool:
+        """Route the ClusterIP range on the node's interface when nothing routes it (a host
+        without a default route, as lab machines are): the kernel looks a route up before
+        the nat table DNATs (for a host's own connections) and before the filter table
+        REJECTs (a Service without endpoints); with no route both fail with "network is
+        unreachable". kubeadm refuses such hosts; kubeform routes the range instead.
+        True when it added the route."""
+        probe = service_probe_address(service_cidr)
+        if not probe or not node_ip:
+            return False
+        try:
+            self._run(["ip", "route", "get", probe])
+            return False  # routed (default route or a route of its own)
+        except IptablesError:
+            pass
+        dev = device_of(self._run(["ip", "-o", "-4", "addr", "show"]), node_ip)
+        if not dev:
+            return False
+        LOG.info("no route to the service network %s: adding it on %s", service_cidr, dev)
+        self._run(["ip", "route", "replace", service_cidr, "dev", dev, "src", node_ip, "proto", ROUTE_PROTO])
+        return True
+
     def run(self, argv: List[str], stdin: Optional[str] = None) -> str:
         """Any other command (ip, ipset, ipvsadm) in the same namespace."""
         return self._run(argv, stdin)
@@ -111,7 +138,10 @@ class IptablesHost(object):
             self.iptables(args)
         text = iptables_sync.cleanup_restore(saved)
         self.restore(text)
-        return len(deletes) + iptables_sync.changed_chains(text)
+        routes = self._run(["ip", "route", "show", "proto", ROUTE_PROTO]).strip()
+        if routes:
+            self._run(["ip", "route", "flush", "proto", ROUTE_PROTO])
+        return len(deletes) + iptables_sync.changed_chains(text) + len(routes.splitlines())
 
 
 def choose_binary(legacy_rules: Optional[int], nft_rules: Optional[int]) -> str:
@@ -123,6 +153,23 @@ def choose_binary(legacy_rules: Optional[int], nft_rules: Optional[int]) -> str:
     if legacy_rules is None or nft_rules is None or legacy_rules == nft_rules:
         return "iptables"
     return "iptables-legacy" if legacy_rules > nft_rules else "iptables-nft"
+
+
+def service_probe_address(cidr: str) -> str:
+    """The first host address of cidr ("10.96.0.1" of "10.96.0.0/12"); "" when unreadable."""
+    try:
+        return str(next(ipaddress.ip_network(cidr, strict=False).hosts()))
+    except (ValueError, StopIteration):
+        return ""
+
+
+def device_of(addr_show: str, ip: str) -> str:
+    """The interface holding ip, from `ip -o -4 addr show` ("2: eth0    inet 192.168.56.11/24 ...")."""
+    for line in addr_show.splitlines():
+        words = line.split()
+        if len(words) > 3 and words[2] == "inet" and words[3].split("/")[0] == ip:
+            return words[1].split("@")[0]
+    return ""
 
 
 def installed_binaries() -> List[str]:

@@ -44,8 +44,9 @@ class IptablesBackend(object):
 
     name = "iptables"
 
-    def __init__(self, host: IptablesHost) -> None:
+    def __init__(self, host: IptablesHost, service_cidr: str = "") -> None:
         self.host = host
+        self.service_cidr = service_cidr
         self.cache = {}  # type: Dict[str, Tuple[int, int, iptables_rules.ServiceRules]]  # key -> (revision, endpoints, rules)
         self.ctx = None  # type: Optional[iptables_rules.ProxyContext]
         self.large = None  # type: Optional[bool]
@@ -104,6 +105,8 @@ class IptablesBackend(object):
             ruleset = iptables_rules.assemble([rules[k] for k in order], ctx)
             shared = iptables_rules.shared_ruleset(ruleset)
             t = time.monotonic()
+            if self.service_cidr and ctx.node_ips:
+                self.host.ensure_service_route(self.service_cidr, ctx.node_ips[0])
             saved = self.host.save_all()
             in_iptables += time.monotonic() - t
             existing = dict((table, iptables_sync.parse_chains(text)) for table, text in saved.items())
