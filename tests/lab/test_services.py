@@ -216,7 +216,7 @@ def _removal_latency(c: PodsCluster, web: dict[str, Any], pod: str, act: Any, go
         done[host] = float(out.strip().splitlines()[-1])
 
     def watch() -> None:
-        out = c.ssh(MASTER, f"timeout 20 {ETCDCTL} watch /registry/pods/{NS}/{pod} | "
+        out = c.ssh(MASTER, f"timeout 20 env {ETCDCTL} watch /registry/pods/{NS}/{pod} | "
                             "while IFS= read -r l; do echo \"$(date +%s.%N) $l\"; done", check=False)
         for line in out.splitlines():
             stamp, _, rest = line.partition(" ")
@@ -259,6 +259,7 @@ def test_rules_flushed_by_hand_come_back(pods_cluster: PodsCluster, web: dict[st
     ip = web["svcs"]["web"]["clusterIP"]
     c.ssh("kf-node1", "iptables -t nat -F KUBE-SERVICES && iptables -t nat -D PREROUTING -m comment "
           "--comment 'kubernetes service portals' -j KUBE-SERVICES")
-    wait_for("KUBE-SERVICES refilled on kf-node1", lambda: ip in c.ssh("kf-node1", "iptables-save -t nat"), 40, every=1)
-    saved = c.ssh("kf-node1", "iptables-save -t nat")
-    assert '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES' in saved
+    jump = '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES'
+    wait_for("KUBE-SERVICES and its jump back on kf-node1 (full resync, 30 s)",
+             lambda: (lambda saved: f"-A KUBE-SERVICES -d {ip}/32" in saved and jump in saved)(c.ssh("kf-node1", "iptables-save -t nat")),
+             45, every=1)
