@@ -14,7 +14,8 @@ from typing import Any
 
 import yaml
 
-from kubeform.errors import UserError
+from kubeform.errors import UserError, shorten
+from kubeform.textfile import read_text
 
 
 class LineDict(dict[Any, Any]):
@@ -68,24 +69,61 @@ def field_path(parts: Iterable[Any]) -> str:
     return out
 
 
+# Limits that keep a hostile or broken document from exhausting the stack, the memory or
+# the clock of everything that walks the loaded values later (validation, templating,
+# copies, JSON). No real inventory, playbook or manifest comes near them.
+MAX_DEPTH = 100  # nested lists/maps, also through aliases (Go's JSON decoder: 10000)
+MAX_ALIAS_GROWTH = 100_000  # values aliases may add beyond the document's own ("billion laughs")
+MAX_INT_DIGITS = 4000  # Python refuses int("9" * 4301); say so with a line instead
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that builds LineDict/LineList and refuses duplicate keys."""
+    """SafeLoader that builds LineDict/LineList, refuses duplicate keys and bounds size."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:  # type: ignore[override]
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested deeper than {MAX_DEPTH} levels", event.start_mark
+                )
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
+
+    def compose_document(self) -> yaml.Node:  # type: ignore[override]
+        node: yaml.Node = super().compose_document()
+        _check_expansion(node)
+        return node
 
     def construct_yaml_map(self, node: yaml.MappingNode) -> Iterator[LineDict]:  # type: ignore[override]
         data = LineDict()
         data.line = node.start_mark.line + 1
         yield data
+        # ``<<: *anchor`` merges: merged keys come first (the first mapping named wins),
+        # then the node's own keys, which override them; only own keys may not repeat.
+        own = sum(1 for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge")
         self.flatten_mapping(node)
-        for key_node, value_node in node.value:
+        merged = len(node.value) - own
+        own_keys: set[Hashable] = set()
+        for i, (key_node, value_node) in enumerate(node.value):
             key = self.construct_object(key_node, deep=True)
             if not isinstance(key, Hashable):
                 raise yaml.constructor.ConstructorError(
                     None, None, "found an unhashable key", key_node.start_mark
                 )
-            if key in data:
+            if i < merged:
+                if key in data:
+                    continue
+            elif key in own_keys:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                    None, None, f"duplicate key {shorten(key)}", key_node.start_mark
                 )
+            else:
+                own_keys.add(key)
             data[key] = self.construct_object(value_node, deep=True)
             data.key_lines[key] = key_node.start_mark.line + 1
 
@@ -97,12 +135,74 @@ class _Loader(yaml.SafeLoader):
             data.append(self.construct_object(child, deep=True))
             data.item_lines.append(child.start_mark.line + 1)
 
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        digits = sum(c.isdigit() for c in str(node.value))
+        if digits > MAX_INT_DIGITS:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"integer of {digits} digits is too large (at most {MAX_INT_DIGITS})", node.start_mark
+            )
+        return int(super().construct_yaml_int(node))
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse a document whose aliases recurse, nest too deep or expand too far.
+
+    The constructor shares an aliased value instead of copying it, but everything that
+    walks the result later (templating, deep copies, JSON, validation) sees it expanded:
+    ten aliases of ten aliases ... are a billion values. Sizes and heights are memoized
+    per node, so this is linear in the document as written.
+    """
+    size: dict[int, int] = {}
+    height: dict[int, int] = {}
+    aliased: dict[int, bool] = {}
+    in_progress: set[int] = set()
+    blame: list[yaml.Node] = []
+
+    def error(problem: str, node: yaml.Node) -> yaml.composer.ComposerError:
+        return yaml.composer.ComposerError(None, None, problem, node.start_mark)
+
+    def walk(node: yaml.Node) -> None:
+        key = id(node)
+        in_progress.add(key)
+        total, tallest, shared = 1, 0, False
+        if isinstance(node, yaml.SequenceNode | yaml.MappingNode):
+            children = node.value if isinstance(node, yaml.SequenceNode) else [c for pair in node.value for c in pair]
+            for child in children:
+                ck = id(child)
+                if ck in in_progress:
+                    raise error("an alias refers to a value that contains it", child)
+                if ck in size:
+                    shared = True
+                else:
+                    walk(child)
+                total += size[ck]
+                tallest = max(tallest, height[ck])
+                shared = shared or aliased[ck]
+        in_progress.discard(key)
+        size[key], height[key], aliased[key] = total, tallest + 1, shared
+        if height[key] > MAX_DEPTH:
+            raise error(f"nested deeper than {MAX_DEPTH} levels (through aliases)", node)
+        if shared and total > MAX_ALIAS_GROWTH and not blame:
+            blame.append(node)
+
+    walk(root)
+    if size[id(root)] - len(size) > MAX_ALIAS_GROWTH:
+        raise error(
+            f"aliases expand this to more than {MAX_ALIAS_GROWTH} values (a \"billion laughs\" document?)",
+            blame[0] if blame else root,
+        )
+
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_yaml_seq)
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
 
 
-def _yaml_error(err: yaml.YAMLError, file: str) -> UserError:
+def _yaml_error(err: yaml.YAMLError, file: str, text: str) -> UserError:
+    if isinstance(err, yaml.reader.ReaderError):  # no mark, only a character position
+        line = text.count("\n", 0, err.position) + 1 if isinstance(err.position, int) else None
+        what = f"#x{err.character:04x}" if isinstance(err.character, int) else repr(err.character)
+        return UserError(f"invalid YAML: unacceptable character {what}: {err.reason}", file=file, line=line)
     mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
     problem = getattr(err, "problem", None) or str(err)
     line = mark.line + 1 if mark is not None else None
@@ -114,7 +214,7 @@ def load_all(text: str, file: str = "<input>") -> list[Any]:
     try:
         return list(yaml.load_all(text, Loader=_Loader))
     except yaml.YAMLError as err:
-        raise _yaml_error(err, file) from None
+        raise _yaml_error(err, file, text) from None
 
 
 def load(text: str, file: str = "<input>") -> Any:
@@ -126,10 +226,5 @@ def load(text: str, file: str = "<input>") -> Any:
 
 
 def load_file(path: str | Path) -> Any:
-    """Load a one-document YAML file; a missing or unreadable file is a UserError."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as err:
-        raise UserError(f"cannot read: {err.strerror}", file=str(path)) from None
-    return load(text, str(path))
+    """Load a one-document YAML file; a missing, unreadable or non-UTF-8 file is a UserError."""
+    return load(read_text(path), str(path))
