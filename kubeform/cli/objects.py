@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from kubeform.api import kinds, nodes, selectors
+from kubeform.api import kinds, nodes, selectors, syntax
 from kubeform.bootstrap.clusterdir import ClusterDir
-from kubeform.errors import UserError
+from kubeform.errors import UserError, shorten
 from kubeform.store import allocation, applier, plan, pod_deletion, validation
 from kubeform.store import printers as render
 from kubeform.store.client import Store
@@ -411,6 +411,9 @@ SCALABLE = {"Deployment", "ReplicaSet", "ReplicationController", "StatefulSet"}
 
 
 def cmd_scale(args: argparse.Namespace) -> int:
+    problem = syntax.count(args.replicas)
+    if problem is not None:
+        raise UserError(problem, field="--replicas")
     _, store = _connect(args)
     for kind, name in _split_ref(args.kind, args.names):
         if kind.kind not in SCALABLE or name is None:
@@ -442,8 +445,9 @@ def parse_kv_changes(pairs: Sequence[str]) -> tuple[dict[str, str], list[str]]:
         else:
             raise UserError(f"expected KEY=VALUE or KEY-, got {pair!r}")
     for k in [*sets, *removes]:
-        if not selectors.KEY_RE.match(k):
-            raise UserError(f"invalid key {k!r}")
+        problem = syntax.qualified_name(k)
+        if problem is not None:
+            raise UserError(f"invalid key {shorten(k)}: {problem}")
     return sets, removes
 
 
@@ -476,8 +480,9 @@ def _meta_verb(field: str, what: str) -> Callable[[argparse.Namespace], int]:
         sets, removes = parse_kv_changes(pairs)
         if what == "label":
             for v in sets.values():
-                if not selectors.VALUE_RE.match(v) or len(v) > 63:
-                    raise UserError(f"invalid label value {v!r}")
+                problem = syntax.label_value(v)
+                if problem is not None:
+                    raise UserError(f"invalid label value {shorten(v)}: {problem}")
         _, store = _connect(args)
         for kind, name in refs:
             if kind.read_only:
