@@ -230,7 +230,8 @@ def cmd_get(args: argparse.Namespace) -> int:
 def _kv_block(title: str, mapping: dict[str, Any] | None) -> list[str]:
     if not mapping:
         return [f"{title + ':':<14}<none>"]
-    items = sorted(mapping.items())
+    # one line per pair: a newline in a value must not forge the next line
+    items = sorted((render.escape_terminal(str(k), keep=""), render.escape_terminal(str(v), keep="")) for k, v in mapping.items())
     lines = [f"{title + ':':<14}{items[0][0]}={items[0][1]}"]
     lines += [f"{'':<14}{k}={v}" for k, v in items[1:]]
     return lines
@@ -283,7 +284,7 @@ def describe_text(
         text += "Owns:\n" + "".join(f"  {r}\n" for r in owned)
     if events is not None:
         text += render.events_section([e for e in events if render.involves(e, obj)], now or _now())
-    return text
+    return render.escape_terminal(text)
 
 
 def _events_in(store: Store, namespace: str, cache: dict[str, list[Obj]]) -> list[Obj]:
