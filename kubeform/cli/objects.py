@@ -118,7 +118,9 @@ def cmd_apply(args: argparse.Namespace) -> int:
     items = _load_and_validate(args)
     cd, store = _connect(args)
     if args.dry_run:
-        for p in applier.plan_all(store, items, service_cidr=_cidr(cd)):
+        planned = applier.plan_all(store, items, service_cidr=_cidr(cd))
+        applier.check_sizes(planned)
+        for p in planned:
             print(f"{p.ref} {p.outcome} (dry run)")
         return 0
     applier.apply_docs(store, items, service_cidr=_cidr(cd), report=lambda p: print(f"{p.ref} {p.outcome}", flush=True))
