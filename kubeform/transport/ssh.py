@@ -30,6 +30,7 @@ from typing import Any
 import paramiko
 
 from kubeform.inventory.model import Host
+from kubeform.pki import private_key_problem
 from kubeform.transport.base import CommandResult, TransportError, Unreachable
 from kubeform.transport.errors import AuthenticationFailed, CommandTimeout
 from kubeform.transport.hostkeys import (
@@ -186,6 +187,10 @@ class SSHConnection(ShellConnection):
             raise _Fatal(
                 AuthenticationFailed(f"{self.target}: private key file {key_file} not found")
             )
+        if key_file:
+            problem = private_key_problem(key_file)
+            if problem is not None:
+                raise _Fatal(AuthenticationFailed(f"{self.target}: {problem}"))
         client = paramiko.SSHClient()
         client.set_missing_host_key_policy(VerifyingPolicy(self.known_hosts, self.trust_new_hosts))
         known = load_known_hosts(self.known_hosts)
