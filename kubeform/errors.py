@@ -57,13 +57,14 @@ class UserError(Exception):
             where = f"line {self.line}: "
         field = f"{self.field}: " if self.field else ""
         hint = f" ({cut(self.hint, MESSAGE_LIMIT)})" if self.hint else ""
-        return f"{where}{cut(field, MESSAGE_LIMIT)}{cut(self.message, MESSAGE_LIMIT)}{hint}"
+        return f"{where}{cut(field, FIELD_LIMIT)}{cut(self.message, MESSAGE_LIMIT)}{hint}"
 
 
 
 # Longest value an error message quotes whole, and longest message; longer is cut.
 SHORTEN_LIMIT = 80
 MESSAGE_LIMIT = 1000
+FIELD_LIMIT = 120  # a field path may hold a user's key or host pattern
 
 
 def cut(text: str, limit: int = SHORTEN_LIMIT) -> str:

@@ -77,25 +77,34 @@ MAX_ALIAS_GROWTH = 100_000  # values aliases may add beyond the document's own (
 MAX_INT_DIGITS = 4000  # Python refuses int("9" * 4301); say so with a line instead
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that builds LineDict/LineList, refuses duplicate keys and bounds size."""
+class LimitError(UserError):
+    """A document over one of the limits above (not a syntax error: no other parser,
+    e.g. JSON's, should be tried on it)."""
 
-    _depth = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
-        self._depth += 1
-        try:
-            if self._depth > MAX_DEPTH:
-                event = self.peek_event()  # type: ignore[no-untyped-call]
-                raise yaml.composer.ComposerError(
-                    None, None, f"nested deeper than {MAX_DEPTH} levels", event.start_mark
-                )
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+class _Limit(yaml.composer.ComposerError):
+    """Raised inside the loader for a limit; becomes a LimitError."""
 
-    def compose_document(self) -> yaml.Node | None:
-        node = super().compose_document()
+
+# libyaml's parser when PyYAML was built with it: the pure-Python one takes seconds per
+# megabyte (a 20 MB value: minutes). Both give the same nodes, marks and constructors;
+# the pure-Python one words syntax errors better, so it re-reads a text that failed.
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+PRECISE_ERRORS_UP_TO = 1_000_000  # characters re-read for PyYAML's wording of an error
+
+
+class _Lines(yaml.constructor.SafeConstructor):
+    """Builds LineDict/LineList, refuses duplicate keys and bounds size (a loader mixin)."""
+
+    # The limits are checked on the composed node graph, before anything is constructed.
+    def get_node(self) -> yaml.Node | None:
+        node: yaml.Node | None = super().get_node()  # type: ignore[misc]
+        if node is not None:
+            _check_expansion(node)
+        return node
+
+    def get_single_node(self) -> yaml.Node | None:
+        node: yaml.Node | None = super().get_single_node()  # type: ignore[misc]
         if node is not None:
             _check_expansion(node)
         return node
@@ -139,9 +148,7 @@ class _Loader(yaml.SafeLoader):
     def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
         digits = sum(c.isdigit() for c in str(node.value))
         if digits > MAX_INT_DIGITS:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"integer of {digits} digits is too large (at most {MAX_INT_DIGITS})", node.start_mark
-            )
+            raise _Limit(None, None, f"integer of {digits} digits is too large (at most {MAX_INT_DIGITS})", node.start_mark)
         return int(super().construct_yaml_int(node))
 
 
@@ -156,37 +163,55 @@ def _check_expansion(root: yaml.Node) -> None:
     size: dict[int, int] = {}
     height: dict[int, int] = {}
     aliased: dict[int, bool] = {}
-    in_progress: set[int] = set()
+    in_progress: set[int] = {id(root)}
     blame: list[yaml.Node] = []
 
     def error(problem: str, node: yaml.Node) -> yaml.composer.ComposerError:
-        return yaml.composer.ComposerError(None, None, problem, node.start_mark)
+        return _Limit(None, None, problem, node.start_mark)
 
-    def walk(node: yaml.Node) -> None:
+    def children(node: yaml.Node) -> list[yaml.Node]:
+        if isinstance(node, yaml.SequenceNode):
+            return list(node.value)
+        if isinstance(node, yaml.MappingNode):
+            return [c for pair in node.value for c in pair]
+        return []
+
+    # Post-order without recursion (libyaml composes up to 1000 levels; Python would not).
+    acc: dict[int, list[Any]] = {id(root): [1, 0, False]}  # size, tallest child, aliased
+    stack: list[tuple[yaml.Node, list[yaml.Node], int]] = [(root, children(root), 0)]
+    while stack:
+        node, kids, i = stack[-1]
+        if i < len(kids):
+            stack[-1] = (node, kids, i + 1)
+            child = kids[i]
+            ck = id(child)
+            if ck in in_progress:
+                raise error("an alias refers to a value that contains it", child)
+            if ck in size:  # seen before: this is an alias
+                a = acc[id(node)]
+                a[0] += size[ck]
+                a[1] = max(a[1], height[ck])
+                a[2] = True
+            else:
+                in_progress.add(ck)
+                acc[ck] = [1, 0, False]
+                stack.append((child, children(child), 0))
+            continue
+        stack.pop()
         key = id(node)
-        in_progress.add(key)
-        total, tallest, shared = 1, 0, False
-        if isinstance(node, yaml.SequenceNode | yaml.MappingNode):
-            children = node.value if isinstance(node, yaml.SequenceNode) else [c for pair in node.value for c in pair]
-            for child in children:
-                ck = id(child)
-                if ck in in_progress:
-                    raise error("an alias refers to a value that contains it", child)
-                if ck in size:
-                    shared = True
-                else:
-                    walk(child)
-                total += size[ck]
-                tallest = max(tallest, height[ck])
-                shared = shared or aliased[ck]
         in_progress.discard(key)
+        total, tallest, shared = acc.pop(key)
         size[key], height[key], aliased[key] = total, tallest + 1, shared
         if height[key] > MAX_DEPTH:
-            raise error(f"nested deeper than {MAX_DEPTH} levels (through aliases)", node)
+            through = " (through aliases)" if shared else ""
+            raise error(f"nested deeper than {MAX_DEPTH} levels{through}", node)
         if shared and total > MAX_ALIAS_GROWTH and not blame:
             blame.append(node)
-
-    walk(root)
+        if stack:
+            a = acc[id(stack[-1][0])]
+            a[0] += total
+            a[1] = max(a[1], height[key])
+            a[2] = a[2] or shared
     if size[id(root)] - len(size) > MAX_ALIAS_GROWTH:
         raise error(
             f"aliases expand this to more than {MAX_ALIAS_GROWTH} values (a \"billion laughs\" document?)",
@@ -211,9 +236,18 @@ def depth(value: Any) -> int:
     return deepest
 
 
-_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_yaml_seq)
-_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+class _Loader(_Lines, _Base):  # type: ignore[misc]
+    """The loader: libyaml's parser (when present) with the constructors above."""
+
+
+class _PyLoader(_Lines, yaml.SafeLoader):
+    """The pure-Python parser, for its wording of syntax errors."""
+
+
+for _cls in (_Loader, _PyLoader):
+    _cls.add_constructor("tag:yaml.org,2002:map", _Lines.construct_yaml_map)  # type: ignore[type-var]
+    _cls.add_constructor("tag:yaml.org,2002:seq", _Lines.construct_yaml_seq)  # type: ignore[type-var]
+    _cls.add_constructor("tag:yaml.org,2002:int", _Lines.construct_yaml_int)  # type: ignore[type-var]
 
 
 def _yaml_error(err: yaml.YAMLError, file: str, text: str) -> UserError:
@@ -224,7 +258,22 @@ def _yaml_error(err: yaml.YAMLError, file: str, text: str) -> UserError:
     mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
     problem = getattr(err, "problem", None) or str(err)
     line = mark.line + 1 if mark is not None else None
-    return UserError(f"invalid YAML: {problem}", file=file, line=line)
+    limit = isinstance(err, _Limit) or "maximum nesting depth" in problem  # libyaml: 1000 levels
+    return (LimitError if limit else UserError)(f"invalid YAML: {problem}", file=file, line=line)
+
+
+def _precise(err: yaml.YAMLError, text: str) -> yaml.YAMLError:
+    """PyYAML's error for a text libyaml refused ("expected ',' or ']', but got ':'"
+    rather than "did not find expected ',' or ']'"); libyaml's if they disagree."""
+    if isinstance(err, _Limit) or _Loader.__mro__[2] is yaml.SafeLoader or len(text) > PRECISE_ERRORS_UP_TO:
+        return err
+    try:
+        list(yaml.load_all(text, Loader=_PyLoader))
+    except yaml.YAMLError as py_err:
+        return py_err
+    except RecursionError:
+        pass
+    return err
 
 
 def load_all(text: str, file: str = "<input>") -> list[Any]:
@@ -232,7 +281,9 @@ def load_all(text: str, file: str = "<input>") -> list[Any]:
     try:
         return list(yaml.load_all(text, Loader=_Loader))
     except yaml.YAMLError as err:
-        raise _yaml_error(err, file, text) from None
+        raise _yaml_error(_precise(err, text), file, text) from None
+    except RecursionError:  # only without libyaml: PyYAML's own composer recurses
+        raise LimitError(f"invalid YAML: nested deeper than {MAX_DEPTH} levels", file=file) from None
 
 
 def load(text: str, file: str = "<input>") -> Any:

@@ -79,6 +79,8 @@ def parse_text(text: str, file: str) -> list[Doc]:
     """
     try:
         raw = yamlsrc.load_all(text, file)
+    except yamlsrc.LimitError as err:
+        raise err.located(document=document_at(text, err.line)) from None
     except UserError as err:
         if not file.endswith(".json") and not text.lstrip().startswith(("{", "[")):
             raise err.located(document=document_at(text, err.line)) from None
