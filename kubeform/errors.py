@@ -72,7 +72,7 @@ def cut(text: str, limit: int = SHORTEN_LIMIT) -> str:
     must not make a 20 MB line. The one helper for cutting values in messages."""
     if len(text) <= limit:
         return text
-    keep = max(limit - 24, 10)
+    keep = max(limit - 32, 10)  # the marker takes up to 32 characters
     head = keep * 2 // 3
     tail = keep - head
     return "{}...<{} characters cut>...{}".format(text[:head], len(text) - head - tail, text[len(text) - tail:])
