@@ -150,5 +150,5 @@ def test_immutable_fields_refused_as_the_apiserver_does(
 
 def test_mutable_secret_may_change_its_data() -> None:
     stored, _ = _plan(SECRET, None)
-    new, outcome = _plan({**SECRET, "stringData": {"k": "w"}}, _stored_as_live(stored))
+    _, outcome = _plan({**SECRET, "stringData": {"k": "w"}}, _stored_as_live(stored))
     assert outcome == plan.CONFIGURED

@@ -59,7 +59,7 @@ def test_merge_keys_accepted_own_keys_override() -> None:
 
 
 def test_own_keys_still_may_not_repeat_beside_a_merge() -> None:
-    with pytest.raises(UserError, match="m.yml:5: invalid YAML: duplicate key 'y'"):
+    with pytest.raises(UserError, match=r"m\.yml:5: invalid YAML: duplicate key 'y'"):
         load("b: &b {x: 1}\nd:\n  <<: *b\n  y: 2\n  y: 3\n", "m.yml")
 
 
@@ -81,7 +81,7 @@ def test_limits_are_located_errors(text: str, message: str) -> None:
 
 def test_billion_laughs_refused_fast_and_small_aliases_fine() -> None:
     rows = ["a: &a [" + ", ".join(["x"] * 10) + "]"]
-    rows += [f"{n}: &{n} [" + ", ".join([f"*{p}"] * 10) + "]" for p, n in zip("abcdefgh", "bcdefghi")]
+    rows += [f"{n}: &{n} [" + ", ".join([f"*{p}"] * 10) + "]" for p, n in zip("abcdefgh", "bcdefghi", strict=True)]
     with pytest.raises(LimitError, match="aliases expand this to more than 100000 values"):
         load("\n".join(rows) + "\n", "m.yml")
     assert len(load("\n".join(rows[:4]) + "\n", "m.yml")["d"]) == 10
