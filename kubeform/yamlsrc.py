@@ -90,7 +90,7 @@ class _Limit(yaml.composer.ComposerError):
 # megabyte (a 20 MB value: minutes). Both give the same nodes, marks and constructors;
 # the pure-Python one words syntax errors better, so it re-reads a text that failed.
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-PRECISE_ERRORS_UP_TO = 1_000_000  # characters re-read for PyYAML's wording of an error
+PRECISE_ERRORS_UP_TO = 200_000  # characters re-read for PyYAML's wording of an error
 
 
 class _Lines(yaml.constructor.SafeConstructor):
@@ -262,10 +262,28 @@ def _yaml_error(err: yaml.YAMLError, file: str, text: str) -> UserError:
     return (LimitError if limit else UserError)(f"invalid YAML: {problem}", file=file, line=line)
 
 
+def _rough_flow_depth(text: str) -> int:
+    """How deep ``[`` and ``{`` nest, quotes ignored (only to decide on a re-read)."""
+    level = deepest = 0
+    for ch in text:
+        if ch in "[{":
+            level += 1
+            deepest = max(deepest, level)
+        elif ch in "]}":
+            level = max(level - 1, 0)
+    return deepest
+
+
 def _precise(err: yaml.YAMLError, text: str) -> yaml.YAMLError:
     """PyYAML's error for a text libyaml refused ("expected ',' or ']', but got ':'"
     rather than "did not find expected ',' or ']'"); libyaml's if they disagree."""
-    if isinstance(err, _Limit) or _Loader.__mro__[2] is yaml.SafeLoader or len(text) > PRECISE_ERRORS_UP_TO:
+    if (
+        isinstance(err, _Limit)
+        or "maximum nesting depth" in str(err)
+        or _Loader.__mro__[2] is yaml.SafeLoader
+        or len(text) > PRECISE_ERRORS_UP_TO
+        or _rough_flow_depth(text) > MAX_DEPTH  # PyYAML's scanner is quadratic in it
+    ):
         return err
     try:
         list(yaml.load_all(text, Loader=_PyLoader))

@@ -43,6 +43,10 @@ from kubeform.transport.hostkeys import (
 from kubeform.transport.shell_base import ShellConnection, decoded_result
 
 log = logging.getLogger(__name__)
+# paramiko logs a failed handshake (a port that accepts and closes) with a traceback
+# from its transport thread; with no handler configured, Python prints it on stderr.
+# The failure itself reaches the user as one "unreachable" line; the traceback must not.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 _READ_SIZE = 65536
 # Stdin larger than this is sent from a helper thread so a command that writes a lot
