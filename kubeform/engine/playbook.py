@@ -11,6 +11,7 @@ the runner only ever sees flat, fully described tasks inside block structures.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -274,7 +275,7 @@ class _Loader:
                 raise UserError(
                     "templated vars_files paths are not supported", file=file, line=files.line_of(j), field=f"{prefix}vars_files[{j}]"
                 )
-            data = load_file(vf_path) if vf_path.exists() else None
+            data = load_file(vf_path) if os.path.exists(vf_path) else None  # False for a name too long, too
             if not vf_path.exists():
                 raise UserError(f"no such file: {vf}", file=file, line=files.line_of(j), field=f"{prefix}vars_files[{j}]")
             if data is None:
