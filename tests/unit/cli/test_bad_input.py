@@ -81,7 +81,7 @@ def test_bad_input_gives_one_located_line(
     assert elapsed < 10, f"took {elapsed:.1f} s"
     assert "Traceback" not in err and "internal error" not in err, err
     first = err.splitlines()[0] if err else ""
-    expected = "kubeform: error: " + case["error"]
+    expected = "kubeform: error: " + expand(case["error"])
     if "…" in expected:  # a value cut in the middle
         assert "characters cut>" in first, first
         assert re.fullmatch(".*?".join(re.escape(part) for part in expected.split("…")), first), err[:2000]
