@@ -102,12 +102,20 @@ def _files(path: Path) -> list[Path]:
     return [path]
 
 
+def _stdin_lines() -> Iterable[str]:
+    """Standard input as text; bytes that are not UTF-8 are a located UserError."""
+    raw = getattr(sys.stdin, "buffer", None)
+    if raw is None:  # replaced by a text stream (tests, embedding)
+        return sys.stdin
+    return [textfile.decode(raw.read(), "<stdin>")]
+
+
 def load_sources(sources: Sequence[str], *, stdin: Iterable[str] | None = None) -> list[Doc]:
     """All documents of ``-f`` arguments, in order (directories recursively, sorted)."""
     docs: list[Doc] = []
     for src in sources:
         if src == "-":
-            text = "".join(stdin) if stdin is not None else textfile.decode(sys.stdin.buffer.read(), "<stdin>")
+            text = "".join(stdin if stdin is not None else _stdin_lines())
             docs.extend(parse_text(text, "<stdin>"))
             continue
         path = Path(src)
