@@ -189,7 +189,7 @@ def bench_lab(cluster: str, n: int, timeout: float = 120.0) -> dict[str, Any]:
                     node_of[name] = (pod.get("spec") or {}).get("nodeName", "")
             time.sleep(0.05)
     finally:
-        _kf("delete", "namespace", BENCH_NS, "--cluster", cluster)
+        _kf("delete", "namespace", BENCH_NS, "--cluster", cluster, "--wait=false")
         Path(f.name).unlink()
     times = sorted(seen.values())
     per_node: dict[str, list[float]] = {}

@@ -12,7 +12,7 @@ import json
 import os
 import platform
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from .config import ConfigError
 
@@ -49,13 +49,77 @@ def rfc3339(now):
     return now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def render_heartbeat(name, now):
-    # type: (str, datetime.datetime) -> str
-    """The heartbeat value: a coordination.k8s.io Lease spec, enough to read who and when."""
-    return json.dumps(
-        {"holderIdentity": name, "renewTime": rfc3339(now), "leaseDurationSeconds": HEARTBEAT_TTL},
-        sort_keys=True,
-    )
+def render_heartbeat(name, now, usage=None):
+    # type: (str, datetime.datetime, Optional[Dict[str, Any]]) -> str
+    """The heartbeat value: a coordination.k8s.io Lease spec, enough to read who and when,
+    and the host's measured ``usage`` (kubeform.api.usage reads it for `kubeform top nodes`;
+    here and not in the Node object, which the scheduler rebuilds from on every change)."""
+    value = {"holderIdentity": name, "renewTime": rfc3339(now), "leaseDurationSeconds": HEARTBEAT_TTL}  # type: Dict[str, Any]
+    if usage:
+        value["usage"] = usage
+    return json.dumps(value, sort_keys=True)
+
+
+#: How long a host CPU rate is measured over (the pods' USAGE_PERIOD, metrics-server's 15 s).
+NODE_USAGE_PERIOD = 15.0
+
+
+def parse_proc_stat(text):
+    # type: (str) -> Tuple[int, int]
+    """(busy, total) jiffies of all CPUs from /proc/stat's ``cpu`` line; busy = total
+    minus idle and iowait (guest time is already inside user)."""
+    for line in text.splitlines():
+        if line.startswith("cpu "):
+            fields = [int(x) for x in line.split()[1:9]]
+            fields += [0] * (8 - len(fields))
+            total = sum(fields)
+            return total - fields[3] - fields[4], total
+    return 0, 0
+
+
+def parse_meminfo_used(text):
+    # type: (str) -> int
+    """Bytes in use: MemTotal - MemAvailable (what `free` and kubectl top call used)."""
+    values = {}  # type: Dict[str, int]
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] in ("MemTotal:", "MemAvailable:", "MemFree:"):
+            values[parts[0][:-1]] = int(parts[1]) * 1024
+    available = values.get("MemAvailable", values.get("MemFree", 0))
+    return max(0, values.get("MemTotal", 0) - available)
+
+
+class NodeUsage(object):
+    """The host's CPU rate (over at least NODE_USAGE_PERIOD) and memory in use, from
+    /proc/stat and /proc/meminfo; ``sample`` is fed the files' text and the time."""
+
+    def __init__(self, cpus):
+        # type: (int) -> None
+        self.cpus = max(1, cpus)
+        self.start = None  # type: Optional[Tuple[float, int, int]]  # (when, busy, total)
+        self.cpu_millis = None  # type: Optional[int]
+        self.window = 0.0
+        self.at = 0.0
+
+    def sample(self, stat, meminfo, now):
+        # type: (str, str, float) -> Dict[str, Any]
+        busy, total = parse_proc_stat(stat)
+        if self.start is None:
+            self.start = (now, busy, total)
+        elif now - self.start[0] >= NODE_USAGE_PERIOD and total > self.start[2]:
+            share = float(busy - self.start[1]) / float(total - self.start[2])
+            self.cpu_millis = max(0, round(share * self.cpus * 1000))
+            self.window = now - self.start[0]
+            self.at = now
+            self.start = (now, busy, total)
+        out = {"memory": "%dKi" % (parse_meminfo_used(meminfo) // 1024)}  # type: Dict[str, Any]
+        if self.cpu_millis is not None:
+            out["cpu"] = "%dm" % self.cpu_millis
+            out["window"] = "%ds" % round(self.window)
+        else:
+            out["window"] = "0s"
+        out["timestamp"] = datetime.datetime.utcfromtimestamp(now).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return out
 
 
 def parse_taint(text, path="<config>"):

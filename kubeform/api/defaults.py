@@ -139,6 +139,9 @@ def _statefulset(obj: Obj) -> None:
     if strategy["type"] == "RollingUpdate":
         strategy.setdefault("rollingUpdate", {}).setdefault("partition", 0)
     spec.setdefault("revisionHistoryLimit", 10)
+    retention = spec.setdefault("persistentVolumeClaimRetentionPolicy", {})
+    retention.setdefault("whenDeleted", "Retain")
+    retention.setdefault("whenScaled", "Retain")
     for pvc in spec.get("volumeClaimTemplates") or []:
         pvc.setdefault("apiVersion", "v1")
         pvc.setdefault("kind", "PersistentVolumeClaim")
@@ -149,7 +152,8 @@ def _statefulset(obj: Obj) -> None:
 def job_spec(spec: Obj, *, name: Optional[str], uid: Optional[str]) -> None:
     """Job defaults; a Job's own selector and labels need its name/uid (None in a CronJob)."""
     spec.setdefault("backoffLimit", 6)
-    spec.setdefault("completions", 1)
+    if spec.get("completions") is None and spec.get("parallelism") is None:
+        spec["completions"] = 1  # only then: parallelism alone means a work queue (no count)
     spec.setdefault("parallelism", 1)
     spec.setdefault("completionMode", "NonIndexed")
     spec.setdefault("suspend", False)
@@ -208,12 +212,48 @@ def _configmap(obj: Obj) -> None:
     """Nothing: the API server defaults no ConfigMap field (the entry says so explicitly)."""
 
 
+def _endpoints(obj: Obj) -> None:
+    """Endpoints written by hand (for a Service without a selector): ports default to TCP."""
+    for subset in obj.get("subsets") or []:
+        for port in subset.get("ports") or []:
+            port.setdefault("protocol", "TCP")
+
+
 def _namespace(obj: Obj) -> None:
     obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
     obj.setdefault("status", {}).setdefault("phase", "Active")
     obj["metadata"].setdefault("labels", {}).setdefault(
         "kubernetes.io/metadata.name", obj["metadata"].get("name", "")
     )
+
+
+#: The class a claim without storageClassName gets (kubeform's built-in default, as k3s's).
+DEFAULT_STORAGE_CLASS = "local-path"
+
+
+def _pvc(obj: Obj) -> None:
+    """volumeMode Filesystem; no storageClassName means the default class (what Kubernetes'
+    DefaultStorageClass admission does); an explicit "" stays (no class)."""
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("volumeMode", "Filesystem")
+    if spec.get("storageClassName") is None:
+        spec["storageClassName"] = DEFAULT_STORAGE_CLASS
+    obj.setdefault("status", {}).setdefault("phase", "Pending")
+
+
+def _pv(obj: Obj) -> None:
+    """Retain for a volume made by hand (Kubernetes' default), Filesystem, phase Pending."""
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("persistentVolumeReclaimPolicy", "Retain")
+    spec.setdefault("volumeMode", "Filesystem")
+    if "hostPath" in spec:
+        spec["hostPath"].setdefault("type", "")
+    obj.setdefault("status", {}).setdefault("phase", "Pending")
+
+
+def _storageclass(obj: Obj) -> None:
+    obj.setdefault("reclaimPolicy", "Delete")
+    obj.setdefault("volumeBindingMode", "Immediate")
 
 
 def hpa_v1_to_v2(obj: Obj) -> Obj:
@@ -241,6 +281,18 @@ def _hpa(obj: Obj) -> None:
     spec.setdefault("minReplicas", 1)
     if not spec.get("metrics"):
         spec["metrics"] = [_cpu_metric(80)]
+    behavior = spec.get("behavior")
+    if isinstance(behavior, dict):
+        # SetDefaults_HorizontalPodAutoscalerBehavior: a given behavior gets every missing
+        # field; scaleDown's window stays unset (the controller's 300 s applies).
+        up = behavior.setdefault("scaleUp", {})
+        up.setdefault("stabilizationWindowSeconds", 0)
+        up.setdefault("selectPolicy", "Max")
+        up.setdefault("policies", [{"type": "Pods", "value": 4, "periodSeconds": 15},
+                                   {"type": "Percent", "value": 100, "periodSeconds": 15}])
+        down = behavior.setdefault("scaleDown", {})
+        down.setdefault("selectPolicy", "Max")
+        down.setdefault("policies", [{"type": "Percent", "value": 100, "periodSeconds": 15}])
 
 
 _BY_KIND: Dict[str, Callable[[Obj], None]] = {
@@ -250,16 +302,20 @@ _BY_KIND: Dict[str, Callable[[Obj], None]] = {
     "Deployment": _deployment,
     "DaemonSet": _daemonset,
     "StatefulSet": _statefulset,
+    "PersistentVolumeClaim": _pvc,
+    "PersistentVolume": _pv,
+    "StorageClass": _storageclass,
     "Job": _job,
     "CronJob": _cronjob,
     "Service": _service,
+    "Endpoints": _endpoints,
     "Secret": _secret,
     "ConfigMap": _configmap,
     "Namespace": _namespace,
     "HorizontalPodAutoscaler": _hpa,
 }
 
-NAMESPACED_EXCEPTIONS = ("Namespace", "Node")
+NAMESPACED_EXCEPTIONS = ("Namespace", "Node", "PersistentVolume", "StorageClass")
 
 
 def apply_defaults(obj: Obj) -> Obj:

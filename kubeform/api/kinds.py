@@ -61,6 +61,7 @@ KINDS: Tuple[Kind, ...] = (
     Kind("Pod", ("v1",), "pods", True, ("po",)),
     Kind("ReplicationController", ("v1",), "replicationcontrollers", True, ("rc",)),
     Kind("Service", ("v1",), "services", True, ("svc",)),
+    Kind("Endpoints", ("v1",), "endpoints", True, ("ep",)),
     Kind("ConfigMap", ("v1",), "configmaps", True, ("cm",)),
     Kind("Secret", ("v1",), "secrets", True),
     Kind("Namespace", ("v1",), "namespaces", False, ("ns",)),
@@ -69,6 +70,10 @@ KINDS: Tuple[Kind, ...] = (
     Kind("ReplicaSet", ("apps/v1",), "replicasets", True, ("rs",)),
     Kind("DaemonSet", ("apps/v1",), "daemonsets", True, ("ds",)),
     Kind("StatefulSet", ("apps/v1",), "statefulsets", True, ("sts",)),
+    Kind("ControllerRevision", ("apps/v1",), "controllerrevisions", True, read_only=True),
+    Kind("PersistentVolumeClaim", ("v1",), "persistentvolumeclaims", True, ("pvc",)),
+    Kind("PersistentVolume", ("v1",), "persistentvolumes", False, ("pv",)),
+    Kind("StorageClass", ("storage.k8s.io/v1",), "storageclasses", False, ("sc",)),
     Kind("Job", ("batch/v1",), "jobs", True),
     Kind("CronJob", ("batch/v1",), "cronjobs", True, ("cj",)),
     Kind(

@@ -14,6 +14,7 @@ Obj = Dict[str, Any]
 NODE_PREFIX = "/registry/minions/"
 LEASE_PREFIX = "/registry/leases/kube-node-lease/"
 DEFAULT_LEASE_SECONDS = 40
+STOPPED_POSTING = "Kubelet stopped posting node status."
 
 
 def _parse_time(ts: Any) -> Optional[datetime.datetime]:
@@ -65,22 +66,37 @@ def lease_fresh(lease: Optional[Obj], now: datetime.datetime) -> bool:
 
 
 def node_view(node: Obj, lease: Optional[Obj], now: datetime.datetime) -> Obj:
-    """The Node with its Ready condition derived from the lease (other conditions kept)."""
+    """The Node with its Ready condition derived from the lease (other conditions kept).
+
+    A missing or stale lease is Ready=Unknown, reason NodeStatusUnknown, "Kubelet stopped
+    posting node status." (what Kubernetes' node lifecycle controller writes); with a
+    fresh lease the node is Ready unless its agent itself reports Ready=False in the
+    stored status (then that condition stands: the node is up but cannot run pods).
+    """
     out = dict(node)
     out.setdefault("apiVersion", "v1")
     out.setdefault("kind", "Node")
     status = dict(out.get("status") or {})
-    ready = lease_fresh(lease, now)
+    fresh = lease_fresh(lease, now)
     renew = ((lease or {}).get("spec") or {}).get("renewTime")
-    cond = {
-        "type": "Ready",
-        "status": "True" if ready else "Unknown" if lease is None else "False",
-        "reason": "KubeletReady" if ready else "NodeStatusUnknown",
-        "message": "node lease is fresh" if ready else "node lease expired or missing",
-    }
+    stored = [c for c in status.get("conditions") or [] if isinstance(c, dict) and c.get("type") == "Ready"]
+    if fresh and stored and stored[0].get("status") == "False":
+        cond = dict(stored[0])
+    elif fresh:
+        cond = {"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "node lease is fresh"}
+    else:
+        cond = {"type": "Ready", "status": "Unknown", "reason": "NodeStatusUnknown", "message": STOPPED_POSTING}
     if renew:
         cond["lastHeartbeatTime"] = renew
     others = [c for c in status.get("conditions") or [] if c.get("type") != "Ready"]
     status["conditions"] = [cond, *others]
     out["status"] = status
     return out
+
+
+def ready_status(view: Obj) -> str:
+    """"True", "False" or "Unknown": the Ready condition of a ``node_view``."""
+    for cond in (view.get("status") or {}).get("conditions") or []:
+        if isinstance(cond, dict) and cond.get("type") == "Ready":
+            return str(cond.get("status") or "Unknown")
+    return "Unknown"

@@ -5,8 +5,11 @@ read them), pod conditions, and the pod-template hash that names a Deployment's
 ReplicaSets. Pure and stdlib-only (Python 3.6) so every side computes the same answer.
 """
 
+import datetime
 import json
 from typing import Any, Dict, List, Optional
+
+from .nodes import parse_time
 
 Obj = Dict[str, Any]
 
@@ -87,6 +90,26 @@ def pod_is_terminal(pod: Obj) -> bool:
 def pod_is_ready(pod: Obj) -> bool:
     cond = condition(pod, "Ready")
     return cond is not None and cond.get("status") == "True"
+
+
+def pod_is_available(pod: Obj, min_ready_seconds: int, now: datetime.datetime) -> bool:
+    """Ready for at least ``min_ready_seconds`` at ``now`` (an aware datetime), as
+    Kubernetes' IsPodAvailable: with 0 every ready pod is available at once."""
+    cond = condition(pod, "Ready")
+    if cond is None or cond.get("status") != "True":
+        return False
+    if min_ready_seconds <= 0:
+        return True
+    since = ready_since(pod)
+    if since is None:
+        return False
+    return (now - since).total_seconds() >= min_ready_seconds
+
+
+def ready_since(pod: Obj) -> Optional[datetime.datetime]:
+    """When the pod's Ready condition last changed (aware datetime), or None."""
+    cond = condition(pod, "Ready")
+    return parse_time(str((cond or {}).get("lastTransitionTime") or ""))
 
 
 def fnv32a(data: bytes) -> int:

@@ -14,10 +14,10 @@ import sys
 from collections.abc import Sequence
 
 from kubeform import __version__
-from kubeform.cli import cluster, engine, images, lab, objects, pods, wait
+from kubeform.cli import cluster, engine, images, lab, objects, pods, rollout, top, wait
 from kubeform.errors import UserError
 
-VERB_GROUPS = (engine, lab, cluster, objects, images, pods, wait)
+VERB_GROUPS = (engine, lab, cluster, objects, images, pods, top, wait, rollout)
 
 
 def build_parser() -> argparse.ArgumentParser:

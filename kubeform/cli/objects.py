@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from kubeform.api import kinds, nodes, selectors, syntax
+from kubeform.api import deletion, kinds, nodes, selectors, syntax
 from kubeform.bootstrap.clusterdir import ClusterDir
 from kubeform.errors import UserError, shorten
 from kubeform.store import allocation, applier, plan, pod_deletion, validation
@@ -114,15 +114,44 @@ def _load_and_validate(args: argparse.Namespace) -> list[tuple[Doc, kinds.Kind]]
     return items
 
 
+def _consequences(store: Store, planned: list[applier.Planned]) -> list[str]:
+    """What the changed objects set in motion (store/consequences.py), for diff and apply."""
+    changed = [(p.live, p.stored) for p in planned if p.outcome != plan.UNCHANGED]
+    if not changed:
+        return []
+    from kubeform.store import consequences  # the scheduler: only for the verbs that preview
+
+    return consequences.consequences(changed, consequences.view_of(store, _now()))
+
+
+def _print_consequences(lines: list[str]) -> None:
+    if lines:
+        print("what the cluster will do:")
+        for line in lines:
+            print(f"  {line}")
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def cmd_apply(args: argparse.Namespace) -> int:
     items = _load_and_validate(args)
     cd, store = _connect(args)
-    if args.dry_run:
+    if args.dry_run or (_interactive() and not args.yes):
         planned = applier.plan_all(store, items, service_cidr=_cidr(cd))
         applier.check_sizes(planned)
+        suffix = " (dry run)" if args.dry_run else ""
         for p in planned:
-            print(f"{p.ref} {p.outcome} (dry run)")
-        return 0
+            print(f"{p.ref} {p.outcome}{suffix}")
+        _print_consequences(_consequences(store, planned))
+        if args.dry_run:
+            return 0
+        if all(p.outcome == plan.UNCHANGED for p in planned):
+            return 0
+        if input("Apply? [y/N] ").strip().lower() not in ("y", "yes"):
+            _err("nothing applied")
+            return 1
     applier.apply_docs(store, items, service_cidr=_cidr(cd), report=lambda p: print(f"{p.ref} {p.outcome}", flush=True))
     return 0
 
@@ -156,6 +185,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         if text:
             _print_diff(text)
     changed = counts[plan.CREATED] + counts[plan.CONFIGURED]
+    _print_consequences(_consequences(store, planned))
     summary = (
         f"{counts[plan.CREATED]} to create, {counts[plan.CONFIGURED]} to change, "
         f"{counts[plan.UNCHANGED]} unchanged"
@@ -247,6 +277,7 @@ def describe_text(
     show_secrets: bool = False,
     events: list[Obj] | None = None,
     now: datetime.datetime | None = None,
+    endpoints: Obj | None = None,
 ) -> str:
     """kubectl-describe-like text: metadata lines, the spec/status as YAML, then the
     events about the object (when ``events`` is given: those whose involvedObject it is)."""
@@ -263,6 +294,9 @@ def describe_text(
     sel = selectors.of_object(obj)
     if sel is not None:
         lines.append(f"{'Selector:':<14}{selectors.format_selector(sel) or '<all>'}")
+    if kind.kind == "Service":
+        # kubectl's line: every ready address:port (not-ready pods are not endpoints)
+        lines.append(f"{'Endpoints:':<14}{render.endpoints_summary(endpoints or {}, shown=10**6)}")
     body: Obj = {}
     if kind.kind == "Secret":
         lines.append(f"{'Type:':<14}{obj.get('type', 'Opaque')}")
@@ -315,13 +349,19 @@ def cmd_describe(args: argparse.Namespace) -> int:
             ] if kind.kind != "Node" else []
             ns = str((obj.get("metadata") or {}).get("namespace") or "default")
             events = None if kind.kind == "Event" else _events_in(store, ns, event_cache)
-            out.append(describe_text(kind, obj, owned, show_secrets=args.show_secrets, events=events, now=now))
+            ep = None
+            if kind.kind == "Service":
+                ep = store.get(kinds.BY_KIND["Endpoints"], ns, str(obj["metadata"]["name"]))
+            out.append(
+                describe_text(kind, obj, owned, show_secrets=args.show_secrets, events=events, now=now, endpoints=ep)
+            )
     sys.stdout.write("\n".join(out))
     return 0
 
 
 # -- delete ------------------------------------------------------------------------------
 def cmd_delete(args: argparse.Namespace) -> int:
+    propagation = cascade_policy(args.cascade)
     targets: list[tuple[kinds.Kind, str, str]] = []
     if args.filename:
         if args.kind:
@@ -358,23 +398,37 @@ def cmd_delete(args: argparse.Namespace) -> int:
     if grace == 0:
         _err(pod_deletion.FORCE_WARNING)
     rc = 0
-    pending: list[tuple[str, str]] = []
+    pending: list[tuple[str, str, str]] = []
     for kind, ns, name in targets:
-        if kind.read_only:
+        if kind.read_only and kind.kind != "Node":
             raise UserError(f"{kind.kind} objects are managed by the node agents")
+        if kind.kind == "Namespace" and name in deletion.PROTECTED_NAMESPACES:
+            _err(f'Error from server (Forbidden): namespaces "{name}" is forbidden: this namespace may not be deleted')
+            rc = 1
+            continue
         obj = store.get(kind, ns, name)
         if obj is None:
             _err(f'kubeform: {kind.qualified} "{name}" not found')
             rc = 1
             continue
-        refs = applier.delete_object(store, kind, obj, cascade=args.cascade != "orphan", grace=grace, now=_now())
-        for ref in refs:
-            print(f"{ref} {'force deleted' if grace == 0 and ref.startswith('pod/') else 'deleted'}", flush=True)
-        if kind.kind == "Pod":
-            pending.append((kind.key(ns, name), f"{kind.qualified}/{name}"))
+        ref = applier.delete_object(store, kind, obj, propagation=propagation, grace=grace, now=_now())
+        print(f"{ref} {'force deleted' if grace == 0 and kind.kind == 'Pod' else 'deleted'}", flush=True)
+        pending.append((kind.key(ns, name), ref, str((obj.get("metadata") or {}).get("uid") or "")))
     if args.wait and pending:
         _wait_gone(store, pending, args.timeout)
     return rc
+
+
+#: kubectl's --cascade values (true/false are its deprecated spellings).
+CASCADE = {"background": deletion.BACKGROUND, "true": deletion.BACKGROUND,
+           "foreground": deletion.FOREGROUND, "orphan": deletion.ORPHAN, "false": deletion.ORPHAN}
+
+
+def cascade_policy(value: str) -> str:
+    policy = CASCADE.get(value.strip().lower())
+    if policy is None:
+        raise UserError(f"invalid --cascade {value!r}", hint="use background, foreground or orphan")
+    return policy
 
 
 def parse_duration(text: str) -> float:
@@ -391,21 +445,35 @@ def parse_duration(text: str) -> float:
     return sum(float(n) * scale[u] for n, u in parts)
 
 
-def _wait_gone(store: Store, pending: list[tuple[str, str]], timeout: str) -> None:
-    """Wait until the agents have removed every pod key (kubectl's --wait)."""
+def _still_there(store: Store, key: str, uid: str) -> bool:
+    """The deleted object is still stored (a new object of the same name, as a StatefulSet
+    makes a pod at once, has another uid: the deleted one is gone, as kubectl sees it)."""
+    obj = store.get_raw(key)[0]
+    return obj is not None and (not uid or str((obj.get("metadata") or {}).get("uid") or "") == uid)
+
+
+def _wait_gone(store: Store, pending: list[tuple[str, str, str]], timeout: str) -> None:
+    """Wait until every deleted object (key, ref, uid) is gone (kubectl's --wait): pods once
+    their agent stopped them, owners deleted in the foreground once their dependents are
+    gone, namespaces once they are empty."""
     import time
 
     limit = parse_duration(timeout)
     deadline = time.monotonic() + limit if limit > 0 else None
     left = list(pending)
     while left:
-        left = [(key, ref) for key, ref in left if store.get_raw(key)[0] is not None]
+        left = [(key, ref, uid) for key, ref, uid in left if _still_there(store, key, uid)]
         if not left:
             return
         if deadline is not None and time.monotonic() >= deadline:
-            names = ", ".join(ref for _, ref in left)
-            raise UserError(f"timed out waiting for {names} to be deleted (still terminating)",
-                            hint="the node's agent removes a pod after its grace period; is the node Ready?")
+            names = ", ".join(ref for _, ref, _ in left)
+            pods = all(ref.startswith("pod/") for _, ref, _ in left)
+            raise UserError(
+                f"timed out waiting for {names} to be deleted (still terminating)",
+                hint="the node's agent removes a pod after its grace period; is the node Ready?" if pods
+                else "the reconciler removes it once what it owns (or what is in it) is gone; "
+                "is kubeform-reconciler running?",
+            )
         time.sleep(0.25)
 
 
@@ -592,6 +660,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("-f", "--filename", action="append", required=True, metavar="FILE|DIR|-")
     p.add_argument("--strict", action="store_true", help="unsupported fields are errors, not warnings")
     p.add_argument("--dry-run", action="store_true", help="show what would happen, store nothing")
+    p.add_argument(
+        "-y", "--yes", action="store_true", help="on a terminal, apply without showing the plan and asking first"
+    )
     _common(p)
     p.set_defaults(func=cmd_apply)
 
@@ -625,14 +696,16 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("-f", "--filename", action="append", metavar="FILE|DIR|-")
     p.add_argument("-l", "--selector", metavar="SELECTOR")
     p.add_argument("--all", action="store_true", help="every object of the kind in the namespace")
-    p.add_argument("--cascade", choices=("background", "orphan"), default="background")
+    p.add_argument("--cascade", default="background", metavar="background|foreground|orphan",
+                   help="what happens to what the objects own: deleted after them (background, the "
+                   "default), before them (foreground), or kept without this owner (orphan)")
     p.add_argument("--grace-period", type=int, default=-1, metavar="N",
                    help="seconds a pod gets to stop (-1: the pod's terminationGracePeriodSeconds, default 30)")
     p.add_argument("--now", action="store_true", help="same as --grace-period=1")
     p.add_argument("--force", action="store_true",
                    help="with --grace-period=0: remove pods at once, without waiting for their node")
     p.add_argument("--wait", type=_bool_flag, nargs="?", const=True, default=True, metavar="true|false",
-                   help="wait until deleted pods are gone (default true)")
+                   help="wait until the deleted objects are gone (default true)")
     p.add_argument("--timeout", default="0s", metavar="DURATION",
                    help="give up waiting after this long (e.g. 60s; default 0s: no limit)")
     _common(p)

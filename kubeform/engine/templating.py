@@ -25,6 +25,7 @@ import jinja2.meta
 import jinja2.nodes
 import yaml
 
+from kubeform.engine import ansible_filters
 from kubeform.errors import UserError
 
 OMIT = "__kubeform_omit_place_holder__"
@@ -264,6 +265,7 @@ def _make_env() -> jinja2.Environment:
         autoescape=False,
     )
     env.filters.update(FILTERS)
+    env.filters.update(ansible_filters.FILTERS)
     env.tests.update(TESTS)
     return env
 

@@ -13,7 +13,11 @@ class ConfigError(Exception):
     """The config file is missing, not JSON, or a field is wrong (the message names it)."""
 
 
-KNOWN_FIELDS = {"node_name", "etcd", "lease_ttl", "renew_seconds"}
+KNOWN_FIELDS = {"node_name", "etcd", "lease_ttl", "renew_seconds", "pod_eviction_seconds", "local_volume_root"}
+#: How long pods tolerate a not-ready or unreachable node by default (upstream: 300 s).
+DEFAULT_POD_EVICTION_SECONDS = 2
+#: Where the local-path provisioner puts its volumes (one directory per claim, on the node).
+DEFAULT_LOCAL_VOLUME_ROOT = "/var/lib/kubeform/volumes"
 
 
 class ReconcilerConfig(object):
@@ -49,8 +53,16 @@ class ReconcilerConfig(object):
             raise ConfigError("%s: field 'etcd': https endpoints need ca_file, cert_file and key_file" % path)
         self.lease_ttl = _number(raw, "lease_ttl", path, 10)
         self.renew_seconds = _number(raw, "renew_seconds", path, 2)
+        value = raw.get("pod_eviction_seconds", DEFAULT_POD_EVICTION_SECONDS)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ConfigError("%s: field 'pod_eviction_seconds' must be a number >= 0" % path)
+        self.pod_eviction_seconds = float(value)
         if self.renew_seconds * 2 > self.lease_ttl:
             raise ConfigError("%s: field 'renew_seconds' must be at most half of lease_ttl" % path)
+        root = raw.get("local_volume_root", DEFAULT_LOCAL_VOLUME_ROOT)
+        if not isinstance(root, str) or not root.startswith("/") or root.rstrip("/") == "" or ".." in root.split("/"):
+            raise ConfigError("%s: field 'local_volume_root' must be an absolute path other than /, without '..'" % path)
+        self.local_volume_root = root.rstrip("/")
 
 
 def _number(raw: Dict[str, Any], field: str, path: str, default: float) -> float:

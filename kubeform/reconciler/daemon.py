@@ -23,9 +23,10 @@ from typing import Any, Dict, List, Optional
 from kubeform.api.etcd import EtcdClient, EtcdError
 
 from .config import ConfigError, ReconcilerConfig, load_config
-from .controllers import CONTROLLERS, watched_prefixes
+from .controllers import CONTROLLERS, configured, localvolumes, watched_prefixes
 from .controllers.base import Controller
 from .leader import Elector
+from .machinery.actions import Create, requeue_after, writes
 from .machinery.cache import Cache, Change
 from .machinery.informer import Informer
 from .machinery.workqueue import WorkQueue
@@ -49,7 +50,7 @@ class Term(object):
         self.controllers = controllers
         self.cache = Cache()
         self.queues: Dict[str, WorkQueue] = {c.name: WorkQueue() for c in controllers}
-        self.writer = Writer(client, lambda: None if self.stop.is_set() else guard(), self.cache, host)
+        self.writer = Writer(client, lambda: None if self.stop.is_set() else guard(), self.cache, host, on_change=self.dispatch)
         self.informers = [
             Informer(client, prefix, self.cache, self.dispatch) for prefix in watched_prefixes(controllers)
         ]
@@ -108,16 +109,22 @@ class Term(object):
                 continue
             try:
                 self.sync_one(c, queue, key)
+            except Exception:  # never lose a worker: a bug is logged and the key retried
+                LOG.exception("%s: %s", c.name, key)
+                queue.add_rate_limited(key)
             finally:
                 queue.done(key)
 
     def sync_one(self, c: Controller, queue: WorkQueue, key: str) -> None:
+        actions: List[Any] = []
         try:
             actions = c.sync(key, self.cache, utcnow())
             outcome = self.writer.perform(actions)
         except (EtcdError, OSError) as exc:
             delay = queue.add_rate_limited(key)
             LOG.warning("%s: %s: %s (again in %.1f s)", c.name, key, exc, delay)
+            if c.failed is not None and any(isinstance(a, Create) for a in actions):
+                self.record_failure(c, key, str(exc))
             return
         except Exception:  # a bug in one key's decision must not stop the worker
             LOG.exception("%s: %s", c.name, key)
@@ -125,13 +132,30 @@ class Term(object):
             return
         if outcome == DONE:
             queue.forget(key)
-            if actions:
-                LOG.info("%s: %s: %s", c.name, key, ", ".join(_describe(a) for a in actions))
+            written = writes(actions)
+            if written:
+                LOG.info("%s: %s: %s", c.name, key, ", ".join(_describe(a) for a in written))
+            after = requeue_after(actions)
+            if c.wake is not None:
+                later = c.wake(key, self.cache, utcnow())
+                if later is not None:
+                    after = later if after is None else min(after, later)
+            if after is not None:
+                queue.add_after(key, max(after, 0.05))
         elif outcome == CONFLICT:
             LOG.info("%s: %s changed meanwhile; deciding again", c.name, key)
             queue.add_rate_limited(key)
         elif outcome == NOT_LEADER:
             LOG.warning("%s: not the leader any more; %s not written", c.name, key)
+
+    def record_failure(self, c: Controller, key: str, error: str) -> None:
+        """Creates failed: write what the controller records about it (best effort; the
+        key is already queued again with back-off)."""
+        assert c.failed is not None
+        try:
+            self.writer.perform(c.failed(key, self.cache, utcnow(), error))
+        except Exception as exc:  # the next attempt records it again
+            LOG.warning("%s: %s: could not record the failure: %s", c.name, key, exc)
 
     def halt(self) -> None:
         self.stop.set()
@@ -143,6 +167,10 @@ def _describe(action: Any) -> str:
     name = type(action).__name__
     if name == "CreateEvent":
         return "event %s" % action.reason
+    if name == "Create":
+        meta = action.obj.get("metadata") or {}
+        where = "%s/" % meta["namespace"] if meta.get("namespace") else ""
+        return "create %s%s%s" % (action.prefix, where, meta.get("name") or str(meta.get("generateName") or "") + "*")
     return "%s %s" % (name.lower(), action.key)
 
 
@@ -152,7 +180,8 @@ class Daemon(object):
     def __init__(self, cfg: ReconcilerConfig, client: Optional[Any] = None, controllers: Optional[List[Controller]] = None, identity: Optional[str] = None) -> None:
         self.cfg = cfg
         self.client = client or EtcdClient(cfg.etcd_endpoints, cfg.etcd_ca, cfg.etcd_cert, cfg.etcd_key)
-        self.controllers = controllers if controllers is not None else list(CONTROLLERS)
+        controllers = controllers if controllers is not None else configured(list(CONTROLLERS), cfg.pod_eviction_seconds)
+        self.controllers = localvolumes.with_root(controllers, cfg.local_volume_root)
         self.identity = identity or "%s_%s" % (cfg.node_name, os.urandom(4).hex())
         self.elector = Elector(self.client, self.identity, ttl=int(cfg.lease_ttl), renew=cfg.renew_seconds)
         self.stop = threading.Event()

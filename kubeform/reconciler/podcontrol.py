@@ -11,9 +11,15 @@ agree:
   its own and whose labels still match (releasing, by a Put that drops the reference, those
   that stopped matching) and adopts matching orphans (a Put that adds the reference), but
   never while it or the pod is being deleted.
+- ``delete_pod``: a pod a node runs is marked (deletionTimestamp + grace) for its agent
+  to stop and remove, as ``kubeform delete`` does; one no node runs goes at once.
 - ``deletion_order``: which pods go first when there are too many: unscheduled before
   scheduled, Pending before Unknown before Running, not ready before ready, ready for a
   shorter time, more restarts, newer (Kubernetes' ActivePods ordering).
+- ``delete_pod``: a controller's delete is the apiserver's graceful deletion, as
+  ``kubeform delete pod`` does it (kubeform/store/pod_deletion.py): a pod a node runs is
+  only marked (deletionTimestamp = now + grace, deletionGracePeriodSeconds) and its node's
+  agent stops it and removes the key; an unbound or finished pod's key goes at once.
 
 Pure and stdlib-only (Python 3.6), like every decision.
 """
@@ -25,12 +31,15 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from kubeform.api.nodes import parse_time
 from kubeform.api.objects import condition, controller_ref, meta, new_controller_ref, pod_is_ready
 
+from . import poddeletion
 from .machinery.actions import Action, Create, Put
 from .machinery.cache import Item
 
 Obj = Dict[str, Any]
 
 PODS = "/registry/pods/"
+#: spec.terminationGracePeriodSeconds when the pod does not set it (Kubernetes' default).
+DEFAULT_GRACE = 30
 PHASE_RANK = {"Pending": 0, "Unknown": 1, "Running": 2}
 
 
@@ -172,3 +181,10 @@ def deletion_order(pods: List[Item], now: datetime.datetime) -> List[Item]:
 def _invert(stamp: str) -> str:
     """A string that sorts in the reverse order of RFC 3339 ``stamp`` (newest first)."""
     return "".join(chr(0x7E - ord(c)) if " " < c < "\x7f" else c for c in stamp)
+
+
+def delete_pod(item: Item, now: datetime.datetime) -> Optional[Action]:
+    """The graceful deletion of a pod (reconciler/poddeletion.py, the apiserver's rule),
+    guarded by its mod_revision; None when it is already being deleted."""
+    actions = poddeletion.delete_pod(item, now)
+    return actions[0] if actions else None

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubeform import yamlsrc
-from kubeform.api import kinds
+from kubeform.api import deletion, kinds
 from kubeform.errors import UserError
-from kubeform.store import allocation, plan, pod_deletion, validation
+from kubeform.store import allocation, plan, validation
 from kubeform.store.client import (
     MAX_OBJECT_BYTES,
     MAX_TXN_BYTES,
@@ -229,6 +229,48 @@ def check_namespaces(store: Store, items: Sequence[tuple[Doc, kinds.Kind]]) -> N
         raise MultiError(errors)
 
 
+def terminating_errors(
+    items: Sequence[tuple[Doc, kinds.Kind]], keys: Sequence[str], live: dict[str, Obj], terminating: Collection[str]
+) -> list[UserError]:
+    """One error per object this apply would create in a Terminating namespace (the
+    apiserver's NamespaceLifecycle refusal); updates of objects still there are allowed."""
+    errors: list[UserError] = []
+    for (doc, kind), key in zip(items, keys, strict=True):
+        ns = _namespace_of(doc, kind)
+        if ns is None or ns not in terminating or key in live:
+            continue
+        name = (doc.data.get("metadata") or {}).get("name")
+        errors.append(
+            UserError(
+                f'{kind.resource} "{name}" is forbidden: unable to create new content in namespace {ns} '
+                "because it is being terminated",
+                file=doc.file,
+                document=doc.index,
+                line=_namespace_line(doc),
+                field="metadata.namespace",
+                hint=f"wait until namespace {ns} is gone (`kubeform get ns {ns}`), then create it again",
+            )
+        )
+    return errors
+
+
+def check_terminating(
+    store: Store, items: Sequence[tuple[Doc, kinds.Kind]], keys: Sequence[str], live: dict[str, Obj]
+) -> None:
+    """Refuse (nothing stored) creating objects in a namespace being deleted. Reads the
+    store only when some object goes into a namespace other than ``default`` (which can
+    never be deleted)."""
+    wanted = {ns for d, k in items if (ns := _namespace_of(d, k)) is not None} - ALWAYS_EXISTING
+    if not wanted:
+        return
+    found = store.get_many([NAMESPACE.key(None, ns) for ns in sorted(wanted)])
+    terminating = {str((o.get("metadata") or {}).get("name")) for o in found.values() if deletion.is_deleting(o)}
+    if terminating:
+        errors = terminating_errors(items, keys, live, terminating)
+        if errors:
+            raise MultiError(errors)
+
+
 def namespaces_first(items: Sequence[tuple[Doc, kinds.Kind]]) -> list[tuple[Doc, kinds.Kind]]:
     """The items with Namespaces moved to the front (stable otherwise).
 
@@ -254,6 +296,7 @@ def plan_all(
     check_namespaces(store, items)
     keys = [_key(k, d.data) for d, k in items]
     live = store.get_many(keys)
+    check_terminating(store, items, keys, live)
     alloc = plan.Allocations(cidr=service_cidr)
     if any(k.kind == "Service" for _, k in items):
         alloc.ips = {k.rsplit("/", 1)[1] for k in store.keys(allocation.IP_KEY_PREFIX)}
@@ -379,57 +422,36 @@ def delete_object(
     kind: kinds.Kind,
     obj: Obj,
     *,
-    cascade: bool = True,
+    propagation: str = deletion.BACKGROUND,
     grace: int | None = None,
     now: datetime.datetime | None = None,
-) -> list[str]:
-    """Delete an object (and, by default, what it owns, recursively); returns refs deleted.
+) -> str:
+    """Write the deletion of one object as the apiserver would; returns its ref.
 
-    Pods a node runs are marked for graceful deletion instead (see pod_deletion.py; their
-    agent removes them); ``grace`` is the requested grace period (None: each pod's own,
-    0: remove at once).
+    What it owns is the reconciler's garbage collector's business, as in Kubernetes:
+    background (default) removes the object now and the collector then deletes its
+    dependents; foreground and orphan mark it (``deletionTimestamp`` and the
+    ``foregroundDeletion``/``orphan`` finalizer) and the collector deletes or releases the
+    dependents before it goes. A Namespace is marked Terminating (the namespace controller
+    empties it). Pods a node runs are marked for graceful deletion (their agent removes
+    them); ``grace`` is the requested grace period (None: each pod's own, 0: at once).
+    One transaction guarded by the object's resourceVersion.
     """
     meta = obj.get("metadata") or {}
-    ns = meta.get("namespace")
-    victims: list[tuple[kinds.Kind, Obj]] = [(kind, obj)]
-    if cascade:
-        frontier = {str(meta.get("uid"))}
-        seen = set(frontier)
-        while frontier:
-            children = owned_by(store, ns, frontier)
-            frontier = set()
-            for ck, co in children:
-                uid = str((co.get("metadata") or {}).get("uid"))
-                if uid not in seen:
-                    seen.add(uid)
-                    frontier.add(uid)
-                    victims.append((ck, co))
-    if kind.kind == "Namespace":
-        for k in kinds.KINDS:
-            if k.namespaced:
-                victims.extend((k, o) for o in store.list(k, str(meta.get("name"))))
+    key = kind.key(meta.get("namespace"), str(meta.get("name")))
+    rv = int(meta.get("resourceVersion") or 0) or None
+    decision = deletion.delete_object(obj, now or datetime.datetime.now(datetime.UTC), propagation, grace)
     ops: list[Op] = []
-    refs: list[str] = []
-    when = now or datetime.datetime.now(datetime.UTC)
-    for k, o in victims:
-        m = o.get("metadata") or {}
-        key = k.key(m.get("namespace"), str(m.get("name")))
-        rv = int(m.get("resourceVersion") or 0) or None
-        if k.kind == "Pod":
-            decision = pod_deletion.plan_pod_deletion(o, now=when, grace=grace)
-            if not decision.remove:
-                if decision.pod is not None:
-                    ops.append(Op(key, encode(decision.pod), rv))
-                refs.append(f"{k.qualified}/{m.get('name')}")
-                continue
+    if decision.remove:
         ops.append(Op(key, None, rv))
-        ips, ports = plan.released(o, None)
+        ips, ports = plan.released(obj, None)
         ops += [Op(allocation.ip_key(ip), None) for ip in ips]
         ops += [Op(allocation.port_key(p), None) for p in ports]
-        refs.append(f"{k.qualified}/{m.get('name')}")
-    for start in range(0, len(ops), MAX_TXN_OPS):
-        store.write(ops[start : start + MAX_TXN_OPS])
-    return refs
+    elif decision.obj is not None:
+        ops.append(Op(key, encode(decision.obj), rv))
+    if ops:
+        store.write(ops)
+    return f"{kind.qualified}/{meta.get('name')}"
 
 
 def update_object(store: Store, kind: kinds.Kind, obj: Obj, change: Callable[[Obj], Obj]) -> Obj:
@@ -446,8 +468,10 @@ def update_object(store: Store, kind: kinds.Kind, obj: Obj, change: Callable[[Ob
 
 
 def builtin_objects(service_cidr: str = allocation.DEFAULT_SERVICE_CIDR) -> list[Obj]:
-    """What every cluster starts with: the default/kube-system/kube-public namespaces and
-    the `kubernetes` Service on the first ClusterIP (.1), as in Kubernetes."""
+    """What every cluster starts with: the default/kube-system/kube-public namespaces,
+    the `kubernetes` Service on the first ClusterIP (.1), as in Kubernetes, the `kube-dns`
+    Service on the tenth (.10) in kube-system, and the default StorageClass `local-path`
+    (the reconciler's local-path provisioner, as k3s's)."""
     out: list[Obj] = [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
         for ns in ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -461,6 +485,40 @@ def builtin_objects(service_cidr: str = allocation.DEFAULT_SERVICE_CIDR) -> list
                 "clusterIP": allocation.kubernetes_service_ip(service_cidr),
                 "ports": [{"name": "https", "port": 443, "targetPort": 2379}],
             },
+        }
+    )
+    # The cluster DNS: dnsmasq on every node (docs/services.md). internalTrafficPolicy
+    # Local: each node's proxy sends 10.96.0.10:53 to its own dnsmasq (the endpoints are
+    # the nodes' addresses), so DNS never crosses nodes and a dead node's DNS fails nobody else.
+    out.append(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {
+                "name": "kube-dns",
+                "namespace": "kube-system",
+                "labels": {"k8s-app": "kube-dns"},
+                # one endpoint per node, its own dnsmasq (reconciler/controllers/endpoints.py)
+                "annotations": {"kubeform.io/endpoints-from": "nodes"},
+            },
+            "spec": {
+                "clusterIP": allocation.cluster_dns_ip(service_cidr),
+                "internalTrafficPolicy": "Local",
+                "ports": [
+                    {"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
+                    {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53},
+                ],
+            },
+        }
+    )
+    out.append(
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {"name": "local-path", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+            "provisioner": "kubeform.io/local-path",
+            "reclaimPolicy": "Delete",
+            "volumeBindingMode": "WaitForFirstConsumer",
         }
     )
     return out

@@ -242,10 +242,6 @@ class Store:
             for kv, o in zip(kvs, decode_kvs(kvs), strict=True)
         ]
 
-    def raw_list(self, prefix: str) -> builtins.list[Obj]:
-        """Objects under any prefix (nodes, leases) with resourceVersion filled in."""
-        return decode_kvs(self.range_prefix(prefix))
-
     # -- writes --------------------------------------------------------------------
     def txn(self, ops: Sequence[Op]) -> TxnResult:
         """All ops atomically, or none if any expectation fails."""
@@ -282,10 +278,6 @@ class Store:
                 hint="someone else wrote it; re-run the command",
             )
         return res
-
-    def delete_prefix(self, prefix: str) -> None:
-        """Remove every key under a prefix (used by tests and namespace deletion)."""
-        self._post("kv/deleterange", {"key": _b64(prefix), "range_end": _prefix_end(prefix)})
 
 
 def encode(obj: Obj) -> str:

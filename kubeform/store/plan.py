@@ -23,7 +23,12 @@ Obj = dict[str, Any]
 
 CREATED, CONFIGURED, UNCHANGED = "created", "configured", "unchanged"
 
-SERVER_META = ("uid", "creationTimestamp", "generation", "ownerReferences", "finalizers")
+# deletionTimestamp/deletionGracePeriodSeconds: applying an object being deleted must not
+# bring it back (the apiserver never lets a client clear them)
+SERVER_META = (
+    "uid", "creationTimestamp", "generation", "ownerReferences", "finalizers",
+    "deletionTimestamp", "deletionGracePeriodSeconds",
+)
 WITH_GENERATION = {
     "Pod", "ReplicationController", "Service", "Namespace", "Deployment", "ReplicaSet",
     "DaemonSet", "StatefulSet", "Job", "CronJob", "HorizontalPodAutoscaler",

@@ -11,15 +11,16 @@ deletion). Pure: the clock comes in as ``now``.
 
 from __future__ import annotations
 
-import copy
 import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from kubeform.api import deletion
+
 Obj = dict[str, Any]
 
 #: spec.terminationGracePeriodSeconds when the pod does not set it (Kubernetes' default).
-DEFAULT_GRACE = 30
+DEFAULT_GRACE = deletion.DEFAULT_GRACE
 #: kubectl's warning for a force deletion (printed on stderr).
 FORCE_WARNING = (
     "Warning: Immediate deletion does not wait for confirmation that the running resource "
@@ -53,31 +54,20 @@ def requested_grace(grace_period: int, *, force: bool, now_flag: bool = False) -
 
 def pod_grace(pod: Obj) -> int:
     """spec.terminationGracePeriodSeconds, or the default."""
-    value = (pod.get("spec") or {}).get("terminationGracePeriodSeconds")
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else DEFAULT_GRACE
-
-
-def _iso(t: datetime.datetime) -> str:
-    return t.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return deletion.pod_grace(pod)
 
 
 def plan_pod_deletion(pod: Obj, *, now: datetime.datetime, grace: int | None = None) -> PodDeletion:
     """What deleting ``pod`` does; ``grace`` from requested_grace (None: the pod's own).
 
     A pod already terminating keeps its deadline unless the new one is sooner (the
-    apiserver only ever shortens a grace period).
+    apiserver only ever shortens a grace period). The rule is kubeform.api.deletion's,
+    which the reconciler's controllers share.
     """
-    spec = pod.get("spec") or {}
-    phase = (pod.get("status") or {}).get("phase")
-    seconds = pod_grace(pod) if grace is None else grace
-    if seconds == 0 or not spec.get("nodeName") or phase in ("Succeeded", "Failed"):
+    decision = deletion.delete_pod(pod, now, grace)
+    seconds = deletion.pod_grace(pod) if grace is None else grace
+    if decision.remove:
         return PodDeletion(True, None, 0)
-    meta = pod.get("metadata") or {}
-    current = meta.get("deletionGracePeriodSeconds")
-    if meta.get("deletionTimestamp") and isinstance(current, int) and current <= seconds:
-        return PodDeletion(False, None, current)
-    new = copy.deepcopy(pod)
-    new_meta = new.setdefault("metadata", {})
-    new_meta["deletionTimestamp"] = _iso(now + datetime.timedelta(seconds=seconds))
-    new_meta["deletionGracePeriodSeconds"] = seconds
-    return PodDeletion(False, new, seconds)
+    if decision.obj is None:
+        return PodDeletion(False, None, int((pod.get("metadata") or {}).get("deletionGracePeriodSeconds") or 0))
+    return PodDeletion(False, decision.obj, seconds)

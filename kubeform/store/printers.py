@@ -195,18 +195,76 @@ def _ports(spec: Obj) -> str:
 
 
 def _hpa_targets(o: Obj) -> str:
+    """kubectl's TARGETS: ``cpu: 40%/50%``, ``memory: 157286400/100Mi``, ``<unknown>``
+    before a measure; currentMetrics[i] belongs to metrics[i]; two shown, then ``+ N more...``."""
+    specs = (o.get("spec") or {}).get("metrics") or []
+    if not specs:
+        return "<none>"
+    statuses = _status(o).get("currentMetrics") or []
     out = []
-    current = {m.get("resource", {}).get("name"): m for m in _status(o).get("currentMetrics") or []}
-    for m in (o.get("spec") or {}).get("metrics") or []:
-        res = m.get("resource") or {}
-        target = (res.get("target") or {}).get("averageUtilization")
-        cur = ((current.get(res.get("name")) or {}).get("resource") or {}).get("current", {}).get("averageUtilization")
-        if target is not None:
-            out.append(f"{cur if cur is not None else '<unknown>'}%/{target}%")
-    return ",".join(out) or "<none>"
+    for i, m in enumerate(specs):
+        mtype = m.get("type")
+        st = statuses[i] if i < len(statuses) and isinstance(statuses[i], dict) else {}
+        if mtype in ("Resource", "ContainerResource"):
+            field = "resource" if mtype == "Resource" else "containerResource"
+            src, cur = m.get(field) or {}, ((st.get(field) or {}).get("current") or {})
+            target = src.get("target") or {}
+            if target.get("averageValue") is not None:
+                out.append(f"{src.get('name')}: {cur.get('averageValue', '<unknown>')}/{target['averageValue']}")
+            else:
+                now = f"{cur['averageUtilization']}%" if cur.get("averageUtilization") is not None else "<unknown>"
+                want = f"{target['averageUtilization']}%" if target.get("averageUtilization") is not None else "<auto>"
+                out.append(f"{src.get('name')}: {now}/{want}")
+        elif mtype in ("Pods", "Object", "External"):
+            field = mtype.lower()
+            target = (m.get(field) or {}).get("target") or {}
+            cur = ((st.get(field) or {}).get("current") or {})
+            value = target.get("averageValue", target.get("value"))
+            now = cur.get("averageValue", cur.get("value", "<unknown>"))
+            out.append(f"{now}/{value}" + (" (avg)" if mtype != "Pods" and "averageValue" in target else ""))
+        else:
+            out.append("<unknown type>")
+    if len(out) > 2:
+        return f"{', '.join(out[:2])} + {len(out) - 2} more..."
+    return ", ".join(out)
+
+
+ACCESS_MODES = {"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX", "ReadWriteOncePod": "RWOP"}
+
+
+def _access_modes(modes: Sequence[str]) -> str:
+    """kubectl's short form: RWO,ROX."""
+    return ",".join(ACCESS_MODES.get(str(m), str(m)) for m in modes)
+
+
+def _claim_of(spec: Obj) -> str:
+    ref = spec.get("claimRef") or {}
+    return f"{ref.get('namespace', '')}/{ref.get('name', '')}" if ref.get("name") else ""
+
+
+def _controller_of(o: Obj) -> str:
+    for ref in (o.get("metadata") or {}).get("ownerReferences") or []:
+        if ref.get("controller"):
+            return f"{str(ref.get('kind', '')).lower()}.{str(ref.get('apiVersion', '')).split('/')[0]}/{ref.get('name')}"
+    return "<none>"
 
 
 Columns = tuple[list[str], Callable[[Obj, bool], tuple[list[str], list[str]]], list[str]]
+
+
+def endpoints_summary(obj: Obj, shown: int = 3) -> str:
+    """kubectl's ENDPOINTS cell: ``10.244.1.5:80,10.244.2.3:80 + 1 more...`` (ready only)."""
+    pairs = []
+    for subset in obj.get("subsets") or []:
+        ports = subset.get("ports") or [{}]
+        for address in subset.get("addresses") or []:
+            for port in ports:
+                ip = str(address.get("ip", ""))
+                pairs.append(f"{ip}:{port['port']}" if "port" in port else ip)
+    if not pairs:
+        return "<none>"
+    more = f" + {len(pairs) - shown} more..." if len(pairs) > shown else ""
+    return ",".join(pairs[:shown]) + more
 
 
 def _columns(kind: str, now: datetime.datetime | None = None) -> Columns:
@@ -262,6 +320,41 @@ def _columns(kind: str, now: datetime.datetime | None = None) -> Columns:
                           _wide_containers(o) if w else []),
             ["CONTAINERS", "IMAGES"],
         )
+    if kind == "ControllerRevision":
+        return (
+            ["CONTROLLER", "REVISION"],
+            lambda o, w: ([_controller_of(o), str(o.get("revision", ""))], []),
+            [],
+        )
+    if kind == "PersistentVolumeClaim":
+        return (
+            ["STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS"],
+            lambda o, w: ([str(_status(o).get("phase") or "Pending"), str(spec(o).get("volumeName") or ""),
+                           str((_status(o).get("capacity") or {}).get("storage") or ""),
+                           _access_modes(_status(o).get("accessModes") or []),
+                           str(spec(o).get("storageClassName") or "")],
+                          [str(spec(o).get("volumeMode") or "Filesystem")] if w else []),
+            ["VOLUMEMODE"],
+        )
+    if kind == "PersistentVolume":
+        return (
+            ["CAPACITY", "ACCESS MODES", "RECLAIM POLICY", "STATUS", "CLAIM", "STORAGECLASS", "REASON"],
+            lambda o, w: ([str((spec(o).get("capacity") or {}).get("storage") or ""),
+                           _access_modes(spec(o).get("accessModes") or []),
+                           str(spec(o).get("persistentVolumeReclaimPolicy") or "Retain"),
+                           str(_status(o).get("phase") or "Pending"), _claim_of(spec(o)),
+                           str(spec(o).get("storageClassName") or ""), str(_status(o).get("reason") or "")],
+                          [str(spec(o).get("volumeMode") or "Filesystem")] if w else []),
+            ["VOLUMEMODE"],
+        )
+    if kind == "StorageClass":
+        return (
+            ["PROVISIONER", "RECLAIMPOLICY", "VOLUMEBINDINGMODE", "ALLOWVOLUMEEXPANSION"],
+            lambda o, w: ([str(o.get("provisioner") or ""), str(o.get("reclaimPolicy") or "Delete"),
+                           str(o.get("volumeBindingMode") or "Immediate"),
+                           str(bool(o.get("allowVolumeExpansion"))).lower()], []),
+            [],
+        )
     if kind == "Job":
         return (
             ["COMPLETIONS", "DURATION"],
@@ -286,6 +379,8 @@ def _columns(kind: str, now: datetime.datetime | None = None) -> Columns:
                           [_selector_str(o)] if w else []),
             ["SELECTOR"],
         )
+    if kind == "Endpoints":
+        return (["ENDPOINTS"], lambda o, w: ([endpoints_summary(o)], []), [])
     if kind == "ConfigMap":
         return (["DATA"], lambda o, w: ([str(len(o.get("data") or {}) + len(o.get("binaryData") or {}))], []), [])
     if kind == "Secret":

@@ -23,7 +23,7 @@ import jsonschema
 import referencing
 
 from kubeform import yamlsrc
-from kubeform.api import kinds, selectors, syntax
+from kubeform.api import cron, kinds, selectors, syntax
 from kubeform.errors import UserError, cut, shorten
 
 SCHEMA_BASE = "https://kubeform.invalid/schemas/kinds/"
@@ -211,9 +211,10 @@ def _semantic(doc: Mapping[str, Any], kind: str) -> list[Problem]:
     if kind == "Service":
         _service(spec, add)
     if kind == "CronJob":
-        sched = str(spec.get("schedule", ""))
-        if not (sched.startswith("@") or len(sched.split()) == 5):
-            add("schedule must have 5 fields (minute hour day month weekday) or be @hourly etc.", "spec", "schedule")
+        try:
+            cron.parse(str(spec.get("schedule", "")))
+        except cron.ScheduleError as exc:
+            add(f"invalid schedule: {exc} (5 fields: minute hour day-of-month month day-of-week, or @hourly etc.)", "spec", "schedule")
     if kind == "Secret":
         for k, v in (doc.get("data") or {}).items():
             try:

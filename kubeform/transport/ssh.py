@@ -142,12 +142,6 @@ class SSHConnection(ShellConnection):
         """Open the connection unless it is open; raises Unreachable/HostKeyRejected."""
         self._ensure_transport()
 
-    @property
-    def connected(self) -> bool:
-        client = self._client
-        transport = client.get_transport() if client is not None else None
-        return transport is not None and transport.is_active()
-
     def _ensure_transport(self) -> paramiko.Transport:
         client = self._client
         transport = client.get_transport() if client is not None else None

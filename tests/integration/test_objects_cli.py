@@ -203,8 +203,10 @@ def test_scale_label_annotate_delete_cascade(
     rc, out, _ = run(capsys, etcd_clean, "describe", "deploy", "nginx-deployment")
     assert "note=hello" in out and "replicaset.apps/nginx-deployment-abc" in out
     rc, out, _ = run(capsys, etcd_clean, "delete", "deploy", "nginx-deployment")
-    assert rc == 0 and "replicaset.apps/nginx-deployment-abc deleted" in out
-    assert etcd_clean.client().get_prefix("/registry/") == []
+    # the owner only: its ReplicaSet is the reconciler's garbage collector's to delete
+    assert rc == 0 and out == "deployment.apps/nginx-deployment deleted\n"
+    assert etcd_clean.client().get("/registry/deployments/default/nginx-deployment") == []
+    assert etcd_clean.client().get("/registry/replicasets/default/nginx-deployment-abc")
 
 
 def test_create_verbs(etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -224,9 +226,10 @@ def test_create_verbs(etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[str]
     assert "password:  6 bytes" in out and "s3cret" not in out
     rc, _, err = run(capsys, etcd_clean, "create", "namespace", "team")
     assert rc == 1 and "already exists" in err
-    rc, out, _ = run(capsys, etcd_clean, "delete", "ns", "team")
-    assert "secret/db deleted" in out
-    assert etcd_clean.client().get_prefix("/registry/") == []
+    rc, out, _ = run(capsys, etcd_clean, "delete", "ns", "team", "--wait=false")
+    assert out == "namespace/team deleted\n"  # Terminating until the reconciler empties it
+    rc, out, _ = run(capsys, etcd_clean, "get", "ns", "team")
+    assert "Terminating" in out
 
 
 def test_nodes_view(etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[str]) -> None:
@@ -286,3 +289,42 @@ def test_bad_input_messages(
     assert rc == 0 and out == "configmap/from-stdin created\n", err
     rc, out, err = run(capsys, etcd_clean, "get", "cm", "-o", "name")
     assert out == "configmap/from-stdin\n"
+
+
+def test_diff_and_dry_run_say_what_the_cluster_will_do(
+    etcd_clean: EtcdServer,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    src = (MANIFESTS / "nginx-deployment.yaml").read_text()
+    assert run(capsys, etcd_clean, "apply", "-f", str(MANIFESTS / "nginx-deployment.yaml"))[0] == 0
+    changed = tmp_path / "d.yaml"
+    changed.write_text(src.replace("nginx:1.14.2", "nginx:1.16.1"))
+    rc, out, _ = run(capsys, etcd_clean, "diff", "-f", str(changed))
+    assert rc == 1
+    assert "what the cluster will do:\n  deployment.apps/nginx-deployment: rolling update, 3 pods replaced (maxSurge 1, maxUnavailable 0) (nginx: nginx:1.14.2 -> nginx:1.16.1)\n" in out
+    rc, out, _ = run(capsys, etcd_clean, "apply", "--dry-run", "-f", str(changed))
+    assert rc == 0
+    assert "deployment.apps/nginx-deployment configured (dry run)" in out
+    assert "rolling update, 3 pods replaced" in out
+
+
+def test_apply_on_a_terminal_shows_the_plan_and_asks(
+    etcd_clean: EtcdServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kubeform.cli import objects as objects_cli
+
+    monkeypatch.setattr(objects_cli, "_interactive", lambda: True)
+    path = str(MANIFESTS / "nginx-deployment.yaml")
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+    rc, out, err = run(capsys, etcd_clean, "apply", "-f", path)
+    assert rc == 1 and "nothing applied" in err
+    assert "deployment.apps/nginx-deployment created" in out and "3 pods created" in out
+    assert Store.from_cluster(etcd_clean.cluster).get(kinds.BY_KIND["Deployment"], "default", "nginx-deployment") is None
+    monkeypatch.setattr("builtins.input", lambda prompt: "y")
+    assert run(capsys, etcd_clean, "apply", "-f", path)[0] == 0
+    assert Store.from_cluster(etcd_clean.cluster).get(kinds.BY_KIND["Deployment"], "default", "nginx-deployment") is not None
+    rc, out, _ = run(capsys, etcd_clean, "apply", "-y", "-f", path)
+    assert rc == 0 and "unchanged" in out and "what the cluster" not in out

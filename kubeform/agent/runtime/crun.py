@@ -322,9 +322,9 @@ class CrunDriver(Driver):
     def exec_argv(self, container_id: str, argv: List[str], tty: bool, stdin: bool) -> List[str]:
         return [CRUN] + GLOBAL + ["exec"] + (["--tty"] if tty else []) + [container_id] + list(argv)
 
-    def usage(self, pod_uid: str) -> Dict[str, int]:
-        """CPU and RSS of every process in the pod's containers' pid namespaces (/proc)."""
-        pidns = set()
+    def container_usage(self, pod_uid: str) -> Dict[str, Dict[str, int]]:
+        """CPU and RSS of every process in each container's pid namespace (/proc)."""
+        name_of_ns = {}  # type: Dict[str, str]
         states = crun_list()
         for meta in self._metas():
             if meta.get("pod_uid") != pod_uid:
@@ -333,23 +333,25 @@ class CrunDriver(Driver):
             pid = int((st or {}).get("pid", 0) or 0)
             if pid:
                 try:
-                    pidns.add(os.readlink("/proc/%d/ns/pid" % pid))
+                    name_of_ns[os.readlink("/proc/%d/ns/pid" % pid)] = str(meta.get("name", ""))
                 except OSError:
                     pass
-        samples = []  # type: List[Dict[str, int]]
-        if pidns:
+        samples = {}  # type: Dict[str, List[Dict[str, int]]]
+        if name_of_ns:
             for p in os.listdir("/proc"):
                 if not p.isdigit():
                     continue
                 try:
-                    if os.readlink("/proc/%s/ns/pid" % p) not in pidns:
+                    name = name_of_ns.get(os.readlink("/proc/%s/ns/pid" % p))
+                    if name is None:
                         continue
                     ticks = bundlestate.proc_stat_times(_read("/proc/%s/stat" % p, strict=True))
                     rss = bundlestate.proc_status_rss(_read("/proc/%s/status" % p, strict=True))
                 except (OSError, ValueError, IndexError):
                     continue
-                samples.append({"ticks": ticks, "rss": rss})
-        return bundlestate.sum_usage(samples, os.sysconf("SC_CLK_TCK"))
+                samples.setdefault(name, []).append({"ticks": ticks, "rss": rss})
+        hz = os.sysconf("SC_CLK_TCK")
+        return {name: bundlestate.sum_usage(samples.get(name, []), hz) for name in name_of_ns.values()}
 
 
 def shim_alive(shim_state: Optional[Dict[str, Any]], state_dir: str) -> bool:

@@ -612,11 +612,11 @@ class DockerDriver(Driver):
         return exec_argv(self.docker, container_id, argv, tty, stdin)
 
     # --- usage -------------------------------------------------------------------------------
-    def usage(self, pod_uid: str) -> Dict[str, int]:
-        """CPU (utime+stime+cutime+cstime) and RSS of the pod's processes from /proc
+    def container_usage(self, pod_uid: str) -> Dict[str, Dict[str, int]]:
+        """CPU (utime+stime+cutime+cstime) and RSS of each container's processes from /proc
         (``docker top`` and cgroup stats fail where containers run without cgroups, as on
         lab hosts); the pause is not counted."""
-        roots = [c.pid for c in self.list_containers() if c.pod_uid == pod_uid and c.pid]
+        roots = {c.pid: c.name for c in self.list_containers() if c.pod_uid == pod_uid and c.pid and c.state == "running"}
         ns_of = {}  # type: Dict[int, str]
         for name in os.listdir(self.proc) if roots else []:
             if name.isdigit():
@@ -626,17 +626,20 @@ class DockerDriver(Driver):
                     continue
         hz = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
         page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-        cpu_ticks = 0
-        rss = 0
-        for pid in pod_pids(ns_of, roots):
-            try:
-                with open(os.path.join(self.proc, str(pid), "stat")) as f:
-                    cpu_ticks += parse_stat(f.read())[1]
-                with open(os.path.join(self.proc, str(pid), "statm")) as f:
-                    rss += int(f.read().split()[1]) * page
-            except (OSError, ValueError, IndexError):
-                continue
-        return {"cpu_ns": cpu_ticks * 1000000000 // hz, "memory_bytes": rss}
+        out = {}  # type: Dict[str, Dict[str, int]]
+        for root, cname in roots.items():
+            cpu_ticks = 0
+            rss = 0
+            for pid in pod_pids(ns_of, [root]):
+                try:
+                    with open(os.path.join(self.proc, str(pid), "stat")) as f:
+                        cpu_ticks += parse_stat(f.read())[1]
+                    with open(os.path.join(self.proc, str(pid), "statm")) as f:
+                        rss += int(f.read().split()[1]) * page
+                except (OSError, ValueError, IndexError):
+                    continue
+            out[cname] = {"cpu_ns": cpu_ticks * 1000000000 // hz, "memory_bytes": rss}
+        return out
 
 
 def wait_exited(driver: DockerDriver, container_id: str, timeout: float) -> Optional[ContainerInfo]:

@@ -143,5 +143,15 @@ class Driver(object):
         raise NotImplementedError
 
     def usage(self, pod_uid: str) -> Dict[str, int]:
-        """Measured use of the pod's containers: {"cpu_ns": ..., "memory_bytes": ...}."""
+        """Measured use of the pod's containers: {"cpu_ns": ..., "memory_bytes": ...}
+        (cumulative CPU time of their processes, and their resident memory now)."""
+        total = {"cpu_ns": 0, "memory_bytes": 0}
+        for one in self.container_usage(pod_uid).values():
+            total["cpu_ns"] += one.get("cpu_ns", 0)
+            total["memory_bytes"] += one.get("memory_bytes", 0)
+        return total
+
+    def container_usage(self, pod_uid: str) -> Dict[str, Dict[str, int]]:
+        """The same per running container, by container name (each container has its own
+        pid namespace, so its processes are told apart by it)."""
         raise NotImplementedError

@@ -28,6 +28,7 @@ class FakeDriver(Driver):
         self.stop_grace = {}  # type: Dict[str, float]
         self.removed_sandboxes = []  # type: List[str]
         self.prefix = subnet_prefix
+        self.cpu_calls = 0
         self.next_ip = 2
         self.ips = {}  # type: Dict[str, str]  # uid -> IP kept across sandbox re-creation
         self.serial = 0
@@ -114,10 +115,12 @@ class FakeDriver(Driver):
             fails = c is not None and c.name in self.exec_fails
         return ["false"] if fails else ["true"]
 
-    def usage(self, pod_uid: str) -> Dict[str, int]:
+    def container_usage(self, pod_uid: str) -> Dict[str, Dict[str, int]]:
+        """1 ms of CPU per list and 1 MiB per running container (tests read the rates)."""
         with self.lock:
-            n = sum(1 for c in self.containers.values() if c.pod_uid == pod_uid and c.state == "running")
-        return {"cpu_ns": 1000000 * n, "memory_bytes": 1048576 * n}
+            self.cpu_calls += 1
+            running = [c.name for c in self.containers.values() if c.pod_uid == pod_uid and c.state == "running"]
+            return {name: {"cpu_ns": 1000000 * self.cpu_calls, "memory_bytes": 1048576} for name in running}
 
     def find(self, pod_uid: str, name: str) -> Optional[ContainerInfo]:
         """The newest attempt of a container (test helper)."""

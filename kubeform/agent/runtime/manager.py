@@ -20,10 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from kubeform.api import events as ev
-from kubeform.api import quantity
+from kubeform.api import quantity, usage as usagemod
 from kubeform.api.etcd import EtcdClient, EtcdError, key_unchanged, op_delete, op_put
 
-from . import backoff, env as envmod, lifecycle, probes, status as statusmod, volumes
+from . import backoff, env as envmod, lifecycle, localvolumes, probes, status as statusmod, volumes
 from .driver import ContainerInfo, ContainerSpec, Driver, ImageInfo, PullError, RuntimeError_, SandboxInfo, SandboxSpec
 from .informer import Informer
 
@@ -34,6 +34,8 @@ Obj = Dict[str, Any]
 POD_PREFIX = "/registry/pods/"
 CONFIGMAP_PREFIX = "/registry/configmaps/"
 SECRET_PREFIX = "/registry/secrets/"
+CLAIM_PREFIX = "/registry/persistentvolumeclaims/"
+VOLUME_PREFIX = "/registry/persistentvolumes/"
 #: How long one events lease is reused before a new one is granted.
 EVENT_LEASE_REUSE = 600.0
 USAGE_PERIOD = 15.0
@@ -197,6 +199,8 @@ class RuntimeManager(object):
         self.pods = Informer(client, POD_PREFIX, self.wake.set)
         self.configmaps = Informer(client, CONFIGMAP_PREFIX, self.wake.set)
         self.secrets = Informer(client, SECRET_PREFIX, self.wake.set)
+        self.claims = Informer(client, CLAIM_PREFIX, self.wake.set)
+        self.volumes = Informer(client, VOLUME_PREFIX, self.wake.set)
         self.events = EventRecorder(client, node_name, clock)
         self.workers = {}  # type: Dict[str, PodWorker]
         self.images = {}  # type: Dict[str, ImageInfo]
@@ -210,8 +214,7 @@ class RuntimeManager(object):
         self.probing = set()  # type: Set[Tuple[str, str]]
         self.probe_owner = {}  # type: Dict[str, str]  # container id -> pod uid
         self.usage = {}  # type: Dict[str, Obj]
-        self.usage_raw = {}  # type: Dict[str, Tuple[float, int]]
-        self.usage_at = 0.0
+        self.usage_raw = {}  # type: Dict[str, Tuple[float, Dict[str, int]]]  # uid -> (when, container -> cpu ns)
         self.hashes = {}  # type: Dict[str, Dict[str, str]]  # pod uid -> container id -> spec hash
         self.pool = ThreadPoolExecutor(max_workers=8)
         self.limits_reported = False
@@ -221,7 +224,7 @@ class RuntimeManager(object):
 
     def start(self) -> None:
         """Informers in their threads, then the loop in its own (returns at once)."""
-        for informer in (self.pods, self.configmaps, self.secrets):
+        for informer in self.informers():
             t = threading.Thread(target=informer.run, args=(self.stop,), name="watch" + informer.prefix)
             t.daemon = True
             t.start()
@@ -230,6 +233,9 @@ class RuntimeManager(object):
         loop.daemon = True
         loop.start()
         self.threads.append(loop)
+
+    def informers(self) -> List[Informer]:
+        return [self.pods, self.configmaps, self.secrets, self.claims, self.volumes]
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -261,7 +267,7 @@ class RuntimeManager(object):
 
     def sync_once(self) -> None:
         """Relist etcd and converge every pod in this thread, probes included (tests, debugging)."""
-        for informer in (self.pods, self.configmaps, self.secrets):
+        for informer in self.informers():
             informer.relist()
         self.tick(inline=True)
 
@@ -277,12 +283,10 @@ class RuntimeManager(object):
             containers.setdefault(c.pod_uid, []).append(c)
         pods = self.mine()
         now = self.clock()
-        sample = now - self.usage_at >= USAGE_PERIOD
-        if sample:
-            self.usage_at = now
         for uid, (key, rev, pod) in pods.items():
             mine = containers.get(uid, [])
-            if sample and any(c.state == "running" for c in mine):
+            last = self.usage_raw.get(uid)
+            if (last is None or now - last[0] >= USAGE_PERIOD) and any(c.state == "running" for c in mine):
                 self.sample_usage(uid, now)
             self.run_probes(uid, pod, sandboxes.get(uid), mine, now, inline)
             snap = Snapshot(key, rev, pod, sandboxes.get(uid), mine, taken_at)
@@ -300,6 +304,38 @@ class RuntimeManager(object):
         for uid in list(self.workers):
             if uid not in pods and uid not in sandboxes and uid not in containers:
                 self.forget(uid)
+        self.reclaim_volumes(pods)
+
+    # -- local persistent volumes ------------------------------------------------------------
+
+    def claim_paths(self, pod: Obj) -> volumes.ClaimPaths:
+        """The directories of the claims ``pod`` mounts (or why a claim has none yet)."""
+        if not any("persistentVolumeClaim" in v for v in (pod.get("spec") or {}).get("volumes") or []):
+            return {}
+        ns = (pod.get("metadata") or {}).get("namespace") or "default"
+        head = CLAIM_PREFIX + ns + "/"
+        claims = {k[len(head):]: obj for k, (_rev, obj) in self.claims.snapshot().items() if k.startswith(head)}
+        pvs = {k[len(VOLUME_PREFIX):]: obj for k, (_rev, obj) in self.volumes.snapshot().items()}
+        return volumes.claim_paths(pod, claims, pvs, self.node)
+
+    def reclaim_volumes(self, pods: Dict[str, Tuple[str, int, Obj]]) -> None:
+        """Released local volumes of this node with reclaimPolicy Delete: directory, then
+        object (level-triggered: a failure is tried again on the next pass)."""
+        if not self.volumes.synced:
+            return
+        in_use = set()
+        for _key, _rev, pod in pods.values():
+            ns = (pod.get("metadata") or {}).get("namespace") or "default"
+            for v in (pod.get("spec") or {}).get("volumes") or []:
+                if volumes.claim_of(v):
+                    in_use.add("%s/%s" % (ns, volumes.claim_of(v)))
+        for r in localvolumes.to_reclaim(self.volumes.snapshot(), self.node, in_use):
+            try:
+                localvolumes.remove_dir(r.path)
+                self.client.txn([key_unchanged(r.key, r.mod_revision)], [op_delete(r.key)])
+                LOG.info("volume %s reclaimed: %s removed", r.key, r.path)
+            except (OSError, EtcdError) as exc:
+                LOG.warning("reclaiming %s (%s): %s", r.key, r.path, exc)
 
     def worker(self, uid: str) -> PodWorker:
         with self.lock:
@@ -408,10 +444,11 @@ class RuntimeManager(object):
         cms, secrets = self.namespace_objects(ns)
         stamp = datetime.datetime.utcfromtimestamp(self.clock()).strftime("%Y_%m_%d_%H_%M_%S.%f")
         pod_ip = obs.sandbox.ip if obs.sandbox is not None else ""
+        claims = self.claim_paths(pod)
         for volume in (pod.get("spec") or {}).get("volumes") or []:
             try:
                 kw = {} if self.mount_runner is None else {"run": self.mount_runner}
-                volumes.setup_volume(self.state_dir, pod, volume, cms, secrets, stamp, pod_ip, self.host_ip(), **kw)
+                volumes.setup_volume(self.state_dir, pod, volume, cms, secrets, stamp, pod_ip, self.host_ip(), claims=claims, **kw)
             except (volumes.VolumeError, OSError) as exc:
                 message = 'MountVolume.SetUp failed for volume "%s" : %s' % (volume.get("name", ""), exc)
                 uid = (pod.get("metadata") or {}).get("uid", "")
@@ -570,7 +607,7 @@ class RuntimeManager(object):
         cms, secrets = self.namespace_objects(ns)
         try:
             resolved = envmod.resolve(pod, container, image.entrypoint, image.cmd, image.working_dir, cms, secrets, sandbox.ip, self.host_ip())
-            mounts = volumes.container_mounts(self.state_dir, pod, container)
+            mounts = volumes.container_mounts(self.state_dir, pod, container, self.claim_paths(pod))
         except (envmod.ConfigError, volumes.VolumeError) as exc:
             message = str(exc)
             with self.lock:
@@ -739,26 +776,45 @@ class RuntimeManager(object):
             self.wake.set()
 
     def sample_usage(self, uid: str, now: float) -> None:
+        """Measure the pod's containers; from the second sample on, status.usage says their
+        CPU rate over the last window (millicores) and their memory now (kubeform.api.usage).
+
+        Memory is the resident set of the containers' processes: the working set where
+        containers run without a memory cgroup (lab hosts), as metrics-server's would be
+        read from one. The first sample only starts the window: a pod has no CPU figure
+        (and the HPA no metric for it) until USAGE_PERIOD later.
+        """
         try:
-            raw = self.driver.usage(uid)
+            raw = self.driver.container_usage(uid)
         except (NotImplementedError, OSError, RuntimeError_) as exc:
             LOG.debug("usage %s: %s", uid, exc)
             return
-        cpu_ns = int(raw.get("cpu_ns", 0))
-        mem = int(raw.get("memory_bytes", 0))
         prev = self.usage_raw.get(uid)
-        self.usage_raw[uid] = (now, cpu_ns)
-        millicores = 0
-        if prev is not None and now > prev[0]:
-            millicores = max(0, int((cpu_ns - prev[1]) / 1e6 / (now - prev[0])))
-        self.usage[uid] = {
-            "cpu": "%dm" % millicores,
-            "memory": "%dKi" % (mem // 1024),
-            "cpuNanoseconds": cpu_ns,
-            "memoryBytes": mem,
+        self.usage_raw[uid] = (now, {name: int(v.get("cpu_ns", 0)) for name, v in raw.items()})
+        window = now - prev[0] if prev is not None else 0.0
+        containers = []  # type: List[Obj]
+        total_cpu = None  # type: Optional[int]
+        total_mem = 0
+        for name in sorted(raw):
+            cpu_ns = int(raw[name].get("cpu_ns", 0))
+            mem = int(raw[name].get("memory_bytes", 0))
+            cpu = None  # type: Optional[int]
+            if prev is not None and window > 0 and name in prev[1]:
+                cpu = max(0, int((cpu_ns - prev[1][name]) / 1e6 / window))
+                total_cpu = (total_cpu or 0) + cpu
+            total_mem += mem
+            one = usagemod.render(cpu, mem)
+            one["name"] = name
+            containers.append(one)
+        record = usagemod.render(total_cpu, total_mem)
+        record.update({
+            "containers": containers,
+            "cpuNanoseconds": sum(int(v.get("cpu_ns", 0)) for v in raw.values()),
+            "memoryBytes": total_mem,
             "timestamp": ev.rfc3339(datetime.datetime.utcfromtimestamp(now)),
-            "window": "%ds" % int(now - prev[0]) if prev is not None else "0s",
-        }
+            "window": "%ds" % round(window),
+        })
+        self.usage[uid] = record
 
     def report_limits_once(self) -> None:
         """One Node event when this runtime cannot enforce CPU/memory limits (no cgroups)."""

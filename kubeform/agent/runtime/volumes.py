@@ -6,7 +6,9 @@ writing them is a thin layer that does what the kubelet's atomic writer does: th
 into a fresh hidden directory ``..<stamp>``, ``..data`` is a symlink swapped to it by one
 rename, and each top-level name is a symlink through ``..data``. So a container sees an
 updated ConfigMap appear in place, all keys at once, never half-written. Secrets (and
-emptyDir medium Memory) live on a tmpfs so they never touch the disk.
+emptyDir medium Memory) live on a tmpfs so they never touch the disk. A
+persistentVolumeClaim volume is its volume's directory on this node (localvolumes.py),
+outside the pod's directory, so its data outlives the pod.
 """
 
 import os
@@ -16,6 +18,7 @@ import subprocess
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 from . import env as envmod
+from . import localvolumes
 from .driver import Mount
 
 Obj = Dict[str, Any]
@@ -36,7 +39,7 @@ class FileEntry(NamedTuple):
 
 
 def volume_kind(volume: Obj) -> str:
-    for kind in ("emptyDir", "hostPath", "configMap", "secret", "downwardAPI", "projected"):
+    for kind in ("emptyDir", "hostPath", "configMap", "secret", "downwardAPI", "projected", "persistentVolumeClaim"):
         if kind in volume:
             return kind
     return ""
@@ -204,14 +207,43 @@ def volume_dir(state_dir: str, uid: str, name: str) -> str:
     return os.path.join(pod_dir(state_dir, uid), "volumes", name)
 
 
-def host_source(state_dir: str, uid: str, volume: Obj) -> str:
-    """Where a volume lives on the host (hostPath: the path itself)."""
-    if volume_kind(volume) == "hostPath":
+#: claim name -> its directory on this node, or the ClaimError saying why it has none
+ClaimPaths = Dict[str, str]
+
+
+def claim_of(volume: Obj) -> str:
+    return str((volume.get("persistentVolumeClaim") or {}).get("claimName") or "")
+
+
+def host_source(state_dir: str, uid: str, volume: Obj, claims: Optional[ClaimPaths] = None) -> str:
+    """Where a volume lives on the host (hostPath: the path itself; a claim: its volume's
+    directory, from ``claims``)."""
+    kind = volume_kind(volume)
+    if kind == "hostPath":
         return str((volume.get("hostPath") or {}).get("path", ""))
+    if kind == "persistentVolumeClaim":
+        path = (claims or {}).get(claim_of(volume))
+        if not path or not path.startswith("/"):
+            raise VolumeError(path or 'persistentvolumeclaim "%s" not found' % claim_of(volume))
+        return path
     return volume_dir(state_dir, uid, volume.get("name", ""))
 
 
-def container_mounts(state_dir: str, pod: Obj, container: Obj) -> List[Mount]:
+def claim_paths(pod: Obj, claims: Dict[str, Obj], volumes: Dict[str, Obj], node: str) -> ClaimPaths:
+    """Each claim the pod mounts -> its directory here, or (not starting with /) why not."""
+    out = {}  # type: ClaimPaths
+    for volume in (pod.get("spec") or {}).get("volumes") or []:
+        name = claim_of(volume)
+        if not name:
+            continue
+        try:
+            out[name] = localvolumes.claim_path(name, claims, volumes, node)
+        except localvolumes.ClaimError as exc:
+            out[name] = str(exc)
+    return out
+
+
+def container_mounts(state_dir: str, pod: Obj, container: Obj, claims: Optional[ClaimPaths] = None) -> List[Mount]:
     """volumeMounts as driver Mounts (subPath appended; file volumes always read-only). Pure.
 
     A mount of a volume the pod does not declare raises VolumeError.
@@ -223,13 +255,17 @@ def container_mounts(state_dir: str, pod: Obj, container: Obj) -> List[Mount]:
         volume = volumes.get(vm.get("name"))
         if volume is None:
             raise VolumeError('volume "%s" not found in the pod' % vm.get("name"))
-        source = host_source(state_dir, uid, volume)
+        source = host_source(state_dir, uid, volume, claims)
         sub = str(vm.get("subPath") or "").strip("/")
         if sub:
             if ".." in sub.split("/"):
                 raise VolumeError("subPath %s must not contain '..'" % sub)
             source = os.path.join(source, sub)
-        read_only = bool(vm.get("readOnly")) or volume_kind(volume) in FILE_KINDS
+        read_only = (
+            bool(vm.get("readOnly"))
+            or volume_kind(volume) in FILE_KINDS
+            or bool((volume.get("persistentVolumeClaim") or {}).get("readOnly"))
+        )
         out.append(Mount(source, str(vm.get("mountPath", "")), read_only))
     return out
 
@@ -323,11 +359,15 @@ def setup_volume(
     pod_ip: str = "",
     host_ip: str = "",
     run: Runner = _run,
+    claims: Optional[ClaimPaths] = None,
 ) -> bool:
     """Make one volume real (idempotent); True when files changed. VolumeError on failure."""
     uid = (pod.get("metadata") or {}).get("uid", "")
     kind = volume_kind(volume)
-    path = host_source(state_dir, uid, volume)
+    path = host_source(state_dir, uid, volume, claims)
+    if kind == "persistentVolumeClaim":
+        localvolumes.ensure_dir(path)
+        return False
     if kind == "hostPath":
         source = volume.get("hostPath") or {}
         try:

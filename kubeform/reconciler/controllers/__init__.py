@@ -6,12 +6,48 @@ in CONTROLLERS, and its case files under tests/data/reconciler/controllers/<name
 
 from typing import List
 
-from . import scheduling
+from . import (
+    autoscaler,
+    cronjob,
+    daemonset,
+    deployment,
+    endpoints,
+    garbagecollector,
+    job,
+    localvolumes,
+    namespace,
+    nodelifecycle,
+    replicaset,
+    scheduling,
+    servicemap,
+    statefulset,
+)
 from .base import Controller
 
 CONTROLLERS: List[Controller] = [
     scheduling.CONTROLLER,
+    endpoints.CONTROLLER,
+    servicemap.CONTROLLER,
+    replicaset.CONTROLLER,
+    replicaset.RC_CONTROLLER,
+    job.CONTROLLER,
+    daemonset.CONTROLLER,
+    nodelifecycle.CONTROLLER,
+    namespace.CONTROLLER,
+    *garbagecollector.CONTROLLERS,
+    statefulset.CONTROLLER,
+    localvolumes.CONTROLLER,
+    localvolumes.RELEASE_CONTROLLER,
+    autoscaler.CONTROLLER,
+    cronjob.CONTROLLER,
+    deployment.CONTROLLER,
 ]
+
+
+def configured(controllers: List[Controller], pod_eviction_seconds: float) -> List[Controller]:
+    """``controllers`` with the reconciler config's settings applied (the node lifecycle
+    controller's default tolerationSeconds)."""
+    return [nodelifecycle.controller(pod_eviction_seconds) if c.name == nodelifecycle.NAME else c for c in controllers]
 
 
 def watched_prefixes(controllers: List[Controller]) -> List[str]:

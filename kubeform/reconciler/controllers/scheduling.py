@@ -6,7 +6,14 @@ nowhere stays Pending with PodScheduled=False, reason Unschedulable and the sche
 message ("0/3 nodes are available: ..."), plus a Warning ``FailedScheduling`` event; as
 long as the message does not change nothing more is written (no event storm on retries).
 
-Retried level-triggered: any Node change, a node's heartbeat lease appearing or going,
+Persistent volumes (scheduler/volumes.py): a pod goes only where its bound claims'
+volumes are; a claim of a WaitForFirstConsumer class not yet bound gets the chosen node
+(annotation volume.kubernetes.io/selected-node) in the binding's transaction, guarded by
+the claim's mod_revision, and the provisioner makes its volume there. A claim that
+cannot be used (missing, unbound of an Immediate class) keeps the pod Pending with the
+reason in its message.
+
+Retried level-triggered: any Node change, a claim, volume or class change, a node's heartbeat lease appearing or going,
 and any change of a pod that loads a node (bound, not finished) requeues every pending
 pod; the periodic resync catches the rest. Bind and event go in one transaction on the
 pod's mod_revision, so a pod changed meanwhile is decided again, never bound twice. One
@@ -31,11 +38,16 @@ from kubeform.api.objects import condition, namespaced_name, set_condition
 from ..machinery.actions import Action, CreateEvent, Put
 from ..machinery.cache import Change, Item
 from ..scheduler import Decision, Snapshot, loads_node, needs_scheduling
+from ..scheduler import volumes as volumecheck
+from . import localvolumes
 from .base import Controller, View
 
 Obj = Dict[str, Any]
 
 PODS = "/registry/pods/"
+CLAIMS = localvolumes.CLAIMS
+VOLUMES = localvolumes.VOLUMES
+CLASSES = localvolumes.CLASSES
 COMPONENT = "default-scheduler"
 #: A kept Snapshot older than this is built again (node readiness depends on the time).
 REBUILD_SECONDS = 10.0
@@ -101,11 +113,30 @@ _KEPT: "weakref.WeakKeyDictionary[Any, _Kept]" = weakref.WeakKeyDictionary()
 _KEPT_LOCK = threading.Lock()
 
 
-def decide(view: View, pod: Obj, now: datetime.datetime) -> Decision:
+def volume_check(view: View, pod: Obj) -> volumecheck.VolumeCheck:
+    """The pod's persistent volume constraints, read from the view."""
+    namespace = (pod.get("metadata") or {}).get("namespace") or "default"
+
+    def claim(name: str) -> Optional[Obj]:
+        item = view.get("%s%s/%s" % (CLAIMS, namespace, name))
+        return None if item is None else dict(item.obj)
+
+    def volume(name: str) -> Optional[Obj]:
+        item = view.get(VOLUMES + name)
+        return None if item is None else dict(item.obj)
+
+    def binding_mode(name: str) -> Optional[str]:
+        sc = localvolumes.storage_class(view, name) if name else None
+        return None if sc is None else str(sc.get("volumeBindingMode") or "Immediate")
+
+    return volumecheck.check(pod, claim, volume, binding_mode)
+
+
+def decide(view: View, pod: Obj, now: datetime.datetime, volumes: Optional[volumecheck.VolumeCheck] = None) -> Decision:
     """The scheduler's decision for ``pod`` on the view at ``now`` (a kept Snapshot when the
     view keeps a change log, else a fresh one)."""
     if not hasattr(view, "changes_since"):
-        return build_snapshot(view, now)[1].schedule(pod)
+        return build_snapshot(view, now)[1].schedule(pod, volumes)
     with _KEPT_LOCK:
         kept = _KEPT.get(view)
         if kept is not None and 0 <= (now - kept.built).total_seconds() < REBUILD_SECONDS:
@@ -120,18 +151,33 @@ def decide(view: View, pod: Obj, now: datetime.datetime) -> Decision:
             generation, snapshot = build_snapshot(view, now)
             kept = _Kept(generation, now, snapshot)
             _KEPT[view] = kept
-        return kept.snapshot.schedule(pod)
+        return kept.snapshot.schedule(pod, volumes)
 
 
 def sync(key: str, view: View, now: datetime.datetime) -> List[Action]:
     item = view.get(key)
     if item is None or not needs_scheduling(item.obj):
         return []
-    decision = decide(view, item.obj, now)
+    volumes = volume_check(view, item.obj)
+    decision = decide(view, item.obj, now, volumes)
     stamp = events.rfc3339(now)
     if decision.node:
-        return bind(item, decision.node, stamp)
+        return bind(item, decision.node, stamp) + select_node(view, item.obj, volumes, decision.node)
     return unschedulable(item, decision, stamp)
+
+
+def select_node(view: View, pod: Obj, volumes: volumecheck.VolumeCheck, node: str) -> List[Action]:
+    """The pod's unbound WaitForFirstConsumer claims get the chosen node (same transaction)."""
+    namespace = (pod.get("metadata") or {}).get("namespace") or "default"
+    out: List[Action] = []
+    for name in volumes.select:
+        item = view.get("%s%s/%s" % (CLAIMS, namespace, name))
+        if item is None:
+            continue
+        claim = copy.deepcopy(item.obj)
+        claim.setdefault("metadata", {}).setdefault("annotations", {})[volumecheck.SELECTED_NODE] = node
+        out.append(Put(item.key, claim, item.mod_revision))
+    return out
 
 
 def bind(item: Item, node: str, stamp: str) -> List[Action]:
@@ -192,13 +238,13 @@ def related(change: Change, view: View) -> List[str]:
         if change.old is not None and change.new is not None:
             return []  # a renewal: readiness did not change (resync covers a stale renewTime)
         return pending_keys(view)
-    return pending_keys(view)  # a Node changed (labels, taints, capacity, new node)
+    return pending_keys(view)  # a Node, claim, volume or class changed
 
 
 CONTROLLER = Controller(
     name="scheduling",
     primary=PODS,
-    watches=(PODS, nodes.NODE_PREFIX, nodes.LEASE_PREFIX),
+    watches=(PODS, nodes.NODE_PREFIX, nodes.LEASE_PREFIX, CLAIMS, VOLUMES, CLASSES),
     sync=sync,
     related=related,
     workers=1,

@@ -5,7 +5,7 @@ out) and the single writer owns every side effect: the transaction, its guards (
 object's mod_revision and the leader key), the event lease, the event's name and time.
 """
 
-from typing import Any, Dict, NamedTuple, Union
+from typing import Any, Dict, List, NamedTuple, Optional, Union
 
 Obj = Dict[str, Any]
 
@@ -61,4 +61,42 @@ class CreateEvent(NamedTuple):
     field_path: str = ""
 
 
-Action = Union[Put, Create, Delete, CreateEvent]
+class Requeue(NamedTuple):
+    """Sync this key again after ``after`` seconds (nothing is written).
+
+    Why: some decisions depend on time, not on a change anyone will make (a CronJob's next
+    run, a Job's activeDeadlineSeconds or ttlSecondsAfterFinished, minReadySeconds). The
+    sync stays pure and says when it wants to look again; the daemon queues the key after
+    the sync's writes succeeded (on a conflict the key comes back sooner anyway). The
+    periodic resync remains the safety net; this only makes time-driven decisions punctual.
+    """
+
+    after: float
+
+
+class Unchanged(NamedTuple):
+    """Write nothing, but the transaction holds only if ``key`` is still at
+    ``expect_mod_revision`` (0 = still absent).
+
+    Why: a decision that rests on another object's absence (the garbage collector deleting
+    a dependent whose owner is gone, pod GC deleting pods of a deleted node) must not act
+    on an informer that lags behind etcd; etcd itself checks the absence at commit time,
+    and a lost race requeues the key like any other conflict.
+    """
+
+    key: str
+    expect_mod_revision: int
+
+
+Action = Union[Put, Create, Delete, CreateEvent, Requeue, Unchanged]
+
+
+def requeue_after(actions: List[Action]) -> Optional[float]:
+    """The earliest requeue the actions ask for (seconds), None when they ask for none."""
+    delays = [a.after for a in actions if isinstance(a, Requeue)]
+    return max(0.0, min(delays)) if delays else None
+
+
+def writes(actions: List[Action]) -> List[Action]:
+    """The actions the writer performs (all but Requeue)."""
+    return [a for a in actions if not isinstance(a, Requeue)]

@@ -2,7 +2,10 @@
 
 Every Put and Delete compares the key's mod_revision with the revision the decision was
 made on, so a decision on stale data is refused (the key is requeued and decided again on
-the newer copy). Every transaction also compares the leader key's etcd lease with ours,
+the newer copy). What a transaction wrote goes into the cache at once (write-through) and,
+as a change, to ``on_change`` (the daemon's dispatch), as a watch event would have: the
+watch event that follows changes nothing in the cache and is not dispatched again. Every
+transaction also compares the leader key's etcd lease with ours,
 so a reconciler that lost leadership (lease lapsed, someone else took it) writes nothing,
 even if it has not noticed yet. All actions of one sync go in one transaction: a pod is
 never bound without its Scheduled event or the other way round.
@@ -35,8 +38,8 @@ from kubeform.api.etcd import (
     op_put,
 )
 
-from .actions import CREATE, Action, Create, CreateEvent, Delete, Put
-from .cache import Cache
+from .actions import CREATE, Action, Create, CreateEvent, Delete, Put, Requeue, Unchanged
+from .cache import Cache, Change
 
 LOG = logging.getLogger("kubeform.reconciler.writer")
 
@@ -111,6 +114,11 @@ def txn_body(actions: List[Action], guard: Guard, now: datetime.datetime, suffix
             compare.append(key_unchanged(action.key, action.expect_mod_revision))
             success.append(op_delete(action.key))
             writes.append((action.key, None))
+        elif isinstance(action, Unchanged):
+            if action.expect_mod_revision == CREATE:
+                compare.append(key_absent(action.key))
+            else:
+                compare.append(key_unchanged(action.key, action.expect_mod_revision))
         elif isinstance(action, CreateEvent):
             if not names:
                 raise ValueError("one suffix per CreateEvent")
@@ -126,6 +134,8 @@ def txn_body(actions: List[Action], guard: Guard, now: datetime.datetime, suffix
                 field_path=action.field_path,
             )
             success.append(op_put(key, encode(event), event_lease))
+        elif isinstance(action, Requeue):
+            continue  # for the daemon's queue, not for etcd
         else:
             raise TypeError("not an action: %r" % (action,))
     body = {
@@ -177,8 +187,9 @@ def _new_id() -> Tuple[str, str]:
 class Writer(object):
     """Performs actions for every worker, one transaction at a time."""
 
-    def __init__(self, client: Any, guard: Callable[[], Optional[Guard]], cache: Cache, host: str = "", now: Optional[Callable[[], datetime.datetime]] = None, suffix: Optional[Callable[[], str]] = None, event_lease: Optional[EventLease] = None, new_id: Optional[Callable[[], Tuple[str, str]]] = None) -> None:
+    def __init__(self, client: Any, guard: Callable[[], Optional[Guard]], cache: Cache, host: str = "", now: Optional[Callable[[], datetime.datetime]] = None, suffix: Optional[Callable[[], str]] = None, event_lease: Optional[EventLease] = None, new_id: Optional[Callable[[], Tuple[str, str]]] = None, on_change: Optional[Callable[[Change], None]] = None) -> None:
         self.client = client
+        self.on_change = on_change
         self.guard = guard
         self.cache = cache
         self.host = host
@@ -191,24 +202,32 @@ class Writer(object):
 
     def perform(self, actions: List[Action]) -> str:
         """DONE, CONFLICT (requeue the key) or NOT_LEADER (nothing was written)."""
-        if not actions:
+        if not any(not isinstance(a, Requeue) for a in actions):
             return DONE
-        with self._lock:
-            guard = self.guard()
-            if guard is None:
-                return NOT_LEADER
-            for attempt in (1, 2):
-                try:
-                    return self._perform(actions, guard)
-                except EtcdError as exc:
-                    if attempt == 1 and "lease not found" in str(exc) and self.event_lease.lease_id:
-                        LOG.info("event lease expired; granting a new one")
-                        self.event_lease.drop()
-                        continue
-                    raise
-        return CONFLICT
+        changes: List[Change] = []
+        try:
+            with self._lock:
+                guard = self.guard()
+                if guard is None:
+                    return NOT_LEADER
+                for attempt in (1, 2):
+                    try:
+                        return self._perform(actions, guard, changes)
+                    except EtcdError as exc:
+                        if attempt == 1 and "lease not found" in str(exc) and self.event_lease.lease_id:
+                            LOG.info("event lease expired; granting a new one")
+                            self.event_lease.drop()
+                            continue
+                        raise
+            return CONFLICT
+        finally:
+            # outside the lock: what we wrote concerns other controllers as much as a watch
+            # event would (a pod a ReplicaSet created must be scheduled now, not at resync)
+            if self.on_change is not None:
+                for change in changes:
+                    self.on_change(change)
 
-    def _perform(self, actions: List[Action], guard: Guard) -> str:
+    def _perform(self, actions: List[Action], guard: Guard, changes: List[Change]) -> str:
         n_events = sum(1 for a in actions if isinstance(a, CreateEvent))
         n_creates = sum(1 for a in actions if isinstance(a, Create))
         lease = self.event_lease.current() if n_events else 0
@@ -220,7 +239,9 @@ class Writer(object):
         if answer.get("succeeded"):
             revision = int(answer.get("header", {}).get("revision", 0))
             for key, obj in writes:
-                self.cache.write_through(key, obj, revision)
+                change = self.cache.write_through(key, obj, revision)
+                if change is not None:
+                    changes.append(change)
             self.written += 1
             return DONE
         if still_leader(list(answer.get("responses", [])), guard):

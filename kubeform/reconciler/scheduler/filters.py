@@ -3,12 +3,13 @@
 Why these words: the reasons are counted into the FailedScheduling message, which users
 compare with what Kubernetes prints, so they are Kubernetes' own strings. Order is
 Kubernetes' default profile (NodeUnschedulable, TaintToleration, NodeAffinity, NodePorts,
-NodeResourcesFit), after readiness; a node is rejected by the first filter that fails,
-except the resource filter, which reports every resource that is short.
+NodeResourcesFit, VolumeBinding), after readiness; a node is rejected by the first filter
+that fails, except the resource filter, which reports every resource that is short.
 
-Readiness is a filter of its own (Kubernetes expresses it as the not-ready/unreachable
-taints a node-lifecycle controller adds, which kubeform does not have), so a pod that
-tolerates every taint still never lands on a node whose agent is gone.
+Readiness is a filter of its own (Kubernetes expresses it only as the not-ready/unreachable
+taints its node-lifecycle controller adds; kubeform's adds them too, but a moment after
+the heartbeat lapsed), so a pod that tolerates every taint still never lands on a node
+whose agent is gone.
 """
 
 import re
@@ -24,6 +25,7 @@ PORTS = "node(s) didn't have free ports for the requested pod ports"
 TOO_MANY_PODS = "Too many pods"
 INSUFFICIENT_CPU = "Insufficient cpu"
 INSUFFICIENT_MEMORY = "Insufficient memory"
+VOLUME_CONFLICT = "node(s) had volume node affinity conflict"
 UNSCHEDULABLE_TAINT = ("node.kubernetes.io/unschedulable", "", "NoSchedule")
 
 Filter = Callable[[PodView, NodeInfo], Optional[str]]
@@ -138,6 +140,15 @@ def fits(pod: PodView, node: NodeInfo) -> List[str]:
     return short
 
 
+def volume_affinity(pod: PodView, node: NodeInfo) -> Optional[str]:
+    """VolumeBinding: the node must be where every persistent volume of the pod is (each
+    volume's node terms ORed, all volumes ANDed); a claim not yet bound has no terms."""
+    for terms in pod.volume_terms:
+        if not any(term_matches(t, node) for t in terms):
+            return VOLUME_CONFLICT
+    return None
+
+
 # Filters that read only the node and the pod's spec (cached per pod template).
 NODE_FILTERS: Tuple[Filter, ...] = (ready, schedulable, taints, affinity)
 # Filters that read what other pods use on the node.
@@ -150,4 +161,8 @@ def reasons(pod: PodView, node: NodeInfo) -> List[str]:
         reason = f(pod, node)
         if reason is not None:
             return [reason]
-    return fits(pod, node)
+    short = fits(pod, node)
+    if short:
+        return short
+    conflict = volume_affinity(pod, node) if pod.volume_terms else None
+    return [conflict] if conflict is not None else []

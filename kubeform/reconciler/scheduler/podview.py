@@ -29,6 +29,8 @@ class PodView(NamedTuple):
     required_terms: Optional[Tuple[Term, ...]]  # None: no required node affinity
     tolerations: Tuple[Toleration, ...]
     static_key: str
+    # one entry per persistent volume the pod uses: its node terms (ORed); all must hold
+    volume_terms: Tuple[Tuple[Term, ...], ...] = ()
 
     def entry(self) -> PodEntry:
         return PodEntry(self.requests, self.ports, self.spread)
@@ -42,15 +44,20 @@ def _requirements(items: Any) -> Tuple[Requirement, ...]:
     return tuple(out)
 
 
+def selector_terms(selector: Obj) -> Tuple[Term, ...]:
+    """A NodeSelector's nodeSelectorTerms (a pod's required affinity, a volume's nodeAffinity)."""
+    terms: List[Term] = []
+    for term in selector.get("nodeSelectorTerms") or []:
+        terms.append((_requirements(term.get("matchExpressions")), _requirements(term.get("matchFields"))))
+    return tuple(terms)
+
+
 def required_terms(pod: Obj) -> Optional[Tuple[Term, ...]]:
     affinity = ((pod.get("spec") or {}).get("affinity") or {}).get("nodeAffinity") or {}
     required = affinity.get("requiredDuringSchedulingIgnoredDuringExecution")
     if required is None:
         return None
-    terms: List[Term] = []
-    for term in required.get("nodeSelectorTerms") or []:
-        terms.append((_requirements(term.get("matchExpressions")), _requirements(term.get("matchFields"))))
-    return tuple(terms)
+    return selector_terms(required)
 
 
 def tolerations(pod: Obj) -> Tuple[Toleration, ...]:
@@ -62,8 +69,11 @@ def tolerations(pod: Obj) -> Tuple[Toleration, ...]:
     return tuple(out)
 
 
-def pod_view(pod: Obj) -> PodView:
-    """Read the pod once; raises resources.InvalidPod for requests that are not quantities."""
+def pod_view(pod: Obj, volume_terms: Tuple[Tuple[Term, ...], ...] = ()) -> PodView:
+    """Read the pod once; raises resources.InvalidPod for requests that are not quantities.
+
+    ``volume_terms``: where its persistent volumes are (scheduler/volumes.py), not part
+    of ``static_key`` since they differ from pod to pod of one template."""
     spec = pod.get("spec") or {}
     selector = tuple(sorted((str(k), str(v)) for k, v in (spec.get("nodeSelector") or {}).items()))
     terms = required_terms(pod)
@@ -78,4 +88,5 @@ def pod_view(pod: Obj) -> PodView:
         required_terms=terms,
         tolerations=tols,
         static_key=static,
+        volume_terms=volume_terms,
     )

@@ -21,6 +21,7 @@ from .nodeinfo import NodeInfo, PodEntry, SpreadKey, pod_entry, pod_identity
 from .pending import loads_node
 from .podview import PodView, pod_view
 from .resources import InvalidPod
+from .volumes import VolumeCheck
 
 Obj = Dict[str, Any]
 
@@ -161,6 +162,7 @@ class Snapshot(object):
                 and cpu <= node.free_cpu
                 and memory <= node.free_memory
                 and not (ports and node.ports and filters.free_ports(pod, node))
+                and not (pod.volume_terms and filters.volume_affinity(pod, node))
             ):
                 lr = score(pod, size, node)
                 if node.name in marked:
@@ -210,6 +212,7 @@ class Snapshot(object):
                 and cpu <= node.free_cpu
                 and memory <= node.free_memory
                 and not (ports and node.ports and filters.free_ports(pod, node))
+                and not (pod.volume_terms and filters.volume_affinity(pod, node))
             )
 
         marked = self._marked(pod)
@@ -226,11 +229,16 @@ class Snapshot(object):
                     winner, top = node, total
         return winner
 
-    def schedule(self, pod: Obj) -> Decision:
-        """Where `pod` should run; does not count it (call ``assume`` once it is bound)."""
+    def schedule(self, pod: Obj, volumes: Optional[VolumeCheck] = None) -> Decision:
+        """Where `pod` should run; does not count it (call ``assume`` once it is bound).
+
+        ``volumes``: its persistent volumes as scheduler/volumes.py checked them (a claim
+        that cannot be used refuses the pod before any node is looked at)."""
         total = len(self._nodes)
+        if volumes is not None and volumes.error:
+            return Decision(None, UNSCHEDULABLE, message.prefilter_error(total, volumes.error))
         try:
-            view = pod_view(pod)
+            view = pod_view(pod, volumes.terms if volumes is not None else ())
         except InvalidPod as exc:
             return Decision(None, UNSCHEDULABLE, message.prefilter_error(total, str(exc)))
         if not total:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import json
 from pathlib import Path
 from typing import Any
 
@@ -53,3 +55,27 @@ def test_allocatable_feeds_the_scheduler() -> None:
 
     info = NodeInfo(node.render_node("w1", ["worker"], {"cpu": 2, "memory_kib": 1048576}, None))
     assert (info.alloc_cpu, info.alloc_memory, info.alloc_pods) == (1900, (1048576 - 262144) * 1024, 110)
+
+
+# -- host usage in the heartbeat (for `kubeform top nodes`) ---------------------------------
+
+STAT_0 = "cpu  100 0 100 700 100 0 0 0 0 0\ncpu0 50 0 50 350 50 0 0 0 0 0\n"
+STAT_1 = "cpu  400 0 200 1000 200 0 0 0 0 0\n"  # +400 busy of +800 in all: half of 2 CPUs
+MEMINFO = "MemTotal:       2048000 kB\nMemFree:         100000 kB\nMemAvailable:    1024000 kB\n"
+
+
+def test_node_usage_rate_after_a_window_and_memory_in_use() -> None:
+    from kubeform.api import usage
+
+    assert node.parse_proc_stat(STAT_0) == (200, 1000)
+    assert node.parse_meminfo_used(MEMINFO) == 1024000 * 1024
+    meter = node.NodeUsage(2)
+    t0 = 1767268800.0  # 2026-01-01T12:00:00Z
+    first = meter.sample(STAT_0, MEMINFO, t0)
+    assert first == {"memory": "1024000Ki", "window": "0s", "timestamp": "2026-01-01T12:00:00Z"}
+    assert meter.sample(STAT_1, MEMINFO, t0 + 5) == dict(first, timestamp="2026-01-01T12:00:05Z")  # window not over
+    rec = meter.sample(STAT_1, MEMINFO, t0 + 15)
+    assert rec["cpu"] == "1000m" and rec["window"] == "15s"
+    value = json.loads(node.render_heartbeat("kf-node1", datetime.datetime(2026, 1, 1, 12, 0, 15), rec))
+    got = usage.node_usage(value)
+    assert got is not None and got.total == usage.Sample(1000, 1024000 * 1024)

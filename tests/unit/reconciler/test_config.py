@@ -16,6 +16,8 @@ def test_defaults() -> None:
     cfg = ReconcilerConfig({"node_name": "m1", "etcd": ETCD})
     assert (cfg.node_name, cfg.lease_ttl, cfg.renew_seconds) == ("m1", 10.0, 2.0)
     assert cfg.etcd_endpoints == ["https://10.0.0.11:2379"] and cfg.etcd_cert == "/c"
+    assert cfg.local_volume_root == "/var/lib/kubeform/volumes"
+    assert ReconcilerConfig({"etcd": ETCD, "local_volume_root": "/srv/vols/"}).local_volume_root == "/srv/vols"
 
 
 @pytest.mark.parametrize(
@@ -27,6 +29,9 @@ def test_defaults() -> None:
         ({"etcd": {"endpoints": ["https://a:2379"]}}, "https endpoints need ca_file"),
         ({"etcd": ETCD, "lease_ttl": 0}, "field 'lease_ttl'"),
         ({"etcd": ETCD, "lease_ttl": 4, "renew_seconds": 3}, "field 'renew_seconds'"),
+        ({"etcd": ETCD, "local_volume_root": "vols"}, "field 'local_volume_root'"),
+        ({"etcd": ETCD, "local_volume_root": "/"}, "field 'local_volume_root'"),
+        ({"etcd": ETCD, "local_volume_root": "/srv/../etc"}, "field 'local_volume_root'"),
     ],
 )
 def test_mistakes_name_the_field(raw: dict[str, object], field: str) -> None:

@@ -101,7 +101,7 @@ def test_delete_object_marks_bound_pods_in_one_guarded_transaction() -> None:
     for name in ("bound", "loose"):
         obj = store.get(POD, "default", name)
         assert obj is not None
-        assert applier.delete_object(store, POD, obj, cascade=False, now=NOW) == [f"pod/{name}"]  # type: ignore[arg-type]
+        assert applier.delete_object(store, POD, obj, now=NOW) == f"pod/{name}"  # type: ignore[arg-type]
     mark, remove = store.txns
     [op] = mark
     assert op.expect == 11 and op.value is not None  # compare on the read mod_revision

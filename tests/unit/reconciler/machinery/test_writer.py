@@ -17,7 +17,7 @@ import yaml
 
 from kubeform.api.etcd import _b64
 from kubeform.api.nodes import parse_time
-from kubeform.reconciler.machinery.actions import Action, Create, CreateEvent, Delete, Put
+from kubeform.reconciler.machinery.actions import Action, Create, CreateEvent, Delete, Put, Requeue
 from kubeform.reconciler.machinery.cache import Cache
 from kubeform.reconciler.machinery.writer import (
     CONFLICT,
@@ -149,6 +149,16 @@ def test_lost_race_is_a_conflict_and_lost_lease_is_not_leader() -> None:
     assert cache.get(KEY) is None
 
 
+def test_requeue_is_not_written() -> None:
+    """Requeue is for the daemon's queue: alone it writes nothing, beside a Put it is skipped."""
+    etcd = FakeEtcd()
+    cache = Cache()
+    assert _writer(etcd, cache).perform([Requeue(5.0)]) == DONE
+    assert etcd.calls == []
+    body, writes = txn_body([Requeue(5.0), Put(KEY, POD, 40)], GUARD, NOW, [])
+    assert writes == [(KEY, POD)] and len(body["success"]) == 1
+
+
 def test_no_guard_writes_nothing() -> None:
     etcd = FakeEtcd()
     assert _writer(etcd, Cache(), guard=None).perform([Put(KEY, POD, 40)]) == NOT_LEADER
@@ -188,3 +198,31 @@ def test_default_ids_use_kubernetes_alphabet() -> None:
 
     suffix, uid = _new_id()
     assert len(suffix) == 5 and set(suffix) <= set(NAME_ALPHABET) and len(uid) == 36
+
+
+def test_written_changes_go_to_on_change() -> None:
+    """What the writer stored reaches the controllers as a watch event would (the watch
+    event that follows changes nothing in the cache)."""
+    cache = Cache.from_objects({KEY: dict(POD, metadata=dict(POD["metadata"], resourceVersion="40"))})
+    seen: list[Any] = []
+    w = Writer(FakeEtcd(), lambda: GUARD, cache, "m1", now=lambda: NOW, new_id=lambda: ("x7k2p", "uid-1"), on_change=seen.append)
+    template = {"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "web-", "namespace": "default"}}
+    assert w.perform([Create("/registry/pods/", template), Put(KEY, dict(POD, spec={"nodeName": "n1"}), 40)]) == DONE
+    assert [(c.key, c.old is None, c.new is not None) for c in seen] == [
+        ("/registry/pods/default/web-x7k2p", True, True),
+        (KEY, False, True),
+    ]
+    assert cache.apply("PUT", KEY, '{"spec": {"nodeName": "n1"}}', 50) is None
+
+
+def test_unchanged_only_compares() -> None:
+    """Unchanged guards the transaction on a key (0: absent) and writes nothing there."""
+    from kubeform.reconciler.machinery.actions import Unchanged
+
+    body, writes = txn_body([Delete(KEY, 40), Unchanged("/registry/configmaps/default/owner", 0),
+                             Unchanged("/registry/minions/n1", 9)], GUARD, NOW, [])
+    got = readable(body)
+    assert [(c["key"], c["target"], c["value"]) for c in got["compare"][1:]] == [
+        (KEY, "MOD", 40), ("/registry/configmaps/default/owner", "CREATE", 0), ("/registry/minions/n1", "MOD", 9),
+    ]
+    assert writes == [(KEY, None)] and len(body["success"]) == 1

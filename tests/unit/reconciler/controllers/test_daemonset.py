@@ -1,0 +1,99 @@
+"""The DaemonSet controller: state in, actions out (tests/data/reconciler/controllers/daemonset/).
+
+Case format: tests/unit/reconciler/controllers/cases.py. The eligibility rule, the
+int-or-percent budget and ``related`` are tested directly below.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kubeform.reconciler.controllers import CONTROLLERS, daemonset
+from kubeform.reconciler.machinery.cache import Cache, Change, Item
+from kubeform.reconciler.scheduler.nodeinfo import NodeInfo
+from kubeform.reconciler.scheduler.podview import pod_view
+
+from .cases import load, now_of, summary, view_of
+
+CASES = load("daemonset")
+
+
+@pytest.mark.parametrize("name,case", CASES, ids=[c[0] for c in CASES])
+def test_sync(name: str, case: dict[str, Any]) -> None:
+    view = view_of(case)
+    got = [summary(a, case.get("show"), case.get("create_show")) for a in daemonset.sync(case["sync"], view, now_of(case))]
+    assert got == case["expect"]
+
+
+@pytest.mark.parametrize(
+    "value,total,up,want",
+    [(1, 3, True, 1), ("50%", 3, True, 2), ("50%", 3, False, 1), ("0%", 5, True, 0), ("100%", 7, True, 7), ("x", 3, True, 0), ("2", 3, True, 2)],
+)
+def test_scaled(value: Any, total: int, up: bool, want: int) -> None:
+    assert daemonset.scaled(value, total, up) == want
+
+
+def _node(taints: list[dict[str, str]] | None = None, unschedulable: bool = False, labels: dict[str, str] | None = None) -> NodeInfo:
+    return NodeInfo({"metadata": {"name": "n", "labels": labels or {}}, "spec": {"taints": taints or [], "unschedulable": unschedulable}})
+
+
+def _ds(spec: dict[str, Any]) -> dict[str, Any]:
+    return {"metadata": {"name": "d", "namespace": "t"}, "spec": {"template": {"spec": spec}}}
+
+
+@pytest.mark.parametrize(
+    "spec,node,want",
+    [
+        ({}, _node(), (True, True)),
+        ({}, _node(unschedulable=True), (True, True)),
+        ({}, _node([{"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"}]), (True, True)),
+        ({}, _node([{"key": "node.kubernetes.io/network-unavailable", "effect": "NoSchedule"}]), (False, True)),
+        ({"hostNetwork": True}, _node([{"key": "node.kubernetes.io/network-unavailable", "effect": "NoSchedule"}]), (True, True)),
+        ({}, _node([{"key": "x", "value": "y", "effect": "NoExecute"}]), (False, False)),
+        ({}, _node([{"key": "x", "value": "y", "effect": "PreferNoSchedule"}]), (True, True)),
+        ({"nodeSelector": {"a": "b"}}, _node(labels={"a": "c"}), (False, False)),
+        ({"nodeSelector": {"a": "b"}}, _node(labels={"a": "b"}), (True, True)),
+    ],
+)
+def test_placement(spec: dict[str, Any], node: NodeInfo, want: tuple[bool, bool]) -> None:
+    assert tuple(daemonset.placement(pod_view(daemonset.eligibility_pod(_ds(spec))), node)) == want
+
+
+def test_target_node_from_affinity() -> None:
+    spec: dict[str, Any] = {}
+    daemonset.with_node_affinity(spec, "n9")
+    assert daemonset.target_node({"spec": spec}) == "n9"
+    assert daemonset.target_node({"spec": dict(spec, nodeName="n2")}) == "n2"
+    assert daemonset.target_node({"spec": {}}) == ""
+
+
+def test_tolerations_added_once() -> None:
+    spec: dict[str, Any] = {"tolerations": [{"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute"}]}
+    daemonset.with_daemon_tolerations(spec)
+    daemonset.with_daemon_tolerations(spec)
+    assert len(spec["tolerations"]) == len(daemonset.DAEMON_TOLERATIONS)
+
+
+def test_related() -> None:
+    view = Cache.from_objects(
+        {
+            "/registry/daemonsets/t/a": {"metadata": {"name": "a", "namespace": "t"}},
+            "/registry/daemonsets/u/b": {"metadata": {"name": "b", "namespace": "u"}},
+        }
+    )
+
+    def change(key: str, new: Any) -> Change:
+        return Change(key, None, Item(key, new, 2))
+
+    owned = {"metadata": {"name": "p", "namespace": "u", "ownerReferences": [{"kind": "DaemonSet", "name": "b", "controller": True}]}}
+    assert daemonset.related(change("/registry/minions/n1", {}), view) == ["/registry/daemonsets/t/a", "/registry/daemonsets/u/b"]
+    assert daemonset.related(change("/registry/pods/u/p", owned), view) == ["/registry/daemonsets/u/b"]
+    assert daemonset.related(change("/registry/pods/t/q", {"metadata": {"namespace": "t"}}), view) == ["/registry/daemonsets/t/a"]
+    assert daemonset.related(change("/registry/daemonsets/t/a", {}), view) == ["/registry/daemonsets/t/a"]
+
+
+def test_registered() -> None:
+    assert daemonset.CONTROLLER in CONTROLLERS
+    assert "/registry/minions/" in daemonset.CONTROLLER.watches

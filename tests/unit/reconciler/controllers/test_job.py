@@ -1,0 +1,99 @@
+"""The Job controller: state in, actions out (tests/data/reconciler/controllers/job/).
+
+Case format: tests/unit/reconciler/controllers/cases.py. Pure helpers (completed-index
+ranges, back-off, the pod a Job makes) are tested directly below.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+
+from kubeform.reconciler.controllers import CONTROLLERS, job
+from kubeform.reconciler.machinery.cache import Cache, Change, Item
+
+from .cases import load, now_of, summary, view_of
+
+CASES = load("job")
+
+
+@pytest.mark.parametrize("name,case", CASES, ids=[c[0] for c in CASES])
+def test_sync(name: str, case: dict[str, Any]) -> None:
+    view = view_of(case)
+    got = [summary(a, case.get("show"), case.get("create_show")) for a in job.sync(case["sync"], view, now_of(case))]
+    assert got == case["expect"]
+
+
+@pytest.mark.parametrize(
+    "text,indexes",
+    [("", set()), ("0", {0}), ("0-2,5", {0, 1, 2, 5}), ("1,3-4,7-9", {1, 3, 4, 7, 8, 9})],
+)
+def test_completed_indexes_round_trip(text: str, indexes: set[int]) -> None:
+    assert job.parse_indexes(text) == indexes
+    assert job.format_indexes(indexes) == text
+
+
+def test_backoff_delay_doubles_and_caps() -> None:
+    assert [job.backoff_delay(n) for n in (0, 1, 2, 3, 7, 8, 40)] == [0.0, 10.0, 20.0, 40.0, 600.0, 600.0, 600.0]
+
+
+def test_indexed_pod() -> None:
+    owner = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "ix", "namespace": "t", "uid": "u1"},
+        "spec": {
+            "completionMode": "Indexed",
+            "template": {
+                "metadata": {"labels": {"job-name": "ix"}},
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox", "env": [{"name": "A", "value": "1"}]}]},
+            },
+        },
+    }
+    pod = job.new_pod(owner, 3)
+    assert pod["metadata"]["generateName"] == "ix-3-"
+    assert pod["metadata"]["labels"] == {"job-name": "ix", job.INDEX_KEY: "3"}
+    assert pod["metadata"]["annotations"] == {job.INDEX_KEY: "3"}
+    assert pod["metadata"]["finalizers"] == [job.TRACKING_FINALIZER]
+    assert pod["metadata"]["ownerReferences"][0]["uid"] == "u1"
+    assert pod["spec"]["hostname"] == "ix-3"
+    assert pod["spec"]["containers"][0]["env"] == [
+        {"name": "A", "value": "1"},
+        {"name": "JOB_COMPLETION_INDEX", "valueFrom": {"fieldRef": {"fieldPath": "metadata.annotations['batch.kubernetes.io/job-completion-index']"}}},
+    ]
+    assert "env" not in owner["spec"]["template"]["spec"]["containers"][0] or len(owner["spec"]["template"]["spec"]["containers"][0]["env"]) == 1
+
+
+def test_related() -> None:
+    view = Cache.from_objects(
+        {
+            "/registry/jobs/t/a": {"kind": "Job", "metadata": {"name": "a", "namespace": "t"}},
+            "/registry/jobs/t/b": {"kind": "Job", "metadata": {"name": "b", "namespace": "t"}},
+            "/registry/jobs/u/c": {"kind": "Job", "metadata": {"name": "c", "namespace": "u"}},
+        }
+    )
+    owned = {"metadata": {"name": "p", "namespace": "t", "ownerReferences": [{"kind": "Job", "name": "b", "controller": True}]}}
+    orphan = {"metadata": {"name": "q", "namespace": "t"}}
+    rs_pod = {"metadata": {"name": "r", "namespace": "t", "ownerReferences": [{"kind": "ReplicaSet", "name": "x", "controller": True}]}}
+
+    def change(key: str, old: Any, new: Any) -> Change:
+        return Change(key, Item(key, old, 1) if old else None, Item(key, new, 2) if new else None)
+
+    assert job.related(change("/registry/jobs/t/a", None, {}), view) == ["/registry/jobs/t/a"]
+    assert job.related(change("/registry/pods/t/p", None, owned), view) == ["/registry/jobs/t/b"]
+    assert job.related(change("/registry/pods/t/q", orphan, None), view) == ["/registry/jobs/t/a", "/registry/jobs/t/b"]
+    assert job.related(change("/registry/pods/t/r", None, rs_pod), view) == []
+
+
+def test_registered() -> None:
+    assert job.CONTROLLER in CONTROLLERS
+    assert job.CONTROLLER.watches == ("/registry/jobs/", "/registry/pods/")
+
+
+def test_finish_time() -> None:
+    done = {"status": {"conditions": [{"type": "Failed", "status": "True", "lastTransitionTime": "2026-01-01T00:00:05Z"}]}}
+    assert job.finish_time(done) == datetime.datetime(2026, 1, 1, 0, 0, 5, tzinfo=datetime.UTC)
+    assert job.finish_time({"status": {"completionTime": "2026-01-01T00:00:07Z"}}) == datetime.datetime(2026, 1, 1, 0, 0, 7, tzinfo=datetime.UTC)
+    assert job.finish_time({}) is None
