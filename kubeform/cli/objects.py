@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from kubeform.api import deletion, kinds, nodes, selectors
+from kubeform.api import deletion, kinds, nodes, selectors, syntax
 from kubeform.bootstrap.clusterdir import ClusterDir
-from kubeform.errors import UserError
+from kubeform.errors import UserError, shorten
 from kubeform.store import allocation, applier, plan, pod_deletion, validation
 from kubeform.store import printers as render
 from kubeform.store.client import Store
@@ -140,6 +140,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     cd, store = _connect(args)
     if args.dry_run or (_interactive() and not args.yes):
         planned = applier.plan_all(store, items, service_cidr=_cidr(cd))
+        applier.check_sizes(planned)
         suffix = " (dry run)" if args.dry_run else ""
         for p in planned:
             print(f"{p.ref} {p.outcome}{suffix}")
@@ -261,7 +262,8 @@ def cmd_get(args: argparse.Namespace) -> int:
 def _kv_block(title: str, mapping: dict[str, Any] | None) -> list[str]:
     if not mapping:
         return [f"{title + ':':<14}<none>"]
-    items = sorted(mapping.items())
+    # one line per pair: a newline in a value must not forge the next line
+    items = sorted((render.escape_terminal(str(k), keep=""), render.escape_terminal(str(v), keep="")) for k, v in mapping.items())
     lines = [f"{title + ':':<14}{items[0][0]}={items[0][1]}"]
     lines += [f"{'':<14}{k}={v}" for k, v in items[1:]]
     return lines
@@ -318,7 +320,7 @@ def describe_text(
         text += "Owns:\n" + "".join(f"  {r}\n" for r in owned)
     if events is not None:
         text += render.events_section([e for e in events if render.involves(e, obj)], now or _now())
-    return text
+    return render.escape_terminal(text)
 
 
 def _events_in(store: Store, namespace: str, cache: dict[str, list[Obj]]) -> list[Obj]:
@@ -480,6 +482,9 @@ SCALABLE = {"Deployment", "ReplicaSet", "ReplicationController", "StatefulSet"}
 
 
 def cmd_scale(args: argparse.Namespace) -> int:
+    problem = syntax.count(args.replicas)
+    if problem is not None:
+        raise UserError(problem, field="--replicas")
     _, store = _connect(args)
     for kind, name in _split_ref(args.kind, args.names):
         if kind.kind not in SCALABLE or name is None:
@@ -511,8 +516,9 @@ def parse_kv_changes(pairs: Sequence[str]) -> tuple[dict[str, str], list[str]]:
         else:
             raise UserError(f"expected KEY=VALUE or KEY-, got {pair!r}")
     for k in [*sets, *removes]:
-        if not selectors.KEY_RE.match(k):
-            raise UserError(f"invalid key {k!r}")
+        problem = syntax.qualified_name(k)
+        if problem is not None:
+            raise UserError(f"invalid key {shorten(k)}: {problem}")
     return sets, removes
 
 
@@ -545,8 +551,9 @@ def _meta_verb(field: str, what: str) -> Callable[[argparse.Namespace], int]:
         sets, removes = parse_kv_changes(pairs)
         if what == "label":
             for v in sets.values():
-                if not selectors.VALUE_RE.match(v) or len(v) > 63:
-                    raise UserError(f"invalid label value {v!r}")
+                problem = syntax.label_value(v)
+                if problem is not None:
+                    raise UserError(f"invalid label value {shorten(v)}: {problem}")
         _, store = _connect(args)
         for kind, name in refs:
             if kind.read_only:

@@ -25,12 +25,17 @@ from etcd3gw import exceptions as etcd_exc
 
 from kubeform.api.kinds import Kind
 from kubeform.bootstrap.clusterdir import ClusterDir
-from kubeform.errors import UserError
+from kubeform.errors import UserError, cut
 
 Obj = dict[str, Any]
 
 # etcd's default --max-txn-ops is 128; stay below it.
 MAX_TXN_OPS = 120
+# etcd's default --max-request-bytes is 1.5 MiB; a transaction (keys, values and the
+# protocol's own bytes) must stay below it, so one object may take at most 1 MiB,
+# the limit Kubernetes sets for a ConfigMap's or Secret's data.
+MAX_TXN_BYTES = 1536 * 1024 - 64 * 1024
+MAX_OBJECT_BYTES = 1024 * 1024
 
 
 class PinnedHostAdapter(requests.adapters.HTTPAdapter):
@@ -172,7 +177,7 @@ class Store:
                 self._clients.append(self._clients.pop(0))
             except etcd_exc.Etcd3Exception as err:
                 detail = getattr(err, "detail_text", None) or str(err)
-                raise UserError(f"etcd refused the request: {detail}") from None
+                raise UserError(f"etcd refused the request: {cut(str(detail), 300)}") from None
         urls = ", ".join(c.base_url for c in self._clients)
         reason = str(last) or type(last).__name__
         raise UserError(
