@@ -288,7 +288,12 @@ def test_host_reboot_brings_pods_back(pods_cluster: PodsCluster, cleanup: list[s
     from kubeform.lab import manager
 
     cleanup.append("pod/phoenix")
-    apply(pods_cluster, pod("phoenix", CRUN_HOST, [{"name": "app", "image": IMAGE, "command": ["httpd", "-f", "-p", "8080", "-h", "/"]}]))
+    # A reboot outlasts the default toleration of an unreachable node (the reconciler's
+    # pod_eviction_seconds, 2 s: fast failover for controllers' pods), so a pod that must
+    # stay with its node says so, as in Kubernetes: it tolerates the node's absence.
+    stay = [{"key": f"node.kubernetes.io/{t}", "operator": "Exists", "effect": "NoExecute"} for t in ("unreachable", "not-ready")]
+    apply(pods_cluster, pod("phoenix", CRUN_HOST, [{"name": "app", "image": IMAGE, "command": ["httpd", "-f", "-p", "8080", "-h", "/"]}],
+                            tolerations=stay))
     before = running(pods_cluster, "phoenix")
     # Not waiting for SSH: the host's shutdown may wait out systemd's stop timeout for
     # container processes; the pod coming back is what this test is about.
