@@ -30,7 +30,7 @@ from typing import Any
 import paramiko
 
 from kubeform.inventory.model import Host
-from kubeform.pki import private_key_problem
+from kubeform.keyfiles import private_key_problem
 from kubeform.transport.base import CommandResult, TransportError, Unreachable
 from kubeform.transport.errors import AuthenticationFailed, CommandTimeout
 from kubeform.transport.hostkeys import (
