@@ -114,6 +114,9 @@ class HostRun:
             # Emptied in place: the dict is one of the variable layers.
             self.system_facts.clear()
             self.system_facts.update(system_fact_layer(value))
+            own = self.registered.get("ansible_facts")
+            if isinstance(own, Mapping):  # module facts (package_facts) stay on top of the new ones
+                self.registered["ansible_facts"] = {**self.system_facts["ansible_facts"], **{k: v for k, v in own.items() if k not in value and f"ansible_{k}" not in value}}
             with self.shared.lock:
                 self.shared.hostvars.setdefault(self.host.name, {}).update(self.system_facts)
 
@@ -387,11 +390,23 @@ class HostRun:
             module_result = module.result(args, facts, steps)
         except Exception as err:
             module_result = err
+        if isinstance(module_result, Mapping) and isinstance(module_result.get("ansible_facts"), Mapping) and not failed_msg:
+            self._set_module_facts(module_result["ansible_facts"])
         return outcomes.module_outcome(
             changes=changes, module_result=module_result, failed_msg=failed_msg, would_run=would_run,
             action=task.action, register=task.register, changed_when=task.changed_when,
             failed_when=task.failed_when, no_log=no_log, check=check, v=v,
         )  # fmt: skip
+
+    def _set_module_facts(self, values: Mapping[str, Any]) -> None:
+        """Facts a module returns (package_facts' ``packages``): set as Ansible injects
+        them, top-level and under ``ansible_facts``; they outlive the play, as set_fact's."""
+        plain = {str(k): to_plain(val) for k, val in values.items()}
+        self.registered.update(plain)
+        own = self.registered.get("ansible_facts")
+        merged = dict(own) if isinstance(own, Mapping) else dict(self.system_facts.get("ansible_facts") or {})
+        merged.update(plain)
+        self.registered["ansible_facts"] = merged
 
     def _check(self, task: Task, v: Vars) -> bool:
         """Whether this task only plans: the run's mode, unless the task's ``check_mode`` says."""

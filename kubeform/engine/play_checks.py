@@ -15,6 +15,7 @@ from kubeform.engine.magic_vars import MAGIC_NAMES
 from kubeform.engine.playbook import Block, Node, Play, Task
 from kubeform.errors import UserError
 from kubeform.inventory.model import Host
+from kubeform.modules import lookup
 from kubeform.yamlsrc import load_file
 
 
@@ -59,6 +60,9 @@ def defined_names(play: Play, base_dir: str | None = None) -> tuple[set[str], bo
             names.add(t.register)
         if t.action == "set_fact" and isinstance(t.args, Mapping):
             names |= {str(k) for k in t.args}
+        module = lookup(t.action)
+        if module is not None:
+            names |= set(module.fact_names)
         included = included_var_names(t, base_dir)
         if included is None:
             complete = False
