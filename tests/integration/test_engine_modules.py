@@ -78,3 +78,11 @@ def test_mount(inventory: Path, tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert not _mounted(root / "mnt" / "scratch") and not _mounted(root / "mnt" / "eph")
     assert not (root / "mnt" / "scratch").exists()
     assert (root / "fstab").read_text() == f"tmpfs {root}/mnt/later tmpfs defaults 0 0\n"
+
+
+def test_package_and_service_facts(inventory: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    converge(capsys, PLAYBOOKS / "facts_modules.yml", inventory)
+    root = tmp_path / "hosts" / "h2"
+    version = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "openssh-server"], capture_output=True, text=True).stdout
+    assert (root / "sshd-version").read_text() == version + "\n"
+    assert (root / "facts-summary").read_text() == "True True\n"
