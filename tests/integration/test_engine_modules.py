@@ -8,8 +8,11 @@ talks to a server this test starts on loopback (get_url, uri). Each playbook is 
 
 from __future__ import annotations
 
+import hashlib
+import http.server
 import json
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,8 +34,11 @@ def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[
     return rc, json.loads(out.out) if out.out.strip() else {"stderr": out.err}
 
 
-def converge(capsys: pytest.CaptureFixture[str], playbook: Path, inv: Path, *extra: str) -> dict[str, Any]:
-    """Plan, run, run again and plan again; return the first run's JSON."""
+def converge(capsys: pytest.CaptureFixture[str], playbook: Path, inv: Path, *extra: str, replan: int = 0) -> dict[str, Any]:
+    """Plan, run, run again and plan again; return the first run's JSON.
+
+    ``replan``: tasks per host a plan cannot know to be done (a forced download).
+    """
     common = (str(playbook), "-i", str(inv), *extra)
     rc, plan = run_json(capsys, "plan", *common)
     assert rc in (0, 2), json.dumps(plan, indent=1)[:3000]
@@ -43,7 +49,9 @@ def converge(capsys: pytest.CaptureFixture[str], playbook: Path, inv: Path, *ext
     for name, host in second["hosts"].items():
         assert host["recap"]["changed"] == 0, (name, [t for t in host["tasks"] if t["changed"]])
     rc, again = run_json(capsys, "plan", *common, "--detailed-exitcode")
-    assert rc == 0, json.dumps(again, indent=1)[:3000]
+    assert rc == (2 if replan else 0), json.dumps(again, indent=1)[:3000]
+    for name, host in again["hosts"].items():
+        assert host["recap"]["changed"] == replan, (name, [t for t in host["tasks"] if t["changed"]])
     return first
 
 
@@ -86,3 +94,70 @@ def test_package_and_service_facts(inventory: Path, tmp_path: Path, capsys: pyte
     version = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "openssh-server"], capture_output=True, text=True).stdout
     assert (root / "sshd-version").read_text() == version + "\n"
     assert (root / "facts-summary").read_text() == "True True\n"
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    posted: list[Any] = []
+    files: dict[str, bytes] = {}
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (the base class's name)
+        pass
+
+    def _send(self, code: int, body: bytes, ctype: str = "application/octet-stream") -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:  # noqa: N802  (http.server's name)
+        if self.path == "/health":
+            self._send(200, b'{"state": "up"}', "application/json")
+        elif self.path.startswith("/files/") and self.path[7:] in self.files:
+            self._send(200, self.files[self.path[7:]])
+        else:
+            self._send(404, b"not found", "text/plain")
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.posted.append(body)
+        self._send(201, json.dumps({"id": len(self.posted), "host": body["host"]}).encode(), "application/json")
+
+
+@pytest.fixture
+def http_base() -> Iterator[str]:
+    data = b"some data\n"
+    _Handler.files = {
+        "tool.sh": b"#!/bin/sh\necho tool\n",
+        "data.txt": data,
+        "SHA256SUMS": f"{'0' * 64}  other.txt\n{hashlib.sha256(data).hexdigest()}  data.txt\n".encode(),
+    }
+    _Handler.posted = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_get_url_and_uri(inventory: Path, tmp_path: Path, http_base: str, capsys: pytest.CaptureFixture[str]) -> None:
+    first = converge(capsys, PLAYBOOKS / "http.yml", inventory, "-e", f"base_url={http_base}", replan=1)
+    root = tmp_path / "hosts" / "h1"
+    assert (root / "tool.sh").read_text() == "#!/bin/sh\necho tool\n"
+    assert (root / "tool.sh").stat().st_mode & 0o777 == 0o755
+    assert (root / "data.txt").read_text() == "some data\n"
+    assert (root / "health").read_text() == "200 up\n"
+    assert sorted(p["host"] for p in _Handler.posted) == ["h1", "h2"], "POSTed once per host, not by plans"
+    assert (root / "registered").read_text() in ("1\n", "2\n")
+    forced = next(t for t in first["hosts"]["h1"]["tasks"] if t["task"] == "forced, replaced only when it differs")
+    assert forced["changed"]
+    _Handler.files["data.txt"] = b"new data\n"
+    rc, again = run_json(capsys, "run", str(PLAYBOOKS / "http.yml"), "-i", str(inventory), "-e", f"base_url={http_base}")
+    assert rc == 0, again
+    assert (root / "data.txt").read_text() == "some data\n", "the file still matches the checksum list: kept"
+    assert (root / "data-forced.txt").read_text() == "new data\n", "force: the changed remote file replaces it"
+    changed = [t["task"] for t in again["hosts"]["h1"]["tasks"] if t["changed"]]
+    assert changed == ["forced, replaced only when it differs"], changed
