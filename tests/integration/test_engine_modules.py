@@ -15,7 +15,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -97,10 +97,10 @@ def test_package_and_service_facts(inventory: Path, tmp_path: Path, capsys: pyte
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    posted: list[Any] = []
-    files: dict[str, bytes] = {}
+    posted: ClassVar[list[Any]] = []
+    files: ClassVar[dict[str, bytes]] = {}
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (the base class's name)
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def _send(self, code: int, body: bytes, ctype: str = "application/octet-stream") -> None:
@@ -110,7 +110,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802  (http.server's name)
+    def do_GET(self) -> None:
         if self.path == "/health":
             self._send(200, b'{"state": "up"}', "application/json")
         elif self.path.startswith("/files/") and self.path[7:] in self.files:
@@ -118,7 +118,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         else:
             self._send(404, b"not found", "text/plain")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.posted.append(body)
         self._send(201, json.dumps({"id": len(self.posted), "host": body["host"]}).encode(), "application/json")
