@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import json
+import os
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -161,3 +162,22 @@ def test_get_url_and_uri(inventory: Path, tmp_path: Path, http_base: str, capsys
     assert (root / "data-forced.txt").read_text() == "new data\n", "force: the changed remote file replaces it"
     changed = [t["task"] for t in again["hosts"]["h1"]["tasks"] if t["changed"]]
     assert changed == ["forced, replaced only when it differs"], changed
+
+
+def test_user_and_group(inventory: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    uname = f"kft{os.getpid() % 100000}"
+    extra = ("-e", f"uname={uname}")
+    try:
+        converge(capsys, PLAYBOOKS / "accounts.yml", inventory, *extra)
+        entry = subprocess.run(["getent", "passwd", uname], capture_output=True, text=True).stdout.strip().split(":")
+        root = tmp_path / "hosts" / "h1"
+        assert entry[4:] == ["kubeform test account", f"{root}/home/{uname}", "/bin/sh"]
+        assert (root / "home" / uname).is_dir()
+        assert (root / "account").read_text() == f"{root}/home/{uname} /bin/sh\n"
+        converge(capsys, PLAYBOOKS / "accounts_down.yml", inventory, *extra)
+        assert subprocess.run(["getent", "passwd", uname], capture_output=True).returncode != 0
+        assert subprocess.run(["getent", "group", uname], capture_output=True).returncode != 0
+        assert not (root / "home" / uname).exists()
+    finally:
+        subprocess.run(["userdel", "-r", uname], capture_output=True)
+        subprocess.run(["groupdel", uname], capture_output=True)
