@@ -181,3 +181,18 @@ def test_user_and_group(inventory: Path, tmp_path: Path, capsys: pytest.CaptureF
     finally:
         subprocess.run(["userdel", "-r", uname], capture_output=True)
         subprocess.run(["groupdel", uname], capture_output=True)
+
+
+def test_timezone_planned(inventory: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Planned only: changing this machine's zone is not the test's to do."""
+    current = os.path.realpath("/etc/localtime").split("/zoneinfo/", 1)[-1]
+    other = "Asia/Tokyo" if current != "Asia/Tokyo" else "Europe/Berlin"
+    common = (str(PLAYBOOKS / "timezone.yml"), "-i", str(inventory), "--detailed-exitcode")
+    rc, same = run_json(capsys, "plan", *common, "-e", f"zone={current}")
+    assert rc == 0, same
+    rc, plan = run_json(capsys, "plan", *common, "-e", f"zone={other}")
+    assert rc == 2, plan
+    assert plan["hosts"]["h1"]["tasks"][0]["diff"][0]["after"] == other
+    rc, bad = run_json(capsys, "plan", *common, "-e", "zone=Mars/Olympus")
+    assert rc == 1 and "unknown time zone" in bad["hosts"]["h1"]["tasks"][0]["msg"], bad
+    assert os.path.realpath("/etc/localtime").split("/zoneinfo/", 1)[-1] == current
