@@ -405,7 +405,7 @@ class HostRun:
         self.registered.update(plain)
         own = self.registered.get("ansible_facts")
         merged = dict(own) if isinstance(own, Mapping) else dict(self.system_facts.get("ansible_facts") or {})
-        merged.update(plain)
+        merged.update({k.removeprefix("ansible_"): val for k, val in plain.items()})  # setup's are prefixed
         self.registered["ansible_facts"] = merged
 
     def _check(self, task: Task, v: Vars) -> bool:

@@ -196,3 +196,9 @@ def test_timezone_planned(inventory: Path, capsys: pytest.CaptureFixture[str]) -
     rc, bad = run_json(capsys, "plan", *common, "-e", "zone=Mars/Olympus")
     assert rc == 1 and "unknown time zone" in bad["hosts"]["h1"]["tasks"][0]["msg"], bad
     assert os.path.realpath("/etc/localtime").split("/zoneinfo/", 1)[-1] == current
+
+
+def test_system_facts_common_set(inventory: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    converge(capsys, PLAYBOOKS / "system_facts.yml", inventory)
+    machine = os.uname().machine
+    assert (tmp_path / "hosts" / "h1" / "facts").read_text() == f"Linux {machine} 64 True\n"
