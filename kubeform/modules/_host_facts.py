@@ -275,7 +275,7 @@ def parse(parts: Mapping[str, str], links: Mapping[str, Mapping[str, Any]], addr
     facts["ansible_machine_id"] = machine_id[0] if machine_id else ""
     user = _lines(parts.get("user", ""))
     if len(user) >= 3:
-        gecos, home, shell = ((user[3] if len(user) > 3 else "::").split(":") + ["", "", ""])[:3]
+        gecos, home, shell = ([*(user[3] if len(user) > 3 else "::").split(":"), "", "", ""])[:3]
         facts.update(
             ansible_user_id=user[0], ansible_user_uid=int(user[1]) if user[1].isdigit() else user[1],
             ansible_user_gid=int(user[2]) if user[2].isdigit() else user[2], ansible_user_gecos=gecos,
@@ -296,7 +296,7 @@ def parse(parts: Mapping[str, str], links: Mapping[str, Mapping[str, Any]], addr
             "id": lsb.get("DISTRIB_ID", ""), "release": lsb.get("DISTRIB_RELEASE", ""),
             "codename": lsb.get("DISTRIB_CODENAME", ""), "description": lsb.get("DISTRIB_DESCRIPTION", ""),
             "major_release": lsb.get("DISTRIB_RELEASE", "").split(".")[0],
-        }  # fmt: skip
+        }
         if lsb
         else {}
     )

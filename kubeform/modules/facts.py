@@ -229,7 +229,7 @@ def parse_system_facts(stdout: str, rc: int) -> dict[str, Any]:
     facts.update(_network(parts))
     facts.update(_virtualization(parts))
     facts.update(host_facts.parse(parts, _links(parts.get("link", "")), _addresses(parts.get("addr", ""))))
-    version = facts["ansible_python_version"].split(".") + ["0", "0", "0"]
+    version = [*facts["ansible_python_version"].split("."), "0", "0", "0"]
     facts["ansible_python"] = {
         "executable": facts.pop("ansible_python_interpreter_path"), "type": "CPython",
         "version": {"major": int(version[0] or 0), "minor": int(version[1]), "micro": int(version[2]), "releaselevel": "final", "serial": 0},
