@@ -382,7 +382,8 @@ class HostRun:
             would_run = any(c.steps for c in changes)
         elif changes:
             try:
-                steps, failed_msg = execute_changes(changes, HostStepContext(self.connection, become, user), no_log)
+                ctx = HostStepContext(self.connection, become, user, inputs.env_prefix(prepared.env))
+                steps, failed_msg = execute_changes(changes, ctx, no_log)
             finally:
                 self.facts.stale()
         module_result: Mapping[str, Any] | Exception

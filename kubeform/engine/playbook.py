@@ -49,7 +49,6 @@ STRUCTURAL = ("block", "include_tasks", "import_tasks", "include_role", "import_
 UNSUPPORTED = {
     "delegate_to": "the task would run on its own host",
     "local_action": "the task would run on its own host",
-    "environment": "commands run with the login environment",
     "module_defaults": "module arguments have no defaults here",
 }
 """Keywords kubeform parses but cannot honour yet: refused, never silently ignored."""
@@ -117,6 +116,7 @@ class Task:
     role: str | None = None  # the role the task belongs to
     check_mode: Any = None  # True: never change (even in apply); False: change even in a plan
     run_once: Any = False
+    environment: tuple[Any, ...] = ()  # mappings (or templates of one), outer first: the commands' environment
 
     def templates(self) -> dict[str, Any]:
         """Every templated input of the task, by keyword (for name and dependency checks)."""
@@ -126,6 +126,8 @@ class Task:
         out["vars"] = dict(self.vars)
         for key in ("become", "ignore_errors", "no_log", "retries", "delay", "check_mode", "run_once"):
             out[key] = getattr(self, key)
+        if self.environment:
+            out["environment"] = list(self.environment)
         return out
 
     def expressions(self) -> dict[str, tuple[Any, ...]]:
@@ -233,6 +235,7 @@ class _Inherit:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     search_dirs: tuple[str, ...] = ()
     role: str | None = None
+    environment: tuple[Any, ...] = ()  # outer first; a later mapping's names win
 
 
 def _as_tuple(value: Any) -> tuple[Any, ...]:
@@ -356,6 +359,7 @@ class _Loader:
             no_log=raw.get("no_log"),
             check_mode=raw.get("check_mode"),
             search_dirs=(str(here),) if here != self.base_dir else (),
+            environment=_as_tuple(raw.get("environment")),
         )
         self.seq = 0
         self.role_defaults, self.role_vars, self.role_handlers, self.roles_seen = {}, {}, [], set()
@@ -419,6 +423,7 @@ class _Loader:
             check_mode=spec.get("check_mode", inherit.check_mode),
             search_dirs=inherit.search_dirs,
             role=inherit.role,
+            environment=inherit.environment + _as_tuple(spec.get("environment")),
         )
         return self._role(
             name, where, child, here, depth, kind, params=params,
@@ -453,7 +458,7 @@ class _Loader:
             vars={**inherit.vars, **role.vars, **params, "role_name": name, "role_path": str(role_dir)},
             ignore_errors=inherit.ignore_errors,
             no_log=inherit.no_log, check_mode=inherit.check_mode, defaults=dict(role.defaults),
-            search_dirs=(str(role_dir),), role=name,
+            search_dirs=(str(role_dir),), role=name, environment=inherit.environment,
         )  # fmt: skip
         nodes: list[Node] = []
         deps = role.dependencies_list if role.dependencies_list is not None else LineList(role.dependencies)
@@ -529,6 +534,7 @@ class _Loader:
             defaults=inherit.defaults,
             search_dirs=inherit.search_dirs,
             role=inherit.role,
+            environment=inherit.environment + _as_tuple(t.get("environment")),
         )
         _refuse_unsupported(t, where)
         structural = [k for k in STRUCTURAL if k in t]
@@ -685,6 +691,7 @@ class _Loader:
             role=inherit.role,
             check_mode=inherit.check_mode,
             run_once=t.get("run_once", False),
+            environment=inherit.environment,
         )
         self.seq += 1
         for key in ("retries", "delay"):

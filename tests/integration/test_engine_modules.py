@@ -202,3 +202,9 @@ def test_system_facts_common_set(inventory: Path, tmp_path: Path, capsys: pytest
     converge(capsys, PLAYBOOKS / "system_facts.yml", inventory)
     machine = os.uname().machine
     assert (tmp_path / "hosts" / "h1" / "facts").read_text() == f"Linux {machine} 64 True\n"
+
+
+def test_environment(inventory: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    converge(capsys, PLAYBOOKS / "environment.yml", inventory)
+    assert (tmp_path / "hosts" / "h2" / "env").read_text() == "play block task http://proxy.h2:3128\n"
+    assert (tmp_path / "hosts" / "h1" / "env-become").read_text() == "play\n"
