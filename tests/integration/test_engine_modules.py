@@ -208,3 +208,18 @@ def test_environment(inventory: Path, tmp_path: Path, capsys: pytest.CaptureFixt
     converge(capsys, PLAYBOOKS / "environment.yml", inventory)
     assert (tmp_path / "hosts" / "h2" / "env").read_text() == "play block task http://proxy.h2:3128\n"
     assert (tmp_path / "hosts" / "h1" / "env-become").read_text() == "play\n"
+
+
+def test_deb822_repository_planned(inventory: Path, http_base: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Planned only: the repository and its key would be written under /etc/apt."""
+    suffix = str(os.getpid())
+    _Handler.files["key.asc"] = b"-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEZ\n-----END PGP PUBLIC KEY BLOCK-----\n"
+    common = (str(PLAYBOOKS / "deb822.yml"), "-i", str(inventory), "-e", f"base_url={http_base}", "-e", f"suffix={suffix}")
+    rc, plan = run_json(capsys, "plan", *common, "--detailed-exitcode")
+    assert rc == 2, plan
+    task = plan["hosts"]["h1"]["tasks"][0]
+    labels = [d["label"] for d in task["diff"]]
+    assert labels == [f"/etc/apt/keyrings/kubeform-test-{suffix}.asc", f"/etc/apt/sources.list.d/kubeform-test-{suffix}.sources"]
+    assert f"Signed-By: /etc/apt/keyrings/kubeform-test-{suffix}.asc\n" in task["diff"][1]["after"]
+    assert "mDMEZ" in task["diff"][0]["after"]
+    assert not Path(f"/etc/apt/sources.list.d/kubeform-test-{suffix}.sources").exists()
