@@ -135,11 +135,11 @@ class Deb822Repository(Module):
         dest = f"{SOURCES_DIR}/{stem}.sources"
         state: FileState = facts[f"file:{dest}"]
         if args.get("state", "present") == "absent":
-            changes = []
+            removals: list[Change] = []
             for path in (dest, f"{KEYRINGS_DIR}/{stem}.asc", f"{KEYRINGS_DIR}/{stem}.gpg"):
                 if facts[f"file:{path}"].exists:
-                    changes.append(Change("remove", f"remove {path}", (Run(f"rm -f {shlex.quote(path)}"),), Diff(path, "(present)", None)))
-            return changes
+                    removals.append(Change("remove", f"remove {path}", (Run(f"rm -f {shlex.quote(path)}"),), Diff(path, "(present)", None)))
+            return removals
         for need in ("uris", "suites"):
             if not _words(args.get(need)):
                 raise ModuleArgError(f"{need} is required", field=need)
