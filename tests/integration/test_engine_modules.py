@@ -223,3 +223,12 @@ def test_deb822_repository_planned(inventory: Path, http_base: str, capsys: pyte
     assert f"Signed-By: /etc/apt/keyrings/kubeform-test-{suffix}.asc\n" in task["diff"][1]["after"]
     assert "mDMEZ" in task["diff"][0]["after"]
     assert not Path(f"/etc/apt/sources.list.d/kubeform-test-{suffix}.sources").exists()
+
+
+def test_ini_file_pam_limits_ping_getent(inventory: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    converge(capsys, PLAYBOOKS / "text_and_lookup.yml", inventory)
+    root = tmp_path / "hosts" / "h1"
+    assert (root / "app.ini").read_text() == "[web]\nport = 8080\nlisten = a\nlisten = b\n\n[db]\nname=shop\n"
+    assert (root / "limits.conf").read_text() == "*\tsoft\tnofile\t65536\n"
+    shell = subprocess.run(["getent", "passwd", "root"], capture_output=True, text=True).stdout.strip().split(":")
+    assert (root / "root-shell").read_text() == f"{shell[6]} {shell[2]}\n"
