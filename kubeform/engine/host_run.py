@@ -152,9 +152,12 @@ class HostRun:
                     self.failed = True
                     return
             self._note_candidates()
-            failed = self._nodes(self.play.tasks)
-            if not failed:
-                self._handlers()
+            start = 0
+            for end in [*self.play.flush_points, len(self.play.tasks)]:
+                # Handlers run after pre_tasks, after roles + tasks, and at the end (Ansible's points).
+                if self._nodes(self.play.tasks[start:end]) or self._handlers():
+                    break
+                start = end
         except HostUnreachable as err:
             self.unreachable = True
             self._record(self.current_name or "connect", "unreachable", msg=str(err))
@@ -204,9 +207,10 @@ class HostRun:
             failed = self._nodes(block.always) or failed
         return failed
 
-    def _handlers(self) -> None:
+    def _handlers(self) -> bool:
+        """Run the notified handlers in handler order; True when one failed (the host stops)."""
         if not self.notified:
-            return
+            return False
         for handler in self.play.handlers:
             topics = {handler.name, *handler.listen}
             by = next((self.notified[t] for t in topics if t in self.notified), None)
@@ -216,8 +220,9 @@ class HostRun:
                 self._depends(inputs.task_name(handler, self.variables(handler)), (by, True), True, handler)
                 continue
             if self._task(handler, handler=True):
-                return
+                return True
         self.notified.clear()
+        return False
 
     def _selected(self, task: Task) -> bool:
         return selected(task.tags, self.options.tags, self.options.skip_tags)

@@ -181,6 +181,7 @@ class Play:
     serial: Any = None
     any_errors_fatal: Any = False
     remote_user: str | None = None
+    flush_points: tuple[int, ...] = ()  # indexes of ``tasks`` before which notified handlers run
 
     def all_tasks(self) -> list[Task]:
         """Every task (not handlers) in order, blocks flattened."""
@@ -365,11 +366,15 @@ class _Loader:
         self.role_defaults, self.role_vars, self.role_handlers, self.roles_seen = {}, {}, [], set()
         tasks: list[Node] = []
         tasks.extend(self._tasks(raw.get("pre_tasks"), f"{prefix}pre_tasks", file, inherit, here))
+        after_pre = len(tasks)
         roles: Any = raw.get("roles") or LineList()
         for j, entry in enumerate(roles):
             tasks.append(self._role_entry(entry, f"{prefix}roles[{j}]", Where(file, roles.line_of(j), f"{prefix}roles[{j}]"), inherit, here, 0, "roles"))
-        for key in ("tasks", "post_tasks"):
-            tasks.extend(self._tasks(raw.get(key), f"{prefix}{key}", file, inherit, here))
+        tasks.extend(self._tasks(raw.get("tasks"), f"{prefix}tasks", file, inherit, here))
+        after_main = len(tasks)
+        tasks.extend(self._tasks(raw.get("post_tasks"), f"{prefix}post_tasks", file, inherit, here))
+        # Ansible runs notified handlers after pre_tasks, after roles + tasks, and at the end.
+        flush_points = tuple(sorted({p for p in (after_pre, after_main) if 0 < p < len(tasks)}))
         handlers: list[Task] = []
         for node in [*self._tasks(raw.get("handlers"), f"{prefix}handlers", file, inherit, here), *self.role_handlers]:
             for h in [node] if isinstance(node, Task) else _walk((node,)):
@@ -390,6 +395,7 @@ class _Loader:
             serial=raw.get("serial"),
             any_errors_fatal=raw.get("any_errors_fatal", False),
             remote_user=raw.get("remote_user"),
+            flush_points=flush_points,
         )
         self._check_notify(play)
         return play

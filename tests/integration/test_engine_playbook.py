@@ -115,3 +115,13 @@ def test_unreachable_host_in_recap_others_succeed(sshd_hosts: SSHDServer, tmp_pa
     assert "unreachable=1" in recap["down"]
     assert "changed=1" in recap["h1"] and "changed=1" in recap["h2"]
     assert (tmp_path / "hosts" / "h1" / "hello").read_text() == "hi"
+
+
+def test_handlers_flush_after_pre_tasks_tasks_and_post_tasks(
+    sshd_hosts: SSHDServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inv = sshd_hosts.write_inventory(tmp_path / "inventory.yml", 1, root=tmp_path / "hosts")
+    playbook = Path(__file__).resolve().parent.parent / "data" / "playbooks" / "handler_flush.yml"
+    rc, out, err = kubeform(capsys, "run", str(playbook), "-i", str(inv))
+    assert rc == 0, out + err
+    assert (tmp_path / "hosts" / "h1" / "log").read_text().split() == ["handler", "task", "handler", "handler"]
