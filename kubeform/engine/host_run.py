@@ -426,6 +426,12 @@ class HostRun:
             raise task.where.error(f"unknown action '{task.action}'")
         done = action(inputs.render_args(task, v), v, [*task.search_dirs, self.shared.playbook.base_dir])
         self.registered.update(done.set_facts)
+        if done.add_group is not None:
+            group, parents = done.add_group
+            with self.shared.lock:  # joined into the inventory when the play ends (runner)
+                members, above = self.shared.new_groups.setdefault(group, (set(), set()))
+                members.add(self.host.name)
+                above.update(parents)
         if done.flush_handlers and not self.options.check:
             self._handlers()
         return done.outcome

@@ -12,7 +12,7 @@ names no ``ansible_user``. Pure, but for reading the vars files.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -92,3 +92,26 @@ def with_remote_user(host: Host, user: str | None) -> Host:
     if not user or "ansible_user" in host.vars or "ansible_ssh_user" in host.vars:
         return host
     return replace(host, vars={**host.vars, "ansible_user": user})
+
+
+def add_groups(inventory: Inventory, new_groups: Mapping[str, tuple[set[str], set[str]]]) -> bool:
+    """``group_by``'s groups joined into the inventory (in place), for the later plays.
+
+    A new group goes under its parents (``all`` needs no entry); its hosts join every
+    parent too. Returns whether anything changed.
+    """
+    changed = False
+    for group, (members, parents) in sorted(new_groups.items()):
+        for name in sorted(members):
+            for g in [group, *sorted(p for p in parents if p != "all")]:
+                hosts = inventory.groups.setdefault(g, [])
+                if name not in hosts:
+                    hosts.append(name)
+                    changed = True
+                host = inventory.hosts.get(name)
+                if host is not None and g not in host.groups:
+                    host.groups.append(g)
+        for parent in parents:
+            if parent != "all" and group not in inventory.children.setdefault(parent, []):
+                inventory.children[parent].append(group)
+    return changed

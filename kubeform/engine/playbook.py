@@ -56,7 +56,7 @@ UNSUPPORTED = {
 FQCN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
 """Prefixes that name Ansible's own actions (``ansible.builtin.debug`` is ``debug``)."""
 
-ENGINE_ACTIONS = frozenset({"debug", "set_fact", "assert", "fail", "meta", "include_vars"})
+ENGINE_ACTIONS = frozenset({"debug", "set_fact", "assert", "fail", "meta", "include_vars", "group_by"})
 """Actions the engine runs itself (they read or write variables, not hosts)."""
 
 _KV = re.compile(r"""^([A-Za-z_][A-Za-z0-9_]*)=(.*)$""", re.S)

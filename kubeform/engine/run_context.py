@@ -82,6 +82,7 @@ class PlayShared:
     system_facts: dict[str, dict[str, Any]] = field(default_factory=dict)
     plans: dict[str, PlanDependencies] = field(default_factory=dict)
     playbook_vars: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # group_vars/host_vars beside the playbook
+    new_groups: dict[str, tuple[set[str], set[str]]] = field(default_factory=dict)  # group_by: group -> (hosts, parents)
 
     def user_error(self, err: UserError) -> str:
         text = str(err)

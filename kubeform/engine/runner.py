@@ -23,7 +23,7 @@ from kubeform.engine.host_run import HostRun
 from kubeform.engine.outcomes import truthy
 from kubeform.engine.plan_dependencies import PlanDependencies
 from kubeform.engine.play_checks import check_names, defined_names, play_needs_system_facts
-from kubeform.engine.play_hosts import playbook_vars, serial_batches, with_remote_user
+from kubeform.engine.play_hosts import add_groups, playbook_vars, serial_batches, with_remote_user
 from kubeform.engine.playbook import ModuleResolver, Playbook
 from kubeform.engine.results import RunResult
 from kubeform.engine.run_context import NullReporter, Options, PlayShared, Reporter
@@ -123,6 +123,9 @@ def run_playbook(
     # Names are checked against every host of the play's pattern, not only the --limit'ed
     # ones: a play left without hosts (or with fewer) must not make its variables "undefined".
     unlimited = play_hosts if not options.limit else [(selector or _default_selector)(inventory, p.hosts, None) for p in playbook.plays]
+    grouping = any(t.action == "group_by" for p in playbook.plays for t in p.all_tasks())
+    if grouping:  # a play of a group made by group_by has its hosts only at run time
+        unlimited = [h or list(inventory.hosts.values()) for h in unlimited]
     beside = playbook_vars(Path(playbook.base_dir), inventory)
     earlier: set[str] = {n for v in beside.values() for n in v}
     for play, hosts in zip(playbook.plays, unlimited, strict=True):
@@ -131,14 +134,18 @@ def run_playbook(
         earlier |= defined
         if not complete:
             break  # an include_vars of a templated file: later names are only known at run time
-    out = RunResult(check=options.check, warnings=pattern_warnings(playbook, inventory, options))
+    warnings = [] if grouping else pattern_warnings(playbook, inventory, options)
+    out = RunResult(check=options.check, warnings=warnings)
     for text in out.warnings:
         (warn or _warn_stderr)(text)
     dead: set[str] = set()
     registered: dict[str, dict[str, Any]] = {}
     system_facts: dict[str, dict[str, Any]] = {}
     plans: dict[str, PlanDependencies] = {}
+    regroup = False
     for play, hosts in zip(playbook.plays, play_hosts, strict=True):
+        if regroup:  # group_by changed the groups: select this play's hosts again
+            hosts = (selector or _default_selector)(inventory, play.hosts, options.limit)
         hosts = [with_remote_user(h, play.remote_user) for h in hosts if h.name not in dead]
         for h in hosts:
             if h.name not in out.hosts:
@@ -175,4 +182,6 @@ def run_playbook(
         for e in shared.errors:
             if e not in out.errors:
                 out.errors.append(e)
+        if shared.new_groups:
+            regroup = add_groups(inventory, shared.new_groups) or regroup
     return out

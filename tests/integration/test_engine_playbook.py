@@ -125,3 +125,16 @@ def test_handlers_flush_after_pre_tasks_tasks_and_post_tasks(
     rc, out, err = kubeform(capsys, "run", str(playbook), "-i", str(inv))
     assert rc == 0, out + err
     assert (tmp_path / "hosts" / "h1" / "log").read_text().split() == ["handler", "task", "handler", "handler"]
+
+
+def test_group_by_groups_later_plays(sshd_hosts: SSHDServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inv = sshd_hosts.write_inventory(tmp_path / "inventory.yml", root=tmp_path / "hosts")
+    playbook = Path(__file__).resolve().parent.parent / "data" / "playbooks" / "group_by.yml"
+    for command in ("plan", "run"):
+        rc, out, err = kubeform(capsys, command, str(playbook), "-i", str(inv))
+        assert rc == 0, out + err
+        assert "matches no host" not in err
+    root = tmp_path / "hosts"
+    assert (root / "h1" / "odd").exists() and (root / "h3" / "odd").exists() and not (root / "h2" / "odd").exists()
+    assert (root / "h2" / "groups").read_text() == "kind_even,sorted,ungrouped h1,h3\n"
+    assert (root / "h3" / "groups").read_text() == "kind_odd,sorted,ungrouped h1,h3\n"
