@@ -231,5 +231,7 @@ def test_ini_file_pam_limits_ping_getent(inventory: Path, tmp_path: Path, capsys
     assert (root / "app.ini").read_text() == "[web]\nport = 8080\nlisten = a\nlisten = b\n\n[db]\nname=shop\n"
     assert (root / "limits.conf").read_text() == "*\tsoft\tnofile\t65536\n"
     assert (root / "found").read_text() == "app.ini,limits.conf 2\n"
+    repo = (root / "yum.repos.d" / "kubeform.repo").read_text()
+    assert repo == "[kubeform]\nbaseurl = http://a.example/repo\n\thttp://b.example/repo\ngpgcheck = 0\nname = kubeform test\n"
     shell = subprocess.run(["getent", "passwd", "root"], capture_output=True, text=True).stdout.strip().split(":")
     assert (root / "root-shell").read_text() == f"{shell[6]} {shell[2]}\n"
