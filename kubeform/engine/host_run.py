@@ -79,6 +79,7 @@ class HostRun:
             self.play.vars_files, self.play.role_vars,
         ]  # fmt: skip
         self.block_loops: list[Mapping[str, Any]] = []  # items of enclosing looped includes
+        self.delegates: dict[str, tuple[HostConnection, FactCache, Host]] = {}  # delegate_to: host -> its connection
 
     def variables(self, task: Task | None = None, loop: Mapping[str, Any] | None = None) -> Vars:
         layers = [*self.low_layers]
@@ -123,8 +124,8 @@ class HostRun:
     def _note_candidates(self) -> None:
         """Pre-render every task that can be rendered now and note the facts it will need."""
         for task in self.play.all_tasks():
-            if task.action in ENGINE_ACTIONS or not self._selected(task):
-                continue
+            if task.action in ENGINE_ACTIONS or not self._selected(task) or task.delegate_to is not None:
+                continue  # a delegated task's facts are another host's: fetched when it runs
             try:
                 base = self.variables(task)
                 become, user = inputs.become_of(task, self.play, self.host, base)
@@ -367,10 +368,29 @@ class HostRun:
             time.sleep(delay)
             self.facts.stale()
 
+    def _delegate(self, task: Task, v: Vars) -> tuple[HostConnection, FactCache, Host]:
+        """The connection, fact cache and host a task runs on: its own, or its ``delegate_to``'s."""
+        own = (self.connection, self.facts, self.host)
+        if task.delegate_to is None:
+            return own
+        name = str(inputs.safe_render(task.delegate_to, v) or "").strip()
+        if not name or name == self.host.name:
+            return own
+        if name not in self.delegates:
+            target = self.shared.inventory.hosts.get(name)
+            if target is None:
+                if name not in ("localhost", "127.0.0.1"):
+                    raise task.where.error(f"delegate_to: no host '{name}' in the inventory", field="delegate_to", line=task.key_lines.get("delegate_to"))
+                target = Host(name=name, vars={"ansible_connection": "local"}, groups=["ungrouped"])  # Ansible's implicit localhost
+            conn = HostConnection(self.shared.pool, target, lambda: None)
+            self.delegates[name] = (conn, FactCache(conn.run_script), target)
+        return self.delegates[name]
+
     def _attempt(self, task: Task, v: Vars) -> Outcome:
         prepared = inputs.prepare(task, v, self.shared.resolver, self.shared.playbook.base_dir)
-        become, user = inputs.become_of(task, self.play, self.host, v)
-        facts = self.facts.facts_for(prepared.facts, become, user, self.current_seq)
+        connection, fact_cache, target = self._delegate(task, v)
+        become, user = inputs.become_of(task, self.play, target, v)
+        facts = fact_cache.facts_for(prepared.facts, become, user, self.current_seq)
         module, args = prepared.module, prepared.args
         try:
             changes = module.plan(args, facts)
@@ -387,10 +407,10 @@ class HostRun:
             would_run = any(c.steps for c in changes)
         elif changes:
             try:
-                ctx = HostStepContext(self.connection, become, user, inputs.env_prefix(prepared.env))
+                ctx = HostStepContext(connection, become, user, inputs.env_prefix(prepared.env))
                 steps, failed_msg = execute_changes(changes, ctx, no_log)
             finally:
-                self.facts.stale()
+                fact_cache.stale()
         module_result: Mapping[str, Any] | Exception
         try:
             module_result = module.result(args, facts, steps)

@@ -47,8 +47,7 @@ STRUCTURAL = ("block", "include_tasks", "import_tasks", "include_role", "import_
 """Task keys that hold tasks (or name where to find them) instead of a module call."""
 
 UNSUPPORTED = {
-    "delegate_to": "the task would run on its own host",
-    "local_action": "the task would run on its own host",
+    "local_action": "write 'delegate_to: localhost' and the module instead",
     "module_defaults": "module arguments have no defaults here",
 }
 """Keywords kubeform parses but cannot honour yet: refused, never silently ignored."""
@@ -117,6 +116,7 @@ class Task:
     check_mode: Any = None  # True: never change (even in apply); False: change even in a plan
     run_once: Any = False
     environment: tuple[Any, ...] = ()  # mappings (or templates of one), outer first: the commands' environment
+    delegate_to: Any = None  # another host (a template) whose connection runs the module
 
     def templates(self) -> dict[str, Any]:
         """Every templated input of the task, by keyword (for name and dependency checks)."""
@@ -128,6 +128,8 @@ class Task:
             out[key] = getattr(self, key)
         if self.environment:
             out["environment"] = list(self.environment)
+        if self.delegate_to is not None:
+            out["delegate_to"] = self.delegate_to
         return out
 
     def expressions(self) -> dict[str, tuple[Any, ...]]:
@@ -237,6 +239,7 @@ class _Inherit:
     search_dirs: tuple[str, ...] = ()
     role: str | None = None
     environment: tuple[Any, ...] = ()  # outer first; a later mapping's names win
+    delegate_to: Any = None
 
 
 def _as_tuple(value: Any) -> tuple[Any, ...]:
@@ -430,6 +433,7 @@ class _Loader:
             search_dirs=inherit.search_dirs,
             role=inherit.role,
             environment=inherit.environment + _as_tuple(spec.get("environment")),
+            delegate_to=spec.get("delegate_to", inherit.delegate_to),
         )
         return self._role(
             name, where, child, here, depth, kind, params=params,
@@ -464,7 +468,7 @@ class _Loader:
             vars={**inherit.vars, **role.vars, **params, "role_name": name, "role_path": str(role_dir)},
             ignore_errors=inherit.ignore_errors,
             no_log=inherit.no_log, check_mode=inherit.check_mode, defaults=dict(role.defaults),
-            search_dirs=(str(role_dir),), role=name, environment=inherit.environment,
+            search_dirs=(str(role_dir),), role=name, environment=inherit.environment, delegate_to=inherit.delegate_to,
         )  # fmt: skip
         nodes: list[Node] = []
         deps = role.dependencies_list if role.dependencies_list is not None else LineList(role.dependencies)
@@ -541,6 +545,7 @@ class _Loader:
             search_dirs=inherit.search_dirs,
             role=inherit.role,
             environment=inherit.environment + _as_tuple(t.get("environment")),
+            delegate_to=t.get("delegate_to", inherit.delegate_to),
         )
         _refuse_unsupported(t, where)
         structural = [k for k in STRUCTURAL if k in t]
@@ -698,6 +703,7 @@ class _Loader:
             check_mode=inherit.check_mode,
             run_once=t.get("run_once", False),
             environment=inherit.environment,
+            delegate_to=inherit.delegate_to,
         )
         self.seq += 1
         for key in ("retries", "delay"):
@@ -829,6 +835,6 @@ def loop_of(t: Mapping[str, Any], where: Where) -> tuple[Any, str] | None:
 def _refuse_unsupported(t: LineDict, where: Where) -> None:
     for key, why in UNSUPPORTED.items():
         value = t.get(key)
-        if value in (None, {}, "") or (key == "delegate_to" and str(value).replace(" ", "") == "{{inventory_hostname}}"):
+        if value in (None, {}, ""):
             continue
         raise where.error(f"'{key}' is not supported yet ({why}; see docs/playbooks.md)", field=key, line=t.line_of(key))

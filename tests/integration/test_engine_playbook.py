@@ -138,3 +138,19 @@ def test_group_by_groups_later_plays(sshd_hosts: SSHDServer, tmp_path: Path, cap
     assert (root / "h1" / "odd").exists() and (root / "h3" / "odd").exists() and not (root / "h2" / "odd").exists()
     assert (root / "h2" / "groups").read_text() == "kind_even,sorted,ungrouped h1,h3\n"
     assert (root / "h3" / "groups").read_text() == "kind_odd,sorted,ungrouped h1,h3\n"
+
+
+def test_delegate_to(sshd_hosts: SSHDServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inv = sshd_hosts.write_inventory(tmp_path / "inventory.yml", 2, root=tmp_path / "hosts")
+    playbook = Path(__file__).resolve().parent.parent / "data" / "playbooks" / "delegate_to.yml"
+    for command in ("plan", "run", "run"):
+        rc, out, err = kubeform(capsys, command, str(playbook), "-i", str(inv))
+        assert rc == 0, out + err
+    h1 = tmp_path / "hosts" / "h1"
+    for host in ("h1", "h2"):
+        words = (h1 / f"conn-{host}").read_text().split()
+        assert words[2:4] == [sshd_hosts.addresses[0], str(sshd_hosts.port)], words
+    assert (tmp_path / "hosts" / "h2" / "local-cmd").read_text() == "none\n", "delegate_to localhost runs without ssh"
+    assert (tmp_path / "hosts" / "h2" / "local-h2").exists() and (tmp_path / "hosts" / "h2" / "self").exists()
+    rc, out, err = kubeform(capsys, "plan", str(playbook), "-i", str(inv), "--detailed-exitcode")
+    assert rc == 0, out + err
