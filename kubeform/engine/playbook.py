@@ -286,7 +286,8 @@ def parse_kv(text: str, *, free_form: bool, known: set[str], where: Where, actio
 class _Loader:
     """Turns the YAML of one playbook (and the files it includes) into Plays."""
 
-    def __init__(self, path: Path, resolver: ModuleResolver) -> None:
+    def __init__(self, path: Path, resolver: ModuleResolver, collect: list[UserError] | None = None) -> None:
+        self.collect = collect  # --check-all: mistakes are gathered here and the node skipped
         self.path = path
         self.base_dir = path.parent
         self.resolver = resolver
@@ -315,7 +316,12 @@ class _Loader:
         for i, raw in enumerate(doc):
             key = next((k for k in ("import_playbook", "ansible.builtin.import_playbook") if k in raw), None)
             if key is None:
-                plays.append(self._play(raw, i, file, len(doc), path.parent))
+                try:
+                    plays.append(self._play(raw, i, file, len(doc), path.parent))
+                except UserError as err:
+                    if self.collect is None:
+                        raise
+                    self._collected(err)
                 continue
             target = raw[key]
             if templating.is_template(target):
@@ -400,7 +406,12 @@ class _Loader:
             remote_user=raw.get("remote_user"),
             flush_points=flush_points,
         )
-        self._check_notify(play)
+        try:
+            self._check_notify(play)
+        except UserError as err:
+            if self.collect is None:
+                raise
+            self._collected(err)
         return play
 
     # -- roles ---------------------------------------------------------------------
@@ -525,8 +536,17 @@ class _Loader:
             tpath = f"{path}[{i}]"
             if not isinstance(t, LineDict):
                 raise UserError("a task must be a mapping", file=file, line=raw.line_of(i), field=tpath)
-            out.append(self._node(t, tpath, file, inherit, here, depth))
+            try:
+                out.append(self._node(t, tpath, file, inherit, here, depth))
+            except UserError as err:
+                if self.collect is None:
+                    raise
+                self._collected(err)
         return out
+
+    def _collected(self, err: UserError) -> None:
+        if str(err) not in {str(e) for e in self.collect or []}:
+            (self.collect if self.collect is not None else []).append(err)
 
     def _node(self, t: LineDict, path: str, file: str, inherit: _Inherit, here: Path, depth: int) -> Node:
         where = Where(file, t.line, path)
@@ -765,8 +785,13 @@ def _default_name(action: str, args: Any) -> str:
     return action
 
 
-def load_playbook(path: str | Path, resolver: ModuleResolver | None = None) -> Playbook:
-    """Load and check a playbook file; every mistake is one UserError with file:line: field."""
+def load_playbook(path: str | Path, resolver: ModuleResolver | None = None, collect: list[UserError] | None = None) -> Playbook:
+    """Load and check a playbook file; every mistake is one UserError with file:line: field.
+
+    ``collect`` (``--check-all``): mistakes in tasks, plays and notify names are added to
+    it and the faulty part left out, so one pass finds them all; the result then only
+    serves further checks, never a run.
+    """
     if resolver is None:
         from kubeform.modules import lookup
 
@@ -774,7 +799,7 @@ def load_playbook(path: str | Path, resolver: ModuleResolver | None = None) -> P
     p = Path(path)
     if not p.exists():
         raise UserError("no such playbook file", file=str(path))
-    return _Loader(p, resolver).load()
+    return _Loader(p, resolver, collect).load()
 
 
 def _is_number(text: str, integer: bool) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from kubeform.modules.base import Fact
 
 __all__ = [
     "ConnectionSource", "HostSelector", "NullReporter", "Options", "Reporter",
-    "pattern_warnings", "run_playbook", "select_play_hosts",
+    "pattern_warnings", "run_playbook", "select_play_hosts", "static_problems",
 ]  # fmt: skip
 
 HostSelector = Callable[[Inventory, str, "str | None"], list[Host]]
@@ -89,6 +89,31 @@ def _warn_stderr(text: str) -> None:
     print(f"kubeform: warning: {text}", file=sys.stderr)
 
 
+def _check_plays(
+    playbook: Playbook, hosts_of: Sequence[Sequence[Host]], beside: Mapping[str, Mapping[str, Any]], options: Options,
+    collect: list[UserError] | None = None,
+) -> None:  # fmt: skip
+    """The names every play reads are defined (before connecting); ``collect``: gather, not raise."""
+    earlier: set[str] = {n for v in beside.values() for n in v}
+    for play, hosts in zip(playbook.plays, hosts_of, strict=True):
+        defined, complete = defined_names(play, playbook.base_dir)
+        check_names(play, hosts, options.extra_vars, earlier, playbook.base_dir, collect)
+        earlier |= defined
+        if not complete:
+            break  # an include_vars of a templated file: later names are only known at run time
+
+
+def static_problems(
+    playbook: Playbook, inventory: Inventory, options: Options, selector: HostSelector | None = None
+) -> list[UserError]:
+    """Every mistake found before connecting (``--check-all``): undefined names of every task."""
+    found: list[UserError] = []
+    pick = selector or _default_selector
+    hosts_of = [pick(inventory, p.hosts, None) or list(inventory.hosts.values()) for p in playbook.plays]
+    _check_plays(playbook, hosts_of, playbook_vars(Path(playbook.base_dir), inventory), options, found)
+    return found
+
+
 def run_playbook(
     playbook: Playbook,
     inventory: Inventory,
@@ -127,13 +152,7 @@ def run_playbook(
     if grouping:  # a play of a group made by group_by has its hosts only at run time
         unlimited = [h or list(inventory.hosts.values()) for h in unlimited]
     beside = playbook_vars(Path(playbook.base_dir), inventory)
-    earlier: set[str] = {n for v in beside.values() for n in v}
-    for play, hosts in zip(playbook.plays, unlimited, strict=True):
-        defined, complete = defined_names(play, playbook.base_dir)
-        check_names(play, hosts, options.extra_vars, earlier, playbook.base_dir)
-        earlier |= defined
-        if not complete:
-            break  # an include_vars of a templated file: later names are only known at run time
+    _check_plays(playbook, unlimited, beside, options)
     warnings = [] if grouping else pattern_warnings(playbook, inventory, options)
     out = RunResult(check=options.check, warnings=warnings)
     for text in out.warnings:
