@@ -85,8 +85,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         playbook = load_playbook(args.playbook, collect=problems)
         problems += static_problems(playbook, inventory, options)
         problems.sort(key=lambda e: (e.file or "", e.line or 0))
-        for err in problems:
-            print(f"kubeform: error: {err}", file=sys.stderr)
+        for problem in problems:
+            print(f"kubeform: error: {problem}", file=sys.stderr)
         if problems:
             print(f"kubeform: {len(problems)} problem{'s' if len(problems) != 1 else ''} found", file=sys.stderr)
             return 1
