@@ -235,3 +235,16 @@ def test_ini_file_pam_limits_ping_getent(inventory: Path, tmp_path: Path, capsys
     assert repo == "[kubeform]\nbaseurl = http://a.example/repo\n\thttp://b.example/repo\ngpgcheck = 0\nname = kubeform test\n"
     shell = subprocess.run(["getent", "passwd", "root"], capture_output=True, text=True).stdout.strip().split(":")
     assert (root / "root-shell").read_text() == f"{shell[6]} {shell[2]}\n"
+
+
+def test_apt_repository_planned(inventory: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Planned only: the source would be written under /etc/apt."""
+    suffix = str(os.getpid())
+    common = (str(PLAYBOOKS / "apt_repository.yml"), "-i", str(inventory), "-e", f"suffix={suffix}", "--detailed-exitcode")
+    rc, plan = run_json(capsys, "plan", *common, "-e", "want=present")
+    assert rc == 2, plan
+    task = plan["hosts"]["h1"]["tasks"][0]
+    assert task["diff"][0]["label"] == f"/etc/apt/sources.list.d/repo_invalid_kubeform_{suffix}.list"
+    assert task["diff"][0]["after"] == f"deb [arch=amd64] http://repo.invalid/kubeform-{suffix} stable main\n"
+    rc, plan = run_json(capsys, "plan", *common, "-e", "want=absent")
+    assert rc == 0, plan
