@@ -47,7 +47,6 @@ STRUCTURAL = ("block", "include_tasks", "import_tasks", "include_role", "import_
 """Task keys that hold tasks (or name where to find them) instead of a module call."""
 
 UNSUPPORTED = {
-    "local_action": "write 'delegate_to: localhost' and the module instead",
     "module_defaults": "module arguments have no defaults here",
 }
 """Keywords kubeform parses but cannot honour yet: refused, never silently ignored."""
@@ -550,7 +549,7 @@ class _Loader:
 
     def _node(self, t: LineDict, path: str, file: str, inherit: _Inherit, here: Path, depth: int) -> Node:
         where = Where(file, t.line, path)
-        t = _short_names(t)
+        t = _short_names(_local_action(t, where))
         check(_task_schema(), t, file=file, root=t, field_prefix=[path])
         child = _Inherit(
             when=inherit.when + _as_tuple(t.get("when")),
@@ -817,6 +816,35 @@ def _opt(value: Any) -> str | None:
 
 def _is_true(value: Any) -> bool:
     return bool(templating.FILTERS["bool"](value)) if value is not None else False
+
+
+def _local_action(t: LineDict, where: Where) -> LineDict:
+    """``local_action: shell echo hi`` (or ``{module: shell, cmd: ...}``) as the module
+    key plus ``delegate_to: localhost``, which is what Ansible makes of it."""
+    if "local_action" not in t:
+        return t
+    if "delegate_to" in t:
+        raise where.error("'local_action' already delegates: drop 'delegate_to'", field="delegate_to", line=t.line_of("delegate_to"))
+    value = t["local_action"]
+    line = t.line_of("local_action")
+    if isinstance(value, str):
+        module, _, rest = value.strip().partition(" ")
+        args: Any = rest.strip() or None
+    elif isinstance(value, LineDict) and isinstance(value.get("module"), str):
+        module = str(value["module"])
+        args = LineDict({k: v for k, v in value.items() if k != "module"})
+        args.line = value.line
+        args.key_lines = {k: n for k, n in value.key_lines.items() if k != "module"}
+    else:
+        raise where.error("local_action needs a module: 'local_action: <module> <args>' or a mapping with 'module'", field="local_action", line=line)
+    if not module:
+        raise where.error("local_action names no module", field="local_action", line=line)
+    out = LineDict({k: v for k, v in t.items() if k != "local_action"})
+    out[module] = args
+    out["delegate_to"] = "localhost"
+    out.line = t.line
+    out.key_lines = {**{k: n for k, n in t.key_lines.items() if k != "local_action"}, module: line, "delegate_to": line}
+    return out
 
 
 def _short_names(t: LineDict) -> LineDict:

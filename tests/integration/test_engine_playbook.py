@@ -152,5 +152,7 @@ def test_delegate_to(sshd_hosts: SSHDServer, tmp_path: Path, capsys: pytest.Capt
         assert words[2:4] == [sshd_hosts.addresses[0], str(sshd_hosts.port)], words
     assert (tmp_path / "hosts" / "h2" / "local-cmd").read_text() == "none\n", "delegate_to localhost runs without ssh"
     assert (tmp_path / "hosts" / "h2" / "local-h2").exists() and (tmp_path / "hosts" / "h2" / "self").exists()
+    assert (tmp_path / "hosts" / "h1" / "local-action").read_text() == "none\n"
+    assert (tmp_path / "hosts" / "h1" / "local-action-2").read_text() == "two\n"
     rc, out, err = kubeform(capsys, "plan", str(playbook), "-i", str(inv), "--detailed-exitcode")
     assert rc == 0, out + err
