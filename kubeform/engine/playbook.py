@@ -46,9 +46,7 @@ TASK_KEYWORDS = frozenset(
 STRUCTURAL = ("block", "include_tasks", "import_tasks", "include_role", "import_role")
 """Task keys that hold tasks (or name where to find them) instead of a module call."""
 
-UNSUPPORTED = {
-    "module_defaults": "module arguments have no defaults here",
-}
+UNSUPPORTED: dict[str, str] = {}
 """Keywords kubeform parses but cannot honour yet: refused, never silently ignored."""
 
 FQCN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
@@ -239,6 +237,28 @@ class _Inherit:
     role: str | None = None
     environment: tuple[Any, ...] = ()  # outer first; a later mapping's names win
     delegate_to: Any = None
+    module_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # short module name -> arguments
+
+
+def _module_defaults(outer: Mapping[str, Mapping[str, Any]], raw: Any, where: Where, line: int | None) -> dict[str, Mapping[str, Any]]:
+    """``module_defaults`` merged into the outer ones (by module, then by argument; inner wins).
+
+    Keys may be fully qualified (``ansible.builtin.copy``); ``group/...`` keys (action
+    groups of collections) name no module kubeform has and are ignored.
+    """
+    out: dict[str, Mapping[str, Any]] = {k: dict(v) for k, v in outer.items()}
+    if raw in (None, {}, ""):
+        return out
+    if not isinstance(raw, Mapping):
+        raise where.error("module_defaults must be a mapping of module names to arguments", field="module_defaults", line=line)
+    for key, args in raw.items():
+        if str(key).startswith("group/"):
+            continue
+        if not isinstance(args, Mapping):
+            raise where.error(f"module_defaults.{key} must be a mapping of arguments", field="module_defaults", line=line)
+        short = str(key).rsplit(".", 1)[-1]
+        out[short] = {**out.get(short, {}), **dict(args)}
+    return out
 
 
 def _as_tuple(value: Any) -> tuple[Any, ...]:
@@ -369,6 +389,7 @@ class _Loader:
             check_mode=raw.get("check_mode"),
             search_dirs=(str(here),) if here != self.base_dir else (),
             environment=_as_tuple(raw.get("environment")),
+            module_defaults=_module_defaults({}, raw.get("module_defaults"), where, raw.line_of("module_defaults")),
         )
         self.seq = 0
         self.role_defaults, self.role_vars, self.role_handlers, self.roles_seen = {}, {}, [], set()
@@ -444,6 +465,7 @@ class _Loader:
             role=inherit.role,
             environment=inherit.environment + _as_tuple(spec.get("environment")),
             delegate_to=spec.get("delegate_to", inherit.delegate_to),
+            module_defaults=_module_defaults(inherit.module_defaults, spec.get("module_defaults"), where, None),
         )
         return self._role(
             name, where, child, here, depth, kind, params=params,
@@ -479,6 +501,7 @@ class _Loader:
             ignore_errors=inherit.ignore_errors,
             no_log=inherit.no_log, check_mode=inherit.check_mode, defaults=dict(role.defaults),
             search_dirs=(str(role_dir),), role=name, environment=inherit.environment, delegate_to=inherit.delegate_to,
+            module_defaults=inherit.module_defaults,
         )  # fmt: skip
         nodes: list[Node] = []
         deps = role.dependencies_list if role.dependencies_list is not None else LineList(role.dependencies)
@@ -565,6 +588,7 @@ class _Loader:
             role=inherit.role,
             environment=inherit.environment + _as_tuple(t.get("environment")),
             delegate_to=t.get("delegate_to", inherit.delegate_to),
+            module_defaults=_module_defaults(inherit.module_defaults, t.get("module_defaults"), where, t.line_of("module_defaults")),
         )
         _refuse_unsupported(t, where)
         structural = [k for k in STRUCTURAL if k in t]
@@ -673,6 +697,9 @@ class _Loader:
             args = raw_args  # "{{ some_dict }}": rendered at run time
         else:
             raise where.error("module arguments must be a mapping or a key=value string", field=action, line=t.line_of(action))
+        defaults = inherit.module_defaults.get(action.rsplit(".", 1)[-1])
+        if defaults and isinstance(args, dict):
+            args = {**defaults, **args}  # the task's own arguments win
         if cls is not None and isinstance(args, dict):
             args = coerce(args, cls.schema)
         extra = t.get("args")

@@ -204,10 +204,13 @@ def test_system_facts_common_set(inventory: Path, tmp_path: Path, capsys: pytest
     assert (tmp_path / "hosts" / "h1" / "facts").read_text() == f"Linux {machine} 64 True\n"
 
 
-def test_environment(inventory: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_environment_and_module_defaults(inventory: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     converge(capsys, PLAYBOOKS / "environment.yml", inventory)
     assert (tmp_path / "hosts" / "h2" / "env").read_text() == "play block task http://proxy.h2:3128\n"
     assert (tmp_path / "hosts" / "h1" / "env-become").read_text() == "play\n"
+    defaulted, overridden = tmp_path / "hosts" / "h1" / "defaulted", tmp_path / "hosts" / "h1" / "overridden"
+    assert (defaulted.read_text(), defaulted.stat().st_mode & 0o777) == ("default\n", 0o600), "module_defaults"
+    assert (overridden.read_text(), overridden.stat().st_mode & 0o777) == ("block\n", 0o640)
 
 
 def test_deb822_repository_planned(inventory: Path, http_base: str, capsys: pytest.CaptureFixture[str]) -> None:
