@@ -74,8 +74,13 @@ class HostRun:
         # Ansible's precedence, lowest first; a task adds its role's defaults (below the
         # inventory) and its vars (above the play's), then registered values and set_facts.
         self.low_layers: list[Mapping[str, Any]] = [magic, self.play.role_defaults]
+        # Ansible's order: group_vars/all beside the playbook, the inventory's variables,
+        # the playbook's group_vars of other groups, the host's own inventory variables,
+        # the playbook's host_vars (the inventory's group_vars/all is below the playbook's
+        # only in Ansible: kubeform's inventory keeps its groups merged).
+        every, groups, own = shared.playbook_layers.get(host.name, ({}, {}, {}))
         self.base_layers: list[Mapping[str, Any]] = [
-            shared.playbook_vars.get(host.name, {}), host.vars, self.system_facts, self.play.vars,
+            every, host.vars, groups, host.own_vars, own, self.system_facts, self.play.vars,
             self.play.vars_files, self.play.role_vars,
         ]  # fmt: skip
         self.block_loops: list[Mapping[str, Any]] = []  # items of enclosing looped includes

@@ -23,7 +23,13 @@ from kubeform.engine.host_run import HostRun
 from kubeform.engine.outcomes import truthy
 from kubeform.engine.plan_dependencies import PlanDependencies
 from kubeform.engine.play_checks import check_names, defined_names, play_needs_system_facts
-from kubeform.engine.play_hosts import add_groups, playbook_vars, serial_batches, with_remote_user
+from kubeform.engine.play_hosts import (
+    add_groups,
+    playbook_var_layers,
+    playbook_vars,
+    serial_batches,
+    with_remote_user,
+)
 from kubeform.engine.playbook import ModuleResolver, Playbook
 from kubeform.engine.results import RunResult
 from kubeform.engine.run_context import NullReporter, Options, PlayShared, Reporter
@@ -89,6 +95,14 @@ def _warn_stderr(text: str) -> None:
     print(f"kubeform: warning: {text}", file=sys.stderr)
 
 
+def _host_vars(
+    host: Host, beside: tuple[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]] | None, facts: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``hostvars[host]``: its variables in the order a task of it sees them, then its facts."""
+    every, groups, own = beside or ({}, {}, {})
+    return {**every, **host.vars, **groups, **host.own_vars, **own, **facts}
+
+
 def _check_plays(
     playbook: Playbook, hosts_of: Sequence[Sequence[Host]], beside: Mapping[str, Mapping[str, Any]], options: Options,
     collect: list[UserError] | None = None,
@@ -152,6 +166,7 @@ def run_playbook(
     if grouping:  # a play of a group made by group_by has its hosts only at run time
         unlimited = [h or list(inventory.hosts.values()) for h in unlimited]
     beside = playbook_vars(Path(playbook.base_dir), inventory)
+    beside_layers = playbook_var_layers(Path(playbook.base_dir), inventory)
     _check_plays(playbook, unlimited, beside, options)
     warnings = [] if grouping else pattern_warnings(playbook, inventory, options)
     out = RunResult(check=options.check, warnings=warnings)
@@ -182,9 +197,9 @@ def run_playbook(
         shared = PlayShared(
             playbook=playbook, play=play, options=options, pool=pool, reporter=reporter,
             resolver=resolver, inventory=inventory, hosts=names,
-            hostvars={n: {**beside.get(n, {}), **h.vars, **system_facts.get(n, {})} for n, h in inventory.hosts.items()},
+            hostvars={n: _host_vars(h, beside_layers.get(n), system_facts.get(n, {})) for n, h in inventory.hosts.items()},
             system_fact=fact, needs_system_facts=needs, registered=registered, system_facts=system_facts, plans=plans,
-            playbook_vars=beside,
+            playbook_vars=beside, playbook_layers=beside_layers,
         )  # fmt: skip
         fatal = truthy(play.any_errors_fatal)
         for batch in serial_batches(hosts, play.serial):

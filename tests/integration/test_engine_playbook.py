@@ -156,3 +156,25 @@ def test_delegate_to(sshd_hosts: SSHDServer, tmp_path: Path, capsys: pytest.Capt
     assert (tmp_path / "hosts" / "h1" / "local-action-2").read_text() == "two\n"
     rc, out, err = kubeform(capsys, "plan", str(playbook), "-i", str(inv), "--detailed-exitcode")
     assert rc == 0, out + err
+
+
+def test_playbook_group_vars_rank_above_inventory_groups(
+    sshd_hosts: SSHDServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As in Ansible: inventory groups < the playbook's group_vars < the host's own < the playbook's host_vars."""
+    site = tmp_path / "site"
+    (site / "group_vars").mkdir(parents=True)
+    (site / "host_vars").mkdir()
+    (site / "group_vars" / "web.yml").write_text("a: playbook-group\nb: playbook-group\nc: playbook-group\n")
+    (site / "host_vars" / "h1.yml").write_text("c: playbook-host\n")
+    (site / "site.yml").write_text(
+        "- hosts: web\n  tasks:\n    - copy: {dest: '{{ root }}/vars', content: \"{{ a }} {{ b }} {{ c }} {{ hostvars['h1'].a }}\\n\"}\n"
+    )
+    data = sshd_hosts.inventory_data(1, root=tmp_path / "hosts", groups={"web": ["h1"]})
+    data["all"]["children"]["web"]["vars"] = {"a": "inventory-group", "b": "inventory-group", "c": "inventory-group"}
+    data["all"]["hosts"]["h1"]["b"] = "inventory-host"
+    inv = tmp_path / "inventory.yml"
+    inv.write_text(yaml.safe_dump(data))
+    rc, out, err = kubeform(capsys, "run", str(site / "site.yml"), "-i", str(inv))
+    assert rc == 0, out + err
+    assert (tmp_path / "hosts" / "h1" / "vars").read_text() == "playbook-group inventory-host playbook-host playbook-group\n"
