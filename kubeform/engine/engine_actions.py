@@ -1,5 +1,5 @@
 """The actions the engine performs itself, without a host: debug, set_fact, fail,
-assert, meta and include_vars.
+assert, meta, include_vars and group_by.
 
 Each takes the task's rendered arguments, its variables and the directories its local
 files are looked for in, and returns an outcome plus the effect the host run must apply
@@ -29,6 +29,7 @@ class ActionOutcome:
     outcome: Outcome
     set_facts: dict[str, Any] = field(default_factory=dict)
     flush_handlers: bool = False
+    add_group: tuple[str, tuple[str, ...]] | None = None  # group_by: (group, parent groups)
 
 
 def _ok(msg: str = "", **extra: Any) -> Outcome:
@@ -74,6 +75,19 @@ def assert_(args: Mapping[str, Any], v: Vars, dirs: Sequence[str] = ()) -> Actio
 def meta(args: Mapping[str, Any], v: Vars, dirs: Sequence[str] = ()) -> ActionOutcome:
     what = str(args.get("_raw_params") or args.get("msg") or "").strip() or next(iter(args), "")
     return ActionOutcome(Outcome("ok", {"changed": False, "failed": False}), flush_handlers=what == "flush_handlers")
+
+
+def group_by(args: Mapping[str, Any], v: Vars, dirs: Sequence[str] = ()) -> ActionOutcome:
+    """Put the host into the group ``key`` (made under ``parents``) for the later plays."""
+    key = str(args.get("key") or "").strip()
+    if not key:
+        raise UserError("group_by needs a key (the group's name)", field="group_by.key")
+    if re.search(r"[^A-Za-z0-9_.-]", key):
+        key = re.sub(r"[^A-Za-z0-9_]", "_", key)  # Ansible's safe group names
+    raw = args.get("parents", ["all"])
+    parents = tuple(str(p) for p in ([raw] if isinstance(raw, str) else raw or []))
+    outcome = Outcome("ok", {"changed": False, "failed": False, "add_group": key, "parent_groups": list(parents)})
+    return ActionOutcome(outcome, add_group=(key, parents))
 
 
 VARS_EXTENSIONS = ("yml", "yaml", "json")
@@ -132,6 +146,6 @@ Action = Callable[[Mapping[str, Any], Vars, Sequence[str]], ActionOutcome]
 
 ACTIONS: dict[str, Action] = {
     "debug": debug, "set_fact": set_fact, "fail": fail, "assert": assert_, "meta": meta,
-    "include_vars": include_vars,
+    "include_vars": include_vars, "group_by": group_by,
 }  # fmt: skip
 """Action name -> function; every name is in ``playbook.ENGINE_ACTIONS``."""

@@ -62,15 +62,42 @@ class HostConnection:
 class HostStepContext:
     """``StepContext`` for steps: the host's connection, become, and reconnect via the pool."""
 
-    def __init__(self, connection: HostConnection, become: bool, become_user: str) -> None:
+    def __init__(self, connection: HostConnection, become: bool, become_user: str, env_prefix: str = "") -> None:
         self._connection = connection
-        self.conn = connection.get()
+        self._env_prefix = env_prefix
+        self.conn = self._wrap(connection.get())
         self.become = become
         self.become_user = become_user
 
+    def _wrap(self, conn: Connection) -> Connection:
+        return EnvConnection(conn, self._env_prefix) if self._env_prefix else conn
+
     def reconnect(self, timeout: float) -> Connection:
-        self.conn = self._connection.reconnect(timeout)
+        self.conn = self._wrap(self._connection.reconnect(timeout))
         return self.conn
+
+
+class EnvConnection:
+    """A connection whose commands start with the task's ``environment`` (``export ...;``)."""
+
+    def __init__(self, conn: Connection, prefix: str) -> None:
+        self._conn = conn
+        self._prefix = prefix
+        self.name = conn.name
+
+    def run(
+        self, command: str, *, become: bool = False, become_user: str = "root", stdin: bytes | None = None,
+        timeout: float | None = None,
+    ) -> CommandResult:  # fmt: skip
+        return self._conn.run(
+            f"{self._prefix}{command}", become=become, become_user=become_user, stdin=stdin, timeout=timeout
+        )
+
+    def put(self, content: bytes, path: str, *, mode: int | None = None, become: bool = False) -> None:
+        self._conn.put(content, path, mode=mode, become=become)
+
+    def close(self) -> None:
+        self._conn.close()
 
 
 def step_failure(what: str, res: StepResult) -> str:

@@ -74,11 +74,17 @@ class HostRun:
         # Ansible's precedence, lowest first; a task adds its role's defaults (below the
         # inventory) and its vars (above the play's), then registered values and set_facts.
         self.low_layers: list[Mapping[str, Any]] = [magic, self.play.role_defaults]
+        # Ansible's order: group_vars/all beside the playbook, the inventory's variables,
+        # the playbook's group_vars of other groups, the host's own inventory variables,
+        # the playbook's host_vars (the inventory's group_vars/all is below the playbook's
+        # only in Ansible: kubeform's inventory keeps its groups merged).
+        every, groups, own = shared.playbook_layers.get(host.name, ({}, {}, {}))
         self.base_layers: list[Mapping[str, Any]] = [
-            shared.playbook_vars.get(host.name, {}), host.vars, self.system_facts, self.play.vars,
+            every, host.vars, groups, host.own_vars, own, self.system_facts, self.play.vars,
             self.play.vars_files, self.play.role_vars,
         ]  # fmt: skip
         self.block_loops: list[Mapping[str, Any]] = []  # items of enclosing looped includes
+        self.delegates: dict[str, tuple[HostConnection, FactCache, Host]] = {}  # delegate_to: host -> its connection
 
     def variables(self, task: Task | None = None, loop: Mapping[str, Any] | None = None) -> Vars:
         layers = [*self.low_layers]
@@ -114,14 +120,17 @@ class HostRun:
             # Emptied in place: the dict is one of the variable layers.
             self.system_facts.clear()
             self.system_facts.update(system_fact_layer(value))
+            own = self.registered.get("ansible_facts")
+            if isinstance(own, Mapping):  # module facts (package_facts) stay on top of the new ones
+                self.registered["ansible_facts"] = {**self.system_facts["ansible_facts"], **{k: v for k, v in own.items() if k not in value and f"ansible_{k}" not in value}}
             with self.shared.lock:
                 self.shared.hostvars.setdefault(self.host.name, {}).update(self.system_facts)
 
     def _note_candidates(self) -> None:
         """Pre-render every task that can be rendered now and note the facts it will need."""
         for task in self.play.all_tasks():
-            if task.action in ENGINE_ACTIONS or not self._selected(task):
-                continue
+            if task.action in ENGINE_ACTIONS or not self._selected(task) or task.delegate_to is not None:
+                continue  # a delegated task's facts are another host's: fetched when it runs
             try:
                 base = self.variables(task)
                 become, user = inputs.become_of(task, self.play, self.host, base)
@@ -149,9 +158,12 @@ class HostRun:
                     self.failed = True
                     return
             self._note_candidates()
-            failed = self._nodes(self.play.tasks)
-            if not failed:
-                self._handlers()
+            start = 0
+            for end in [*self.play.flush_points, len(self.play.tasks)]:
+                # Handlers run after pre_tasks, after roles + tasks, and at the end (Ansible's points).
+                if self._nodes(self.play.tasks[start:end]) or self._handlers():
+                    break
+                start = end
         except HostUnreachable as err:
             self.unreachable = True
             self._record(self.current_name or "connect", "unreachable", msg=str(err))
@@ -201,9 +213,10 @@ class HostRun:
             failed = self._nodes(block.always) or failed
         return failed
 
-    def _handlers(self) -> None:
+    def _handlers(self) -> bool:
+        """Run the notified handlers in handler order; True when one failed (the host stops)."""
         if not self.notified:
-            return
+            return False
         for handler in self.play.handlers:
             topics = {handler.name, *handler.listen}
             by = next((self.notified[t] for t in topics if t in self.notified), None)
@@ -213,8 +226,9 @@ class HostRun:
                 self._depends(inputs.task_name(handler, self.variables(handler)), (by, True), True, handler)
                 continue
             if self._task(handler, handler=True):
-                return
+                return True
         self.notified.clear()
+        return False
 
     def _selected(self, task: Task) -> bool:
         return selected(task.tags, self.options.tags, self.options.skip_tags)
@@ -359,10 +373,29 @@ class HostRun:
             time.sleep(delay)
             self.facts.stale()
 
+    def _delegate(self, task: Task, v: Vars) -> tuple[HostConnection, FactCache, Host]:
+        """The connection, fact cache and host a task runs on: its own, or its ``delegate_to``'s."""
+        own = (self.connection, self.facts, self.host)
+        if task.delegate_to is None:
+            return own
+        name = str(inputs.safe_render(task.delegate_to, v) or "").strip()
+        if not name or name == self.host.name:
+            return own
+        if name not in self.delegates:
+            target = self.shared.inventory.hosts.get(name)
+            if target is None:
+                if name not in ("localhost", "127.0.0.1"):
+                    raise task.where.error(f"delegate_to: no host '{name}' in the inventory", field="delegate_to", line=task.key_lines.get("delegate_to"))
+                target = Host(name=name, vars={"ansible_connection": "local"}, groups=["ungrouped"])  # Ansible's implicit localhost
+            conn = HostConnection(self.shared.pool, target, lambda: None)
+            self.delegates[name] = (conn, FactCache(conn.run_script), target)
+        return self.delegates[name]
+
     def _attempt(self, task: Task, v: Vars) -> Outcome:
         prepared = inputs.prepare(task, v, self.shared.resolver, self.shared.playbook.base_dir)
-        become, user = inputs.become_of(task, self.play, self.host, v)
-        facts = self.facts.facts_for(prepared.facts, become, user, self.current_seq)
+        connection, fact_cache, target = self._delegate(task, v)
+        become, user = inputs.become_of(task, self.play, target, v)
+        facts = fact_cache.facts_for(prepared.facts, become, user, self.current_seq)
         module, args = prepared.module, prepared.args
         try:
             changes = module.plan(args, facts)
@@ -379,19 +412,32 @@ class HostRun:
             would_run = any(c.steps for c in changes)
         elif changes:
             try:
-                steps, failed_msg = execute_changes(changes, HostStepContext(self.connection, become, user), no_log)
+                ctx = HostStepContext(connection, become, user, inputs.env_prefix(prepared.env))
+                steps, failed_msg = execute_changes(changes, ctx, no_log)
             finally:
-                self.facts.stale()
+                fact_cache.stale()
         module_result: Mapping[str, Any] | Exception
         try:
             module_result = module.result(args, facts, steps)
         except Exception as err:
             module_result = err
+        if isinstance(module_result, Mapping) and isinstance(module_result.get("ansible_facts"), Mapping) and not failed_msg:
+            self._set_module_facts(module_result["ansible_facts"])
         return outcomes.module_outcome(
             changes=changes, module_result=module_result, failed_msg=failed_msg, would_run=would_run,
             action=task.action, register=task.register, changed_when=task.changed_when,
             failed_when=task.failed_when, no_log=no_log, check=check, v=v,
         )  # fmt: skip
+
+    def _set_module_facts(self, values: Mapping[str, Any]) -> None:
+        """Facts a module returns (package_facts' ``packages``): set as Ansible injects
+        them, top-level and under ``ansible_facts``; they outlive the play, as set_fact's."""
+        plain = {str(k): to_plain(val) for k, val in values.items()}
+        self.registered.update(plain)
+        own = self.registered.get("ansible_facts")
+        merged = dict(own) if isinstance(own, Mapping) else dict(self.system_facts.get("ansible_facts") or {})
+        merged.update({k.removeprefix("ansible_"): val for k, val in plain.items()})  # setup's are prefixed
+        self.registered["ansible_facts"] = merged
 
     def _check(self, task: Task, v: Vars) -> bool:
         """Whether this task only plans: the run's mode, unless the task's ``check_mode`` says."""
@@ -405,6 +451,12 @@ class HostRun:
             raise task.where.error(f"unknown action '{task.action}'")
         done = action(inputs.render_args(task, v), v, [*task.search_dirs, self.shared.playbook.base_dir])
         self.registered.update(done.set_facts)
+        if done.add_group is not None:
+            group, parents = done.add_group
+            with self.shared.lock:  # joined into the inventory when the play ends (runner)
+                members, above = self.shared.new_groups.setdefault(group, (set(), set()))
+                members.add(self.host.name)
+                above.update(parents)
         if done.flush_handlers and not self.options.check:
             self._handlers()
         return done.outcome

@@ -18,9 +18,14 @@ MAGIC_NAMES = frozenset(
         "hostvars", "groups", "group_names", "inventory_hostname", "inventory_hostname_short",
         "play_hosts", "ansible_play_hosts", "ansible_play_hosts_all", "ansible_check_mode",
         "omit", "playbook_dir", "ansible_facts", "item", "ansible_managed", "role_name", "role_path",
+        "ansible_version", "ansible_play_batch", "ansible_config_file",
     }
 )  # fmt: skip
 
+
+ANSIBLE_VERSION = {"full": "2.16.0", "major": 2, "minor": 16, "revision": 0, "string": "2.16.0"}
+"""``ansible_version``: the ansible-core release whose behaviour kubeform follows, so
+``ansible_version.full is version('2.9', '>=')`` guards hold as they do there."""
 
 ANSIBLE_MANAGED = "Ansible managed"
 """``ansible_managed``'s value (Ansible's default), for the header of templated files."""
@@ -43,4 +48,7 @@ def magic_vars(
         "omit": templating.OMIT,
         "playbook_dir": playbook_dir,
         "ansible_managed": ANSIBLE_MANAGED,
+        "ansible_version": ANSIBLE_VERSION,
+        "ansible_play_batch": play_hosts,
+        "ansible_config_file": None,
     }

@@ -87,6 +87,10 @@ def module_outcome(
             for c in changes if c.diff is not None and not c.diff.secret
         ]  # fmt: skip
     changed = bool(changes)
+    if isinstance(module_result, Mapping) and "changed" in module_result and not check:
+        # A step that found nothing to do after all (get_url's download had the same sum).
+        changed = bool(module_result["changed"])
+    result["changed"] = changed
     is_failed = bool(failed_msg)
     own = v.child({register: result} if register else {})
     if changed_when is not None and not (check and would_run and reads(changed_when, register)):

@@ -15,6 +15,7 @@ from kubeform.engine.magic_vars import MAGIC_NAMES
 from kubeform.engine.playbook import Block, Node, Play, Task
 from kubeform.errors import UserError
 from kubeform.inventory.model import Host
+from kubeform.modules import lookup
 from kubeform.yamlsrc import load_file
 
 
@@ -59,6 +60,9 @@ def defined_names(play: Play, base_dir: str | None = None) -> tuple[set[str], bo
             names.add(t.register)
         if t.action == "set_fact" and isinstance(t.args, Mapping):
             names |= {str(k) for k in t.args}
+        module = lookup(t.action)
+        if module is not None:
+            names |= set(module.fact_names)
         included = included_var_names(t, base_dir)
         if included is None:
             complete = False
@@ -69,7 +73,7 @@ def defined_names(play: Play, base_dir: str | None = None) -> tuple[set[str], bo
 
 def check_names(
     play: Play, hosts: Sequence[Host], extra_vars: Mapping[str, Any], earlier: Iterable[str] = (),
-    base_dir: str | None = None,
+    base_dir: str | None = None, collect: list[UserError] | None = None,
 ) -> None:  # fmt: skip
     """Before connecting: every variable a template reads must be defined somewhere.
 
@@ -100,20 +104,30 @@ def check_names(
         if t.index_var:
             known.add(t.index_var)
     for t in tasks:
-        fields: list[tuple[str, Any, bool]] = [(k, v, False) for k, v in t.templates().items()]
-        fields += [(k, list(v), True) for k, v in t.expressions().items()]
-        # ``x | default(..)`` or ``when: x is defined`` anywhere in the task makes x optional.
-        optional = known | {n for _, v, e in fields for n in templating.guarded_names(v, expression=e)}
-        if t.when:
-            fields = [f for f in fields if f[0] == "when"]  # the rest is only read when it holds
-        for key, value, expr in fields:
-            if key == "args" and isinstance(value, Mapping):
-                for ak, av in value.items():
-                    shown = t.action if ak == "_raw_params" else f"{t.action}.{ak}"
-                    _check_value(t, shown, t.arg_lines.get(str(ak)), av, False, optional)
-                continue
-            line = t.key_lines.get(t.action if key in ("args", "that") else key)
-            _check_value(t, t.action if key == "args" else key, line, value, expr, optional)
+        try:
+            _check_task(t, known)
+        except UserError as err:
+            if collect is None:
+                raise
+            collect.append(err)
+
+
+def _check_task(t: Task, known: set[str]) -> None:
+    """The names one task reads (of a task with a ``when``, only the condition's)."""
+    fields: list[tuple[str, Any, bool]] = [(k, v, False) for k, v in t.templates().items()]
+    fields += [(k, list(v), True) for k, v in t.expressions().items()]
+    # ``x | default(..)`` or ``when: x is defined`` anywhere in the task makes x optional.
+    optional = known | {n for _, v, e in fields for n in templating.guarded_names(v, expression=e)}
+    if t.when:
+        fields = [f for f in fields if f[0] == "when"]  # the rest is only read when it holds
+    for key, value, expr in fields:
+        if key == "args" and isinstance(value, Mapping):
+            for ak, av in value.items():
+                shown = t.action if ak == "_raw_params" else f"{t.action}.{ak}"
+                _check_value(t, shown, t.arg_lines.get(str(ak)), av, False, optional)
+            continue
+        line = t.key_lines.get(t.action if key in ("args", "that") else key)
+        _check_value(t, t.action if key == "args" else key, line, value, expr, optional)
 
 
 def _check_value(t: Task, fieldname: str, line: int | None, value: Any, expr: bool, known: set[str]) -> None:

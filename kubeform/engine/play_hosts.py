@@ -12,7 +12,7 @@ names no ``ansible_user``. Pure, but for reading the vars files.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,21 @@ def _group_depths(inventory: Inventory) -> dict[str, int]:
 
 def playbook_vars(base_dir: Path, inventory: Inventory) -> dict[str, dict[str, Any]]:
     """Each host's variables from ``group_vars/`` and ``host_vars/`` beside the playbook."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, (every, groups, own) in playbook_var_layers(base_dir, inventory).items():
+        merged = {**every, **groups, **own}
+        if merged:
+            out[name] = merged
+    return out
+
+
+VarLayers = tuple[dict[str, Any], dict[str, Any], dict[str, Any]]
+"""A host's variables beside the playbook: (group_vars/all, its other groups, host_vars)."""
+
+
+def playbook_var_layers(base_dir: Path, inventory: Inventory) -> dict[str, VarLayers]:
+    """Each host's ``group_vars/`` (``all`` apart from its other groups) and ``host_vars/``
+    beside the playbook, kept apart so they interleave with the inventory's as in Ansible."""
     gdir, hdir = base_dir / "group_vars", base_dir / "host_vars"
     if not gdir.is_dir() and not hdir.is_dir():
         return {}
@@ -49,16 +64,18 @@ def playbook_vars(base_dir: Path, inventory: Inventory) -> dict[str, dict[str, A
             merged.update(load_vars_file(f))
         if merged:
             group_vars[group] = merged
-    out: dict[str, dict[str, Any]] = {}
+    layers: dict[str, VarLayers] = {}
     for name, host in inventory.hosts.items():
-        merged = {}
-        for group in sorted({"all", *host.groups}, key=lambda g: (depth.get(g, 1), g)):
-            merged.update(group_vars.get(group, {}))
+        groups: dict[str, Any] = {}
+        for group in sorted(set(host.groups) - {"all"}, key=lambda g: (depth.get(g, 1), g)):
+            groups.update(group_vars.get(group, {}))
+        own: dict[str, Any] = {}
         for f in vars_files_for(hdir, name):
-            merged.update(load_vars_file(f))
-        if merged:
-            out[name] = merged
-    return out
+            own.update(load_vars_file(f))
+        every = dict(group_vars.get("all", {}))
+        if every or groups or own:
+            layers[name] = (every, groups, own)
+    return layers
 
 
 def serial_batches(hosts: Sequence[Host], serial: Any) -> list[list[Host]]:
@@ -92,3 +109,26 @@ def with_remote_user(host: Host, user: str | None) -> Host:
     if not user or "ansible_user" in host.vars or "ansible_ssh_user" in host.vars:
         return host
     return replace(host, vars={**host.vars, "ansible_user": user})
+
+
+def add_groups(inventory: Inventory, new_groups: Mapping[str, tuple[set[str], set[str]]]) -> bool:
+    """``group_by``'s groups joined into the inventory (in place), for the later plays.
+
+    A new group goes under its parents (``all`` needs no entry); its hosts join every
+    parent too. Returns whether anything changed.
+    """
+    changed = False
+    for group, (members, parents) in sorted(new_groups.items()):
+        for name in sorted(members):
+            for g in [group, *sorted(p for p in parents if p != "all")]:
+                hosts = inventory.groups.setdefault(g, [])
+                if name not in hosts:
+                    hosts.append(name)
+                    changed = True
+                host = inventory.hosts.get(name)
+                if host is not None and g not in host.groups:
+                    host.groups.append(g)
+        for parent in parents:
+            if parent != "all" and group not in inventory.children.setdefault(parent, []):
+                inventory.children[parent].append(group)
+    return changed

@@ -47,18 +47,13 @@ TASK_KEYWORDS = frozenset(
 STRUCTURAL = ("block", "include_tasks", "import_tasks", "include_role", "import_role")
 """Task keys that hold tasks (or name where to find them) instead of a module call."""
 
-UNSUPPORTED = {
-    "delegate_to": "the task would run on its own host",
-    "local_action": "the task would run on its own host",
-    "environment": "commands run with the login environment",
-    "module_defaults": "module arguments have no defaults here",
-}
+UNSUPPORTED: dict[str, str] = {}
 """Keywords kubeform parses but cannot honour yet: refused, never silently ignored."""
 
 FQCN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
 """Prefixes that name Ansible's own actions (``ansible.builtin.debug`` is ``debug``)."""
 
-ENGINE_ACTIONS = frozenset({"debug", "set_fact", "assert", "fail", "meta", "include_vars"})
+ENGINE_ACTIONS = frozenset({"debug", "set_fact", "assert", "fail", "meta", "include_vars", "group_by"})
 """Actions the engine runs itself (they read or write variables, not hosts)."""
 
 _KV = re.compile(r"""^([A-Za-z_][A-Za-z0-9_]*)=(.*)$""", re.S)
@@ -118,6 +113,8 @@ class Task:
     role: str | None = None  # the role the task belongs to
     check_mode: Any = None  # True: never change (even in apply); False: change even in a plan
     run_once: Any = False
+    environment: tuple[Any, ...] = ()  # mappings (or templates of one), outer first: the commands' environment
+    delegate_to: Any = None  # another host (a template) whose connection runs the module
 
     def templates(self) -> dict[str, Any]:
         """Every templated input of the task, by keyword (for name and dependency checks)."""
@@ -127,6 +124,10 @@ class Task:
         out["vars"] = dict(self.vars)
         for key in ("become", "ignore_errors", "no_log", "retries", "delay", "check_mode", "run_once"):
             out[key] = getattr(self, key)
+        if self.environment:
+            out["environment"] = list(self.environment)
+        if self.delegate_to is not None:
+            out["delegate_to"] = self.delegate_to
         return out
 
     def expressions(self) -> dict[str, tuple[Any, ...]]:
@@ -180,6 +181,7 @@ class Play:
     serial: Any = None
     any_errors_fatal: Any = False
     remote_user: str | None = None
+    flush_points: tuple[int, ...] = ()  # indexes of ``tasks`` before which notified handlers run
 
     def all_tasks(self) -> list[Task]:
         """Every task (not handlers) in order, blocks flattened."""
@@ -234,6 +236,30 @@ class _Inherit:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     search_dirs: tuple[str, ...] = ()
     role: str | None = None
+    environment: tuple[Any, ...] = ()  # outer first; a later mapping's names win
+    delegate_to: Any = None
+    module_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # short module name -> arguments
+
+
+def _module_defaults(outer: Mapping[str, Mapping[str, Any]], raw: Any, where: Where, line: int | None) -> dict[str, Mapping[str, Any]]:
+    """``module_defaults`` merged into the outer ones (by module, then by argument; inner wins).
+
+    Keys may be fully qualified (``ansible.builtin.copy``); ``group/...`` keys (action
+    groups of collections) name no module kubeform has and are ignored.
+    """
+    out: dict[str, Mapping[str, Any]] = {k: dict(v) for k, v in outer.items()}
+    if raw in (None, {}, ""):
+        return out
+    if not isinstance(raw, Mapping):
+        raise where.error("module_defaults must be a mapping of module names to arguments", field="module_defaults", line=line)
+    for key, args in raw.items():
+        if str(key).startswith("group/"):
+            continue
+        if not isinstance(args, Mapping):
+            raise where.error(f"module_defaults.{key} must be a mapping of arguments", field="module_defaults", line=line)
+        short = str(key).rsplit(".", 1)[-1]
+        out[short] = {**out.get(short, {}), **dict(args)}
+    return out
 
 
 def _as_tuple(value: Any) -> tuple[Any, ...]:
@@ -280,7 +306,8 @@ def parse_kv(text: str, *, free_form: bool, known: set[str], where: Where, actio
 class _Loader:
     """Turns the YAML of one playbook (and the files it includes) into Plays."""
 
-    def __init__(self, path: Path, resolver: ModuleResolver) -> None:
+    def __init__(self, path: Path, resolver: ModuleResolver, collect: list[UserError] | None = None) -> None:
+        self.collect = collect  # --check-all: mistakes are gathered here and the node skipped
         self.path = path
         self.base_dir = path.parent
         self.resolver = resolver
@@ -309,7 +336,12 @@ class _Loader:
         for i, raw in enumerate(doc):
             key = next((k for k in ("import_playbook", "ansible.builtin.import_playbook") if k in raw), None)
             if key is None:
-                plays.append(self._play(raw, i, file, len(doc), path.parent))
+                try:
+                    plays.append(self._play(raw, i, file, len(doc), path.parent))
+                except UserError as err:
+                    if self.collect is None:
+                        raise
+                    self._collected(err)
                 continue
             target = raw[key]
             if templating.is_template(target):
@@ -357,16 +389,22 @@ class _Loader:
             no_log=raw.get("no_log"),
             check_mode=raw.get("check_mode"),
             search_dirs=(str(here),) if here != self.base_dir else (),
+            environment=_as_tuple(raw.get("environment")),
+            module_defaults=_module_defaults({}, raw.get("module_defaults"), where, raw.line_of("module_defaults")),
         )
         self.seq = 0
         self.role_defaults, self.role_vars, self.role_handlers, self.roles_seen = {}, {}, [], set()
         tasks: list[Node] = []
         tasks.extend(self._tasks(raw.get("pre_tasks"), f"{prefix}pre_tasks", file, inherit, here))
+        after_pre = len(tasks)
         roles: Any = raw.get("roles") or LineList()
         for j, entry in enumerate(roles):
             tasks.append(self._role_entry(entry, f"{prefix}roles[{j}]", Where(file, roles.line_of(j), f"{prefix}roles[{j}]"), inherit, here, 0, "roles"))
-        for key in ("tasks", "post_tasks"):
-            tasks.extend(self._tasks(raw.get(key), f"{prefix}{key}", file, inherit, here))
+        tasks.extend(self._tasks(raw.get("tasks"), f"{prefix}tasks", file, inherit, here))
+        after_main = len(tasks)
+        tasks.extend(self._tasks(raw.get("post_tasks"), f"{prefix}post_tasks", file, inherit, here))
+        # Ansible runs notified handlers after pre_tasks, after roles + tasks, and at the end.
+        flush_points = tuple(sorted({p for p in (after_pre, after_main) if 0 < p < len(tasks)}))
         handlers: list[Task] = []
         for node in [*self._tasks(raw.get("handlers"), f"{prefix}handlers", file, inherit, here), *self.role_handlers]:
             for h in [node] if isinstance(node, Task) else _walk((node,)):
@@ -387,8 +425,14 @@ class _Loader:
             serial=raw.get("serial"),
             any_errors_fatal=raw.get("any_errors_fatal", False),
             remote_user=raw.get("remote_user"),
+            flush_points=flush_points,
         )
-        self._check_notify(play)
+        try:
+            self._check_notify(play)
+        except UserError as err:
+            if self.collect is None:
+                raise
+            self._collected(err)
         return play
 
     # -- roles ---------------------------------------------------------------------
@@ -420,6 +464,9 @@ class _Loader:
             check_mode=spec.get("check_mode", inherit.check_mode),
             search_dirs=inherit.search_dirs,
             role=inherit.role,
+            environment=inherit.environment + _as_tuple(spec.get("environment")),
+            delegate_to=spec.get("delegate_to", inherit.delegate_to),
+            module_defaults=_module_defaults(inherit.module_defaults, spec.get("module_defaults"), where, None),
         )
         return self._role(
             name, where, child, here, depth, kind, params=params,
@@ -454,7 +501,8 @@ class _Loader:
             vars={**inherit.vars, **role.vars, **params, "role_name": name, "role_path": str(role_dir)},
             ignore_errors=inherit.ignore_errors,
             no_log=inherit.no_log, check_mode=inherit.check_mode, defaults=dict(role.defaults),
-            search_dirs=(str(role_dir),), role=name,
+            search_dirs=(str(role_dir),), role=name, environment=inherit.environment, delegate_to=inherit.delegate_to,
+            module_defaults=inherit.module_defaults,
         )  # fmt: skip
         nodes: list[Node] = []
         deps = role.dependencies_list if role.dependencies_list is not None else LineList(role.dependencies)
@@ -511,12 +559,21 @@ class _Loader:
             tpath = f"{path}[{i}]"
             if not isinstance(t, LineDict):
                 raise UserError("a task must be a mapping", file=file, line=raw.line_of(i), field=tpath)
-            out.append(self._node(t, tpath, file, inherit, here, depth))
+            try:
+                out.append(self._node(t, tpath, file, inherit, here, depth))
+            except UserError as err:
+                if self.collect is None:
+                    raise
+                self._collected(err)
         return out
+
+    def _collected(self, err: UserError) -> None:
+        if str(err) not in {str(e) for e in self.collect or []}:
+            (self.collect if self.collect is not None else []).append(err)
 
     def _node(self, t: LineDict, path: str, file: str, inherit: _Inherit, here: Path, depth: int) -> Node:
         where = Where(file, t.line, path)
-        t = _short_names(t)
+        t = _short_names(_local_action(t, where))
         check(_task_schema(), t, file=file, root=t, field_prefix=[path])
         child = _Inherit(
             when=inherit.when + _as_tuple(t.get("when")),
@@ -530,6 +587,9 @@ class _Loader:
             defaults=inherit.defaults,
             search_dirs=inherit.search_dirs,
             role=inherit.role,
+            environment=inherit.environment + _as_tuple(t.get("environment")),
+            delegate_to=t.get("delegate_to", inherit.delegate_to),
+            module_defaults=_module_defaults(inherit.module_defaults, t.get("module_defaults"), where, t.line_of("module_defaults")),
         )
         _refuse_unsupported(t, where)
         structural = [k for k in STRUCTURAL if k in t]
@@ -638,6 +698,9 @@ class _Loader:
             args = raw_args  # "{{ some_dict }}": rendered at run time
         else:
             raise where.error("module arguments must be a mapping or a key=value string", field=action, line=t.line_of(action))
+        defaults = inherit.module_defaults.get(action.rsplit(".", 1)[-1])
+        if defaults and isinstance(args, dict):
+            args = {**defaults, **args}  # the task's own arguments win
         if cls is not None and isinstance(args, dict):
             args = coerce(args, cls.schema)
         extra = t.get("args")
@@ -686,6 +749,8 @@ class _Loader:
             role=inherit.role,
             check_mode=inherit.check_mode,
             run_once=t.get("run_once", False),
+            environment=inherit.environment,
+            delegate_to=inherit.delegate_to,
         )
         self.seq += 1
         for key in ("retries", "delay"):
@@ -747,8 +812,13 @@ def _default_name(action: str, args: Any) -> str:
     return action
 
 
-def load_playbook(path: str | Path, resolver: ModuleResolver | None = None) -> Playbook:
-    """Load and check a playbook file; every mistake is one UserError with file:line: field."""
+def load_playbook(path: str | Path, resolver: ModuleResolver | None = None, collect: list[UserError] | None = None) -> Playbook:
+    """Load and check a playbook file; every mistake is one UserError with file:line: field.
+
+    ``collect`` (``--check-all``): mistakes in tasks, plays and notify names are added to
+    it and the faulty part left out, so one pass finds them all; the result then only
+    serves further checks, never a run.
+    """
     if resolver is None:
         from kubeform.modules import lookup
 
@@ -756,7 +826,7 @@ def load_playbook(path: str | Path, resolver: ModuleResolver | None = None) -> P
     p = Path(path)
     if not os.path.exists(p):
         raise UserError("no such playbook file", file=str(path))
-    return _Loader(p, resolver).load()
+    return _Loader(p, resolver, collect).load()
 
 
 def _is_number(text: str, integer: bool) -> bool:
@@ -774,6 +844,35 @@ def _opt(value: Any) -> str | None:
 
 def _is_true(value: Any) -> bool:
     return bool(templating.FILTERS["bool"](value)) if value is not None else False
+
+
+def _local_action(t: LineDict, where: Where) -> LineDict:
+    """``local_action: shell echo hi`` (or ``{module: shell, cmd: ...}``) as the module
+    key plus ``delegate_to: localhost``, which is what Ansible makes of it."""
+    if "local_action" not in t:
+        return t
+    if "delegate_to" in t:
+        raise where.error("'local_action' already delegates: drop 'delegate_to'", field="delegate_to", line=t.line_of("delegate_to"))
+    value = t["local_action"]
+    line = t.line_of("local_action")
+    if isinstance(value, str):
+        module, _, rest = value.strip().partition(" ")
+        args: Any = rest.strip() or None
+    elif isinstance(value, LineDict) and isinstance(value.get("module"), str):
+        module = str(value["module"])
+        args = LineDict({k: v for k, v in value.items() if k != "module"})
+        args.line = value.line
+        args.key_lines = {k: n for k, n in value.key_lines.items() if k != "module"}
+    else:
+        raise where.error("local_action needs a module: 'local_action: <module> <args>' or a mapping with 'module'", field="local_action", line=line)
+    if not module:
+        raise where.error("local_action names no module", field="local_action", line=line)
+    out = LineDict({k: v for k, v in t.items() if k != "local_action"})
+    out[module] = args
+    out["delegate_to"] = "localhost"
+    out.line = t.line
+    out.key_lines = {**{k: n for k, n in t.key_lines.items() if k != "local_action"}, module: line, "delegate_to": line}
+    return out
 
 
 def _short_names(t: LineDict) -> LineDict:
@@ -817,6 +916,6 @@ def loop_of(t: Mapping[str, Any], where: Where) -> tuple[Any, str] | None:
 def _refuse_unsupported(t: LineDict, where: Where) -> None:
     for key, why in UNSUPPORTED.items():
         value = t.get(key)
-        if value in (None, {}, "") or (key == "delegate_to" and str(value).replace(" ", "") == "{{inventory_hostname}}"):
+        if value in (None, {}, ""):
             continue
         raise where.error(f"'{key}' is not supported yet ({why}; see docs/playbooks.md)", field=key, line=t.line_of(key))

@@ -82,6 +82,9 @@ class PlayShared:
     system_facts: dict[str, dict[str, Any]] = field(default_factory=dict)
     plans: dict[str, PlanDependencies] = field(default_factory=dict)
     playbook_vars: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # group_vars/host_vars beside the playbook
+    # The same per host as (group_vars/all, its other groups, host_vars), for the precedence.
+    playbook_layers: Mapping[str, tuple[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]]] = field(default_factory=dict)
+    new_groups: dict[str, tuple[set[str], set[str]]] = field(default_factory=dict)  # group_by: group -> (hosts, parents)
 
     def user_error(self, err: UserError) -> str:
         text = str(err)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,13 @@ from kubeform.engine.host_run import HostRun
 from kubeform.engine.outcomes import truthy
 from kubeform.engine.plan_dependencies import PlanDependencies
 from kubeform.engine.play_checks import check_names, defined_names, play_needs_system_facts
-from kubeform.engine.play_hosts import playbook_vars, serial_batches, with_remote_user
+from kubeform.engine.play_hosts import (
+    add_groups,
+    playbook_var_layers,
+    playbook_vars,
+    serial_batches,
+    with_remote_user,
+)
 from kubeform.engine.playbook import ModuleResolver, Playbook
 from kubeform.engine.results import RunResult
 from kubeform.engine.run_context import NullReporter, Options, PlayShared, Reporter
@@ -33,7 +39,7 @@ from kubeform.modules.base import Fact
 
 __all__ = [
     "ConnectionSource", "HostSelector", "NullReporter", "Options", "Reporter",
-    "pattern_warnings", "run_playbook", "select_play_hosts",
+    "pattern_warnings", "run_playbook", "select_play_hosts", "static_problems",
 ]  # fmt: skip
 
 HostSelector = Callable[[Inventory, str, "str | None"], list[Host]]
@@ -89,6 +95,39 @@ def _warn_stderr(text: str) -> None:
     print(f"kubeform: warning: {text}", file=sys.stderr)
 
 
+def _host_vars(
+    host: Host, beside: tuple[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]] | None, facts: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``hostvars[host]``: its variables in the order a task of it sees them, then its facts."""
+    every, groups, own = beside or ({}, {}, {})
+    return {**every, **host.vars, **groups, **host.own_vars, **own, **facts}
+
+
+def _check_plays(
+    playbook: Playbook, hosts_of: Sequence[Sequence[Host]], beside: Mapping[str, Mapping[str, Any]], options: Options,
+    collect: list[UserError] | None = None,
+) -> None:  # fmt: skip
+    """The names every play reads are defined (before connecting); ``collect``: gather, not raise."""
+    earlier: set[str] = {n for v in beside.values() for n in v}
+    for play, hosts in zip(playbook.plays, hosts_of, strict=True):
+        defined, complete = defined_names(play, playbook.base_dir)
+        check_names(play, hosts, options.extra_vars, earlier, playbook.base_dir, collect)
+        earlier |= defined
+        if not complete:
+            break  # an include_vars of a templated file: later names are only known at run time
+
+
+def static_problems(
+    playbook: Playbook, inventory: Inventory, options: Options, selector: HostSelector | None = None
+) -> list[UserError]:
+    """Every mistake found before connecting (``--check-all``): undefined names of every task."""
+    found: list[UserError] = []
+    pick = selector or _default_selector
+    hosts_of = [pick(inventory, p.hosts, None) or list(inventory.hosts.values()) for p in playbook.plays]
+    _check_plays(playbook, hosts_of, playbook_vars(Path(playbook.base_dir), inventory), options, found)
+    return found
+
+
 def run_playbook(
     playbook: Playbook,
     inventory: Inventory,
@@ -123,22 +162,24 @@ def run_playbook(
     # Names are checked against every host of the play's pattern, not only the --limit'ed
     # ones: a play left without hosts (or with fewer) must not make its variables "undefined".
     unlimited = play_hosts if not options.limit else [(selector or _default_selector)(inventory, p.hosts, None) for p in playbook.plays]
+    grouping = any(t.action == "group_by" for p in playbook.plays for t in p.all_tasks())
+    if grouping:  # a play of a group made by group_by has its hosts only at run time
+        unlimited = [h or list(inventory.hosts.values()) for h in unlimited]
     beside = playbook_vars(Path(playbook.base_dir), inventory)
-    earlier: set[str] = {n for v in beside.values() for n in v}
-    for play, hosts in zip(playbook.plays, unlimited, strict=True):
-        defined, complete = defined_names(play, playbook.base_dir)
-        check_names(play, hosts, options.extra_vars, earlier, playbook.base_dir)
-        earlier |= defined
-        if not complete:
-            break  # an include_vars of a templated file: later names are only known at run time
-    out = RunResult(check=options.check, warnings=pattern_warnings(playbook, inventory, options))
+    beside_layers = playbook_var_layers(Path(playbook.base_dir), inventory)
+    _check_plays(playbook, unlimited, beside, options)
+    warnings = [] if grouping else pattern_warnings(playbook, inventory, options)
+    out = RunResult(check=options.check, warnings=warnings)
     for text in out.warnings:
         (warn or _warn_stderr)(text)
     dead: set[str] = set()
     registered: dict[str, dict[str, Any]] = {}
     system_facts: dict[str, dict[str, Any]] = {}
     plans: dict[str, PlanDependencies] = {}
+    regroup = False
     for play, hosts in zip(playbook.plays, play_hosts, strict=True):
+        if regroup:  # group_by changed the groups: select this play's hosts again
+            hosts = (selector or _default_selector)(inventory, play.hosts, options.limit)
         hosts = [with_remote_user(h, play.remote_user) for h in hosts if h.name not in dead]
         for h in hosts:
             if h.name not in out.hosts:
@@ -156,9 +197,9 @@ def run_playbook(
         shared = PlayShared(
             playbook=playbook, play=play, options=options, pool=pool, reporter=reporter,
             resolver=resolver, inventory=inventory, hosts=names,
-            hostvars={n: {**beside.get(n, {}), **h.vars, **system_facts.get(n, {})} for n, h in inventory.hosts.items()},
+            hostvars={n: _host_vars(h, beside_layers.get(n), system_facts.get(n, {})) for n, h in inventory.hosts.items()},
             system_fact=fact, needs_system_facts=needs, registered=registered, system_facts=system_facts, plans=plans,
-            playbook_vars=beside,
+            playbook_vars=beside, playbook_layers=beside_layers,
         )  # fmt: skip
         fatal = truthy(play.any_errors_fatal)
         for batch in serial_batches(hosts, play.serial):
@@ -175,4 +216,6 @@ def run_playbook(
         for e in shared.errors:
             if e not in out.errors:
                 out.errors.append(e)
+        if shared.new_groups:
+            regroup = add_groups(inventory, shared.new_groups) or regroup
     return out

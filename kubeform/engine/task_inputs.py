@@ -8,8 +8,10 @@ mistake is a UserError naming the task's file, line and field.
 
 from __future__ import annotations
 
+import re
+import shlex
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ class Prepared:
     module: Module
     args: dict[str, Any]
     facts: list[Fact]
+    env: dict[str, str] = field(default_factory=dict)  # the task's ``environment``
 
 
 def local_candidates(path: str, dirs: Sequence[str], subdirs: Sequence[str] = ("", "files", "templates")) -> list[Path]:
@@ -156,6 +159,48 @@ def arg_root(task: Task) -> LineDict:
     return root
 
 
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def environment_of(task: Task, v: Vars) -> dict[str, str]:
+    """The task's ``environment`` (play, role, block and task mappings merged, inner wins)."""
+    env: dict[str, str] = {}
+    for raw in task.environment:
+        try:
+            value = templating.render(raw, v)
+        except UserError as err:
+            raise task.where.error(err.message, field="environment", line=task.key_lines.get("environment")) from None
+        if value in (None, ""):
+            continue
+        if not isinstance(value, Mapping):
+            raise task.where.error("environment must be a mapping of names to values", field="environment", line=task.key_lines.get("environment"))
+        for name, val in value.items():
+            if not _ENV_NAME.match(str(name)):
+                raise task.where.error(f"environment: {name!r} is not a variable name", field="environment", line=task.key_lines.get("environment"))
+            if val is not None and not (isinstance(val, str) and val == templating.OMIT):
+                env[str(name)] = str(val).lower() if isinstance(val, bool) else str(val)
+    return env
+
+
+def env_prefix(env: Mapping[str, str]) -> str:
+    """``export NAME='value' ...; `` for the start of a shell command."""
+    if not env:
+        return ""
+    return "export " + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items()) + "; "
+
+
+def with_environment(facts: Sequence[Fact], env: Mapping[str, str]) -> list[Fact]:
+    """The module's probes run in the task's environment too (a proxy for uri, a PATH).
+
+    Keys stay the module's own: a probe of the same key made earlier without the
+    environment (a file's state) is reused; volatile probes always run in it.
+    """
+    if not env:
+        return list(facts)
+    prefix = env_prefix(env)
+    return [replace(f, command=f"( {prefix}{f.command}\n)") for f in facts]
+
+
 def prepare(task: Task, v: Vars, resolver: ModuleResolver, base_dir: str) -> Prepared:
     """Resolve the module, render and prepare its arguments, check them, list its facts."""
     cls = resolver(task.action)
@@ -176,4 +221,5 @@ def prepare(task: Task, v: Vars, resolver: ModuleResolver, base_dir: str) -> Pre
         facts = module.facts(args)
     except ModuleArgError as err:
         raise task.where.error(str(err), field=f"{task.action}.{err.field}" if err.field else task.action, line=task.where.line) from None
-    return Prepared(module, args, facts)
+    env = environment_of(task, v) if task.environment else {}
+    return Prepared(module, args, with_environment(facts, env), env)

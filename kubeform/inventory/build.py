@@ -136,10 +136,11 @@ def build_inventory(
         for name in groups:
             for layer in group_files.get(name, ()):
                 merged.update(layer)
-        merged.update(host_vars)
+        own_vars: dict[str, Any] = dict(host_vars)
         for layer in host_files.get(host, ()):
-            merged.update(layer)
-        hosts[host] = Host(name=host, vars=copy.deepcopy(merged), groups=groups)
+            own_vars.update(layer)
+        merged.update(own_vars)
+        hosts[host] = Host(name=host, vars=copy.deepcopy(merged), groups=groups, own_vars=copy.deepcopy(own_vars))
 
     order = ["all", "ungrouped", *(n for n in raw.groups if n not in ("all", "ungrouped"))]
     members: dict[str, list[str]] = {name: [] for name in order}

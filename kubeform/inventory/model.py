@@ -37,6 +37,9 @@ class Host:
     name: str
     vars: dict[str, Any] = field(default_factory=dict)
     groups: list[str] = field(default_factory=list)
+    # The host's own variables (its inventory entry and host_vars/), also inside ``vars``:
+    # a playbook's group_vars/ rank above the inventory's groups but below these.
+    own_vars: dict[str, Any] = field(default_factory=dict)
 
     @property
     def address(self) -> str:

@@ -54,3 +54,23 @@ def test_forks_below_one_is_one_plain_message(tmp_path: Path, inventory: Path, c
     (tmp_path / "pb.yml").write_text("- hosts: all\n  tasks: []\n")
     assert main(["run", str(tmp_path / "pb.yml"), "-i", str(inventory), "-f", "0"]) == 1
     assert capsys.readouterr().err == "kubeform: error: --forks: must be at least 1\n"
+
+
+CHECK_ALL = Path(__file__).resolve().parent.parent.parent / "data" / "engine" / "check_all"
+
+
+def test_check_all_lists_every_mistake(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inv = tmp_path / "inventory.yml"
+    inv.write_text("all: {hosts: {h1: {ansible_host: 127.0.0.9}}}\n")
+    rc = main(["plan", str(CHECK_ALL / "site.yml"), "-i", str(inv), "--check-all"])
+    err = capsys.readouterr().err.replace(str(CHECK_ALL) + "/", "")
+    assert rc == 1
+    expected = [f"kubeform: error: {line}" for line in (CHECK_ALL / "expected.txt").read_text().splitlines()]
+    assert err.splitlines() == [*expected, "kubeform: 5 problems found"]
+
+
+def test_without_check_all_the_first_mistake_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inv = tmp_path / "inventory.yml"
+    inv.write_text("all: {hosts: {h1: {ansible_host: 127.0.0.9}}}\n")
+    assert main(["plan", str(CHECK_ALL / "site.yml"), "-i", str(inv)]) == 1
+    assert capsys.readouterr().err.count("kubeform: error:") == 1

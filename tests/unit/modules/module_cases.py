@@ -100,11 +100,16 @@ def check_case(path: Path, module: str | None = None) -> None:
 
 
 def _assert_subset(expected: Any, got: Any, where: str) -> None:
-    """Every key of ``expected`` (recursively in mappings) has the same value in ``got``."""
+    """Every key of ``expected`` (recursively in mappings and lists of mappings) has the same value in ``got``."""
     if isinstance(expected, dict):
         assert isinstance(got, dict), f"{where}: expected a mapping, got {got!r}"
         for key, value in expected.items():
             assert key in got, f"{where}: {key!r} missing from {sorted(got)}"
             _assert_subset(value, got[key], f"{where}: {key}")
+    elif isinstance(expected, list) and expected and all(isinstance(e, dict) for e in expected):
+        # A list of mappings: as many items, each a subset of the item at its place.
+        assert isinstance(got, list) and len(got) == len(expected), f"{where}: {got!r} != {expected!r}"
+        for i, (e, g) in enumerate(zip(expected, got, strict=True)):
+            _assert_subset(e, g, f"{where}[{i}]")
     else:
         assert got == expected, f"{where}: {got!r} != {expected!r}"

@@ -80,6 +80,17 @@ def test_pool_caches_and_drops() -> None:
         assert pool.get(host) is not first
 
 
+def test_pool_keeps_one_connection_per_host_and_user() -> None:
+    """A play's remote_user logs in anew; the earlier play's session stays for its user."""
+    local = {"ansible_connection": "local"}
+    with ConnectionPool() as pool:
+        default = pool.get(Host("h", dict(local)))
+        other = pool.get(Host("h", {**local, "ansible_user": "deploy"}))
+        assert other is not default
+        assert pool.get(Host("h", {**local, "ansible_user": "deploy"})) is other
+        assert pool.get(Host("h", dict(local))) is default
+
+
 def test_pool_makes_ssh_connections_lazily_per_host() -> None:
     pool = ConnectionPool(known_hosts="/nonexistent", retries=1)
     conn = pool._make(Host("h", {"ansible_host": "127.0.0.9"}))
