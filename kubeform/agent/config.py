@@ -64,6 +64,8 @@ class AgentConfig(object):
             raise ConfigError("%s: field 'proxy_mode': %r is not iptables, ipvs or none" % (path, self.proxy_mode))
         self.proxy_resync_seconds = float(raw.get("proxy_resync_seconds", 30))
         self.nodeport_addresses = _str_list(raw, "nodeport_addresses", path, [])  # [] = public_ip
+        # the ClusterIP range: routed on the node's interface when the host has no route to it
+        self.service_cidr = _str(raw, "service_cidr", path, "10.96.0.0/12")
         self.dns_hosts_file = _str(raw, "dns_hosts_file", path, "/run/kubeform/dns/hosts")
         self.dns_pid_file = _str(raw, "dns_pid_file", path, "/run/kubeform/dns/dnsmasq.pid")
         # "key=value:Effect" or "key:Effect", registered on the Node (masters: control-plane)
@@ -97,6 +99,7 @@ KNOWN_FIELDS = {
     "proxy_mode",
     "proxy_resync_seconds",
     "nodeport_addresses",
+    "service_cidr",
     "dns_hosts_file",
     "dns_pid_file",
 }

@@ -344,7 +344,7 @@ def make_proxy_backend(cfg):
         from .proxy.ipvs import IpvsBackend
 
         return IpvsBackend(IptablesHost(cfg.netns), cfg.netns)
-    return IptablesBackend(IptablesHost(cfg.netns))
+    return IptablesBackend(IptablesHost(cfg.netns), cfg.service_cidr)
 
 
 def make_driver(cfg):

@@ -77,6 +77,10 @@ class EtcdError(Exception):
     """etcd could not be reached or refused the request (after trying every endpoint)."""
 
 
+class EtcdUnreachable(EtcdError):
+    """No endpoint answered (connection refused, reset, timed out, or HTTP 5xx)."""
+
+
 class WatchCompacted(EtcdError):
     """A watch asked for revisions etcd has compacted away: list again, then watch on."""
 
@@ -200,15 +204,35 @@ def make_ssl_context(ca, cert, key):
     return ctx
 
 
+class PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to host:port whose certificate is checked against another name: the far end
+    of an SSH tunnel (the operator reaches etcd at 127.0.0.1:<tunnel port>)."""
+
+    def __init__(self, host, port, tls_name, timeout, context):
+        # type: (str, int, str, Optional[float], ssl.SSLContext) -> None
+        http.client.HTTPSConnection.__init__(self, host, port, timeout=timeout, context=context)
+        self.tls_name = tls_name
+        self.tls_context = context
+
+    def connect(self):
+        # type: () -> None
+        sock = socket.create_connection((self.host, self.port), self.timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock = self.tls_context.wrap_socket(sock, server_hostname=self.tls_name)
+
+
 class EtcdClient(object):
     """Talks to one of several etcd endpoints; moves on to the next when one fails."""
 
-    def __init__(self, endpoints, ca=None, cert=None, key=None, timeout=10.0):
-        # type: (List[str], Optional[str], Optional[str], Optional[str], float) -> None
+    def __init__(self, endpoints, ca=None, cert=None, key=None, timeout=10.0, tls_name=None):
+        # type: (List[str], Optional[str], Optional[str], Optional[str], float, Optional[str]) -> None
+        """tls_name: the name etcd's certificate must carry when it is not the endpoints'
+        host (a tunnel's loopback end)."""
         if not endpoints:
             raise ValueError("no etcd endpoints")
         self.endpoints = list(endpoints)
         self.timeout = timeout
+        self.tls_name = tls_name
         self._ssl = None  # type: Optional[ssl.SSLContext]
         if any(e.startswith("https://") for e in self.endpoints):
             self._ssl = make_ssl_context(ca, cert, key)
@@ -253,6 +277,8 @@ class EtcdClient(object):
         # type: (str, Optional[float]) -> http.client.HTTPConnection
         parts = urlsplit(endpoint)
         host = parts.hostname or "127.0.0.1"
+        if parts.scheme == "https" and self.tls_name and self._ssl is not None:
+            return PinnedHTTPSConnection(host, parts.port or 2379, self.tls_name, timeout, self._ssl)
         if parts.scheme == "https":
             return http.client.HTTPSConnection(
                 host, parts.port or 2379, timeout=timeout, context=self._ssl
@@ -283,7 +309,7 @@ class EtcdClient(object):
                 continue
             self._current = index
             return endpoint, conn, resp
-        raise EtcdError("etcd unreachable: " + "; ".join(errors))
+        raise EtcdUnreachable("etcd unreachable: " + "; ".join(errors))
 
     def _post(self, endpoint, path, data, timeout, pooled=False):
         # type: (str, str, bytes, Optional[float], bool) -> Tuple[http.client.HTTPConnection, Any]

@@ -22,8 +22,9 @@ from typing import Any
 
 import yaml
 
-from kubeform import pki, yamlsrc
+from kubeform import yamlsrc
 from kubeform.errors import UserError
+from kubeform.keyfiles import private_key_problem
 
 ENV_VAR = "KUBEFORM_CLUSTER"
 DEFAULT_ROOT = Path(".kubeform")
@@ -128,6 +129,10 @@ class ClusterDir:
         for p in (cd.ca_cert, cd.admin_cert, cd.admin_key):
             if not p.is_file():
                 raise UserError("missing certificate file", file=str(p), hint="re-run `kubeform up`")
+        for key in sorted(cd.pki_dir.glob("*.key")):
+            problem = private_key_problem(key)
+            if problem is not None:
+                raise UserError(problem, hint="as ssh does, kubeform uses no private key others can read")
         return cd
 
     @classmethod
@@ -173,6 +178,8 @@ class ClusterDir:
         Re-running keeps existing keys so certificates already on hosts stay valid; only
         cluster.yml is rewritten (endpoints may change as masters are added).
         """
+        from kubeform import pki  # cryptography: only where certificates are made
+
         root = Path(path).resolve()
         root.mkdir(parents=True, exist_ok=True)
         root.chmod(0o700)
@@ -208,6 +215,8 @@ class ClusterDir:
         Idempotent: an existing certificate with the same SANs and usages is returned as
         is, so re-running `kubeform up` does not churn certificates on the hosts.
         """
+        from kubeform import pki
+
         cert_path, key_path = self.cert_paths(name)
         if cert_path.is_file() and key_path.is_file():
             existing = cert_path.read_bytes()
@@ -232,6 +241,8 @@ def _usages(cert_pem: bytes) -> tuple[bool, bool]:
     """(clientAuth, serverAuth) of a certificate, to decide whether it can be reused."""
     from cryptography import x509
     from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    from kubeform import pki
 
     try:
         eku = pki.load_cert(cert_pem).extensions.get_extension_for_class(x509.ExtendedKeyUsage)

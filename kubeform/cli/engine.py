@@ -52,6 +52,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Load everything, run or plan, print, and turn the outcome into an exit code."""
     from rich.console import Console
 
+    from kubeform.engine.connection_vars import resolve_connection_vars
     from kubeform.engine.extra_vars import parse_extra_vars
     from kubeform.engine.playbook import load_playbook
     from kubeform.engine.progress import LiveReporter, PlainReporter, print_lines
@@ -80,6 +81,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         extra_vars=parse_extra_vars(args.extra_vars),
     )
     inventory = load_inventory(args.inventory)
+    resolve_connection_vars(inventory, options.extra_vars)
     if args.check_all:
         problems: list[UserError] = []
         playbook = load_playbook(args.playbook, collect=problems)

@@ -11,6 +11,7 @@ the runner only ever sees flat, fully described tasks inside block structures.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -373,8 +374,8 @@ class _Loader:
                 raise UserError(
                     "templated vars_files paths are not supported", file=file, line=files.line_of(j), field=f"{prefix}vars_files[{j}]"
                 )
-            data = load_file(vf_path) if vf_path.exists() else None
-            if not vf_path.exists():
+            data = load_file(vf_path) if os.path.exists(vf_path) else None  # os.path: False, not OSError, for a name too long
+            if not os.path.exists(vf_path):
                 raise UserError(f"no such file: {vf}", file=file, line=files.line_of(j), field=f"{prefix}vars_files[{j}]")
             if data is None:
                 continue
@@ -542,7 +543,7 @@ class _Loader:
         if p.is_absolute():
             return p
         for base in (relative_to, self.base_dir):
-            if base is not None and (base / p).exists():
+            if base is not None and os.path.exists(base / p):
                 return base / p
         return (relative_to or self.base_dir) / p
 
@@ -669,7 +670,7 @@ class _Loader:
         if depth > 20:
             raise where.error(f"{kind} nested more than 20 levels (a loop?)", field=kind)
         inc = self._resolve(str(target), here)
-        if not inc.exists():
+        if not os.path.exists(inc):
             raise where.error(f"no such file: {target}", field=kind, line=t.line_of(kind))
         doc = load_file(inc)
         nodes = self._tasks(doc if doc is not None else LineList(), "tasks", str(inc), inherit, inc.parent, depth + 1)
@@ -823,7 +824,7 @@ def load_playbook(path: str | Path, resolver: ModuleResolver | None = None, coll
 
         resolver = lookup
     p = Path(path)
-    if not p.exists():
+    if not os.path.exists(p):
         raise UserError("no such playbook file", file=str(path))
     return _Loader(p, resolver, collect).load()
 

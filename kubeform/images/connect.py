@@ -20,11 +20,23 @@ import requests.adapters
 from kubeform.bootstrap.clusterdir import ClusterDir
 from kubeform.errors import UserError
 from kubeform.images.registry import RegistryClient
-from kubeform.store.client import PinnedHostAdapter, tunnel_spec
+from kubeform.store.client import tunnel_spec
 
 #: cluster.yml key: host:port of the cluster registry ("" or absent: no registry).
 REGISTRY_KEY = "registry"
 REGISTRY_PORT = 5000
+
+
+class PinnedHostAdapter(requests.adapters.HTTPAdapter):
+    """Verify the server certificate against a fixed name (the tunnel's far end)."""
+
+    def __init__(self, hostname: str) -> None:
+        self._hostname = hostname
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["assert_hostname"] = self._hostname
+        super().init_poolmanager(*args, **kwargs)
 
 
 def registry_address(cd: ClusterDir) -> tuple[str, int]:

@@ -159,4 +159,5 @@ def build_inventory(
                 for h in ordered:
                     hosts[h].groups.append(alias)
     children = {name: [c for c, _ in raw.groups[name].children] for name in order}
-    return Inventory(hosts=hosts, groups=members, children=children, source=source)
+    where = {h: (w.file, w.line, w.field) for h, w in raw.host_where.items()}
+    return Inventory(hosts=hosts, groups=members, children=children, source=source, where=where)

@@ -1,1 +1,1 @@
-"""The operator's desired-state store: manifests, validation, apply/diff plans, printers, the etcd3gw client."""
+"""The operator's desired-state store: manifests, validation, apply/diff plans, printers, the etcd gateway client."""

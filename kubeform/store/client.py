@@ -1,7 +1,9 @@
 """The etcd store: objects as JSON under /registry, written with optimistic concurrency.
 
-A thin shell over etcd3gw (the JSON gateway client) so every decision stays in pure
-code. Reads of a kind are one prefix range request; the object's ``resourceVersion`` is
+A thin shell over kubeform.api.etcd's gateway client (the one the agent and the
+reconciler use: stdlib only, so a command does not pay for importing an HTTP stack, and
+the gateway prefix, /v3 or etcd 3.3's /v3beta, is found without asking /version first)
+so every decision stays in pure code. Reads of a kind are one prefix range request; the object's ``resourceVersion`` is
 its etcd mod_revision, filled in on read (never stored). Every write that depends on a
 read is one transaction comparing mod_revision (or "does not exist yet"), so a stale
 writer is refused instead of silently overwriting.
@@ -13,36 +15,25 @@ import base64
 import builtins
 import json
 import socket
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import etcd3gw
-import requests
-import requests.adapters
-from etcd3gw import exceptions as etcd_exc
-
+from kubeform.api.etcd import EtcdClient, EtcdError, EtcdUnreachable
 from kubeform.api.kinds import Kind
 from kubeform.bootstrap.clusterdir import ClusterDir
-from kubeform.errors import UserError
+from kubeform.errors import UserError, cut
 
 Obj = dict[str, Any]
 
 # etcd's default --max-txn-ops is 128; stay below it.
 MAX_TXN_OPS = 120
-
-
-class PinnedHostAdapter(requests.adapters.HTTPAdapter):
-    """Verify the server certificate against a fixed name (the tunnel's far end)."""
-
-    def __init__(self, hostname: str) -> None:
-        self._hostname = hostname
-        super().__init__()
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["assert_hostname"] = self._hostname
-        super().init_poolmanager(*args, **kwargs)
+# etcd's default --max-request-bytes is 1.5 MiB; a transaction (keys, values and the
+# protocol's own bytes) must stay below it, so one object may take at most 1 MiB,
+# the limit Kubernetes sets for a ConfigMap's or Secret's data.
+MAX_TXN_BYTES = 1536 * 1024 - 64 * 1024
+MAX_OBJECT_BYTES = 1024 * 1024
 
 
 class ConflictError(UserError):
@@ -117,9 +108,13 @@ def tunnel_spec(cd: ClusterDir, reachable: Callable[[Sequence[str]], bool] = _re
 
 
 class Store:
-    """Objects in etcd; one instance per command (it holds an HTTPS session)."""
+    """Objects in etcd; one instance per command (it holds kept-alive HTTPS connections).
 
-    def __init__(self, clients: Sequence[etcd3gw.Etcd3Client]) -> None:
+    One client per endpoint (each may have its own tunnel, whose loopback end is checked
+    against the endpoint's real name); the first that answers serves, a dead one moves
+    to the back."""
+
+    def __init__(self, clients: Sequence[EtcdClient]) -> None:
         if not clients:
             raise UserError("no etcd endpoints configured")
         self._clients = list(clients)
@@ -132,29 +127,23 @@ class Store:
         for url in cd.endpoints:
             parts = urlsplit(url)
             host, port = parts.hostname or "127.0.0.1", parts.port or 2379
-            session = requests.Session()
+            scheme = parts.scheme or "https"
+            tls_name = None
             if spec:
                 from kubeform.store.tunnel import Tunnel
 
                 tunnel = Tunnel(spec, host, port)
                 # TLS is checked against the real endpoint, not the loopback end.
-                session.mount("https://", PinnedHostAdapter(host))
+                tls_name = host
                 host, port = "127.0.0.1", tunnel.port
-            # requests lets $REQUESTS_CA_BUNDLE override session.verify; the cluster CA
-            # must win, so the environment is ignored (also no proxies for etcd).
-            session.trust_env = False
-            session.verify = str(cd.ca_cert)
-            session.cert = (str(cd.admin_cert), str(cd.admin_key))
             clients.append(
-                etcd3gw.client(
-                    host=host,
-                    port=port,
-                    protocol=parts.scheme or "https",
+                EtcdClient(
+                    [f"{scheme}://{host}:{port}"],
+                    ca=str(cd.ca_cert),
+                    cert=str(cd.admin_cert),
+                    key=str(cd.admin_key),
                     timeout=timeout,
-                    session=session,
-                    # None: etcd3gw asks GET /version once and picks /v3/ (etcd 3.4+),
-                    # /v3beta/ (3.3, CentOS 7's extras) or /v3alpha/.
-                    api_path=None,
+                    tls_name=tls_name,
                 )
             )
         return cls(clients)
@@ -166,14 +155,13 @@ class Store:
         for _ in range(len(self._clients)):
             client = self._clients[0]
             try:
-                return client.post(client.get_url(path), json=payload)
-            except (etcd_exc.ConnectionFailedError, etcd_exc.ConnectionTimeoutError) as err:
+                return client.call("/v3/" + path, payload)
+            except EtcdUnreachable as err:
                 last = err
                 self._clients.append(self._clients.pop(0))
-            except etcd_exc.Etcd3Exception as err:
-                detail = getattr(err, "detail_text", None) or str(err)
-                raise UserError(f"etcd refused the request: {detail}") from None
-        urls = ", ".join(c.base_url for c in self._clients)
+            except EtcdError as err:
+                raise UserError(f"etcd refused the request: {cut(str(err), 300)}") from None
+        urls = ", ".join(e for c in self._clients for e in c.endpoints)
         reason = str(last) or type(last).__name__
         raise UserError(
             f"cannot reach etcd at {urls}: {reason}",
@@ -236,6 +224,24 @@ class Store:
             (base64.b64decode(kv["key"]).decode(), o)
             for kv, o in zip(kvs, decode_kvs(kvs), strict=True)
         ]
+
+    def revision(self) -> int:
+        """etcd's current revision (where a watch of what happens next starts)."""
+        result = self._post("kv/range", {"key": _b64("/"), "keys_only": True, "limit": 1})
+        return int(result.get("header", {}).get("revision", 0))
+
+    def watch(
+        self, prefix: str, start_revision: int, timeout: float
+    ) -> Iterator[tuple[str, str, Obj | None, int]]:
+        """(PUT|DELETE, key, object or None, mod_revision) of changes under a prefix from
+        start_revision on, as they happen; socket.timeout after ``timeout`` s of silence,
+        EtcdError (or OSError) when the stream breaks."""
+        for kind, kv in self._clients[0].watch(prefix, prefix=True, start_revision=start_revision, timeout=timeout):
+            obj: Obj | None = None
+            if kind == "PUT":
+                obj = json.loads(kv.value)
+                obj.setdefault("metadata", {})["resourceVersion"] = str(kv.mod_revision)
+            yield kind, kv.key, obj, kv.mod_revision
 
     # -- writes --------------------------------------------------------------------
     def txn(self, ops: Sequence[Op]) -> TxnResult:

@@ -9,7 +9,7 @@ import argparse
 import sys
 from typing import List, Optional
 
-from .iptables_host import IptablesError, IptablesHost
+from .iptables_host import IptablesError, IptablesHost, installed_binaries
 from .ipvs import cleanup as ipvs_cleanup
 
 
@@ -18,12 +18,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("action", choices=["cleanup"])
     parser.add_argument("--netns", default=None, help="run inside this network namespace")
     args = parser.parse_args(argv)
-    host = IptablesHost(args.netns)
-    try:
-        removed = host.cleanup()
-    except (IptablesError, OSError) as exc:
-        print("iptables cleanup: %s" % exc, file=sys.stderr)
-        return 1
+    removed = 0
+    for binary in installed_binaries():  # both flavours: whichever the agent chose
+        host = IptablesHost(args.netns, binary)
+        try:
+            removed += host.cleanup()
+        except (IptablesError, OSError) as exc:
+            print("iptables cleanup (%s): %s" % (binary, exc), file=sys.stderr)
+            return 1
     removed += ipvs_cleanup(host)  # after the rules: an ipset in use cannot be destroyed
     print("removed=%d" % removed)
     return 0

@@ -32,13 +32,26 @@ def service_port_name(namespace: str, name: str, port_name: str) -> str:
 
 
 _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_B32_PAIRS = [a + b for a in _B32 for b in _B32]  # 10 bits -> 2 characters
+_sha256 = hashlib.sha256
 
 
 def _hash16(text: str) -> str:
-    """base32.StdEncoding(sha256(text))[:16]: 16 characters are the digest's first 80 bits
-    (done by hand: base64.b32encode is pure Python and this runs per chain per sync)."""
-    n = int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:10], "big")
-    return "".join(_B32[(n >> shift) & 31] for shift in range(75, -1, -5))
+    """base32.StdEncoding(sha256(text))[:16]: 16 characters are the digest's first 80 bits,
+    looked up 10 bits at a time (base64.b32encode is pure Python and this runs once per
+    chain a sync renders: 70,000 times for 10,000 Services)."""
+    n = int.from_bytes(_sha256(text.encode("utf-8")).digest()[:10], "big")
+    t = _B32_PAIRS
+    return (
+        t[n >> 70]
+        + t[(n >> 60) & 1023]
+        + t[(n >> 50) & 1023]
+        + t[(n >> 40) & 1023]
+        + t[(n >> 30) & 1023]
+        + t[(n >> 20) & 1023]
+        + t[(n >> 10) & 1023]
+        + t[n & 1023]
+    )
 
 
 def port_proto_hash(port_name: str, protocol: str) -> str:

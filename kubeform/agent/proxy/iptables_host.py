@@ -5,8 +5,11 @@ of text; this is the only place that runs iptables. An optional network namespac
 prefixes every command (`ip netns exec NS`), for tests and the bench.
 """
 
+import ipaddress
 import logging
+import os
 import re
+import shutil
 import subprocess
 from typing import Dict, List, Optional, Tuple
 
@@ -15,17 +18,38 @@ from . import iptables_sync
 LOG = logging.getLogger("kubeform.agent.proxy")
 
 
+# the routing protocol number marking the service-network route (so `down` finds it)
+ROUTE_PROTO = "77"
+
+
 class IptablesError(Exception):
     """iptables-restore or iptables refused (its stderr is in the message)."""
 
 
 class IptablesHost(object):
-    def __init__(self, netns: Optional[str] = None, binary: str = "iptables") -> None:
-        """binary: "iptables" (the host's choice, as every other rule on it) or, for the
-        bench, "iptables-legacy" / "iptables-nft"."""
+    def __init__(self, netns: Optional[str] = None, binary: str = "auto") -> None:
+        """binary: "auto" (the flavour the host's rules are in, see choose_binary),
+        "iptables", or "iptables-legacy" / "iptables-nft" (the bench compares them)."""
         self.prefix = ["ip", "netns", "exec", netns] if netns else []  # type: List[str]
-        self.binary = binary
+        self._binary = binary
         self._version = None  # type: Optional[Tuple[int, int, int]]
+
+    @property
+    def binary(self) -> str:
+        """The iptables command this host's rules are written with, decided once."""
+        if self._binary == "auto":
+            self._binary = choose_binary(self._rule_count("iptables-legacy"), self._rule_count("iptables-nft"))
+            LOG.info("service rules with %s", self._binary)
+        return self._binary
+
+    def _rule_count(self, binary: str) -> Optional[int]:
+        """How many rules `<binary>-save` shows; None when that flavour is not installed."""
+        if not any(os.access(os.path.join(d, binary + "-save"), os.X_OK) for d in os.environ.get("PATH", "/usr/sbin:/sbin").split(":")):
+            return None
+        try:
+            return sum(1 for line in self._run([binary + "-save"]).splitlines() if line.startswith("-"))
+        except (IptablesError, OSError):
+            return None
 
     def _run(self, argv: List[str], stdin: Optional[str] = None) -> str:
         proc = subprocess.Popen(
@@ -75,6 +99,28 @@ class IptablesHost(object):
             self.iptables(args)
         return len(missing)
 
+    def ensure_service_route(self, service_cidr: str, node_ip: str) -> bool:
+        """Route the ClusterIP range on the node's interface when nothing routes it (a host
+        without a default route, as lab machines are): the kernel looks a route up before
+        the nat table DNATs (for a host's own connections) and before the filter table
+        REJECTs (a Service without endpoints); with no route both fail with "network is
+        unreachable". kubeadm refuses such hosts; kubeform routes the range instead.
+        True when it added the route."""
+        probe = service_probe_address(service_cidr)
+        if not probe or not node_ip:
+            return False
+        try:
+            self._run(["ip", "route", "get", probe])
+            return False  # routed (default route or a route of its own)
+        except IptablesError:
+            pass
+        dev = device_of(self._run(["ip", "-o", "-4", "addr", "show"]), node_ip)
+        if not dev:
+            return False
+        LOG.info("no route to the service network %s: adding it on %s", service_cidr, dev)
+        self._run(["ip", "route", "replace", service_cidr, "dev", dev, "src", node_ip, "proto", ROUTE_PROTO])
+        return True
+
     def run(self, argv: List[str], stdin: Optional[str] = None) -> str:
         """Any other command (ip, ipset, ipvsadm) in the same namespace."""
         return self._run(argv, stdin)
@@ -92,7 +138,44 @@ class IptablesHost(object):
             self.iptables(args)
         text = iptables_sync.cleanup_restore(saved)
         self.restore(text)
-        return len(deletes) + iptables_sync.changed_chains(text)
+        routes = self._run(["ip", "route", "show", "proto", ROUTE_PROTO]).strip()
+        if routes:
+            self._run(["ip", "route", "flush", "proto", ROUTE_PROTO])
+        return len(deletes) + iptables_sync.changed_chains(text) + len(routes.splitlines())
+
+
+def choose_binary(legacy_rules: Optional[int], nft_rules: Optional[int]) -> str:
+    """Follow the host, as kube-proxy's iptables-wrapper does: where both flavours exist,
+    the one already holding more rules (the host's firewall, docker, the overlay) is the
+    one the host uses, and the service rules go next to them (rules split over both
+    flavours work but nobody finds them); a tie (a fresh host) means the system's
+    `iptables` alternative. With one flavour only (CentOS 7), `iptables`."""
+    if legacy_rules is None or nft_rules is None or legacy_rules == nft_rules:
+        return "iptables"
+    return "iptables-legacy" if legacy_rules > nft_rules else "iptables-nft"
+
+
+def service_probe_address(cidr: str) -> str:
+    """The first host address of cidr ("10.96.0.1" of "10.96.0.0/12"); "" when unreadable."""
+    try:
+        return str(next(ipaddress.ip_network(cidr, strict=False).hosts()))
+    except (ValueError, StopIteration):
+        return ""
+
+
+def device_of(addr_show: str, ip: str) -> str:
+    """The interface holding ip, from `ip -o -4 addr show` ("2: eth0    inet 192.168.56.11/24 ...")."""
+    for line in addr_show.splitlines():
+        words = line.split()
+        if len(words) > 3 and words[2] == "inet" and words[3].split("/")[0] == ip:
+            return words[1].split("@")[0]
+    return ""
+
+
+def installed_binaries() -> List[str]:
+    """Every iptables flavour on this host (`down` cleans each)."""
+    found = [b for b in ("iptables-legacy", "iptables-nft") if shutil.which(b + "-save")]
+    return found if len(found) == 2 else ["iptables"]
 
 
 def parse_version(text: str) -> Tuple[int, int, int]:

@@ -19,7 +19,10 @@ on a kubeform host reads like one on a kubeadm host. Per Service port:
 
 Pure: entries and a ProxyContext in, text out. Rendering is per Service (render_service)
 so the proxier can keep the rules of unchanged Services between syncs (cache), and
-assemble() joins them.
+assemble() joins them. Why text, not lists of rules: a chain's rules are one string
+(lines each ending in a newline), so the diff compares one string per chain, a cached
+Service's rules are reused as they are, and the restore input is a join of strings; at
+10,000 Services that is what keeps a sync's Python time small next to iptables-restore's.
 """
 
 from collections import OrderedDict
@@ -28,7 +31,7 @@ from typing import Any, Dict, Iterable, List, NamedTuple
 from . import chains as ch
 
 Obj = Dict[str, Any]
-RuleSet = Dict[str, "OrderedDict[str, List[str]]"]  # table -> chain -> "-A CHAIN ..." lines
+RuleSet = Dict[str, "OrderedDict[str, str]"]  # table -> chain -> its "-A CHAIN ...\n" lines, joined
 
 # kube-proxy leaves comments off per-endpoint rules above this many endpoints in all
 # (its largeClusterEndpointsThreshold): the restore input shrinks by ~40%.
@@ -55,13 +58,15 @@ def context(node_name: str, node_ips: List[str], cluster_cidr: str, random_fully
 ServiceRules = NamedTuple(
     "ServiceRules",
     [
-        ("nat_services", List[str]),  # lines for nat KUBE-SERVICES
-        ("nat_nodeports", List[str]),  # lines for nat KUBE-NODEPORTS
-        ("filter_services", List[str]),  # filter KUBE-SERVICES (REJECT: no endpoints)
-        ("filter_external", List[str]),  # filter KUBE-EXTERNAL-SERVICES
-        ("nat_chains", "OrderedDict[str, List[str]]"),  # this Service's own chains (EXT, SVC, SVL, SEP)
+        ("nat_services", str),  # lines for nat KUBE-SERVICES
+        ("nat_nodeports", str),  # lines for nat KUBE-NODEPORTS
+        ("filter_services", str),  # filter KUBE-SERVICES (REJECT: no endpoints)
+        ("filter_external", str),  # filter KUBE-EXTERNAL-SERVICES
+        ("nat_chains", "OrderedDict[str, str]"),  # this Service's own chains (EXT, SVC, SVL, SEP)
     ],
 )
+
+EMPTY = ServiceRules("", "", "", "", OrderedDict())
 
 
 def endpoint_count(entry: Obj) -> int:
@@ -77,23 +82,36 @@ def probability(n: int) -> str:
     return "%0.10f" % (1.0 / n)
 
 
+def lines(text: str) -> List[str]:
+    """A chain's rules as a list of lines (for tests and readers)."""
+    return text.splitlines()
+
+
 def render_service(entry: Obj, ctx: ProxyContext, large: bool = False) -> ServiceRules:
     """The rules of one service-map entry (every port), as kube-proxy writes them."""
-    out = ServiceRules([], [], [], [], OrderedDict())
     cluster_ip = str(entry.get("clusterIP") or "")
     if cluster_ip in ("", "None"):
-        return out  # headless: DNS only, no proxying (kube-proxy skips them too)
+        return EMPTY  # headless: DNS only, no proxying (kube-proxy skips them too)
     namespace, name = str(entry.get("namespace")), str(entry.get("name"))
+    parts = [[], [], [], []]  # type: List[List[str]]
+    chains = OrderedDict()  # type: OrderedDict[str, str]
     for port in entry.get("ports") or []:
-        _render_port(out, entry, port, ch.service_port_name(namespace, name, str(port.get("name") or "")), cluster_ip, ctx, large)
-    return out
+        _render_port(parts, chains, entry, port, ch.service_port_name(namespace, name, str(port.get("name") or "")), cluster_ip, ctx, large)
+    return ServiceRules("".join(parts[0]), "".join(parts[1]), "".join(parts[2]), "".join(parts[3]), chains)
 
 
-def _render_port(out: ServiceRules, entry: Obj, port: Obj, spn: str, cluster_ip: str, ctx: ProxyContext, large: bool) -> None:
+def _render_port(
+    parts: List[List[str]], chains: "OrderedDict[str, str]", entry: Obj, port: Obj, spn: str, cluster_ip: str, ctx: ProxyContext, large: bool
+) -> None:
     protocol = str(port.get("protocol") or "TCP").lower()
     svc_port = str(port.get("port"))
     node_port = int(port.get("nodePort") or 0)
-    endpoints = [(str(e["ip"]), "%s:%s" % (e["ip"], e["port"]), e.get("node") == ctx.node_name) for e in port.get("endpoints") or []]
+    node_name = ctx.node_name
+    # (ip, "ip:port", local, KUBE-SEP- name)
+    endpoints = []
+    for e in port.get("endpoints") or []:
+        endpoint = "%s:%s" % (e["ip"], e["port"])
+        endpoints.append((str(e["ip"]), endpoint, e.get("node") == node_name, ch.sep_chain(spn, protocol, endpoint)))
     affinity = entry.get("sessionAffinity") == "ClientIP"
     timeout = int(entry.get("affinityTimeout") or 10800)
     internal_local = entry.get("internalTrafficPolicy") == "Local"
@@ -110,8 +128,6 @@ def _render_port(out: ServiceRules, entry: Obj, port: Obj, spn: str, cluster_ip:
 
     port_hash = ch.port_proto_hash(spn, protocol)
     svc, svl, ext = ch.SVC_PREFIX + port_hash, ch.SVL_PREFIX + port_hash, ch.EXT_PREFIX + port_hash
-    uses_cluster_chain = bool(cluster_eps)
-    uses_local_chain = bool(local_eps)
 
     internal_chain, has_internal = svc, has_endpoints
     if internal_local:
@@ -135,117 +151,125 @@ def _render_port(out: ServiceRules, entry: Obj, port: Obj, spn: str, cluster_ip:
     match = "-m %s -p %s" % (protocol, protocol)
     cluster_match = '-m comment --comment "%s cluster IP" %s -d %s --dport %s' % (spn, match, cluster_ip, svc_port)
     if has_internal:
-        out.nat_services.append("-A %s %s -j %s" % (ch.SERVICES, cluster_match, internal_chain))
+        parts[0].append("-A %s %s -j %s\n" % (ch.SERVICES, cluster_match, internal_chain))
     else:
-        out.filter_services.append(
-            "-A %s -m comment --comment %s %s -d %s --dport %s -j %s"
+        parts[2].append(
+            "-A %s -m comment --comment %s %s -d %s --dport %s -j %s\n"
             % (ch.SERVICES, internal_comment, match, cluster_ip, svc_port, internal_target)
         )
     if externally:
         if has_endpoints:
-            out.nat_nodeports.append("-A %s -m comment --comment %s %s --dport %d -j %s" % (ch.NODEPORTS, spn, match, node_port, ext))
+            parts[1].append("-A %s -m comment --comment %s %s --dport %d -j %s\n" % (ch.NODEPORTS, spn, match, node_port, ext))
         if not has_external:
-            out.filter_external.append(
-                "-A %s -m comment --comment %s -m addrtype --dst-type LOCAL %s --dport %d -j %s"
+            parts[3].append(
+                "-A %s -m comment --comment %s -m addrtype --dst-type LOCAL %s --dport %d -j %s\n"
                 % (ch.EXTERNAL_SERVICES, external_comment, match, node_port, external_target)
             )
 
-    chains = out.nat_chains
+    masq = "-A %s %s ! -s %s -j %s\n" % (internal_chain, cluster_match, ctx.cluster_cidr, ch.MARK_MASQ) if has_internal else ""
     if uses_ext_chain:
-        chains[ext] = []
-    if uses_cluster_chain:
-        chains[svc] = []
-    if uses_local_chain:
-        chains[svl] = []
-    if has_internal:
-        chains[internal_chain].append("-A %s %s ! -s %s -j %s" % (internal_chain, cluster_match, ctx.cluster_cidr, ch.MARK_MASQ))
-    if uses_ext_chain:
-        rules = chains[ext]
         if not external_local:
-            rules.append('-A %s -m comment --comment "masquerade traffic for %s external destinations" -j %s' % (ext, spn, ch.MARK_MASQ))
+            rules = '-A %s -m comment --comment "masquerade traffic for %s external destinations" -j %s\n' % (ext, spn, ch.MARK_MASQ)
         else:
-            rules.append('-A %s -m comment --comment "pod traffic for %s external destinations" -s %s -j %s' % (ext, spn, ctx.cluster_cidr, svc))
-            rules.append(
-                '-A %s -m comment --comment "masquerade LOCAL traffic for %s external destinations" -m addrtype --src-type LOCAL -j %s'
-                % (ext, spn, ch.MARK_MASQ)
-            )
-            rules.append(
-                '-A %s -m comment --comment "route LOCAL traffic for %s external destinations" -m addrtype --src-type LOCAL -j %s'
-                % (ext, spn, svc)
+            rules = (
+                '-A %s -m comment --comment "pod traffic for %s external destinations" -s %s -j %s\n'
+                '-A %s -m comment --comment "masquerade LOCAL traffic for %s external destinations" -m addrtype --src-type LOCAL -j %s\n'
+                '-A %s -m comment --comment "route LOCAL traffic for %s external destinations" -m addrtype --src-type LOCAL -j %s\n'
+                % (ext, spn, ctx.cluster_cidr, svc, ext, spn, ch.MARK_MASQ, ext, spn, svc)
             )
         if has_external:
-            rules.append("-A %s -j %s" % (ext, external_policy_chain))
-    if uses_cluster_chain:
-        _endpoint_rules(chains[svc], svc, spn, protocol, cluster_eps, affinity, timeout, large)
-    if uses_local_chain:
-        _endpoint_rules(chains[svl], svl, spn, protocol, local_eps, affinity, timeout, large)
-    for ip, endpoint, _local in reachable:
-        sep = ch.sep_chain(spn, protocol, endpoint)
+            rules += "-A %s -j %s\n" % (ext, external_policy_chain)
+        chains[ext] = rules
+    if cluster_eps:
+        chains[svc] = (masq if internal_chain == svc else "") + _endpoint_rules(svc, spn, cluster_eps, affinity, timeout, large)
+    if local_eps:
+        chains[svl] = (masq if internal_chain == svl else "") + _endpoint_rules(svl, spn, local_eps, affinity, timeout, large)
+    for ip, endpoint, _local, sep in reachable:
         head = "-A %s" % sep if large else "-A %s -m comment --comment %s" % (sep, spn)
-        rules = [
-            "%s -s %s -j %s" % (head, ip, ch.MARK_MASQ),
-            "%s%s %s -j DNAT --to-destination %s"
-            % (head, " -m recent --name %s --set" % sep if affinity else "", match, endpoint),
-        ]
-        chains[sep] = rules
+        chains[sep] = "%s -s %s -j %s\n%s%s %s -j DNAT --to-destination %s\n" % (
+            head,
+            ip,
+            ch.MARK_MASQ,
+            head,
+            " -m recent --name %s --set" % sep if affinity else "",
+            match,
+            endpoint,
+        )
 
 
-def _endpoint_rules(rules: List[str], chain: str, spn: str, protocol: str, endpoints: List[Any], affinity: bool, timeout: int, large: bool) -> None:
+def _endpoint_rules(chain: str, spn: str, endpoints: List[Any], affinity: bool, timeout: int, large: bool) -> str:
     """writeServiceToEndpointRules: affinity checks first, then the random choice."""
-    seps = [(ch.sep_chain(spn, protocol, endpoint), endpoint) for _ip, endpoint, _local in endpoints]
-
-    def head(endpoint: str) -> str:
-        return "-A %s" % chain if large else '-A %s -m comment --comment "%s -> %s"' % (chain, spn, endpoint)
-
+    out = []  # type: List[str]
+    if large:
+        heads = ["-A %s" % chain] * len(endpoints)
+    else:
+        heads = ['-A %s -m comment --comment "%s -> %s"' % (chain, spn, e[1]) for e in endpoints]
     if affinity:
-        for sep, endpoint in seps:
-            rules.append("%s -m recent --name %s --rcheck --seconds %d --reap -j %s" % (head(endpoint), sep, timeout, sep))
-    n = len(seps)
-    for i, (sep, endpoint) in enumerate(seps):
+        for h, e in zip(heads, endpoints):
+            out.append("%s -m recent --name %s --rcheck --seconds %d --reap -j %s\n" % (h, e[3], timeout, e[3]))
+    n = len(endpoints)
+    for i, (h, e) in enumerate(zip(heads, endpoints)):
         if i < n - 1:
-            rules.append("%s -m statistic --mode random --probability %s -j %s" % (head(endpoint), probability(n - i), sep))
+            out.append("%s -m statistic --mode random --probability %s -j %s\n" % (h, probability(n - i), e[3]))
         else:
-            rules.append("%s -j %s" % (head(endpoint), sep))
+            out.append("%s -j %s\n" % (h, e[3]))
+    return "".join(out)
+
+
+def shared_chains(services: List[ServiceRules], ctx: ProxyContext) -> RuleSet:
+    """kube-proxy's fixed chains (filter's five, nat's KUBE-SERVICES, KUBE-NODEPORTS,
+    KUBE-POSTROUTING, KUBE-MARK-MASQ), filled from every Service's part, in order."""
+    mark = "%s/%s" % (ctx.masquerade_mark, ctx.masquerade_mark)
+    if ctx.node_ips:
+        nodeports = "".join(
+            "-A %s -m comment --comment %s -d %s -j %s\n" % (ch.SERVICES, NODEPORTS_COMMENT, ip, ch.NODEPORTS) for ip in ctx.node_ips
+        )
+    else:
+        nodeports = "-A %s -m comment --comment %s -m addrtype --dst-type LOCAL ! -d 127.0.0.0/8 -j %s\n" % (
+            ch.SERVICES,
+            NODEPORTS_COMMENT,
+            ch.NODEPORTS,
+        )
+    flt = OrderedDict()  # type: OrderedDict[str, str]
+    flt[ch.SERVICES] = "".join([s.filter_services for s in services])
+    flt[ch.EXTERNAL_SERVICES] = "".join([s.filter_external for s in services])
+    flt[ch.FORWARD] = (
+        "-A %s -m conntrack --ctstate INVALID -j DROP\n"
+        '-A %s -m comment --comment "kubernetes forwarding rules" -m mark --mark %s -j ACCEPT\n'
+        '-A %s -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n'
+        % (ch.FORWARD, ch.FORWARD, mark, ch.FORWARD)
+    )
+    flt[ch.NODEPORTS] = ""
+    flt[ch.PROXY_FIREWALL] = ""
+    nat = OrderedDict()  # type: OrderedDict[str, str]
+    nat[ch.SERVICES] = "".join([s.nat_services for s in services]) + nodeports
+    nat[ch.NODEPORTS] = "".join([s.nat_nodeports for s in services])
+    nat[ch.POSTROUTING] = (
+        "-A %s -m mark ! --mark %s -j RETURN\n"
+        "-A %s -j MARK --xor-mark %s\n"
+        '-A %s -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE%s\n'
+        % (ch.POSTROUTING, mark, ch.POSTROUTING, ctx.masquerade_mark, ch.POSTROUTING, " --random-fully" if ctx.random_fully else "")
+    )
+    nat[ch.MARK_MASQ] = "-A %s -j MARK --or-mark %s\n" % (ch.MARK_MASQ, ctx.masquerade_mark)
+    return {"filter": flt, "nat": nat}
+
+
+def shared_ruleset(ruleset: RuleSet) -> RuleSet:
+    """The fixed chains of a whole RuleSet (what partial syncs keep as applied)."""
+    fixed = ((ch.SERVICES, ch.EXTERNAL_SERVICES, ch.FORWARD, ch.NODEPORTS, ch.PROXY_FIREWALL), (ch.SERVICES, ch.NODEPORTS, ch.POSTROUTING, ch.MARK_MASQ))
+    return dict(
+        (table, OrderedDict((c, ruleset[table][c]) for c in names if c in ruleset[table])) for table, names in zip(("filter", "nat"), fixed)
+    )
 
 
 def assemble(services: Iterable[ServiceRules], ctx: ProxyContext) -> RuleSet:
     """Every Service's rules plus kube-proxy's fixed chains, in kube-proxy's order."""
-    flt = OrderedDict()  # type: OrderedDict[str, List[str]]
-    for chain in (ch.SERVICES, ch.EXTERNAL_SERVICES, ch.FORWARD, ch.NODEPORTS, ch.PROXY_FIREWALL):
-        flt[chain] = []
-    nat = OrderedDict()  # type: OrderedDict[str, List[str]]
-    for chain in (ch.SERVICES, ch.NODEPORTS, ch.POSTROUTING, ch.MARK_MASQ):
-        nat[chain] = []
-    mark = "%s/%s" % (ctx.masquerade_mark, ctx.masquerade_mark)
-    nat[ch.POSTROUTING] = [
-        "-A %s -m mark ! --mark %s -j RETURN" % (ch.POSTROUTING, mark),
-        "-A %s -j MARK --xor-mark %s" % (ch.POSTROUTING, ctx.masquerade_mark),
-        '-A %s -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE%s'
-        % (ch.POSTROUTING, " --random-fully" if ctx.random_fully else ""),
-    ]
-    nat[ch.MARK_MASQ] = ["-A %s -j MARK --or-mark %s" % (ch.MARK_MASQ, ctx.masquerade_mark)]
+    services = list(services)
+    out = shared_chains(services, ctx)
+    nat = out["nat"]
     for svc in services:
-        flt[ch.SERVICES].extend(svc.filter_services)
-        flt[ch.EXTERNAL_SERVICES].extend(svc.filter_external)
-        nat[ch.SERVICES].extend(svc.nat_services)
-        nat[ch.NODEPORTS].extend(svc.nat_nodeports)
-        for chain, rules in svc.nat_chains.items():
-            nat[chain] = rules
-    if ctx.node_ips:
-        for ip in ctx.node_ips:
-            nat[ch.SERVICES].append("-A %s -m comment --comment %s -d %s -j %s" % (ch.SERVICES, NODEPORTS_COMMENT, ip, ch.NODEPORTS))
-    else:
-        nat[ch.SERVICES].append(
-            "-A %s -m comment --comment %s -m addrtype --dst-type LOCAL ! -d 127.0.0.0/8 -j %s"
-            % (ch.SERVICES, NODEPORTS_COMMENT, ch.NODEPORTS)
-        )
-    flt[ch.FORWARD] = [
-        "-A %s -m conntrack --ctstate INVALID -j DROP" % ch.FORWARD,
-        '-A %s -m comment --comment "kubernetes forwarding rules" -m mark --mark %s -j ACCEPT' % (ch.FORWARD, mark),
-        '-A %s -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT'
-        % ch.FORWARD,
-    ]
-    return {"filter": flt, "nat": nat}
+        nat.update(svc.nat_chains)
+    return out
 
 
 def render(entries: List[Obj], ctx: ProxyContext) -> RuleSet:

@@ -15,10 +15,10 @@ missing of them in an `iptables-save` text.
 """
 
 from collections import OrderedDict
-from typing import Dict, List, NamedTuple, Optional, Set
+from typing import Dict, List, NamedTuple, Optional, Set, Tuple
 
 from . import chains as ch
-from .iptables_rules import RuleSet
+from .iptables_rules import ProxyContext, RuleSet, ServiceRules, shared_chains
 
 Jump = NamedTuple("Jump", [("table", str), ("src", str), ("dst", str), ("comment", str), ("extra", List[str])])
 
@@ -54,28 +54,57 @@ def restore_text(desired: RuleSet, applied: Optional[RuleSet] = None, existing: 
     iptables-save) that desired has not. Empty when nothing changes."""
     out = []  # type: List[str]
     for table in TABLES:
-        empty = OrderedDict()  # type: OrderedDict[str, List[str]]
+        empty = OrderedDict()  # type: OrderedDict[str, str]
         want = desired.get(table) or empty
         had = (applied or {}).get(table) or empty
-        write = [c for c, rules in want.items() if applied is None or had.get(c) != rules]
+        if applied is None:
+            write = list(want)
+        else:
+            # a cached Service's rules are the same string object: `is` first, then ==
+            write = [c for c, rules in want.items() if had.get(c) is not rules and had.get(c) != rules]
         stale = set(c for c in had if c not in want and ch.is_service_chain(c))
         if applied is None and existing is not None:
             stale |= set(c for c in existing.get(table, set()) if c not in want and ch.is_service_chain(c))
         if not write and not stale:
             continue
-        out.append("*" + table)
-        out.extend(chain_line(c) for c in write)
-        out.extend(chain_line(c) for c in sorted(stale))
-        for c in write:
-            out.extend(want[c])
-        out.extend("-X " + c for c in sorted(stale))
-        out.append("COMMIT")
-    return "\n".join(out) + "\n" if out else ""
+        gone = sorted(stale)
+        out.append("*%s\n" % table)
+        out.append("".join([":%s - [0:0]\n" % c for c in write]))
+        out.append("".join([":%s - [0:0]\n" % c for c in gone]))
+        out.append("".join([want[c] for c in write]))
+        out.append("".join(["-X %s\n" % c for c in gone]))
+        out.append("COMMIT\n")
+    return "".join(out)
+
+
+def partial_restore_text(
+    desired: Dict[str, ServiceRules], order: List[str], applied: Dict[str, ServiceRules], applied_shared: RuleSet, ctx: ProxyContext
+) -> Tuple[str, RuleSet]:
+    """The restore input of a partial sync computed from the changed Services only, and
+    the fixed chains it leaves applied. desired and applied map a service-map key to its
+    rendered rules (the proxier's cache: an unchanged Service's rules are the same
+    object, so finding the changed ones is one identity check per Service); order is
+    desired's keys in rule order. Equal to restore_text(assemble(desired), assemble(applied))
+    but without joining or comparing the 70,000 chains of 10,000 unchanged Services."""
+    changed = [k for k in order if applied.get(k) is not desired[k]]
+    removed = [k for k in applied if k not in desired]
+    if not changed and not removed:
+        return "", applied_shared
+    shared = shared_chains([desired[k] for k in order], ctx)
+    want = {"filter": shared["filter"], "nat": OrderedDict(shared["nat"])}  # type: RuleSet
+    had = {"filter": applied_shared["filter"], "nat": OrderedDict(applied_shared["nat"])}  # type: RuleSet
+    for key in changed:
+        if key in applied:
+            had["nat"].update(applied[key].nat_chains)
+        want["nat"].update(desired[key].nat_chains)
+    for key in removed:
+        had["nat"].update(applied[key].nat_chains)
+    return restore_text(want, had), shared
 
 
 def changed_chains(text: str) -> int:
     """How many chains a restore input writes or deletes (for logs and the bench)."""
-    return sum(1 for line in text.splitlines() if line.startswith(":"))
+    return text.count("\n:") + (1 if text.startswith(":") else 0)
 
 
 def parse_chains(save_text: str) -> Set[str]:

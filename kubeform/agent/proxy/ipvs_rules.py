@@ -113,7 +113,12 @@ def helper_rules(ctx: ProxyContext) -> RuleSet:
         '-A %s -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT'
         % ch.FORWARD,
     ]
-    return {"filter": flt, "nat": nat}
+    return {"filter": _joined(flt), "nat": _joined(nat)}
+
+
+def _joined(table: "OrderedDict[str, List[str]]") -> "OrderedDict[str, str]":
+    """Chain -> its rule lines as one string (the RuleSet form iptables_sync diffs)."""
+    return OrderedDict((chain, "".join(line + "\n" for line in rules)) for chain, rules in table.items())
 
 
 def ipvsadm_text(virtual: "OrderedDict[str, Tuple[str, int, List[str]]]") -> str:

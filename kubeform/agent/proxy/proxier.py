@@ -35,15 +35,24 @@ RESYNC = 30.0  # s: full sync (kube-proxy's default syncPeriod)
 
 
 class IptablesBackend(object):
-    """iptables mode: render (cached per Service), diff against the last applied, restore."""
+    """iptables mode: render (cached per Service), diff against the last applied, restore.
+
+    A partial sync looks only at the Services whose map entry changed (iptables_sync.
+    partial_restore_text); a full sync assembles every chain and also reads the host's
+    tables (stale chains, missing jump rules). ``timing`` holds the last sync's seconds
+    spent rendering (Python) and in iptables (save and restore), for logs and the bench."""
 
     name = "iptables"
 
-    def __init__(self, host: IptablesHost) -> None:
+    def __init__(self, host: IptablesHost, service_cidr: str = "") -> None:
         self.host = host
-        self.applied = None  # type: Optional[iptables_rules.RuleSet]
-        self.cache = {}  # type: Dict[str, Tuple[int, bool, iptables_rules.ServiceRules]]
+        self.service_cidr = service_cidr
+        self.cache = {}  # type: Dict[str, Tuple[int, int, iptables_rules.ServiceRules]]  # key -> (revision, endpoints, rules)
         self.ctx = None  # type: Optional[iptables_rules.ProxyContext]
+        self.large = None  # type: Optional[bool]
+        self.applied = None  # type: Optional[Dict[str, iptables_rules.ServiceRules]]  # None: unknown, next sync is full
+        self.applied_shared = None  # type: Optional[iptables_rules.RuleSet]
+        self.timing = (0.0, 0.0)
 
     def context(self, node_name: str, node_ips: List[str], cluster_cidr: str) -> iptables_rules.ProxyContext:
         random_fully = True
@@ -53,40 +62,72 @@ class IptablesBackend(object):
             LOG.warning("iptables version: %s", exc)
         return iptables_rules.context(node_name, node_ips, cluster_cidr, random_fully)
 
-    def desired(self, items: List[Tuple[str, int, Obj]], ctx: iptables_rules.ProxyContext) -> iptables_rules.RuleSet:
+    def rendered(self, items: List[Tuple[str, int, Obj]], ctx: iptables_rules.ProxyContext) -> Dict[str, iptables_rules.ServiceRules]:
+        """key -> rules of every entry; only entries whose mod_revision changed are rendered
+        again (all of them when the context or the large-cluster mode changes)."""
         if ctx != self.ctx:
             self.cache, self.ctx = {}, ctx
-        large = iptables_rules.is_large(e for _k, _r, e in items)
-        rendered = []  # type: List[iptables_rules.ServiceRules]
-        cache = {}  # type: Dict[str, Tuple[int, bool, iptables_rules.ServiceRules]]
+        old = self.cache
+        counts = []  # type: List[int]
+        total = 0
         for key, revision, entry in items:
-            hit = self.cache.get(key)
-            if hit is not None and hit[0] == revision and hit[1] == large:
-                rules = hit[2]
-            else:
-                rules = iptables_rules.render_service(entry, ctx, large)
-            cache[key] = (revision, large, rules)
-            rendered.append(rules)
+            hit = old.get(key)
+            n = hit[1] if hit is not None and hit[0] == revision else iptables_rules.endpoint_count(entry)
+            counts.append(n)
+            total += n
+        large = total > iptables_rules.LARGE_CLUSTER_ENDPOINTS
+        if large != self.large:
+            old, self.large = {}, large
+        cache = {}  # type: Dict[str, Tuple[int, int, iptables_rules.ServiceRules]]
+        out = {}  # type: Dict[str, iptables_rules.ServiceRules]
+        for (key, revision, entry), n in zip(items, counts):
+            hit = old.get(key)
+            if hit is None or hit[0] != revision:
+                hit = (revision, n, iptables_rules.render_service(entry, ctx, large))
+            cache[key] = hit
+            out[key] = hit[2]
         self.cache = cache
-        return iptables_rules.assemble(rendered, ctx)
+        return out
+
+    def desired(self, items: List[Tuple[str, int, Obj]], ctx: iptables_rules.ProxyContext) -> iptables_rules.RuleSet:
+        """The whole RuleSet (every chain) of the map."""
+        rules = self.rendered(items, ctx)
+        return iptables_rules.assemble([rules[k] for k, _r, _e in items], ctx)
 
     def sync(self, items: List[Tuple[str, int, Obj]], ctx: iptables_rules.ProxyContext, full: bool) -> str:
-        desired = self.desired(items, ctx)
+        started = time.monotonic()
+        rules = self.rendered(items, ctx)
+        order = [k for k, _r, _e in items]
         saved = None  # type: Optional[Dict[str, str]]
-        existing = None  # type: Optional[Dict[str, Any]]
-        if full:
+        in_iptables = 0.0
+        if full or self.applied is None or self.applied_shared is None:
+            full = True
+            ruleset = iptables_rules.assemble([rules[k] for k in order], ctx)
+            shared = iptables_rules.shared_ruleset(ruleset)
+            t = time.monotonic()
+            if self.service_cidr and ctx.node_ips:
+                self.host.ensure_service_route(self.service_cidr, ctx.node_ips[0])
             saved = self.host.save_all()
-            existing = dict((t, iptables_sync.parse_chains(text)) for t, text in saved.items())
-        text = iptables_sync.restore_text(desired, None if full else self.applied, existing)
+            in_iptables += time.monotonic() - t
+            existing = dict((table, iptables_sync.parse_chains(text)) for table, text in saved.items())
+            text = iptables_sync.restore_text(ruleset, None, existing)
+        else:
+            text, shared = iptables_sync.partial_restore_text(rules, order, self.applied, self.applied_shared, ctx)
+        t = time.monotonic()
         try:
             self.host.restore(text)
         except IptablesError:
             self.applied = None  # unknown state: the next sync is a full one
             raise
-        self.applied = desired
         jumps = 0
         if saved is not None:
-            jumps = self.host.ensure_jumps(self.host.save_all() if text else saved)
+            # the jump rules live in built-in chains, which the restore never names:
+            # what the save before it lacked is what to insert now that the chains exist
+            jumps = self.host.ensure_jumps(saved)
+        done = time.monotonic()
+        in_iptables += done - t
+        self.timing = (done - started - in_iptables, in_iptables)
+        self.applied, self.applied_shared = rules, shared
         return "%d chains%s" % (iptables_sync.changed_chains(text), ", %d jump rules restored" % jumps if jumps else "")
 
     def forget(self) -> None:

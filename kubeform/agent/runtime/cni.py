@@ -128,6 +128,23 @@ def plugin_stdin(
     return plugin
 
 
+#: Plugins that do nothing but serve their capabilities: with none of them asked for
+#: (portmap without portMappings passes prevResult on, and DEL has nothing to remove),
+#: they are not run, an exec of a Go binary less per pod start and stop.
+CAPABILITY_ONLY = ("portmap",)
+
+
+def plugins_to_run(netconf: Dict[str, Any], runtime_config: Dict[str, Any]) -> List[int]:
+    """Indexes of the list's plugins to run for a pod with this runtimeConfig."""
+    out = []  # type: List[int]
+    for i, plugin in enumerate(netconf["plugins"]):
+        caps = plugin.get("capabilities") or {}
+        if plugin.get("type") in CAPABILITY_ONLY and not any(runtime_config.get(k) for k in caps if caps.get(k)):
+            continue
+        out.append(i)
+    return out
+
+
 def plugin_env(
     command: str, container_id: str, netns: str, ifname: str, cni_path: List[str]
 ) -> Dict[str, str]:
@@ -213,9 +230,9 @@ def add(
     """ADD through the whole list, each plugin getting the previous one's result."""
     env = plugin_env("ADD", container_id, netns, ifname, bin_dirs)
     result = None  # type: Optional[Dict[str, Any]]
-    for i, plugin in enumerate(netconf["plugins"]):
+    for i in plugins_to_run(netconf, runtime_config or {}):
         stdin = plugin_stdin(netconf, i, result, runtime_config or {})
-        result = exec_plugin(plugin["type"], env, stdin, bin_dirs)
+        result = exec_plugin(netconf["plugins"][i]["type"], env, stdin, bin_dirs)
     return result or {}
 
 
@@ -231,7 +248,7 @@ def delete(
     """DEL in reverse order. Plugins must tolerate a missing netns (netns may be "")."""
     env = plugin_env("DEL", container_id, netns, ifname, bin_dirs)
     errors = []  # type: List[str]
-    for i in reversed(range(len(netconf["plugins"]))):
+    for i in reversed(plugins_to_run(netconf, runtime_config or {})):
         stdin = plugin_stdin(netconf, i, prev_result, runtime_config or {})
         try:
             exec_plugin(netconf["plugins"][i]["type"], env, stdin, bin_dirs)
@@ -252,9 +269,9 @@ def check(
 ) -> None:
     """CHECK every plugin against the cached result; CNIError names what is wrong."""
     env = plugin_env("CHECK", container_id, netns, ifname, bin_dirs)
-    for i, plugin in enumerate(netconf["plugins"]):
+    for i in plugins_to_run(netconf, runtime_config or {}):
         stdin = plugin_stdin(netconf, i, prev_result, runtime_config or {})
-        exec_plugin(plugin["type"], env, stdin, bin_dirs)
+        exec_plugin(netconf["plugins"][i]["type"], env, stdin, bin_dirs)
 
 
 def write_conflist(conf_dir: str, netconf: Dict[str, Any]) -> str:

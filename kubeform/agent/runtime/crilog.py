@@ -8,19 +8,42 @@ so `kubeform logs` (and any log shipper) reads one format whatever runtime ran t
 
 A line longer than MAX_LINE is cut into P records ended by one F; output that ends without
 a newline at EOF is written as F (as containerd does).
+
+Imports only ``time`` at run time (typing only for the checker): the shim, started once
+per container, imports this module, and every import is start-up CPU on a busy node.
 """
 
 import time
-from typing import List, NamedTuple, Tuple
+
+MYPY = False
+if MYPY:  # pragma: no cover
+    from typing import List, Tuple
 
 MAX_LINE = 16 * 1024  # the kubelet's and containerd's buffer size
 ROTATE_SIZE = 10 * 1024 * 1024  # --container-log-max-size default
 ROTATE_KEEP = 1  # rotated files kept: <path>.<UTC stamp>
 
 
-class Record(NamedTuple):
-    tag: str  # "F" full, "P" partial
-    content: bytes  # without the newline
+class Record(object):
+    """One CRI record: tag "F" (full) or "P" (partial), content without the newline."""
+
+    __slots__ = ("tag", "content")
+
+    def __init__(self, tag: str, content: bytes) -> None:
+        self.tag = tag
+        self.content = content
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Record) and (self.tag, self.content) == (other.tag, other.content)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash((self.tag, self.content))
+
+    def __repr__(self) -> str:
+        return "Record(%r, %r)" % (self.tag, self.content)
 
 
 def timestamp(now: float) -> str:
@@ -46,7 +69,7 @@ def rotated_name(path: str, now: float) -> str:
     return "%s.%s" % (path, time.strftime("%Y%m%d-%H%M%S", time.gmtime(now)))
 
 
-def split(buffer: bytes, data: bytes, max_line: int = MAX_LINE) -> Tuple[List[Record], bytes]:
+def split(buffer: bytes, data: bytes, max_line: int = MAX_LINE) -> "Tuple[List[Record], bytes]":
     """Add data to what is pending of a stream: the records now complete, and the rest.
 
     Full lines give F records; a pending part reaching max_line gives a P record so a line
@@ -70,7 +93,7 @@ def split(buffer: bytes, data: bytes, max_line: int = MAX_LINE) -> Tuple[List[Re
     return out, buf
 
 
-def flush(buffer: bytes) -> List[Record]:
+def flush(buffer: bytes) -> "List[Record]":
     """At EOF: what is pending becomes one last F record (nothing if empty)."""
     return [Record("F", buffer)] if buffer else []
 
@@ -80,7 +103,7 @@ def should_rotate(size: int, incoming: int, max_size: int = ROTATE_SIZE) -> bool
     return size > 0 and size + incoming > max_size
 
 
-def parse_line(line: str) -> Tuple[str, str, str, str]:
+def parse_line(line: str) -> "Tuple[str, str, str, str]":
     """(timestamp, stream, tag, content) of one CRI log line; for readers (logs, tests)."""
     if line.endswith("\n"):
         line = line[:-1]

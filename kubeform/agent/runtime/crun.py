@@ -24,7 +24,7 @@ import signal
 import subprocess
 import threading
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from . import bundlestate, crilog, images, ocispec, sandbox, shim
 from .cleanup import remove_all_main, remove_everything
@@ -68,6 +68,7 @@ class CrunDriver(Driver):
         self.images = images.ImageStore(self.state_dir, config.registry or "", config.registry_ca)
         self.layer_mode = ""  # "state" | "run" | "copy", found by the first container
         self._pause_lock = threading.Lock()
+        self._pause_pids = {}  # type: Dict[str, int]  # sandbox id -> pid, a hint checked on use
         self.pythonpath = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
     # --- images ------------------------------------------------------------------------
@@ -77,7 +78,10 @@ class CrunDriver(Driver):
     # --- sandboxes -----------------------------------------------------------------------
     def run_sandbox(self, spec: SandboxSpec) -> SandboxInfo:
         sid = sandbox_id(spec.pod_uid)
-        state = crun_state(sid)
+        # no sandbox directory yet: nothing of this pod was ever run here (its bundle lives
+        # there, made before any `crun run`), so no `crun state` to ask
+        known = os.path.isdir(self.net.sandbox_dir(spec.pod_uid))
+        state = crun_state(sid) if known else None
         netns = self.net.netns_path(spec.pod_uid)
         if state is not None and state.get("status") == "running" and os.path.exists(netns):
             ip = self.net.cached_ip(spec.pod_uid)
@@ -98,18 +102,39 @@ class CrunDriver(Driver):
         sandbox.write_atomic(os.path.join(bundle, "config.json"), json.dumps(config, indent=1))
         # a detached container inherits crun's stdio: a pipe would never close, so a file
         err_path = os.path.join(bundle, "pause.log")
+        pid_path = os.path.join(bundle, "pause.pid")
+        _unlink(pid_path)
         with open(err_path, "w") as err_file:
             try:
-                subprocess.run(
-                    [CRUN] + GLOBAL + ["run", "--no-new-keyring", "--detach", "--bundle", bundle, sid],
+                proc = subprocess.run(
+                    [CRUN] + GLOBAL + ["run", "--no-new-keyring", "--detach", "--pid-file", pid_path, "--bundle", bundle, sid],
                     stdin=subprocess.DEVNULL, stdout=err_file, stderr=err_file, timeout=60,
                 )
             except (OSError, subprocess.SubprocessError) as exc:
                 raise RuntimeError_("pause container: %s" % exc) from None
+        pid = _read_pid(pid_path) if proc.returncode == 0 else 0
+        if pid and in_netns(pid, netns):  # it runs in the pod's netns: no `crun state` to ask
+            self._pause_pids[sid] = pid
+            return SandboxInfo(spec.pod_uid, sid, netns, ip, True)
         state = crun_state(sid)
         if state is None or state.get("status") != "running":
             raise RuntimeError_("pause container did not start: %s" % (_read(err_path).strip()[-300:] or "no state"))
         return SandboxInfo(spec.pod_uid, sid, netns, ip, True)
+
+    def pause_pid(self, sandbox_info: SandboxInfo) -> int:
+        """The running pause's pid (0: it does not run): remembered from its start while
+        that process is still in the pod's netns, else from `crun state`."""
+        pid = self._pause_pids.get(sandbox_info.id, 0)
+        if pid and in_netns(pid, sandbox_info.netns_path):
+            return pid
+        self._pause_pids.pop(sandbox_info.id, None)
+        state = crun_state(sandbox_info.id)
+        if state is None or state.get("status") != "running":
+            return 0
+        pid = int(state.get("pid", 0) or 0)
+        if pid:
+            self._pause_pids[sandbox_info.id] = pid
+        return pid
 
     def pause_rootfs(self) -> str:
         """A read-only rootfs holding only busybox (the host's static one), shared by pods."""
@@ -133,9 +158,9 @@ class CrunDriver(Driver):
         shutil.rmtree(root, ignore_errors=True)
         os.rename(tmp, root)
 
-    def list_sandboxes(self) -> List[SandboxInfo]:
+    def list_sandboxes(self, states: Optional[Dict[str, Dict[str, Any]]] = None) -> List[SandboxInfo]:
         out = []  # type: List[SandboxInfo]
-        states = crun_list()
+        states = crun_list() if states is None else states
         for uid in self.net.pod_uids():
             sid = sandbox_id(uid)
             netns = self.net.netns_path(uid)
@@ -151,6 +176,7 @@ class CrunDriver(Driver):
             if info is not None and info.state != "exited":
                 self.remove_container(cid)  # exited ones stay: a finished pod's status and logs
         sid = sandbox_id(pod_uid)
+        self._pause_pids.pop(sid, None)
         crun(["kill", sid, "KILL"], check=False)
         crun(["delete", "-f", sid], check=False)
         self.net.teardown(pod_uid, sid)
@@ -167,8 +193,8 @@ class CrunDriver(Driver):
             return existing  # already started (an earlier call, before an agent restart)
         if existing is not None:
             self.remove_container(cid)
-        pause = crun_state(sandbox_info.id)
-        if pause is None or pause.get("status") != "running":
+        pause_pid = self.pause_pid(sandbox_info)
+        if not pause_pid:
             raise RuntimeError_("sandbox of pod %s is not running" % spec.pod_uid)
         lower = self.images.rootfs(spec.image.digest)
         if not os.path.isdir(lower):
@@ -189,7 +215,7 @@ class CrunDriver(Driver):
         argv = [CRUN] + GLOBAL + ["--log=file:" + os.path.join(d, CRUN_LOG), "run", "--no-new-keyring", "--bundle", d, cid]
         try:
             self._mount_layer(cid, lower, rootfs)
-            ns = ocispec.PodNamespaces(sandbox_info.netns_path, int(pause.get("pid", 0)))
+            ns = ocispec.PodNamespaces(sandbox_info.netns_path, pause_pid)
             config = ocispec.container_config(spec, rootfs, ns, self.net.files(spec.pod_uid), uid, gid)
             sandbox.write_atomic(os.path.join(d, "config.json"), json.dumps(config, indent=1))
             shim.launch(d, spec.log_path, argv, pythonpath=self.pythonpath)
@@ -197,13 +223,18 @@ class CrunDriver(Driver):
             self.remove_container(cid)  # nothing half-made stays to be mistaken for a run
             raise RuntimeError_(str(exc)) from None
         deadline = time.time() + START_TIMEOUT
+        pause_s = 0.005
         while True:
-            info = self._info(cid)
-            if info is not None and info.state != "created":
-                return info
+            # until the shim has written shim.json (or exit.json) nothing can run yet: look
+            # at the files alone, not at `crun state` (an exec per look, on a busy host)
+            if shim.read_state(d, shim.SHIM_FILE) is not None or shim.read_state(d, shim.EXIT_FILE) is not None:
+                info = self._info(cid)
+                if info is not None and info.state != "created":
+                    return info
             if time.time() > deadline:
                 raise RuntimeError_("container %s did not start within %ds" % (cid, START_TIMEOUT))
-            time.sleep(0.01)
+            time.sleep(pause_s)
+            pause_s = min(0.05, pause_s * 1.5)
 
     def _mount_layer(self, cid: str, lower: str, rootfs: str) -> None:
         """The container's root: overlay of the shared image rootfs, or a copy of it."""
@@ -267,14 +298,18 @@ class CrunDriver(Driver):
             info = info._replace(finished_at=str(lost["finished_at"]))
         return info
 
-    def list_containers(self) -> List[ContainerInfo]:
-        states = crun_list()
+    def list_containers(self, states: Optional[Dict[str, Dict[str, Any]]] = None) -> List[ContainerInfo]:
+        states = crun_list() if states is None else states
         out = []  # type: List[ContainerInfo]
         for meta in self._metas():
             info = self._info(str(meta.get("id", "")), states)
             if info is not None:
                 out.append(info)
         return out
+
+    def list_all(self) -> Tuple[List[SandboxInfo], List[ContainerInfo]]:
+        states = crun_list()  # one exec of crun per pass, not one per list
+        return self.list_sandboxes(states), self.list_containers(states)
 
     def stop_container(self, container_id: str, grace_seconds: float) -> None:
         deadline = time.time() + max(0.0, grace_seconds)
@@ -430,6 +465,27 @@ def crun_list() -> Dict[str, Dict[str, Any]]:
     except (OSError, subprocess.TimeoutExpired, ValueError):
         rows = []
     return {str(r.get("id")): r for r in rows or [] if isinstance(r, dict)}
+
+
+def in_netns(pid: int, netns_path: str) -> bool:
+    """Whether process pid lives in the network namespace bound at netns_path."""
+    try:
+        a, b = os.stat("/proc/%d/ns/net" % pid), os.stat(netns_path)
+    except OSError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def _read_pid(path: str) -> int:
+    text = _read(path).strip()
+    return int(text) if text.isdigit() else 0
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _kill(pid: int, sig: int) -> None:

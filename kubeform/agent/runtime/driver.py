@@ -10,7 +10,7 @@ Naming: every sandbox and container a driver makes is labelled with the pod's ui
 ``list_*`` finds them after a restart and nothing is ever duplicated.
 """
 
-from typing import Dict, List, NamedTuple, Optional
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 
 class PullError(Exception):
@@ -130,6 +130,11 @@ class Driver(object):
     def list_containers(self) -> List[ContainerInfo]:
         """Every container this driver made on this host, running or exited."""
         raise NotImplementedError
+
+    def list_all(self) -> Tuple[List[SandboxInfo], List[ContainerInfo]]:
+        """Sandboxes and containers at once: the manager's pass, where a driver may share
+        one query of its runtime between both (crun: one `crun list`)."""
+        return self.list_sandboxes(), self.list_containers()
 
     def stop_container(self, container_id: str, grace_seconds: float) -> None:
         """SIGTERM, wait up to grace_seconds, then SIGKILL. Blocks until it has exited."""

@@ -20,11 +20,20 @@ LOG = logging.getLogger("kubeform.agent.runtime")
 Obj = Dict[str, Any]
 
 
+#: Whether a change (the object before, after; None when absent) concerns this agent.
+Relevant = Callable[[Optional[Obj], Optional[Obj]], bool]
+
+
 class Informer(object):
-    def __init__(self, client: EtcdClient, prefix: str, on_change: Callable[[], None], resync: float = 60.0) -> None:
+    def __init__(self, client: EtcdClient, prefix: str, on_change: Callable[[], None], resync: float = 60.0,
+                 relevant: Optional[Relevant] = None) -> None:
+        """relevant: watch events it says no to update the cache without calling
+        on_change (a node's agent need not wake for every pod of the cluster); a relist
+        always calls it."""
         self.client = client
         self.prefix = prefix
         self.on_change = on_change
+        self.relevant = relevant
         self.resync = resync
         self.lock = threading.Lock()
         self.items = {}  # type: Dict[str, Tuple[int, Obj]]  # key -> (mod_revision, object)
@@ -50,15 +59,21 @@ class Informer(object):
         with self.lock:
             return dict(self.items)
 
-    def apply(self, kind: str, key: str, value: str, mod_revision: int) -> None:
+    def apply(self, kind: str, key: str, value: str, mod_revision: int) -> bool:
+        """Fold one watch event into the cache; whether on_change should hear of it."""
         with self.lock:
+            before = self.items.get(key)
+            after = None  # type: Optional[Obj]
             if kind == "DELETE":
                 self.items.pop(key, None)
             else:
-                obj = _parse(value)
-                if obj is not None:
-                    self.items[key] = (mod_revision, obj)
+                after = _parse(value)
+                if after is not None:
+                    self.items[key] = (mod_revision, after)
             self.revision = max(self.revision, mod_revision)
+        if self.relevant is None:
+            return True
+        return self.relevant(before[1] if before is not None else None, after)
 
     def run(self, stop: threading.Event) -> None:
         """List, then follow the watch; relist on any break or every resync seconds."""
@@ -68,8 +83,8 @@ class Informer(object):
                     self.relist()
                 start = self.revision + 1
                 for kind, kv in self.client.watch(self.prefix, prefix=True, start_revision=start, timeout=10.0):
-                    self.apply(kind, kv.key, kv.value, kv.mod_revision)
-                    self.on_change()
+                    if self.apply(kind, kv.key, kv.value, kv.mod_revision):
+                        self.on_change()
                     if stop.is_set() or time.monotonic() - self.listed_at > self.resync:
                         break
             except socket.timeout:

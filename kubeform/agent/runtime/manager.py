@@ -44,6 +44,8 @@ ORPHAN_GRACE = 2.0
 MIN_GAP = 0.1
 #: A repeated event (same object, reason, message) within this long bumps its count.
 EVENT_AGGREGATE = 600.0
+#: Events written in one transaction at most (etcd's default --max-txn-ops is 128).
+MAX_EVENT_OPS = 100
 
 
 def encode(obj: Obj) -> str:
@@ -70,8 +72,26 @@ def limits_of(container: Obj) -> Tuple[int, int]:
         memory = 0
     return cpu, memory
 
+def needs_pass(node: str, before: Optional[Obj], after: Optional[Obj]) -> bool:
+    """Whether a pod's change (None: absent) must wake the agent of ``node`` for a pass
+    now: the pod is bound there (before or after) and more than its status changed.
+    Other nodes' pods starting must not wake this agent, nor the status its own workers
+    write (the next pass, at most a second away, reads any status someone else wrote)."""
+    if not any(((p or {}).get("spec") or {}).get("nodeName") == node for p in (before, after)):
+        return False
+    if before is None or after is None:
+        return True
+    return any(before.get(k) != after.get(k) for k in set(before) | set(after) if k != "status")
+
+
 class EventRecorder(object):
-    """Writes v1 Events under one etcd lease of EVENT_TTL, renewed every few minutes."""
+    """Writes v1 Events under one etcd lease of EVENT_TTL, renewed every few minutes.
+
+    Asynchronously, as the kubelet's recorder: record() queues, one thread writes what is
+    queued in one transaction. A pod's worker so writes the pod's status without waiting
+    for its Pulled/Created/Started events first, and a burst of pod starts costs etcd one
+    write per batch instead of one per event. Events stay best effort (a failed write is
+    logged, not retried)."""
 
     def __init__(self, client: EtcdClient, host: str, clock: Callable[[], float]) -> None:
         self.client = client
@@ -81,6 +101,9 @@ class EventRecorder(object):
         self.lease = 0
         self.lease_at = 0.0
         self.recent = {}  # type: Dict[Tuple[str, str, str, str, str], Tuple[float, str, Obj]]
+        self.pending = []  # type: List[Tuple[str, Obj]]
+        self.wake = threading.Event()
+        self.writer = None  # type: Optional[threading.Thread]
 
     def _lease(self) -> int:
         with self.lock:
@@ -91,7 +114,7 @@ class EventRecorder(object):
             return self.lease
 
     def record(self, obj: Obj, reason: str, message: str, warning: bool = False, field_path: str = "") -> None:
-        """Write an event; the same one again within EVENT_AGGREGATE bumps count and
+        """Queue an event; the same one again within EVENT_AGGREGATE bumps count and
         lastTimestamp of the first (as the kubelet's event correlator does)."""
         stamp = self.clock()
         now = datetime.datetime.utcfromtimestamp(stamp)
@@ -111,12 +134,38 @@ class EventRecorder(object):
                 if len(self.recent) > 2000:
                     self.recent.clear()
             self.recent[same] = (seen[0] if seen is not None and key == seen[1] else stamp, key, event)
-        try:
-            self.client.put(key, json.dumps(event, separators=(",", ":")), lease=self._lease())
-        except EtcdError as exc:
-            with self.lock:
-                self.lease = 0
-            LOG.warning("event %s: %s", reason, exc)
+            self.pending.append((key, event))
+            if self.writer is None:
+                self.writer = threading.Thread(target=self.run, name="events")
+                self.writer.daemon = True
+                self.writer.start()
+        self.wake.set()
+
+    def run(self) -> None:
+        while True:
+            self.wake.wait()
+            self.wake.clear()
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what is queued: one transaction per MAX_EVENT_OPS events (the newest
+        version of each key; etcd refuses a key twice in one transaction)."""
+        with self.lock:
+            batch, self.pending = self.pending, []
+        latest = {}  # type: Dict[str, Obj]
+        for key, event in batch:
+            latest.pop(key, None)
+            latest[key] = event
+        items = list(latest.items())
+        for start in range(0, len(items), MAX_EVENT_OPS):
+            chunk = items[start:start + MAX_EVENT_OPS]
+            try:
+                lease = self._lease()
+                self.client.txn([], [op_put(k, json.dumps(e, separators=(",", ":")), lease=lease) for k, e in chunk])
+            except EtcdError as exc:
+                with self.lock:
+                    self.lease = 0
+                LOG.warning("events (%s): %s", ", ".join(str(e.get("reason", "")) for _k, e in chunk[:5]), exc)
 
 
 class Snapshot(object):
@@ -196,7 +245,7 @@ class RuntimeManager(object):
         self.stop = threading.Event()
         self.wake = threading.Event()
         self.lock = threading.RLock()
-        self.pods = Informer(client, POD_PREFIX, self.wake.set)
+        self.pods = Informer(client, POD_PREFIX, self.wake.set, relevant=self.bound_here)
         self.configmaps = Informer(client, CONFIGMAP_PREFIX, self.wake.set)
         self.secrets = Informer(client, SECRET_PREFIX, self.wake.set)
         self.claims = Informer(client, CLAIM_PREFIX, self.wake.set)
@@ -233,6 +282,9 @@ class RuntimeManager(object):
         loop.daemon = True
         loop.start()
         self.threads.append(loop)
+
+    def bound_here(self, before: Optional[Obj], after: Optional[Obj]) -> bool:
+        return needs_pass(self.node, before, after)
 
     def informers(self) -> List[Informer]:
         return [self.pods, self.configmaps, self.secrets, self.claims, self.volumes]
@@ -277,9 +329,10 @@ class RuntimeManager(object):
             return
         self.report_limits_once()
         taken_at = time.monotonic()
-        sandboxes = {s.pod_uid: s for s in self.driver.list_sandboxes()}
+        listed_sandboxes, listed_containers = self.driver.list_all()
+        sandboxes = {s.pod_uid: s for s in listed_sandboxes}
         containers = {}  # type: Dict[str, List[ContainerInfo]]
-        for c in self.driver.list_containers():
+        for c in listed_containers:
             containers.setdefault(c.pod_uid, []).append(c)
         pods = self.mine()
         now = self.clock()

@@ -69,3 +69,14 @@ def test_secret_digest_key_per_cluster(tmp_path: Path) -> None:
     assert key == ClusterDir.load(tmp_path / "a").secret_digest_key()
     assert key != b.secret_digest_key() and len(key) == 32
     assert key not in a.ca_key.read_bytes()
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604])
+def test_private_key_others_can_read_is_refused(tmp_path: Path, mode: int) -> None:
+    cd = ClusterDir.create(tmp_path / "c", "lab", ["https://10.0.0.1:2379"])
+    cd.admin_key.chmod(mode)
+    with pytest.raises(UserError) as info:
+        ClusterDir.load(tmp_path / "c")
+    assert f"mode {mode:04o}" in str(info.value) and f"chmod 600 {cd.admin_key}" in str(info.value)
+    cd.admin_key.chmod(0o600)
+    ClusterDir.load(tmp_path / "c")

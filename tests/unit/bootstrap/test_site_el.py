@@ -280,7 +280,7 @@ def test_inventory_settings_win_over_the_playbooks_defaults(tmp_path: Path) -> N
     assert not result.failed and not host.unanswered
     assert "dnf install -y docker" in _changes(result, "Container runtime")
     assert "dnf install -y etcd-bin" in _changes(result, "etcd installed")
-    assert "modprobe ip_vs" in _changes(result, "Kernel modules")
+    assert "modprobe ip_vs" in _changes(result, "ipvs kernel modules persisted")
     assert "ipvsadm" in _changes(result, "ipvs tools")
 
 

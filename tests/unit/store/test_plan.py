@@ -121,3 +121,34 @@ def test_requested_ip_taken() -> None:
     asked["spec"]["clusterIP"] = "10.96.0.10"
     with pytest.raises(UserError, match="already allocated"):
         _plan(asked, None, plan.Allocations(ips={"10.96.0.10"}))
+
+
+SECRET: dict[str, Any] = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "stringData": {"k": "v"}}
+
+
+@pytest.mark.parametrize(
+    ("kind", "live_extra", "change", "field"),
+    [
+        ("Secret", {}, {"type": "kubernetes.io/tls"}, "type"),
+        ("Secret", {"immutable": True}, {"immutable": True, "stringData": {"k": "other"}}, "data"),
+        ("Secret", {"immutable": True}, {"immutable": False}, "immutable"),
+        ("ConfigMap", {"immutable": True}, {"immutable": True, "data": {"k": "other"}}, "data"),
+        ("ConfigMap", {"immutable": True}, {}, "immutable"),
+    ],
+)
+def test_immutable_fields_refused_as_the_apiserver_does(
+    kind: str, live_extra: dict[str, Any], change: dict[str, Any], field: str
+) -> None:
+    base = copy.deepcopy(SECRET) if kind == "Secret" else {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "v"}}
+    stored, _ = _plan({**base, **live_extra}, None)
+    live = _stored_as_live(stored)
+    _plan({**base, **live_extra}, live)  # the same again is fine
+    with pytest.raises(UserError) as info:
+        _plan({**base, **change}, live)
+    assert info.value.field == field and "immutable" in info.value.message
+
+
+def test_mutable_secret_may_change_its_data() -> None:
+    stored, _ = _plan(SECRET, None)
+    _, outcome = _plan({**SECRET, "stringData": {"k": "w"}}, _stored_as_live(stored))
+    assert outcome == plan.CONFIGURED

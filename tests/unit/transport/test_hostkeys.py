@@ -110,3 +110,14 @@ def test_preferred_key_types_puts_recorded_first(tmp_path: Path) -> None:
 def test_unknown_message_gives_a_runnable_keyscan(name: str, command: str) -> None:
     msg = rejection_message(Decision(Verdict.UNKNOWN, "SHA256:new"), name, "/k")
     assert f"(or add it with: {command} >> /k)" in msg
+
+
+def test_non_utf8_line_is_skipped_not_fatal(tmp_path: Path) -> None:
+    path = tmp_path / "known_hosts"
+    path.write_bytes(b"caf\xe9 ssh-ed25519 AAAA\n" + ("10.0.0.5 " + KEYS["A"] + "\n").encode())
+    assert decide(load_known_hosts(path), "10.0.0.5", pkey("A"), False).verdict is Verdict.KNOWN
+
+
+def test_revoked_message() -> None:
+    msg = rejection_message(Decision(Verdict.REVOKED, "SHA256:x"), "10.0.0.5", "/k")
+    assert "@revoked" in msg and "10.0.0.5" in msg

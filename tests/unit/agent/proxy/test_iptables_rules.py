@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from kubeform.agent.proxy import chains, iptables_rules, iptables_sync
+from kubeform.agent.proxy.proxier import IptablesBackend
+from kubeform.api import servicemap
 
 from .golden import DATA, cases, check, load
 
@@ -59,10 +61,11 @@ def test_large_cluster_drops_endpoint_comments() -> None:
              "ports": [{"name": "", "protocol": "TCP", "port": 80, "nodePort": 0, "endpoints": eps}]}
     ruleset = iptables_rules.render([entry], ctx_of({}))
     svc = chains.svc_chain("demo/big", "tcp")
-    assert "--comment" not in ruleset["nat"][svc][1]
-    assert "--comment" in ruleset["nat"][svc][0]  # the cluster-IP masquerade rule keeps it
+    rules = iptables_rules.lines(ruleset["nat"][svc])
+    assert "--comment" not in rules[1]
+    assert "--comment" in rules[0]  # the cluster-IP masquerade rule keeps it
     sep = chains.sep_chain("demo/big", "tcp", "10.244.0.1:80")
-    assert ruleset["nat"][sep][0] == f"-A {sep} -s 10.244.0.1 -j KUBE-MARK-MASQ"
+    assert iptables_rules.lines(ruleset["nat"][sep])[0] == f"-A {sep} -s 10.244.0.1 -j KUBE-MARK-MASQ"
 
 
 def test_missing_jumps_and_cleanup() -> None:
@@ -80,3 +83,25 @@ def test_missing_jumps_and_cleanup() -> None:
         ["-t", "nat", "-D", "PREROUTING", "-m", "comment", "--comment", "kubernetes service portals", "-j", "KUBE-SERVICES"]
     ]
     assert iptables_sync.cleanup_restore(saved) == "*nat\n:KUBE-SERVICES - [0:0]\n-X KUBE-SERVICES\nCOMMIT\n"
+
+
+@pytest.mark.parametrize("path", [p for p in cases("iptables_sync") if not load(p).get("full")], ids=lambda p: p.stem)
+def test_partial_sync_from_changed_services_only(path: Path) -> None:
+    """The proxier's partial sync (cached per-Service rules, only changed Services looked
+    at) writes exactly the golden partial-sync text."""
+    case = load(path)
+    ctx = ctx_of(case)
+    backend = IptablesBackend(None)  # type: ignore[arg-type]  # rendering only: no host
+    revisions: dict[str, int] = {}
+
+    def items(entries: list[dict[str, Any]]) -> list[tuple[str, int, dict[str, Any]]]:
+        return [(servicemap.key(e["namespace"], e["name"]), revisions.setdefault(servicemap.encode(e), len(revisions)), e)
+                for e in entries]
+
+    before_items = items(case["before"])
+    before = backend.rendered(before_items, ctx)
+    shared = iptables_rules.shared_ruleset(iptables_rules.assemble([before[k] for k, _r, _e in before_items], ctx))
+    after_items = items(case["after"])
+    after = backend.rendered(after_items, ctx)
+    text, _ = iptables_sync.partial_restore_text(after, [k for k, _r, _e in after_items], before, shared, ctx)
+    check(path, ".restore", text)

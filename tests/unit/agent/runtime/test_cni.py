@@ -97,6 +97,14 @@ def test_protocol_with_fake_plugins(tmp_path: Path) -> None:
         ["portmap", "DEL", "eth0", "", True, pm],
         ["bridge", "DEL", "eth0", "", True, None],
     ]
+    # a pod without hostPorts: portmap (nothing to map, nothing to remove) is not run
+    log.unlink()
+    result = cni.add(netconf, "c2", "/run/netns/y", [str(tmp_path)], {})
+    cni.check(netconf, "c2", "/run/netns/y", [str(tmp_path)], result, {})
+    cni.delete(netconf, "c2", "", [str(tmp_path)], result, {})
+    assert [json.loads(line)[:2] for line in log.read_text().splitlines()] == [
+        ["bridge", "ADD"], ["bridge", "CHECK"], ["bridge", "DEL"],
+    ]
 
 
 def test_missing_plugin(tmp_path: Path) -> None:
