@@ -73,6 +73,8 @@ def resolve_host(host: Host, extra_vars: Mapping[str, Any], where: tuple[str, in
                 raise UserError(f"must be an integer from 1 to 65535, got {shorten(value)}", file=source, line=line, field=field)
             value = port
         host.vars[name] = value
+        if name in host.own_vars:  # the host's own layer ranks higher: it must hold the rendered value too
+            host.own_vars[name] = value
     if host.connection != "local":
         problem = address_problem(host.address)
         if problem is not None:

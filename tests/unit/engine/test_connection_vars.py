@@ -22,6 +22,7 @@ def test_templated_port_and_host_rendered_from_host_vars(tmp_path: Path) -> None
     resolve_connection_vars(inv, {})
     h = inv.hosts["h1"]
     assert (h.address, h.port) == ("10.0.0.5", 2222)
+    assert (h.own_vars["ansible_host"], h.own_vars["ansible_port"]) == ("10.0.0.5", 2222), "the host's own layer too"
 
 
 def test_extra_vars_win(tmp_path: Path) -> None:
