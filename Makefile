@@ -17,8 +17,11 @@ demo: deps
 	$(VENV)/kubeform image make busybox -o .kubeform/busybox.tar
 	$(VENV)/kubeform image push .kubeform/busybox.tar --name busybox:latest --name busybox:1.36 --cluster .kubeform/lab
 	$(VENV)/kubeform apply -f examples/ --cluster .kubeform/lab
-	$(VENV)/kubeform wait --for=condition=Ready pod --all -n demo --timeout 120s --cluster .kubeform/lab
-	$(VENV)/kubeform get deploy,svc,ds,sts,cj -A --cluster .kubeform/lab
+	# the workloads running: the Deployment rolled out, the StatefulSet's pods and the bare pods Ready
+	$(VENV)/kubeform rollout status deployment/web -n demo --timeout 180s --cluster .kubeform/lab
+	$(VENV)/kubeform wait --for=condition=Ready pod -l app=kv -n demo --timeout 180s --cluster .kubeform/lab
+	$(VENV)/kubeform wait --for=condition=Ready pod hello ticker -n demo --timeout 120s --cluster .kubeform/lab
+	$(VENV)/kubeform get deploy,rs,ds,sts,job,cj,svc,ep,pvc -n demo --cluster .kubeform/lab
 	$(VENV)/kubeform get pods -A -o wide --cluster .kubeform/lab
 
 lint: deps

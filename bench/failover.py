@@ -14,7 +14,10 @@ when all are Running, the node holding most of them (or --node) is powered off h
 
 The node is started again and the namespace deleted afterwards. Needs the Deployment and
 ReplicaSet controllers; without them no pod appears and it says so.
+`--kind ReplicaSet` measures the same path (eviction, replacement by the ReplicaSet
+controller) without the Deployment controller.
 Run: sudo .venv/bin/python bench/failover.py [--cluster DIR] [--lab NAME] [--replicas N] [--node HOST]
+                                             [--kind Deployment|ReplicaSet]
 """
 
 from __future__ import annotations
@@ -39,10 +42,10 @@ def _kf(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "kubeform", *args], capture_output=True, text=True, check=check)
 
 
-def manifest(replicas: int) -> str:
+def manifest(replicas: int, kind: str = "Deployment") -> str:
     return yaml.safe_dump_all([
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}},
-        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "failover", "namespace": NS},
+        {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": "failover", "namespace": NS},
          "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "failover"}},
                   "template": {"metadata": {"labels": {"app": "failover"}},
                                "spec": {"terminationGracePeriodSeconds": 1, "containers": [
@@ -61,7 +64,8 @@ def running(pod: dict[str, Any]) -> bool:
     )
 
 
-def bench(cluster: str, lab: str, replicas: int, node: str | None, timeout: float = 120.0) -> dict[str, Any]:
+def bench(cluster: str, lab: str, replicas: int, node: str | None, kind: str = "Deployment",
+          timeout: float = 120.0) -> dict[str, Any]:
     from kubeform.api import kinds
     from kubeform.bootstrap.clusterdir import ClusterDir
     from kubeform.store.client import Store
@@ -69,9 +73,9 @@ def bench(cluster: str, lab: str, replicas: int, node: str | None, timeout: floa
     store = Store.from_cluster(ClusterDir.find(cluster))
     pod_kind, node_kind = kinds.BY_KIND["Pod"], kinds.BY_KIND["Node"]
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
-        f.write(manifest(replicas))
+        f.write(manifest(replicas, kind))
     stopped = ""
-    out: dict[str, Any] = {"replicas": replicas}
+    out: dict[str, Any] = {"replicas": replicas, "kind": kind}
     try:
         _kf("apply", "-f", f.name, "--cluster", cluster)
         deadline = time.monotonic() + timeout
@@ -83,7 +87,7 @@ def bench(cluster: str, lab: str, replicas: int, node: str | None, timeout: floa
             time.sleep(0.2)
         if len(pods) < replicas:
             out["error"] = (f"only {len(pods)} of {replicas} replicas Running after {timeout:.0f} s "
-                            "(is there a Deployment controller on this cluster?)")
+                            f"(is there a {kind} controller on this cluster?)")
             return out
         by_node: dict[str, int] = {}
         for p in pods:
@@ -123,11 +127,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lab", default="kubeform", help="lab name for `kubeform lab stop|start` (default: the `make demo` lab)")
     parser.add_argument("--replicas", type=int, default=4)
     parser.add_argument("--node", help="the node to stop (default: the one with most replicas)")
+    parser.add_argument("--kind", choices=("Deployment", "ReplicaSet"), default="Deployment",
+                        help="the workload (ReplicaSet: the same failover path without the Deployment controller)")
     args = parser.parse_args(argv)
     if not Path(args.cluster, "cluster.yml").is_file():
         print(f"failover: skipped: no cluster at {args.cluster} (run `sudo make demo` first)")
         return 0
-    r = bench(args.cluster, args.lab, args.replicas, args.node)
+    r = bench(args.cluster, args.lab, args.replicas, args.node, args.kind)
     if "error" in r:
         print(f"failover: not measurable: {r['error']}")
         return 2
@@ -135,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     def fmt(key: str) -> str:
         return f"{r[key]:.1f} s" if key in r else "not seen"
 
-    print(f"failover: Deployment of {r['replicas']} replicas, {r['on_node']} on {r['node']}, which was stopped")
+    print(f"failover: {r['kind']} of {r['replicas']} replicas, {r['on_node']} on {r['node']}, which was stopped")
     print(f"  tainted unreachable after {fmt('tainted_s')}, pods evicted after {fmt('evicted_s')}")
     print(f"  all {r['replicas']} replicas Running elsewhere after {fmt('replaced_s')} (target < 15 s)")
     return 0 if "replaced_s" in r else 1

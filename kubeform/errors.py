@@ -56,5 +56,31 @@ class UserError(Exception):
         elif self.line:
             where = f"line {self.line}: "
         field = f"{self.field}: " if self.field else ""
-        hint = f" ({self.hint})" if self.hint else ""
-        return f"{where}{field}{self.message}{hint}"
+        hint = f" ({cut(self.hint, MESSAGE_LIMIT)})" if self.hint else ""
+        return f"{where}{cut(field, FIELD_LIMIT)}{cut(self.message, MESSAGE_LIMIT)}{hint}"
+
+
+
+# Longest value an error message quotes whole, and longest message; longer is cut.
+SHORTEN_LIMIT = 80
+MESSAGE_LIMIT = 1000
+FIELD_LIMIT = 120  # a field path may hold a user's key or host pattern
+
+
+def cut(text: str, limit: int = SHORTEN_LIMIT) -> str:
+    """``text`` cut in the middle when longer than ``limit``: a 20 MB value in an error
+    must not make a 20 MB line. The one helper for cutting values in messages."""
+    if len(text) <= limit:
+        return text
+    keep = max(limit - 32, 10)  # the marker takes up to 32 characters
+    head = keep * 2 // 3
+    tail = keep - head
+    return "{}...<{} characters cut>...{}".format(text[:head], len(text) - head - tail, text[len(text) - tail:])
+
+
+def shorten(value: object, limit: int = SHORTEN_LIMIT) -> str:
+    """``repr(value)`` for a message (as ``{value!r}``), cut when long (see ``cut``)."""
+    if isinstance(value, str) and len(value) > limit:
+        head, tail = value[: limit * 2 // 3], value[len(value) - limit // 3:]
+        return "{!r}...<{} characters cut>...{!r}".format(head, len(value) - len(head) - len(tail), tail)
+    return cut(repr(value), limit)

@@ -58,6 +58,16 @@ class AgentConfig(object):
         self.cni_bin_dirs = _str_list(raw, "cni_bin_dirs", path, ["/usr/lib/cni", "/usr/libexec/cni", "/opt/cni/bin"])
         self.cluster_dns = _str(raw, "cluster_dns", path, "10.96.0.10")
         self.cluster_domain = _str(raw, "cluster_domain", path, "cluster.local")
+        # the service proxy and node DNS (docs/services.md)
+        self.proxy_mode = _str(raw, "proxy_mode", path, "iptables")
+        if self.proxy_mode not in ("iptables", "ipvs", "none"):
+            raise ConfigError("%s: field 'proxy_mode': %r is not iptables, ipvs or none" % (path, self.proxy_mode))
+        self.proxy_resync_seconds = float(raw.get("proxy_resync_seconds", 30))
+        self.nodeport_addresses = _str_list(raw, "nodeport_addresses", path, [])  # [] = public_ip
+        # the ClusterIP range: routed on the node's interface when the host has no route to it
+        self.service_cidr = _str(raw, "service_cidr", path, "10.96.0.0/12")
+        self.dns_hosts_file = _str(raw, "dns_hosts_file", path, "/run/kubeform/dns/hosts")
+        self.dns_pid_file = _str(raw, "dns_pid_file", path, "/run/kubeform/dns/dnsmasq.pid")
         # "key=value:Effect" or "key:Effect", registered on the Node (masters: control-plane)
         self.taints = _str_list(raw, "taints", path, [])
         unknown = set(raw) - KNOWN_FIELDS
@@ -86,6 +96,12 @@ KNOWN_FIELDS = {
     "cluster_dns",
     "cluster_domain",
     "taints",
+    "proxy_mode",
+    "proxy_resync_seconds",
+    "nodeport_addresses",
+    "service_cidr",
+    "dns_hosts_file",
+    "dns_pid_file",
 }
 
 

@@ -3,7 +3,10 @@
 Why this shape: level-triggered. Every iteration reads the world (etcd and the host) and
 converges it; a watch on the subnets prefix only wakes the loop early. The heartbeat runs
 in its own thread so a slow overlay command never makes the node look dead. SIGTERM stops
-cleanly and revokes the heartbeat lease so the node turns NotReady at once. The node
+cleanly and, when the host is shutting down, revokes the heartbeat lease so the node turns
+NotReady at once (a restart of the agent alone, as `up` does on an upgrade, leaves the
+lease to its TTL: the next agent renews it in a second or two, and the node lifecycle
+controller never sees a gap that would evict the node's pods). The node
 runtime (runtime/manager.py: pods bound to this node made real) runs in its own threads
 beside them; stopping the agent leaves containers running (a restarted agent adopts them).
 """
@@ -15,6 +18,7 @@ import json
 import logging
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -24,10 +28,28 @@ from . import flannel, node, overlay
 from .config import AgentConfig, ConfigError, load_config
 from kubeform.api.etcd import EtcdClient, EtcdError, key_absent, key_unchanged, op_delete, op_put
 from .executor import CommandError, Executor, write_file_atomic
+from .dns.dnsmasq import DnsRecords
+from .proxy.iptables_host import IptablesHost
+from .proxy.proxier import IptablesBackend, Proxier
 from .runtime.driver import Driver
 from .runtime.manager import RuntimeManager
 
 LOG = logging.getLogger("kubeform.agent")
+
+
+def host_stopping():
+    # type: () -> bool
+    """Is the host shutting down (or can we not tell)? systemd says "stopping" during a
+    shutdown or reboot; without systemd (tests, containers) we assume the node goes away."""
+    if not os.path.isdir("/run/systemd/system"):
+        return True
+    try:
+        out = subprocess.run(
+            ["systemctl", "is-system-running"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=3
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return True
+    return out.decode(errors="replace").strip() == "stopping"
 
 
 class TryAgain(Exception):
@@ -52,6 +74,8 @@ class Agent(object):
         self.external_mtu = 1500
         self.runtime = None  # type: Optional[RuntimeManager]
         self.node_usage = node.NodeUsage(os.cpu_count() or 1)
+        self.pod_network = ""  # the flannel Network (the cluster CIDR), once read
+        self.proxier = None  # type: Optional[Proxier]
 
     # -- identity ------------------------------------------------------------------------
 
@@ -187,6 +211,7 @@ class Agent(object):
         # type: () -> List[str]
         """One full convergence; returns the overlay commands it ran."""
         config, leases = self.read_network()
+        self.pod_network = str(config.network)
         mine = None
         for _ in range(10):
             try:
@@ -243,10 +268,33 @@ class Agent(object):
         self.runtime.start()
         LOG.info("node runtime %s started", driver.name)
 
+    # -- services -------------------------------------------------------------------------
+
+    def start_proxier(self):
+        # type: () -> None
+        """Service rules (iptables or ipvs) and DNS records from the service map."""
+        cfg = self.cfg
+        if cfg.proxy_mode == "none":
+            return
+        backend = make_proxy_backend(cfg)
+        dns = DnsRecords(cfg.dns_hosts_file, cfg.dns_pid_file, cfg.cluster_domain)
+        self.proxier = Proxier(
+            self.client,
+            backend,
+            cfg.node_name,
+            lambda: list(cfg.nodeport_addresses) or [self.public_ip],
+            lambda: self.pod_network,
+            on_synced=dns.update,
+            resync=cfg.proxy_resync_seconds,
+        )
+        self.proxier.start()
+        LOG.info("service proxy (%s mode) started", backend.name)
+
     def run(self):
         # type: () -> None
         self.discover()
         self.start_runtime()
+        self.start_proxier()
         beat = threading.Thread(target=self.heartbeat_loop, name="heartbeat")
         beat.daemon = True
         beat.start()
@@ -263,11 +311,18 @@ class Agent(object):
         beat.join(timeout=5)
         if self.runtime is not None:
             self.runtime.request_stop()
-        self.shutdown()
+        if self.proxier is not None:
+            self.proxier.request_stop()
+        self.shutdown(revoke=host_stopping())
 
-    def shutdown(self):
-        # type: () -> None
-        """Revoke the heartbeat lease: the node goes NotReady now, not in 10 s."""
+    def shutdown(self, revoke=True):
+        # type: (bool) -> None
+        """Revoke the heartbeat lease (the node goes NotReady now, not in 10 s), or, for a
+        restart of the agent alone, leave it to lapse unless the next agent renews it."""
+        if not revoke:
+            LOG.info("stopping; heartbeat left to its TTL (the host is not shutting down)")
+            self.heartbeat_lease = 0
+            return
         if self.heartbeat_lease:
             try:
                 self.client.lease_revoke(self.heartbeat_lease)
@@ -280,6 +335,16 @@ class Agent(object):
         # type: (Any) -> None
         self.stop.set()
         self.wake.set()
+
+
+def make_proxy_backend(cfg):
+    # type: (AgentConfig) -> Any
+    """The service proxy's backend for the configured mode."""
+    if cfg.proxy_mode == "ipvs":
+        from .proxy.ipvs import IpvsBackend
+
+        return IpvsBackend(IptablesHost(cfg.netns), cfg.netns)
+    return IptablesBackend(IptablesHost(cfg.netns), cfg.service_cidr)
 
 
 def make_driver(cfg):

@@ -162,13 +162,15 @@ def from_label_selector(sel: Optional[Mapping[str, Any]]) -> Selector:
     """A LabelSelector (matchLabels + matchExpressions) as requirements."""
     if not sel:
         return ()
-    reqs = [requirement(k, "=", (str(v),)) for k, v in sorted((sel.get("matchLabels") or {}).items())]
+    # str(): YAML lets a key or value be null or a number; the checks then name it
+    labels = sorted((str(k), str(v)) for k, v in (sel.get("matchLabels") or {}).items())
+    reqs = [requirement(k, "=", (v,)) for k, v in labels]
     ops = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}
     for expr in sel.get("matchExpressions") or []:
         op = ops.get(expr.get("operator", ""))
         if op is None:
             raise UserError(f"unknown operator {expr.get('operator')!r}", field="operator")
-        reqs.append(requirement(str(expr.get("key", "")), op, tuple(expr.get("values") or ())))
+        reqs.append(requirement(str(expr.get("key", "")), op, tuple(str(v) for v in expr.get("values") or ())))
     return tuple(reqs)
 
 

@@ -52,10 +52,6 @@ class ClusterPlan:
     def etcd_endpoints(self) -> list[str]:
         return [f"https://{h.address}:2379" for h in self.etcd]
 
-    @property
-    def etcd_initial_cluster(self) -> str:
-        return ",".join(f"{h.name}=https://{h.address}:2380" for h in self.etcd)
-
 
 @dataclass(frozen=True)
 class EtcdMembership:

@@ -24,6 +24,7 @@ import yaml
 
 from kubeform import yamlsrc
 from kubeform.errors import UserError
+from kubeform.keyfiles import private_key_problem
 
 ENV_VAR = "KUBEFORM_CLUSTER"
 DEFAULT_ROOT = Path(".kubeform")
@@ -128,6 +129,10 @@ class ClusterDir:
         for p in (cd.ca_cert, cd.admin_cert, cd.admin_key):
             if not p.is_file():
                 raise UserError("missing certificate file", file=str(p), hint="re-run `kubeform up`")
+        for key in sorted(cd.pki_dir.glob("*.key")):
+            problem = private_key_problem(key)
+            if problem is not None:
+                raise UserError(problem, hint="as ssh does, kubeform uses no private key others can read")
         return cd
 
     @classmethod

@@ -146,6 +146,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         prepare,
         record_members,
     )
+    from kubeform.engine.connection_vars import resolve_connection_vars
     from kubeform.engine.extra_vars import parse_extra_vars
     from kubeform.engine.playbook import load_playbook
     from kubeform.engine.progress import LiveReporter, PlainReporter, print_lines
@@ -156,6 +157,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     from kubeform.transport.pool import ConnectionPool
 
     inventory = load_inventory(args.inventory)
+    resolve_connection_vars(inventory, {})
     plan = cluster_plan(inventory)
     cluster_dir = Path(args.cluster) if args.cluster else default_cluster_dir(plan.name)
     resetting = args.action != "apply"

@@ -29,6 +29,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--known-hosts", metavar="FILE", help="known_hosts file to verify (and record) host keys")
     p.add_argument("--detailed-exitcode", action="store_true", help="exit 0 when nothing changes/would change, 2 when something does, 1 on error")
     p.add_argument("-v", "--verbose", action="count", default=0, help="more detail (steps, loop items, locations)")
+    p.add_argument("--check-all", action="store_true", help="list every mistake found before connecting (not only the first), then stop if there was one")
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -51,12 +52,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Load everything, run or plan, print, and turn the outcome into an exit code."""
     from rich.console import Console
 
+    from kubeform.engine.connection_vars import resolve_connection_vars
     from kubeform.engine.extra_vars import parse_extra_vars
     from kubeform.engine.playbook import load_playbook
     from kubeform.engine.progress import LiveReporter, PlainReporter, print_lines
     from kubeform.engine.recap import print_recap
     from kubeform.engine.render import plan_lines, summary_line
-    from kubeform.engine.runner import NullReporter, Options, Reporter, run_playbook
+    from kubeform.engine.runner import (
+        NullReporter,
+        Options,
+        Reporter,
+        run_playbook,
+        static_problems,
+    )
     from kubeform.inventory.loader import load_inventory
     from kubeform.transport.pool import ConnectionPool
 
@@ -73,7 +81,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         extra_vars=parse_extra_vars(args.extra_vars),
     )
     inventory = load_inventory(args.inventory)
-    playbook = load_playbook(args.playbook)
+    resolve_connection_vars(inventory, options.extra_vars)
+    if args.check_all:
+        problems: list[UserError] = []
+        playbook = load_playbook(args.playbook, collect=problems)
+        problems += static_problems(playbook, inventory, options)
+        problems.sort(key=lambda e: (e.file or "", e.line or 0))
+        for problem in problems:
+            print(f"kubeform: error: {problem}", file=sys.stderr)
+        if problems:
+            print(f"kubeform: {len(problems)} problem{'s' if len(problems) != 1 else ''} found", file=sys.stderr)
+            return 1
+    else:
+        playbook = load_playbook(args.playbook)
     console = Console(highlight=False, soft_wrap=True)
     styled = console.is_terminal and not args.json
     reporter: Reporter

@@ -13,6 +13,7 @@ CPU on a small machine, and ``kubeform apply`` in a loop or a benchmark pays it 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import os
 import sys
@@ -32,6 +33,7 @@ VERBS: dict[str, tuple[str, ...]] = {
     "pods": ("logs", "exec"),
     "top": ("top",),
     "wait": ("wait",),
+    "rollout": ("rollout", "set"),
 }
 
 
@@ -60,8 +62,20 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _verb_key(argv: Sequence[str]) -> str:
+    """What decides the parser: the first argument (a verb, --version, or nothing)."""
+    return argv[0] if argv else ""
+
+
+@functools.cache
+def _parser(key: str) -> argparse.ArgumentParser:
+    """Built once per process and first argument (only the verb's group is imported):
+    in-process callers such as the fuzz test run main() thousands of times."""
+    return build_parser([key] if key else [])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser(sys.argv[1:] if argv is None else argv)
+    parser = _parser(_verb_key(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:

@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from kubeform.api import deletion, kinds, nodes, selectors
+from kubeform.api import deletion, kinds, nodes, selectors, syntax
 from kubeform.bootstrap.clusterdir import ClusterDir
-from kubeform.errors import UserError
+from kubeform.errors import UserError, shorten
 from kubeform.store import allocation, applier, plan, pod_deletion, validation
 from kubeform.store import printers as render
 from kubeform.store.client import Store
@@ -140,6 +140,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     cd, store = _connect(args)
     if args.dry_run or (_interactive() and not args.yes):
         planned = applier.plan_all(store, items, service_cidr=_cidr(cd))
+        applier.check_sizes(planned)
         suffix = " (dry run)" if args.dry_run else ""
         for p in planned:
             print(f"{p.ref} {p.outcome}{suffix}")
@@ -261,7 +262,8 @@ def cmd_get(args: argparse.Namespace) -> int:
 def _kv_block(title: str, mapping: dict[str, Any] | None) -> list[str]:
     if not mapping:
         return [f"{title + ':':<14}<none>"]
-    items = sorted(mapping.items())
+    # one line per pair: a newline in a value must not forge the next line
+    items = sorted((render.escape_terminal(str(k), keep=""), render.escape_terminal(str(v), keep="")) for k, v in mapping.items())
     lines = [f"{title + ':':<14}{items[0][0]}={items[0][1]}"]
     lines += [f"{'':<14}{k}={v}" for k, v in items[1:]]
     return lines
@@ -318,7 +320,7 @@ def describe_text(
         text += "Owns:\n" + "".join(f"  {r}\n" for r in owned)
     if events is not None:
         text += render.events_section([e for e in events if render.involves(e, obj)], now or _now())
-    return text
+    return render.escape_terminal(text)
 
 
 def _events_in(store: Store, namespace: str, cache: dict[str, list[Obj]]) -> list[Obj]:
@@ -396,7 +398,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
     if grace == 0:
         _err(pod_deletion.FORCE_WARNING)
     rc = 0
-    pending: list[tuple[str, str]] = []
+    pending: list[tuple[str, str, str]] = []
     for kind, ns, name in targets:
         if kind.read_only and kind.kind != "Node":
             raise UserError(f"{kind.kind} objects are managed by the node agents")
@@ -411,7 +413,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
             continue
         ref = applier.delete_object(store, kind, obj, propagation=propagation, grace=grace, now=_now())
         print(f"{ref} {'force deleted' if grace == 0 and kind.kind == 'Pod' else 'deleted'}", flush=True)
-        pending.append((kind.key(ns, name), ref))
+        pending.append((kind.key(ns, name), ref, str((obj.get("metadata") or {}).get("uid") or "")))
     if args.wait and pending:
         _wait_gone(store, pending, args.timeout)
     return rc
@@ -443,22 +445,29 @@ def parse_duration(text: str) -> float:
     return sum(float(n) * scale[u] for n, u in parts)
 
 
-def _wait_gone(store: Store, pending: list[tuple[str, str]], timeout: str) -> None:
-    """Wait until every deleted object's key is gone (kubectl's --wait): pods once their
-    agent stopped them, owners deleted in the foreground once their dependents are gone,
-    namespaces once they are empty."""
+def _still_there(store: Store, key: str, uid: str) -> bool:
+    """The deleted object is still stored (a new object of the same name, as a StatefulSet
+    makes a pod at once, has another uid: the deleted one is gone, as kubectl sees it)."""
+    obj = store.get_raw(key)[0]
+    return obj is not None and (not uid or str((obj.get("metadata") or {}).get("uid") or "") == uid)
+
+
+def _wait_gone(store: Store, pending: list[tuple[str, str, str]], timeout: str) -> None:
+    """Wait until every deleted object (key, ref, uid) is gone (kubectl's --wait): pods once
+    their agent stopped them, owners deleted in the foreground once their dependents are
+    gone, namespaces once they are empty."""
     import time
 
     limit = parse_duration(timeout)
     deadline = time.monotonic() + limit if limit > 0 else None
     left = list(pending)
     while left:
-        left = [(key, ref) for key, ref in left if store.get_raw(key)[0] is not None]
+        left = [(key, ref, uid) for key, ref, uid in left if _still_there(store, key, uid)]
         if not left:
             return
         if deadline is not None and time.monotonic() >= deadline:
-            names = ", ".join(ref for _, ref in left)
-            pods = all(ref.startswith("pod/") for _, ref in left)
+            names = ", ".join(ref for _, ref, _ in left)
+            pods = all(ref.startswith("pod/") for _, ref, _ in left)
             raise UserError(
                 f"timed out waiting for {names} to be deleted (still terminating)",
                 hint="the node's agent removes a pod after its grace period; is the node Ready?" if pods
@@ -473,6 +482,9 @@ SCALABLE = {"Deployment", "ReplicaSet", "ReplicationController", "StatefulSet"}
 
 
 def cmd_scale(args: argparse.Namespace) -> int:
+    problem = syntax.count(args.replicas)
+    if problem is not None:
+        raise UserError(problem, field="--replicas")
     _, store = _connect(args)
     for kind, name in _split_ref(args.kind, args.names):
         if kind.kind not in SCALABLE or name is None:
@@ -504,8 +516,9 @@ def parse_kv_changes(pairs: Sequence[str]) -> tuple[dict[str, str], list[str]]:
         else:
             raise UserError(f"expected KEY=VALUE or KEY-, got {pair!r}")
     for k in [*sets, *removes]:
-        if not selectors.KEY_RE.match(k):
-            raise UserError(f"invalid key {k!r}")
+        problem = syntax.qualified_name(k)
+        if problem is not None:
+            raise UserError(f"invalid key {shorten(k)}: {problem}")
     return sets, removes
 
 
@@ -538,8 +551,9 @@ def _meta_verb(field: str, what: str) -> Callable[[argparse.Namespace], int]:
         sets, removes = parse_kv_changes(pairs)
         if what == "label":
             for v in sets.values():
-                if not selectors.VALUE_RE.match(v) or len(v) > 63:
-                    raise UserError(f"invalid label value {v!r}")
+                problem = syntax.label_value(v)
+                if problem is not None:
+                    raise UserError(f"invalid label value {shorten(v)}: {problem}")
         _, store = _connect(args)
         for kind, name in refs:
             if kind.read_only:

@@ -11,6 +11,7 @@ the runner only ever sees flat, fully described tasks inside block structures.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -19,23 +20,40 @@ from pathlib import Path
 from typing import Any
 
 from kubeform.engine import templating
+from kubeform.engine.arg_coercion import coerce
+from kubeform.engine.loop_forms import FORMS as LOOP_KEYS
+from kubeform.engine.roles import find_role, load_role, role_dirs
 from kubeform.engine.validation import check, load_schema
 from kubeform.errors import UserError
 from kubeform.modules.base import Module
-from kubeform.yamlsrc import LineDict, LineList, field_path, load_file
+from kubeform.yamlsrc import LineDict, LineList, load_file
 
 ModuleResolver = Callable[[str], type[Module] | None]
+
+LOOP_FORMS = tuple(k for k in LOOP_KEYS if k != "loop")
+"""Ansible's ``with_*`` loops (loop_forms.py turns each into the list it iterates)."""
 
 TASK_KEYWORDS = frozenset(
     {
         "name", "when", "loop", "with_items", "loop_control", "register", "notify", "listen",
         "tags", "become", "become_user", "become_method", "ignore_errors", "retries", "until",
         "delay", "changed_when", "failed_when", "vars", "no_log", "args", "block", "rescue",
-        "always", "include_tasks", "import_tasks",
+        "always", "include_tasks", "import_tasks", "include_role", "import_role", "check_mode",
+        "run_once", "remote_user", "environment", "delegate_to", "delegate_facts", "any_errors_fatal",
+        "diff", "throttle", "timeout", "debugger", "collections", "module_defaults", *LOOP_FORMS,
     }
 )  # fmt: skip
 
-ENGINE_ACTIONS = frozenset({"debug", "set_fact", "assert", "fail", "meta"})
+STRUCTURAL = ("block", "include_tasks", "import_tasks", "include_role", "import_role")
+"""Task keys that hold tasks (or name where to find them) instead of a module call."""
+
+UNSUPPORTED: dict[str, str] = {}
+"""Keywords kubeform parses but cannot honour yet: refused, never silently ignored."""
+
+FQCN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
+"""Prefixes that name Ansible's own actions (``ansible.builtin.debug`` is ``debug``)."""
+
+ENGINE_ACTIONS = frozenset({"debug", "set_fact", "assert", "fail", "meta", "include_vars", "group_by"})
 """Actions the engine runs itself (they read or write variables, not hosts)."""
 
 _KV = re.compile(r"""^([A-Za-z_][A-Za-z0-9_]*)=(.*)$""", re.S)
@@ -71,6 +89,7 @@ class Task:
     named: bool = False  # the user gave a name (otherwise derived from the action)
     when: tuple[Any, ...] = ()
     loop: Any = None
+    loop_form: str = "loop"  # or with_items, with_dict ... (loop_forms.py)
     loop_var: str = "item"
     index_var: str | None = None
     loop_label: str | None = None
@@ -89,6 +108,13 @@ class Task:
     vars: Mapping[str, Any] = field(default_factory=dict)
     no_log: Any = False
     seq: int = 0  # position in the play's flattened task order (for fact prefetching)
+    defaults: Mapping[str, Any] = field(default_factory=dict)  # its role's defaults (lowest precedence)
+    search_dirs: tuple[str, ...] = ()  # where relative local files are looked for, first to last
+    role: str | None = None  # the role the task belongs to
+    check_mode: Any = None  # True: never change (even in apply); False: change even in a plan
+    run_once: Any = False
+    environment: tuple[Any, ...] = ()  # mappings (or templates of one), outer first: the commands' environment
+    delegate_to: Any = None  # another host (a template) whose connection runs the module
 
     def templates(self) -> dict[str, Any]:
         """Every templated input of the task, by keyword (for name and dependency checks)."""
@@ -96,8 +122,12 @@ class Task:
         if self.loop is not None:
             out["loop"] = self.loop
         out["vars"] = dict(self.vars)
-        for key in ("become", "ignore_errors", "no_log", "retries", "delay"):
+        for key in ("become", "ignore_errors", "no_log", "retries", "delay", "check_mode", "run_once"):
             out[key] = getattr(self, key)
+        if self.environment:
+            out["environment"] = list(self.environment)
+        if self.delegate_to is not None:
+            out["delegate_to"] = self.delegate_to
         return out
 
     def expressions(self) -> dict[str, tuple[Any, ...]]:
@@ -123,6 +153,10 @@ class Block:
     block: tuple[Node, ...]
     rescue: tuple[Node, ...] = ()
     always: tuple[Node, ...] = ()
+    loop: Any = None  # include_tasks/include_role with a loop: the block runs once per item
+    loop_form: str = "loop"
+    loop_var: str = "item"
+    index_var: str | None = None
 
 
 Node = Task | Block
@@ -142,6 +176,12 @@ class Play:
     become: Any = None
     become_user: str | None = None
     gather_facts: Any = True
+    role_defaults: Mapping[str, Any] = field(default_factory=dict)  # every role's defaults
+    role_vars: Mapping[str, Any] = field(default_factory=dict)  # every role's vars
+    serial: Any = None
+    any_errors_fatal: Any = False
+    remote_user: str | None = None
+    flush_points: tuple[int, ...] = ()  # indexes of ``tasks`` before which notified handlers run
 
     def all_tasks(self) -> list[Task]:
         """Every task (not handlers) in order, blocks flattened."""
@@ -192,6 +232,34 @@ class _Inherit:
     vars: Mapping[str, Any] = field(default_factory=dict)
     ignore_errors: Any = None
     no_log: Any = None
+    check_mode: Any = None
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    search_dirs: tuple[str, ...] = ()
+    role: str | None = None
+    environment: tuple[Any, ...] = ()  # outer first; a later mapping's names win
+    delegate_to: Any = None
+    module_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # short module name -> arguments
+
+
+def _module_defaults(outer: Mapping[str, Mapping[str, Any]], raw: Any, where: Where, line: int | None) -> dict[str, Mapping[str, Any]]:
+    """``module_defaults`` merged into the outer ones (by module, then by argument; inner wins).
+
+    Keys may be fully qualified (``ansible.builtin.copy``); ``group/...`` keys (action
+    groups of collections) name no module kubeform has and are ignored.
+    """
+    out: dict[str, Mapping[str, Any]] = {k: dict(v) for k, v in outer.items()}
+    if raw in (None, {}, ""):
+        return out
+    if not isinstance(raw, Mapping):
+        raise where.error("module_defaults must be a mapping of module names to arguments", field="module_defaults", line=line)
+    for key, args in raw.items():
+        if str(key).startswith("group/"):
+            continue
+        if not isinstance(args, Mapping):
+            raise where.error(f"module_defaults.{key} must be a mapping of arguments", field="module_defaults", line=line)
+        short = str(key).rsplit(".", 1)[-1]
+        out[short] = {**out.get(short, {}), **dict(args)}
+    return out
 
 
 def _as_tuple(value: Any) -> tuple[Any, ...]:
@@ -238,44 +306,76 @@ def parse_kv(text: str, *, free_form: bool, known: set[str], where: Where, actio
 class _Loader:
     """Turns the YAML of one playbook (and the files it includes) into Plays."""
 
-    def __init__(self, path: Path, resolver: ModuleResolver) -> None:
+    def __init__(self, path: Path, resolver: ModuleResolver, collect: list[UserError] | None = None) -> None:
+        self.collect = collect  # --check-all: mistakes are gathered here and the node skipped
         self.path = path
         self.base_dir = path.parent
         self.resolver = resolver
         self.seq = 0
-        self.task_schema_cache: dict[str, Any] = {}
+        self.role_defaults: dict[str, Any] = {}
+        self.role_vars: dict[str, Any] = {}
+        self.role_handlers: list[Node] = []
+        self.roles_seen: set[tuple[str, str]] = set()
 
     # -- plays ---------------------------------------------------------------------
 
     def load(self) -> Playbook:
-        file = str(self.path)
-        doc = load_file(self.path)
+        plays = self._playbook_file(self.path, 0)
+        return Playbook(path=str(self.path), base_dir=str(self.base_dir), plays=tuple(plays))
+
+    def _playbook_file(self, path: Path, depth: int) -> list[Play]:
+        """The plays of one playbook file, ``import_playbook`` entries expanded in place."""
+        file = str(path)
+        doc = load_file(path)
         if doc is None:
             raise UserError("the playbook is empty (expected a list of plays)", file=file)
         if isinstance(doc, LineDict):
             raise UserError("a playbook is a list of plays (start each play with '- hosts: ...')", file=file, line=doc.line)
         check(load_schema("playbook.schema.json"), doc, file=file, root=doc, field_prefix=["plays"], skip=_inside_tasks)
-        plays = []
+        plays: list[Play] = []
         for i, raw in enumerate(doc):
-            plays.append(self._play(raw, i, file, len(doc)))
-        return Playbook(path=file, base_dir=str(self.base_dir), plays=tuple(plays))
+            key = next((k for k in ("import_playbook", "ansible.builtin.import_playbook") if k in raw), None)
+            if key is None:
+                try:
+                    plays.append(self._play(raw, i, file, len(doc), path.parent))
+                except UserError as err:
+                    if self.collect is None:
+                        raise
+                    self._collected(err)
+                continue
+            target = raw[key]
+            if templating.is_template(target):
+                raise UserError("templated import_playbook paths are not supported", file=file, line=raw.line_of(key), field=f"plays[{i}].{key}")
+            if depth > 20:
+                raise UserError("import_playbook nested more than 20 levels (a loop?)", file=file, line=raw.line_of(key), field=f"plays[{i}].{key}")
+            inc = self._resolve(str(target), path.parent)
+            if not inc.is_file():
+                raise UserError(f"no such playbook: {target}", file=file, line=raw.line_of(key), field=f"plays[{i}].{key}")
+            imported = self._playbook_file(inc, depth + 1)
+            if raw.get("when") is not None:
+                imported = [replace(p, tasks=tuple(_with_when(p.tasks, _as_tuple(raw["when"])))) for p in imported]
+            plays.extend(imported)
+        return plays
 
-    def _play(self, raw: LineDict, index: int, file: str, count: int) -> Play:
+    def _play(self, raw: LineDict, index: int, file: str, count: int, here: Path) -> Play:
         prefix = f"plays[{index}]." if count > 1 else ""
         where = Where(file, raw.line, prefix.rstrip(".") or f"plays[{index}]")
+        if "hosts" not in raw:
+            raise where.error("a play needs 'hosts' (the pattern of the hosts it runs on)")
+        _refuse_unsupported(raw, where)
         hosts = raw["hosts"]
         if isinstance(hosts, list):
             hosts = ":".join(str(h) for h in hosts)
         vars_files: dict[str, Any] = {}
         files: Any = raw.get("vars_files") or LineList()
         for j, vf in enumerate(files):
-            vf_path = self._resolve(str(vf))
+            vf_path = self._resolve(str(vf), here)
             if templating.is_template(vf):
                 raise UserError(
                     "templated vars_files paths are not supported", file=file, line=files.line_of(j), field=f"{prefix}vars_files[{j}]"
                 )
-            data = load_file(vf_path) if vf_path.exists() else None
-            if not vf_path.exists():
+            data = load_file(vf_path) if os.path.exists(vf_path) else None  # os.path: False, not OSError, for a name too long
+            if not os.path.exists(vf_path):
                 raise UserError(f"no such file: {vf}", file=file, line=files.line_of(j), field=f"{prefix}vars_files[{j}]")
             if data is None:
                 continue
@@ -283,19 +383,32 @@ class _Loader:
                 raise UserError("a vars file must be a mapping of variables", file=str(vf_path), line=getattr(data, "line", None))
             vars_files.update(data)
         inherit = _Inherit(
+            when=_as_tuple(raw.get("when")),
             tags=frozenset(_names(raw.get("tags"))),
             ignore_errors=raw.get("ignore_errors"),
             no_log=raw.get("no_log"),
+            check_mode=raw.get("check_mode"),
+            search_dirs=(str(here),) if here != self.base_dir else (),
+            environment=_as_tuple(raw.get("environment")),
+            module_defaults=_module_defaults({}, raw.get("module_defaults"), where, raw.line_of("module_defaults")),
         )
         self.seq = 0
+        self.role_defaults, self.role_vars, self.role_handlers, self.roles_seen = {}, {}, [], set()
         tasks: list[Node] = []
-        for key in ("pre_tasks", "tasks", "post_tasks"):
-            tasks.extend(self._tasks(raw.get(key), f"{prefix}{key}", file, inherit, self.base_dir))
+        tasks.extend(self._tasks(raw.get("pre_tasks"), f"{prefix}pre_tasks", file, inherit, here))
+        after_pre = len(tasks)
+        roles: Any = raw.get("roles") or LineList()
+        for j, entry in enumerate(roles):
+            tasks.append(self._role_entry(entry, f"{prefix}roles[{j}]", Where(file, roles.line_of(j), f"{prefix}roles[{j}]"), inherit, here, 0, "roles"))
+        tasks.extend(self._tasks(raw.get("tasks"), f"{prefix}tasks", file, inherit, here))
+        after_main = len(tasks)
+        tasks.extend(self._tasks(raw.get("post_tasks"), f"{prefix}post_tasks", file, inherit, here))
+        # Ansible runs notified handlers after pre_tasks, after roles + tasks, and at the end.
+        flush_points = tuple(sorted({p for p in (after_pre, after_main) if 0 < p < len(tasks)}))
         handlers: list[Task] = []
-        for node in self._tasks(raw.get("handlers"), f"{prefix}handlers", file, inherit, self.base_dir):
-            if not isinstance(node, Task):
-                raise node.where.error("blocks are not supported as handlers")
-            handlers.append(node)
+        for node in [*self._tasks(raw.get("handlers"), f"{prefix}handlers", file, inherit, here), *self.role_handlers]:
+            for h in [node] if isinstance(node, Task) else _walk((node,)):
+                handlers.append(h)
         play = Play(
             name=str(raw.get("name") or hosts),
             hosts=str(hosts),
@@ -307,9 +420,108 @@ class _Loader:
             become=raw.get("become"),
             become_user=raw.get("become_user"),
             gather_facts=raw.get("gather_facts", True),
+            role_defaults=dict(self.role_defaults),
+            role_vars=dict(self.role_vars),
+            serial=raw.get("serial"),
+            any_errors_fatal=raw.get("any_errors_fatal", False),
+            remote_user=raw.get("remote_user"),
+            flush_points=flush_points,
         )
-        self._check_notify(play)
+        try:
+            self._check_notify(play)
+        except UserError as err:
+            if self.collect is None:
+                raise
+            self._collected(err)
         return play
+
+    # -- roles ---------------------------------------------------------------------
+
+    def _role_entry(self, entry: Any, path: str, where: Where, inherit: _Inherit, here: Path, depth: int, kind: str) -> Block:
+        """One role of ``roles:`` (or a meta dependency): its dependencies, then its tasks."""
+        if isinstance(entry, str):
+            spec: Mapping[str, Any] = {"role": entry}
+        elif isinstance(entry, Mapping):
+            spec = entry
+        else:
+            raise where.error("a role is a name or a mapping with 'role'")
+        name = spec.get("role", spec.get("name"))
+        if not isinstance(name, str) or not name:
+            raise where.error("a role needs a name ('role: <name>')")
+        keywords = {"role", "name", "vars", "tags", "when", "become", "become_user", "ignore_errors", "no_log", "check_mode",
+                    "tasks_from", "vars_from", "defaults_from", "handlers_from", "allow_duplicates", "environment",
+                    "delegate_to", "run_once", "any_errors_fatal", "collections", "public", "apply"}  # fmt: skip
+        params = {k: v for k, v in spec.items() if k not in keywords}
+        params.update(spec.get("vars") or {})
+        child = _Inherit(
+            when=inherit.when + _as_tuple(spec.get("when")),
+            tags=inherit.tags | frozenset(_names(spec.get("tags"))),
+            become=spec.get("become", inherit.become),
+            become_user=spec.get("become_user", inherit.become_user),
+            vars=inherit.vars,
+            ignore_errors=spec.get("ignore_errors", inherit.ignore_errors),
+            no_log=spec.get("no_log", inherit.no_log),
+            check_mode=spec.get("check_mode", inherit.check_mode),
+            search_dirs=inherit.search_dirs,
+            role=inherit.role,
+            environment=inherit.environment + _as_tuple(spec.get("environment")),
+            delegate_to=spec.get("delegate_to", inherit.delegate_to),
+            module_defaults=_module_defaults(inherit.module_defaults, spec.get("module_defaults"), where, None),
+        )
+        return self._role(
+            name, where, child, here, depth, kind, params=params,
+            tasks_from=spec.get("tasks_from"), vars_from=spec.get("vars_from"),
+            defaults_from=spec.get("defaults_from"), handlers_from=spec.get("handlers_from"),
+            allow_duplicates=spec.get("allow_duplicates"),
+        )  # fmt: skip
+
+    def _role(
+        self, name: str, where: Where, inherit: _Inherit, here: Path, depth: int, kind: str, *,
+        params: Mapping[str, Any], tasks_from: Any = None, vars_from: Any = None, defaults_from: Any = None,
+        handlers_from: Any = None, allow_duplicates: Any = None,
+    ) -> Block:  # fmt: skip
+        if templating.is_template(name):
+            raise where.error(f"templated role names are not supported ({kind})", field=kind)
+        if depth > 20:
+            raise where.error("roles nested more than 20 levels (a dependency loop?)", field=kind)
+        role_dir = find_role(name, self.base_dir, here)
+        if role_dir is None:
+            looked = ", ".join(str(d) for d in role_dirs(self.base_dir, here))
+            raise where.error(f"role '{name}' not found (looked in {looked})", field=kind)
+        role = load_role(name, role_dir, vars_from=_opt(vars_from), defaults_from=_opt(defaults_from))
+        key = (str(role_dir), repr(sorted((str(k), repr(v)) for k, v in params.items())) + repr(tasks_from))
+        if kind in ("roles", "dependency") and key in self.roles_seen and not _is_true(allow_duplicates):
+            return Block(name=f"role {name} (already run)", where=where, block=())
+        self.roles_seen.add(key)
+        for k, v in role.defaults.items():
+            self.role_defaults.setdefault(k, v)
+        self.role_vars.update(role.vars)
+        own = _Inherit(
+            when=inherit.when, tags=inherit.tags, become=inherit.become, become_user=inherit.become_user,
+            vars={**inherit.vars, **role.vars, **params, "role_name": name, "role_path": str(role_dir)},
+            ignore_errors=inherit.ignore_errors,
+            no_log=inherit.no_log, check_mode=inherit.check_mode, defaults=dict(role.defaults),
+            search_dirs=(str(role_dir),), role=name, environment=inherit.environment, delegate_to=inherit.delegate_to,
+            module_defaults=inherit.module_defaults,
+        )  # fmt: skip
+        nodes: list[Node] = []
+        deps = role.dependencies_list if role.dependencies_list is not None else LineList(role.dependencies)
+        for j, dep in enumerate(deps):
+            dep_where = Where(role.dependencies_file, deps.line_of(j), f"dependencies[{j}]")
+            dep_inherit = replace(inherit, vars=inherit.vars)
+            nodes.append(self._role_entry(dep, f"dependencies[{j}]", dep_where, dep_inherit, role_dir, depth + 1, "dependency"))
+        tasks_file = role.tasks_file(_opt(tasks_from))
+        if tasks_from is not None and tasks_file is None:
+            raise where.error(f"role '{name}' has no tasks file '{tasks_from}'", field="tasks_from")
+        if tasks_file is not None:
+            doc = load_file(tasks_file)
+            nodes.extend(self._tasks(doc if doc is not None else LineList(), "tasks", str(tasks_file), own, tasks_file.parent, depth + 1))
+        handlers_file = role.handlers_file(_opt(handlers_from))
+        if handlers_file is not None and (str(handlers_file), "handlers") not in self.roles_seen:
+            self.roles_seen.add((str(handlers_file), "handlers"))
+            doc = load_file(handlers_file)
+            self.role_handlers.extend(self._tasks(doc if doc is not None else LineList(), "handlers", str(handlers_file), own, handlers_file.parent, depth + 1))
+        return Block(name=f"role {name}", where=where, block=tuple(nodes))
 
     def _check_notify(self, play: Play) -> None:
         known: set[str] = set()
@@ -331,7 +543,7 @@ class _Loader:
         if p.is_absolute():
             return p
         for base in (relative_to, self.base_dir):
-            if base is not None and (base / p).exists():
+            if base is not None and os.path.exists(base / p):
                 return base / p
         return (relative_to or self.base_dir) / p
 
@@ -347,11 +559,21 @@ class _Loader:
             tpath = f"{path}[{i}]"
             if not isinstance(t, LineDict):
                 raise UserError("a task must be a mapping", file=file, line=raw.line_of(i), field=tpath)
-            out.append(self._node(t, tpath, file, inherit, here, depth))
+            try:
+                out.append(self._node(t, tpath, file, inherit, here, depth))
+            except UserError as err:
+                if self.collect is None:
+                    raise
+                self._collected(err)
         return out
+
+    def _collected(self, err: UserError) -> None:
+        if str(err) not in {str(e) for e in self.collect or []}:
+            (self.collect if self.collect is not None else []).append(err)
 
     def _node(self, t: LineDict, path: str, file: str, inherit: _Inherit, here: Path, depth: int) -> Node:
         where = Where(file, t.line, path)
+        t = _short_names(_local_action(t, where))
         check(_task_schema(), t, file=file, root=t, field_prefix=[path])
         child = _Inherit(
             when=inherit.when + _as_tuple(t.get("when")),
@@ -361,8 +583,16 @@ class _Loader:
             vars={**inherit.vars, **(t.get("vars") or {})},
             ignore_errors=t.get("ignore_errors", inherit.ignore_errors),
             no_log=t.get("no_log", inherit.no_log),
+            check_mode=t.get("check_mode", inherit.check_mode),
+            defaults=inherit.defaults,
+            search_dirs=inherit.search_dirs,
+            role=inherit.role,
+            environment=inherit.environment + _as_tuple(t.get("environment")),
+            delegate_to=t.get("delegate_to", inherit.delegate_to),
+            module_defaults=_module_defaults(inherit.module_defaults, t.get("module_defaults"), where, t.line_of("module_defaults")),
         )
-        structural = [k for k in ("block", "include_tasks", "import_tasks") if k in t]
+        _refuse_unsupported(t, where)
+        structural = [k for k in STRUCTURAL if k in t]
         modules = [k for k in t if k not in TASK_KEYWORDS]
         if structural:
             if len(structural) > 1 or modules:
@@ -377,33 +607,58 @@ class _Loader:
                     rescue=tuple(self._tasks(t.get("rescue"), f"{path}.rescue", file, child, here, depth)),
                     always=tuple(self._tasks(t.get("always"), f"{path}.always", file, child, here, depth)),
                 )
-            return self._include(t, kind, where, child, here, depth)
+            if kind in ("include_role", "import_role"):
+                spec = t[kind]
+                block = self._role(
+                    str(spec.get("name")), where, child, here, depth + 1, kind, params={},
+                    tasks_from=spec.get("tasks_from"), vars_from=spec.get("vars_from"),
+                    defaults_from=spec.get("defaults_from"), handlers_from=spec.get("handlers_from"),
+                    allow_duplicates=spec.get("allow_duplicates"),
+                )  # fmt: skip
+                return self._looped(block, t, where)
+            return self._looped(self._include(t, kind, where, child, here, depth), t, where)
         for k in ("rescue", "always"):
             if k in t:
                 raise where.error(f"'{k}' needs a 'block'", field=k, line=t.line_of(k))
         if not modules:
             raise where.error("no module given (a task needs one, e.g. 'command: ...' or 'copy: {...}')")
         if len(modules) > 1:
-            unknown = [m for m in modules if self.resolver(m) is None and m not in ENGINE_ACTIONS]
-            bad = unknown[0] if unknown else modules[1]
-            hint = self._hint(bad)
-            raise where.error(
-                f"unknown keyword '{bad}'" if unknown else f"more than one module in a task ('{modules[0]}' and '{modules[1]}')",
-                field=str(bad),
-                line=t.line_of(bad),
-                hint=hint,
-            )
+            known = [m for m in modules if self.resolver(m) is not None or m in ENGINE_ACTIONS]
+            unknown = [m for m in modules if m not in known]
+            if len(known) > 1:
+                raise where.error(f"more than one module in a task ('{known[0]}' and '{known[1]}')", field=str(known[1]), line=t.line_of(known[1]))
+            bad = unknown[0]
+            if known:
+                raise where.error(f"unknown keyword '{bad}'", field=str(bad), line=t.line_of(bad), hint=self._hint(bad, modules=False))
+            raise where.error(f"unknown module '{bad}'", field=str(bad), line=t.line_of(bad), hint=self._hint(bad, modules=True))
         action = str(modules[0])
         return self._task(t, action, where, child)
 
-    def _hint(self, name: str) -> str | None:
+    def _looped(self, block: Block, t: LineDict, where: Where) -> Block:
+        """An include with ``loop`` (or ``with_*``): the block runs once per item."""
+        found = loop_of(t, where)
+        if found is None:
+            return block
+        lc = t.get("loop_control") or {}
+        return replace(
+            block, loop=found[0], loop_form=found[1], loop_var=str(lc.get("loop_var") or "item"), index_var=lc.get("index_var")
+        )
+
+    def _hint(self, name: str, *, modules: bool) -> str | None:
+        """A close name of the same kind: a module for a module, a keyword for a keyword."""
         from kubeform.modules import registry
 
-        try:
-            names = sorted(set(registry()) | ENGINE_ACTIONS | TASK_KEYWORDS)
-        except Exception:  # a broken module must not hide the user's own mistake
-            names = sorted(ENGINE_ACTIONS | TASK_KEYWORDS)
-        close = difflib.get_close_matches(name, names, n=1)
+        if modules:
+            try:
+                names = sorted(set(registry()) | ENGINE_ACTIONS)
+            except Exception:  # a broken module must not hide the user's own mistake
+                names = sorted(ENGINE_ACTIONS)
+            short = name
+            for prefix in (*FQCN_PREFIXES, "ansible.posix.", "community.general."):
+                short = short.removeprefix(prefix)
+            close = difflib.get_close_matches(short, names, n=1, cutoff=0.75)
+        else:
+            close = difflib.get_close_matches(name, sorted(TASK_KEYWORDS), n=1, cutoff=0.7)
         return f"did you mean '{close[0]}'?" if close else None
 
     def _include(self, t: LineDict, kind: str, where: Where, inherit: _Inherit, here: Path, depth: int) -> Block:
@@ -415,7 +670,7 @@ class _Loader:
         if depth > 20:
             raise where.error(f"{kind} nested more than 20 levels (a loop?)", field=kind)
         inc = self._resolve(str(target), here)
-        if not inc.exists():
+        if not os.path.exists(inc):
             raise where.error(f"no such file: {target}", field=kind, line=t.line_of(kind))
         doc = load_file(inc)
         nodes = self._tasks(doc if doc is not None else LineList(), "tasks", str(inc), inherit, inc.parent, depth + 1)
@@ -425,7 +680,7 @@ class _Loader:
         raw_args = t[action]
         cls = self.resolver(action)
         if cls is None and action not in ENGINE_ACTIONS:
-            raise where.error(f"unknown module '{action}'", field=action, line=t.line_of(action), hint=self._hint(action))
+            raise where.error(f"unknown module '{action}'", field=action, line=t.line_of(action), hint=self._hint(action, modules=True))
         arg_lines: dict[str, int] = {}
         if isinstance(raw_args, LineDict):
             args: Any = dict(raw_args)
@@ -436,23 +691,29 @@ class _Loader:
             if action == "debug" and "=" not in raw_args:
                 args = {"msg": raw_args}
             else:
-                free = bool(cls.free_form) if cls is not None else action == "meta"
+                free = bool(cls.free_form) if cls is not None else action in ("meta", "include_vars")
                 known = set((cls.schema.get("properties") or {}).keys()) if cls is not None else set()
                 args = parse_kv(raw_args, free_form=free, known=known, where=where, action=action)
         elif isinstance(raw_args, str):
             args = raw_args  # "{{ some_dict }}": rendered at run time
         else:
             raise where.error("module arguments must be a mapping or a key=value string", field=action, line=t.line_of(action))
+        defaults = inherit.module_defaults.get(action.rsplit(".", 1)[-1])
+        if defaults and isinstance(args, dict):
+            args = {**defaults, **args}  # the task's own arguments win
+        if cls is not None and isinstance(args, dict):
+            args = coerce(args, cls.schema)
         extra = t.get("args")
         if extra:
             if not isinstance(args, dict):
                 raise where.error("'args' cannot be combined with templated arguments", field="args")
             args = {**dict(extra), **args}
+            if cls is not None:
+                args = coerce(args, cls.schema)
             arg_lines.update({str(k): extra.line_of(k) for k in extra})
         name = t.get("name")
-        loop = t.get("loop", t.get("with_items"))
-        if "with_items" in t and "loop" in t:
-            raise where.error("use either 'loop' or 'with_items'", field="with_items", line=t.line_of("with_items"))
+        found = loop_of(t, where)
+        loop, loop_form = found if found is not None else (None, "loop")
         lc = t.get("loop_control") or {}
         task = Task(
             name=str(name) if name else _default_name(action, args),
@@ -464,6 +725,7 @@ class _Loader:
             key_lines={str(k): t.line_of(k) for k in t},
             when=inherit.when,
             loop=loop,
+            loop_form=loop_form,
             loop_var=str(lc.get("loop_var") or "item"),
             index_var=lc.get("index_var"),
             loop_label=lc.get("label"),
@@ -482,6 +744,13 @@ class _Loader:
             vars=inherit.vars,
             no_log=inherit.no_log or False,
             seq=self.seq,
+            defaults=inherit.defaults,
+            search_dirs=inherit.search_dirs,
+            role=inherit.role,
+            check_mode=inherit.check_mode,
+            run_once=t.get("run_once", False),
+            environment=inherit.environment,
+            delegate_to=inherit.delegate_to,
         )
         self.seq += 1
         for key in ("retries", "delay"):
@@ -489,8 +758,6 @@ class _Loader:
             if isinstance(value, str) and not templating.is_template(value) and not _is_number(value, key == "retries"):
                 kind = "an integer" if key == "retries" else "a number"
                 raise where.error(f"must be {kind} (or a template), got {value!r}", field=key, line=t.line_of(key))
-        if "with_items" in t and isinstance(loop, list):
-            task = replace(task, loop=templating.FILTERS["flatten"](loop, 1))
         self._check_templates(task, t)
         if cls is not None:
             self._check_args(task, cls, t)
@@ -545,21 +812,21 @@ def _default_name(action: str, args: Any) -> str:
     return action
 
 
-def load_playbook(path: str | Path, resolver: ModuleResolver | None = None) -> Playbook:
-    """Load and check a playbook file; every mistake is one UserError with file:line: field."""
+def load_playbook(path: str | Path, resolver: ModuleResolver | None = None, collect: list[UserError] | None = None) -> Playbook:
+    """Load and check a playbook file; every mistake is one UserError with file:line: field.
+
+    ``collect`` (``--check-all``): mistakes in tasks, plays and notify names are added to
+    it and the faulty part left out, so one pass finds them all; the result then only
+    serves further checks, never a run.
+    """
     if resolver is None:
         from kubeform.modules import lookup
 
         resolver = lookup
     p = Path(path)
-    if not p.exists():
+    if not os.path.exists(p):
         raise UserError("no such playbook file", file=str(path))
-    return _Loader(p, resolver).load()
-
-
-def field_name(*parts: Any) -> str:
-    """Field path text used in messages (re-exported for the runner)."""
-    return field_path(parts)
+    return _Loader(p, resolver, collect).load()
 
 
 def _is_number(text: str, integer: bool) -> bool:
@@ -569,3 +836,86 @@ def _is_number(text: str, integer: bool) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _opt(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _is_true(value: Any) -> bool:
+    return bool(templating.FILTERS["bool"](value)) if value is not None else False
+
+
+def _local_action(t: LineDict, where: Where) -> LineDict:
+    """``local_action: shell echo hi`` (or ``{module: shell, cmd: ...}``) as the module
+    key plus ``delegate_to: localhost``, which is what Ansible makes of it."""
+    if "local_action" not in t:
+        return t
+    if "delegate_to" in t:
+        raise where.error("'local_action' already delegates: drop 'delegate_to'", field="delegate_to", line=t.line_of("delegate_to"))
+    value = t["local_action"]
+    line = t.line_of("local_action")
+    if isinstance(value, str):
+        module, _, rest = value.strip().partition(" ")
+        args: Any = rest.strip() or None
+    elif isinstance(value, LineDict) and isinstance(value.get("module"), str):
+        module = str(value["module"])
+        args = LineDict({k: v for k, v in value.items() if k != "module"})
+        args.line = value.line
+        args.key_lines = {k: n for k, n in value.key_lines.items() if k != "module"}
+    else:
+        raise where.error("local_action needs a module: 'local_action: <module> <args>' or a mapping with 'module'", field="local_action", line=line)
+    if not module:
+        raise where.error("local_action names no module", field="local_action", line=line)
+    out = LineDict({k: v for k, v in t.items() if k != "local_action"})
+    out[module] = args
+    out["delegate_to"] = "localhost"
+    out.line = t.line
+    out.key_lines = {**{k: n for k, n in t.key_lines.items() if k != "local_action"}, module: line, "delegate_to": line}
+    return out
+
+
+def _short_names(t: LineDict) -> LineDict:
+    """The task with ``ansible.builtin.``/``ansible.legacy.`` cut from engine actions and includes."""
+    renamed: dict[Any, Any] = {}
+    for k in t:
+        if isinstance(k, str) and k.startswith(FQCN_PREFIXES):
+            short = k.split(".", 2)[2]
+            if short in ENGINE_ACTIONS or short in STRUCTURAL or short in TASK_KEYWORDS:
+                renamed[k] = short
+    if not renamed:
+        return t
+    out = LineDict({renamed.get(k, k): v for k, v in t.items()})
+    out.line = t.line
+    out.key_lines = {renamed.get(k, k): line for k, line in t.key_lines.items()}
+    return out
+
+
+def _with_when(nodes: tuple[Node, ...], when: tuple[Any, ...]) -> list[Node]:
+    """Nodes with conditions added (an ``import_playbook`` with ``when``)."""
+    out: list[Node] = []
+    for n in nodes:
+        if isinstance(n, Task):
+            out.append(replace(n, when=when + n.when))
+        else:
+            out.append(replace(n, block=tuple(_with_when(n.block, when)), rescue=tuple(_with_when(n.rescue, when)),
+                               always=tuple(_with_when(n.always, when))))  # fmt: skip
+    return out
+
+
+def loop_of(t: Mapping[str, Any], where: Where) -> tuple[Any, str] | None:
+    """The task's loop value and its form (``loop`` or a ``with_*``), or None."""
+    forms = [k for k in LOOP_KEYS if k in t]
+    if not forms:
+        return None
+    if len(forms) > 1:
+        raise where.error(f"use one of '{forms[0]}' and '{forms[1]}'", field=forms[1])
+    return t[forms[0]], forms[0]
+
+
+def _refuse_unsupported(t: LineDict, where: Where) -> None:
+    for key, why in UNSUPPORTED.items():
+        value = t.get(key)
+        if value in (None, {}, ""):
+            continue
+        raise where.error(f"'{key}' is not supported yet ({why}; see docs/playbooks.md)", field=key, line=t.line_of(key))

@@ -12,7 +12,7 @@ import hmac
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -243,11 +243,3 @@ class RunResult:
         if self.check:
             out["plan"] = {"add": plan.add, "change": plan.change, "remove": plan.remove, "hosts": plan.hosts, "depends": plan.depends}
         return out
-
-
-def counts_of(results: Mapping[str, dict[str, int]]) -> dict[str, int]:
-    """Totals over hosts (for a closing line)."""
-    total: Counter[str] = Counter()
-    for c in results.values():
-        total.update(c)
-    return {k: total.get(k, 0) for k in RECAP_KEYS}

@@ -25,6 +25,7 @@ import jinja2.meta
 import jinja2.nodes
 import yaml
 
+from kubeform.engine import ansible_filters
 from kubeform.errors import UserError
 
 OMIT = "__kubeform_omit_place_holder__"
@@ -264,6 +265,7 @@ def _make_env() -> jinja2.Environment:
         autoescape=False,
     )
     env.filters.update(FILTERS)
+    env.filters.update(ansible_filters.FILTERS)
     env.tests.update(TESTS)
     return env
 
@@ -314,6 +316,10 @@ def _explain(err: Exception) -> TemplateError:
         return TemplateError(f"undefined: {msg}")
     if isinstance(err, jinja2.TemplateSyntaxError):
         return TemplateError(f"template syntax error: {err.message}")
+    if isinstance(err, RecursionError):  # (((((...))))) a few hundred deep: Jinja recurses
+        return TemplateError("template nested too deep to compile (simplify the expression)")
+    if isinstance(err, ValueError) and "integer string conversion" in str(err):
+        return TemplateError("integer too large (more than 4300 digits)")
     return TemplateError(f"template error: {type(err).__name__}: {err}")
 
 
@@ -456,7 +462,7 @@ def referenced_names(value: Any, *, expression: bool = False) -> frozenset[str]:
     for src, is_expression in _template_strings(value, expression, keys=True):
         try:
             names |= _names_in(src, is_expression)
-        except jinja2.TemplateSyntaxError as err:
+        except (jinja2.TemplateSyntaxError, RecursionError, ValueError) as err:
             raise _explain(err) from None
     return frozenset(names)
 
@@ -492,6 +498,6 @@ def guarded_names(value: Any, *, expression: bool = False) -> frozenset[str]:
     for src, is_expression in _template_strings(value, expression, keys=False):
         try:
             names |= _guarded_in(src, is_expression)
-        except jinja2.TemplateSyntaxError:
+        except (jinja2.TemplateSyntaxError, RecursionError, ValueError):
             continue
     return frozenset(names)

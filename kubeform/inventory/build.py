@@ -136,10 +136,11 @@ def build_inventory(
         for name in groups:
             for layer in group_files.get(name, ()):
                 merged.update(layer)
-        merged.update(host_vars)
+        own_vars: dict[str, Any] = dict(host_vars)
         for layer in host_files.get(host, ()):
-            merged.update(layer)
-        hosts[host] = Host(name=host, vars=copy.deepcopy(merged), groups=groups)
+            own_vars.update(layer)
+        merged.update(own_vars)
+        hosts[host] = Host(name=host, vars=copy.deepcopy(merged), groups=groups, own_vars=copy.deepcopy(own_vars))
 
     order = ["all", "ungrouped", *(n for n in raw.groups if n not in ("all", "ungrouped"))]
     members: dict[str, list[str]] = {name: [] for name in order}
@@ -158,4 +159,5 @@ def build_inventory(
                 for h in ordered:
                     hosts[h].groups.append(alias)
     children = {name: [c for c, _ in raw.groups[name].children] for name in order}
-    return Inventory(hosts=hosts, groups=members, children=children, source=source)
+    where = {h: (w.file, w.line, w.field) for h, w in raw.host_where.items()}
+    return Inventory(hosts=hosts, groups=members, children=children, source=source, where=where)

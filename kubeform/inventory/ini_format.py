@@ -138,7 +138,7 @@ class _IniParser:
             variables["ansible_port"] = port
         validate_vars(variables, self.file, [tokens[0]])
         for host in names:
-            self.raw.host(host, dict(variables))
+            self.raw.host(host, dict(variables), Where(self.file, number, tokens[0]))
             self.raw.groups[group].add_host(host)
 
     def vars_line(self, group: str, line: str, number: int) -> None:

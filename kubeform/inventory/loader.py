@@ -22,6 +22,7 @@ from kubeform.inventory.model import Inventory
 from kubeform.inventory.raw import RawInventory
 from kubeform.inventory.vars_files import load_layers
 from kubeform.inventory.yaml_format import parse_yaml
+from kubeform.textfile import read_text
 from kubeform.yamlsrc import load
 
 YAML_SUFFIXES = {".yml", ".yaml", ".json"}
@@ -49,12 +50,7 @@ def detect_format(path: Path, text: str) -> str:
 
 
 def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")  # a BOM is not a host name
-    except UnicodeDecodeError:
-        raise UserError("not a text file (expected UTF-8)", file=str(path)) from None
-    except OSError as err:
-        raise UserError(f"cannot read inventory: {err.strerror}", file=str(path)) from None
+    return read_text(path, what="inventory")  # drops a BOM: a BOM is not a host name
 
 
 def parse_source(path: Path, raw: RawInventory) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kubeform.errors import UserError, shorten
+
 # kubespray's group names, accepted as aliases of kubeform's roles.
 ROLE_ALIASES: dict[str, str] = {
     "kube_control_plane": "masters",
@@ -35,6 +37,9 @@ class Host:
     name: str
     vars: dict[str, Any] = field(default_factory=dict)
     groups: list[str] = field(default_factory=list)
+    # The host's own variables (its inventory entry and host_vars/), also inside ``vars``:
+    # a playbook's group_vars/ rank above the inventory's groups but below these.
+    own_vars: dict[str, Any] = field(default_factory=dict)
 
     @property
     def address(self) -> str:
@@ -42,7 +47,11 @@ class Host:
 
     @property
     def port(self) -> int:
-        return int(self.vars.get("ansible_port") or self.vars.get("ansible_ssh_port") or 22)
+        value = self.vars.get("ansible_port") or self.vars.get("ansible_ssh_port") or 22
+        try:
+            return int(value)
+        except (TypeError, ValueError):  # a template nobody rendered (see engine.connection_vars)
+            raise UserError(f"ansible_port must be an integer, got {shorten(value)}", field=self.name) from None
 
     @property
     def user(self) -> str:
@@ -98,3 +107,5 @@ class Inventory:
     groups: dict[str, list[str]] = field(default_factory=dict)
     children: dict[str, list[str]] = field(default_factory=dict)
     source: str = "<inventory>"
+    # Where each host was first declared (file, line, field), for error messages.
+    where: dict[str, tuple[str, int | None, str | None]] = field(default_factory=dict)

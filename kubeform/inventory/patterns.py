@@ -22,8 +22,9 @@ from pathlib import Path
 
 from kubeform.errors import UserError
 from kubeform.inventory.model import Host, Inventory
+from kubeform.textfile import read_text
 
-_SUBSCRIPT = re.compile(r"^(.+)\[(?:(-?\d+)|(\d+):(\d*))\]$")
+_SUBSCRIPT = re.compile(r"^(.+)\[(?:(-?\d{1,9})|(\d{1,9}):(\d{0,9}))\]$")
 _TERM = re.compile(r"(?:[^\s:\[\]]|\[[^\]]*\])+")
 _GLOB_CHARS = ("*", "?", "[", ".")
 
@@ -137,10 +138,7 @@ def limit_terms(limit: str) -> str:
     if not limit.startswith("@"):
         return limit
     path = Path(limit[1:])
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as err:
-        raise UserError(f"cannot read limit file: {err.strerror}", file=str(path)) from None
+    lines = read_text(path, what="limit file").splitlines()
     return ",".join(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 

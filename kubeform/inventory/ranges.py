@@ -14,7 +14,14 @@ from __future__ import annotations
 import re
 import string
 
+from kubeform.errors import cut, shorten
+
 _BRACKETED_V6 = re.compile(r"\[([0-9A-Fa-f:.]+)\](?::(\d+))?")
+
+
+# Most hosts one pattern may stand for: ``node[0:99999999]`` is a typo, not a cluster,
+# and expanding it would take minutes and gigabytes before any message.
+MAX_RANGE_HOSTS = 10_000
 
 
 class HostPatternError(ValueError):
@@ -57,6 +64,10 @@ def _sequence(bounds: str, pattern: str) -> list[str]:
     step_text = parts[2] if len(parts) == 3 else "1"
     if not end:
         raise HostPatternError(f"malformed host range [{bounds}] in {pattern!r}: no end value")
+    if any(len(part) > 9 for part in parts):
+        raise HostPatternError(
+            f"host range [{cut(bounds)}] in {shorten(pattern)} is too large (at most {MAX_RANGE_HOSTS} hosts)"
+        )
     if not step_text.isdigit() or int(step_text) < 1:
         raise HostPatternError(
             f"malformed host range [{bounds}] in {pattern!r}: step must be a positive integer"
@@ -83,6 +94,10 @@ def _sequence(bounds: str, pattern: str) -> list[str]:
         raise HostPatternError(
             f"malformed host range [{bounds}] in {pattern!r}: begin is after end"
         )
+    if (int(end) - int(begin)) // step + 1 > MAX_RANGE_HOSTS:
+        raise HostPatternError(
+            f"host range [{bounds}] in {shorten(pattern)} is too large (at most {MAX_RANGE_HOSTS} hosts)"
+        )
     return [str(i).zfill(width) for i in range(int(begin), int(end) + 1, step)]
 
 
@@ -98,6 +113,8 @@ def expand_range(name: str) -> list[str]:
     result: list[str] = []
     for item in _sequence(bounds, name):
         result.extend(expand_range(head + item + tail))
+        if len(result) > MAX_RANGE_HOSTS:
+            raise HostPatternError(f"host ranges in {shorten(name)} stand for more than {MAX_RANGE_HOSTS} hosts")
     return result
 
 

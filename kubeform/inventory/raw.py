@@ -48,6 +48,7 @@ class RawInventory:
 
     hosts: dict[str, dict[str, Any]] = field(default_factory=dict)
     groups: dict[str, RawGroup] = field(default_factory=dict)
+    host_where: dict[str, Where] = field(default_factory=dict)  # first declaration
 
     def group(self, name: str, where: Where) -> RawGroup:
         """The group called ``name``, created (remembering ``where``) on first mention."""
@@ -55,8 +56,10 @@ class RawInventory:
             self.groups[name] = RawGroup(name=name, where=where)
         return self.groups[name]
 
-    def host(self, name: str, variables: dict[str, Any] | None = None) -> None:
+    def host(self, name: str, variables: dict[str, Any] | None = None, where: Where | None = None) -> None:
         """Declare ``name`` (inventory order = first declaration); later vars win."""
+        if where is not None:
+            self.host_where.setdefault(name, where)
         merged = self.hosts.setdefault(name, {})
         if variables:
             merged.update(variables)

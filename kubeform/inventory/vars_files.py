@@ -41,10 +41,13 @@ def vars_files_for(base: Path, name: str) -> list[Path]:
     found: list[Path] = []
     for ext in EXTENSIONS:
         candidate = base / f"{name}{ext}"
-        if candidate.is_dir() and not ext:
-            found.extend(_dir_files(candidate))
-        elif candidate.is_file():
-            found.append(candidate)
+        try:
+            if candidate.is_dir() and not ext:
+                found.extend(_dir_files(candidate))
+            elif candidate.is_file():
+                found.append(candidate)
+        except OSError:  # a name too long for a file name (a 300-byte host): no such file
+            continue
     return found
 
 

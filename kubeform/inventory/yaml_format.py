@@ -44,7 +44,7 @@ def _walk_group(
         if port is not None:
             variables["ansible_port"] = port
         for host in names:
-            raw.host(host, variables)
+            raw.host(host, variables, Where(where.file, line_of(hosts, pattern), field_path(host_path)))
             group.add_host(host)
     group.vars.update(body.get("vars") or {})
     children = body.get("children") or {}

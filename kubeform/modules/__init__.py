@@ -36,10 +36,41 @@ def registry() -> dict[str, type[Module]]:
     return found
 
 
+@cache
+def _file_names() -> frozenset[str]:
+    return frozenset(info.name for info in pkgutil.iter_modules(__path__))
+
+
+@cache
+def _by_file(name: str) -> type[Module] | None:
+    """The module named ``name`` in the file of the same name (no other file imported)."""
+    if name.startswith("_") or name == "base" or name not in _file_names():
+        return None
+    mod = importlib.import_module(f"{__name__}.{name}")
+    for _, obj in inspect.getmembers(mod, inspect.isclass):
+        if issubclass(obj, Module) and not inspect.isabstract(obj) and obj.__module__ == mod.__name__ and obj.name == name:
+            return obj
+    return None
+
+
+ALIAS_FILES = {
+    "apt": "package", "dnf": "package", "yum": "package", "gather_facts": "facts", "setup": "facts",
+    "modprobe": "kernel_module", "systemd": "service", "systemd_service": "service",
+}  # fmt: skip
+"""Alias -> the file defining it (tests/unit/modules/test_registry.py keeps it true)."""
+
+
 def lookup(name: str) -> type[Module] | None:
-    """The module class for ``name`` (short, aliased or fully qualified), or None."""
+    """The module class for ``name`` (short, aliased or fully qualified), or None.
+
+    Only the file of that name (or of the alias) is imported: a playbook's start-up does
+    not pay for every module, and an action that is no module (``debug``) costs nothing.
+    """
     for prefix in _FQCN_PREFIXES:
         if name.startswith(prefix):
             name = name[len(prefix) :]
             break
-    return registry().get(name)
+    if name in ALIAS_FILES:
+        cls = _by_file(ALIAS_FILES[name])
+        return cls if cls is not None and name in cls.aliases else None
+    return _by_file(name)

@@ -171,6 +171,9 @@ class Module(ABC):
     schema: ClassVar[Mapping[str, Any]] = {"type": "object"}
     # A free-form argument string (``command: ls -l``) is passed as args["_raw_params"].
     free_form: ClassVar[bool] = False
+    # Names of the facts its result sets under ``ansible_facts`` (``packages``): defined
+    # for the checks made before connecting, set top-level and in ``ansible_facts``.
+    fact_names: ClassVar[tuple[str, ...]] = ()
 
     def prepare(self, args: Mapping[str, Any], ctx: PrepareContext) -> dict[str, Any]:
         """Controller-side, before facts/plan: e.g. read ``src`` or render a template.

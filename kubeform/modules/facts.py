@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from fnmatch import fnmatchcase
 from typing import Any, ClassVar
 
+from kubeform.modules import _host_facts as host_facts
 from kubeform.modules._el import DETECT_CONTAINER, container_kind, parse_os_release, sections
 from kubeform.modules.base import Change, Fact, Module, StepResult
 
@@ -38,6 +39,7 @@ SYSTEM_COMMAND = "; ".join(
         "echo '== pkg'; for m in dnf yum apt-get zypper; do "
         'if command -v "$m" >/dev/null 2>&1; then echo "$m"; break; fi; done',
         "echo '== python'; (python3 --version || python --version) 2>&1 | grep '^Python'",
+        host_facts.COMMAND,
         "true",
     ]
 )
@@ -226,6 +228,12 @@ def parse_system_facts(stdout: str, rc: int) -> dict[str, Any]:
     )
     facts.update(_network(parts))
     facts.update(_virtualization(parts))
+    facts.update(host_facts.parse(parts, _links(parts.get("link", "")), _addresses(parts.get("addr", ""))))
+    version = [*facts["ansible_python_version"].split("."), "0", "0", "0"]
+    facts["ansible_python"] = {
+        "executable": facts.pop("ansible_python_interpreter_path"), "type": "CPython",
+        "version": {"major": int(version[0] or 0), "minor": int(version[1]), "micro": int(version[2]), "releaselevel": "final", "serial": 0},
+    }  # fmt: skip
     return facts
 
 

@@ -9,36 +9,11 @@ before anything reaches etcd.
 from __future__ import annotations
 
 import ipaddress
-import json
-from dataclasses import dataclass
-from typing import Any
 
 from kubeform.agent import flannel as _flannel
-from kubeform.agent import node as _node
 
-DEFAULT_PREFIX = _flannel.DEFAULT_PREFIX
 DEFAULT_NETWORK = _flannel.DEFAULT_NETWORK
 BACKENDS = ("vxlan", "host-gw")
-
-
-@dataclass(frozen=True)
-class SubnetLease:
-    """One host's subnet as `kubeform get nodes` and the reconciler see it."""
-
-    subnet: str
-    public_ip: str
-    backend_type: str
-    vtep_mac: str
-
-
-def config_key(prefix: str = DEFAULT_PREFIX) -> str:
-    """Where flanneld and the agent read the network config."""
-    return prefix.rstrip("/") + "/config"
-
-
-def subnets_prefix(prefix: str = DEFAULT_PREFIX) -> str:
-    """The prefix under which every host's subnet lease lives."""
-    return prefix.rstrip("/") + "/subnets/"
 
 
 def render_network_config(
@@ -61,28 +36,3 @@ def render_network_config(
     except _flannel.FlannelError as exc:
         raise ValueError(str(exc)) from None
     return text
-
-
-def parse_subnet_leases(kvs: dict[str, str]) -> list[SubnetLease]:
-    """Leases from a {key: value} read of the subnets prefix; unreadable keys are skipped."""
-    result = []
-    for key, value in sorted(kvs.items()):
-        lease = _flannel.parse_lease(key, value)
-        if lease is not None:
-            result.append(
-                SubnetLease(str(lease.subnet), lease.public_ip, lease.backend_type, lease.vtep_mac)
-            )
-    return result
-
-
-def node_keys(name: str) -> tuple[str, str]:
-    """(Node object key, heartbeat key) of a node, as the agent writes them."""
-    return _node.node_key(name), _node.heartbeat_key(name)
-
-
-def parse_heartbeat(value: str) -> dict[str, Any]:
-    """The heartbeat JSON (holderIdentity, renewTime, leaseDurationSeconds)."""
-    data = json.loads(value)
-    if not isinstance(data, dict):
-        raise ValueError("heartbeat is not a JSON object")
-    return data

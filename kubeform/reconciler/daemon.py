@@ -168,8 +168,9 @@ def _describe(action: Any) -> str:
     if name == "CreateEvent":
         return "event %s" % action.reason
     if name == "Create":
-        m = action.obj.get("metadata") or {}
-        return "create %s%s" % (action.prefix, "%s/%s" % (m.get("namespace"), m.get("name") or m.get("generateName", "") + "*") if m.get("namespace") else m.get("name"))
+        meta = action.obj.get("metadata") or {}
+        where = "%s/" % meta["namespace"] if meta.get("namespace") else ""
+        return "create %s%s%s" % (action.prefix, where, meta.get("name") or str(meta.get("generateName") or "") + "*")
     return "%s %s" % (name.lower(), action.key)
 
 

@@ -30,6 +30,11 @@ def kubernetes_service_ip(cidr: str = DEFAULT_SERVICE_CIDR) -> str:
     return str(ipaddress.ip_network(cidr)[1])
 
 
+def cluster_dns_ip(cidr: str = DEFAULT_SERVICE_CIDR) -> str:
+    """The tenth address (.10), the `kube-dns` Service's as kubeadm and kubespray give it."""
+    return str(ipaddress.ip_network(cidr)[10])
+
+
 def allocate_ip(cidr: str, used: Container[str], seed: str) -> str:
     """A free ClusterIP in ``cidr`` (network, .1 and broadcast never handed out)."""
     net = ipaddress.ip_network(cidr)

@@ -20,7 +20,15 @@ from kubeform import yamlsrc
 from kubeform.api import deletion, kinds
 from kubeform.errors import UserError
 from kubeform.store import allocation, plan, validation
-from kubeform.store.client import MAX_TXN_OPS, ConflictError, Op, Store, encode
+from kubeform.store.client import (
+    MAX_OBJECT_BYTES,
+    MAX_TXN_BYTES,
+    MAX_TXN_OPS,
+    ConflictError,
+    Op,
+    Store,
+    encode,
+)
 from kubeform.store.manifests import Doc
 
 Obj = dict[str, Any]
@@ -52,6 +60,10 @@ class Planned:
     def ops(self) -> list[Op]:
         rv = int((self.live or {}).get("metadata", {}).get("resourceVersion", 0) or 0)
         return [Op(self.key, encode(self.stored), rv), *self.extra_ops]
+
+    def size(self) -> int:
+        """Bytes this plan's writes take in a transaction (keys and values)."""
+        return sum(len(op.key.encode()) + len((op.value or "").encode()) for op in self.ops())
 
 
 def now_iso() -> str:
@@ -313,18 +325,41 @@ def plan_all(
     return out
 
 
+def check_sizes(planned: Sequence[Planned]) -> None:
+    """Refuse, before anything is written, an object etcd would refuse for its size.
+
+    Found only when its transaction was sent, the apply would already have stored the
+    batches before it; so every object is measured first and the first too large one is
+    named with its file and document.
+    """
+    for p in planned:
+        if p.outcome == plan.UNCHANGED:
+            continue
+        size = len(encode(p.stored).encode())
+        if size > MAX_OBJECT_BYTES:
+            raise UserError(
+                f"{p.ref} is too large to store: {size} bytes (at most {MAX_OBJECT_BYTES})",
+                file=p.doc.file,
+                document=p.doc.index,
+                line=yamlsrc.line_of(p.doc.data),
+                hint="nothing was applied; split the data over several objects",
+            )
+
+
 def _batches(planned: Sequence[Planned]) -> list[list[Planned]]:
-    """Groups whose ops fit one transaction (etcd's --max-txn-ops)."""
+    """Groups whose ops fit one transaction (etcd's --max-txn-ops and --max-request-bytes)."""
     batches: list[list[Planned]] = []
     cur: list[Planned] = []
-    n = 0
+    n = nbytes = 0
     for p in planned:
         size = 1 + len(p.extra_ops)
-        if cur and n + size > MAX_TXN_OPS:
+        weight = p.size() if p.outcome != plan.UNCHANGED else 0
+        if cur and (n + size > MAX_TXN_OPS or nbytes + weight > MAX_TXN_BYTES):
             batches.append(cur)
-            cur, n = [], 0
+            cur, n, nbytes = [], 0, 0
         cur.append(p)
         n += size
+        nbytes += weight
     if cur:
         batches.append(cur)
     return batches
@@ -342,6 +377,7 @@ def apply_docs(
     pending = namespaces_first(items)
     for attempt in range(RETRIES):
         planned = plan_all(store, pending, service_cidr=service_cidr)
+        check_sizes(planned)
         retry: list[tuple[Doc, kinds.Kind]] = []
         for batch in _batches(planned):
             changes = [p for p in batch if p.outcome != plan.UNCHANGED]
@@ -432,9 +468,10 @@ def update_object(store: Store, kind: kinds.Kind, obj: Obj, change: Callable[[Ob
 
 
 def builtin_objects(service_cidr: str = allocation.DEFAULT_SERVICE_CIDR) -> list[Obj]:
-    """What every cluster starts with: the default/kube-system/kube-public namespaces and
-    the `kubernetes` Service on the first ClusterIP (.1), as in Kubernetes, and the default
-    StorageClass `local-path` (the reconciler's local-path provisioner, as k3s's)."""
+    """What every cluster starts with: the default/kube-system/kube-public namespaces,
+    the `kubernetes` Service on the first ClusterIP (.1), as in Kubernetes, the `kube-dns`
+    Service on the tenth (.10) in kube-system, and the default StorageClass `local-path`
+    (the reconciler's local-path provisioner, as k3s's)."""
     out: list[Obj] = [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
         for ns in ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -447,6 +484,30 @@ def builtin_objects(service_cidr: str = allocation.DEFAULT_SERVICE_CIDR) -> list
             "spec": {
                 "clusterIP": allocation.kubernetes_service_ip(service_cidr),
                 "ports": [{"name": "https", "port": 443, "targetPort": 2379}],
+            },
+        }
+    )
+    # The cluster DNS: dnsmasq on every node (docs/services.md). internalTrafficPolicy
+    # Local: each node's proxy sends 10.96.0.10:53 to its own dnsmasq (the endpoints are
+    # the nodes' addresses), so DNS never crosses nodes and a dead node's DNS fails nobody else.
+    out.append(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {
+                "name": "kube-dns",
+                "namespace": "kube-system",
+                "labels": {"k8s-app": "kube-dns"},
+                # one endpoint per node, its own dnsmasq (reconciler/controllers/endpoints.py)
+                "annotations": {"kubeform.io/endpoints-from": "nodes"},
+            },
+            "spec": {
+                "clusterIP": allocation.cluster_dns_ip(service_cidr),
+                "internalTrafficPolicy": "Local",
+                "ports": [
+                    {"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
+                    {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53},
+                ],
             },
         }
     )

@@ -23,12 +23,17 @@ from urllib.parse import urlsplit
 from kubeform.api.etcd import EtcdClient, EtcdError, EtcdUnreachable
 from kubeform.api.kinds import Kind
 from kubeform.bootstrap.clusterdir import ClusterDir
-from kubeform.errors import UserError
+from kubeform.errors import UserError, cut
 
 Obj = dict[str, Any]
 
 # etcd's default --max-txn-ops is 128; stay below it.
 MAX_TXN_OPS = 120
+# etcd's default --max-request-bytes is 1.5 MiB; a transaction (keys, values and the
+# protocol's own bytes) must stay below it, so one object may take at most 1 MiB,
+# the limit Kubernetes sets for a ConfigMap's or Secret's data.
+MAX_TXN_BYTES = 1536 * 1024 - 64 * 1024
+MAX_OBJECT_BYTES = 1024 * 1024
 
 
 class ConflictError(UserError):
@@ -155,7 +160,7 @@ class Store:
                 last = err
                 self._clients.append(self._clients.pop(0))
             except EtcdError as err:
-                raise UserError(f"etcd refused the request: {err}") from None
+                raise UserError(f"etcd refused the request: {cut(str(err), 300)}") from None
         urls = ", ".join(e for c in self._clients for e in c.endpoints)
         reason = str(last) or type(last).__name__
         raise UserError(
@@ -220,10 +225,6 @@ class Store:
             for kv, o in zip(kvs, decode_kvs(kvs), strict=True)
         ]
 
-    def raw_list(self, prefix: str) -> builtins.list[Obj]:
-        """Objects under any prefix (nodes, leases) with resourceVersion filled in."""
-        return decode_kvs(self.range_prefix(prefix))
-
     def revision(self) -> int:
         """etcd's current revision (where a watch of what happens next starts)."""
         result = self._post("kv/range", {"key": _b64("/"), "keys_only": True, "limit": 1})
@@ -278,10 +279,6 @@ class Store:
                 hint="someone else wrote it; re-run the command",
             )
         return res
-
-    def delete_prefix(self, prefix: str) -> None:
-        """Remove every key under a prefix (used by tests and namespace deletion)."""
-        self._post("kv/deleterange", {"key": _b64(prefix), "range_end": _prefix_end(prefix)})
 
 
 def encode(obj: Obj) -> str:

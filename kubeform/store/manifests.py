@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kubeform import yamlsrc
+from kubeform import textfile, yamlsrc
 from kubeform.errors import UserError
 
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -31,11 +31,24 @@ class Doc:
         return f"{self.file} (document {self.index})"
 
 
+def _json_int(digits: str) -> int:
+    if len(digits) > yamlsrc.MAX_INT_DIGITS:
+        raise ValueError(f"integer of {len(digits)} digits is too large (at most {yamlsrc.MAX_INT_DIGITS})")
+    return int(digits)
+
+
 def _json_docs(text: str, file: str) -> list[Any]:
+    """JSON that YAML refused; held to the YAML loader's limits (depth, integer size)."""
     try:
-        return [json.loads(text)]
+        data = json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as err:
         raise UserError(f"invalid JSON: {err.msg}", file=file, line=err.lineno) from None
+    except (ValueError, RecursionError) as err:
+        message = str(err) if isinstance(err, ValueError) else "nested too deep"
+        raise UserError(f"invalid JSON: {message}", file=file) from None
+    if yamlsrc.depth(data) > yamlsrc.MAX_DEPTH:
+        raise UserError(f"invalid JSON: nested deeper than {yamlsrc.MAX_DEPTH} levels", file=file)
+    return [data]
 
 
 def document_at(text: str, line: int | None) -> int | None:
@@ -66,6 +79,8 @@ def parse_text(text: str, file: str) -> list[Doc]:
     """
     try:
         raw = yamlsrc.load_all(text, file)
+    except yamlsrc.LimitError as err:
+        raise err.located(document=document_at(text, err.line)) from None
     except UserError as err:
         if not file.endswith(".json") and not text.lstrip().startswith(("{", "[")):
             raise err.located(document=document_at(text, err.line)) from None
@@ -87,22 +102,27 @@ def _files(path: Path) -> list[Path]:
     return [path]
 
 
+def _stdin_lines() -> Iterable[str]:
+    """Standard input as text; bytes that are not UTF-8 are a located UserError."""
+    raw = getattr(sys.stdin, "buffer", None)
+    if raw is None:  # replaced by a text stream (tests, embedding)
+        return sys.stdin
+    return [textfile.decode(raw.read(), "<stdin>")]
+
+
 def load_sources(sources: Sequence[str], *, stdin: Iterable[str] | None = None) -> list[Doc]:
     """All documents of ``-f`` arguments, in order (directories recursively, sorted)."""
     docs: list[Doc] = []
     for src in sources:
         if src == "-":
-            text = "".join(stdin if stdin is not None else sys.stdin)
+            text = "".join(stdin if stdin is not None else _stdin_lines())
             docs.extend(parse_text(text, "<stdin>"))
             continue
         path = Path(src)
         if not path.exists():
             raise UserError("no such file or directory", file=src)
         for f in _files(path):
-            try:
-                text = f.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as err:
-                raise UserError(f"cannot read: {err}", file=str(f)) from None
+            text = textfile.read_text(f)
             docs.extend(parse_text(text, str(f)))
     if not docs:
         raise UserError(f"no manifests found in {', '.join(sources)}")

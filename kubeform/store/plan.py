@@ -23,7 +23,12 @@ Obj = dict[str, Any]
 
 CREATED, CONFIGURED, UNCHANGED = "created", "configured", "unchanged"
 
-SERVER_META = ("uid", "creationTimestamp", "generation", "ownerReferences", "finalizers")
+# deletionTimestamp/deletionGracePeriodSeconds: applying an object being deleted must not
+# bring it back (the apiserver never lets a client clear them)
+SERVER_META = (
+    "uid", "creationTimestamp", "generation", "ownerReferences", "finalizers",
+    "deletionTimestamp", "deletionGracePeriodSeconds",
+)
 WITH_GENERATION = {
     "Pod", "ReplicationController", "Service", "Namespace", "Deployment", "ReplicaSet",
     "DaemonSet", "StatefulSet", "Job", "CronJob", "HorizontalPodAutoscaler",
@@ -140,6 +145,21 @@ def released(live: Obj | None, stored: Obj | None) -> tuple[list[str], list[int]
     return ips, ports
 
 
+def check_immutable(stored: Obj, live: Obj) -> None:
+    """Refuse what the apiserver refuses on update: a Secret's ``type`` changed, or the
+    contents (or the flag itself) of a Secret or ConfigMap that is ``immutable: true``."""
+    hint = "delete and re-create the object"
+    if live.get("kind") == "Secret" and (stored.get("type") or "Opaque") != (live.get("type") or "Opaque"):
+        raise UserError("field is immutable", field="type", hint=hint)
+    if live.get("immutable") is not True:
+        return
+    if stored.get("immutable") is not True:
+        raise UserError("field is immutable when `immutable` is set", field="immutable", hint=hint)
+    for name in ("data", "binaryData"):
+        if (stored.get(name) or {}) != (live.get(name) or {}):
+            raise UserError("field is immutable when `immutable` is set", field=name, hint=hint)
+
+
 def plan_object(
     desired_raw: Obj,
     live: Obj | None,
@@ -180,6 +200,8 @@ def plan_object(
             continue
         meta.setdefault(k, (live.get("metadata") or {}).get(k))
     stored = defaults.apply_defaults(desired)
+    if live is not None and kind in ("Secret", "ConfigMap"):
+        check_immutable(stored, live)
     if kind == "Service" and alloc is not None:
         _allocate(stored, live, alloc)
     smeta = stored["metadata"]

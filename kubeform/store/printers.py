@@ -14,6 +14,7 @@ import difflib
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,6 +24,16 @@ from kubeform.api import selectors
 from kubeform.store import pod_status
 
 Obj = dict[str, Any]
+
+
+# Control characters (ESC sequences that recolour, retitle or clear the terminal, bells,
+# carriage returns that overwrite a line) as visible escapes, as kubectl describe does.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def escape_terminal(text: str, keep: str = "\n\t") -> str:
+    """``text`` with every control character but those in ``keep`` shown as ``\\xNN``."""
+    return _CONTROL.sub(lambda m: m.group() if m.group() in keep else f"\\x{ord(m.group()):02x}", text)
 
 
 # -- secrets -------------------------------------------------------------------------

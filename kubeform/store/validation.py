@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import difflib
 import functools
 import ipaddress
 import json
@@ -22,8 +23,8 @@ import jsonschema
 import referencing
 
 from kubeform import yamlsrc
-from kubeform.api import kinds, selectors
-from kubeform.errors import UserError
+from kubeform.api import cron, kinds, selectors, syntax
+from kubeform.errors import UserError, cut, shorten
 
 SCHEMA_BASE = "https://kubeform.invalid/schemas/kinds/"
 
@@ -86,18 +87,25 @@ def _schema_problems(doc: Mapping[str, Any], kind: str) -> list[Problem]:
             inst = err.instance if isinstance(err.instance, dict) else {}
             for extra in sorted(str(k) for k in inst if k not in known):
                 p = [*path, extra]
+                if kind == "Secret":
+                    # A misspelled stringData would be stored and later shown in plain
+                    # text: refused, as kubectl's (default) strict field validation does.
+                    close = difflib.get_close_matches(extra, sorted(known), n=1)
+                    hint = f" (did you mean {close[0]}?)" if close else ""
+                    out.append(Problem(f"unknown field{hint}", yamlsrc.field_path(p), line_at(doc, p)))
+                    continue
                 out.append(
                     Problem("field not supported by kubeform (kept, but ignored)", yamlsrc.field_path(p), line_at(doc, p), False)
                 )
             continue
-        msg = err.message
+        msg = cut(err.message, 200)
         if _is_secret_value(kind, path):
             # Never echo a Secret's value (errors end up in terminals and CI logs).
             msg = _secret_message(err)
         elif err.validator == "enum":
-            msg = f"{err.instance!r} is not one of {', '.join(map(str, list(err.validator_value)))}"  # type: ignore[arg-type]
+            msg = f"{shorten(err.instance)} is not one of {', '.join(map(str, list(err.validator_value)))}"  # type: ignore[arg-type]
         elif err.validator == "type":
-            msg = f"expected {err.validator_value}, got {json_type(err.instance)} {err.instance!r}"
+            msg = f"expected {err.validator_value}, got {json_type(err.instance)} {shorten(err.instance)}"
         elif err.validator == "required":
             missing = msg.split("'")[1] if "'" in msg else msg
             path = [*path, missing]
@@ -152,6 +160,7 @@ def _semantic(doc: Mapping[str, Any], kind: str) -> list[Problem]:
     meta = doc.get("metadata") or {}
     if not isinstance(meta, Mapping) or not meta.get("name"):
         add("required field is missing", "metadata", "name")
+    _syntax(doc, kind, add)
     spec = doc.get("spec") or {}
     if not isinstance(spec, Mapping):
         return out
@@ -202,9 +211,10 @@ def _semantic(doc: Mapping[str, Any], kind: str) -> list[Problem]:
     if kind == "Service":
         _service(spec, add)
     if kind == "CronJob":
-        sched = str(spec.get("schedule", ""))
-        if not (sched.startswith("@") or len(sched.split()) == 5):
-            add("schedule must have 5 fields (minute hour day month weekday) or be @hourly etc.", "spec", "schedule")
+        try:
+            cron.parse(str(spec.get("schedule", "")))
+        except cron.ScheduleError as exc:
+            add(f"invalid schedule: {exc} (5 fields: minute hour day-of-month month day-of-week, or @hourly etc.)", "spec", "schedule")
     if kind == "Secret":
         for k, v in (doc.get("data") or {}).items():
             try:
@@ -216,6 +226,82 @@ def _semantic(doc: Mapping[str, Any], kind: str) -> list[Problem]:
         if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
             add("maxReplicas must be >= minReplicas", "spec", "maxReplicas")
     return out
+
+
+_COUNTS = ("replicas", "minReplicas", "maxReplicas", "parallelism", "completions", "backoffLimit")
+
+
+def _syntax(doc: Mapping[str, Any], kind: str, add: Any) -> None:
+    """Kubernetes' syntax rules (kubeform.api.syntax) on names, labels, ports and counts."""
+    meta = doc.get("metadata")
+    if isinstance(meta, Mapping):
+        name = meta.get("name")
+        if isinstance(name, str) and name:
+            problem = syntax.object_name(kind, name)
+            if problem is not None:
+                add(f"invalid {kind} name {shorten(name)}: {problem}", "metadata", "name")
+    for path in _meta_paths(doc, kind):
+        m = _dig(doc, path)
+        if not isinstance(m, Mapping):
+            continue
+        for key, problem in syntax.label_problems(m.get("labels")):
+            add(problem, *path, "labels", key)
+        for key, problem in syntax.annotation_problems(m.get("annotations")):
+            add(problem, *path, "annotations", *([key] if key else []))
+    spec = doc.get("spec")
+    for sel_path in (("spec", "selector"), ("spec", "selector", "matchLabels")):
+        sel = _dig(doc, sel_path)
+        if isinstance(sel, Mapping) and (kind in ("Service", "ReplicationController") or sel_path[-1] == "matchLabels"):
+            for key, problem in syntax.label_problems(sel):
+                add(problem, *sel_path, key)
+    if kind in ("ConfigMap", "Secret"):
+        for field in ("data", "stringData", "binaryData"):
+            for key in doc.get(field) or {}:
+                problem = syntax.config_key(str(key))
+                if problem is not None:
+                    add(f"invalid key {shorten(key)}: {problem}", field, key)
+    for pod_path in _pod_paths(doc, kind):
+        pod = _dig(doc, pod_path)
+        if not isinstance(pod, Mapping):
+            continue
+        for group in ("initContainers", "containers"):
+            for i, c in enumerate(pod.get(group) or []):
+                for j, port in enumerate((c.get("ports") or []) if isinstance(c, Mapping) else []):
+                    if isinstance(port, Mapping):
+                        for field in ("containerPort", "hostPort"):
+                            problem = syntax.port_number(port.get(field))
+                            if problem is not None and not (field == "hostPort" and port.get(field) == 0):
+                                add(problem, *pod_path, group, i, "ports", j, field)
+    if isinstance(spec, Mapping):
+        for field in _COUNTS:
+            problem = syntax.count(spec.get(field))
+            if problem is not None:
+                add(problem, "spec", field)
+        if kind == "Service":
+            for i, p in enumerate(spec.get("ports") or []):
+                if isinstance(p, Mapping) and "targetPort" in p:
+                    problem = syntax.port_or_name(p["targetPort"])
+                    if problem is not None:
+                        add(problem, "spec", "ports", i, "targetPort")
+
+
+def _pod_paths(doc: Mapping[str, Any], kind: str) -> list[tuple[Any, ...]]:
+    """Where a kind keeps its pod spec(s)."""
+    if kind == "Pod":
+        return [("spec",)]
+    if kind == "CronJob":
+        return [("spec", "jobTemplate", "spec", "template", "spec")]
+    return [("spec", "template", "spec")]
+
+
+def _meta_paths(doc: Mapping[str, Any], kind: str) -> list[tuple[Any, ...]]:
+    """Every metadata block of a document: its own and its templates'."""
+    paths: list[tuple[Any, ...]] = [("metadata",)]
+    if kind == "CronJob":
+        paths += [("spec", "jobTemplate", "metadata"), ("spec", "jobTemplate", "spec", "template", "metadata")]
+    elif kind != "Pod":
+        paths.append(("spec", "template", "metadata"))
+    return paths
 
 
 def _service(spec: Mapping[str, Any], add: Any) -> None:

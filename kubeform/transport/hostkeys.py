@@ -19,6 +19,7 @@ from pathlib import Path
 import paramiko
 
 from kubeform.transport.base import HostKeyRejected
+from kubeform.transport.known_hosts import KnownHosts, fingerprint, load
 
 
 class Verdict(enum.Enum):
@@ -28,6 +29,7 @@ class Verdict(enum.Enum):
     RECORD = "record"  # host never seen and new hosts are trusted: record, go on
     UNKNOWN = "unknown"  # host never seen: refuse
     CHANGED = "changed"  # host known with another key: always refuse
+    REVOKED = "revoked"  # the key is marked @revoked: always refuse
 
 
 @dataclass(frozen=True)
@@ -48,19 +50,23 @@ def host_key_name(address: str, port: int) -> str:
     return address if port == 22 else f"[{address}]:{port}"
 
 
-def decide(known: paramiko.HostKeys, name: str, key: paramiko.PKey, trust_new: bool) -> Decision:
+def decide(known: KnownHosts, name: str, key: paramiko.PKey, trust_new: bool) -> Decision:
     """Compare the offered ``key`` for ``name`` with the recorded ones.
 
-    A host recorded only with keys of other types counts as changed: refusing is the
-    safe reading, and the message shows what is recorded.
+    Any recorded key may match (a host in the middle of a key rotation has two of one
+    type). A host recorded only with keys of other types counts as changed: refusing is
+    the safe reading, and the message shows what is recorded. A key marked ``@revoked``
+    is refused whatever else is recorded.
     """
-    entries = known.lookup(name)
+    blob = key.asbytes()
     offered = key.fingerprint
+    if known.revoked(name, key.get_name(), blob):
+        return Decision(Verdict.REVOKED, offered)
+    entries = known.keys_for(name)
     if not entries:
         return Decision(Verdict.RECORD if trust_new else Verdict.UNKNOWN, offered)
-    recorded = tuple(k.fingerprint for k in entries.values())
-    ours = entries.get(key.get_name())
-    if ours is not None and ours == key:
+    recorded = tuple(dict.fromkeys(fingerprint(e.blob) for e in entries))
+    if any(e.key_type == key.get_name() and e.blob == blob for e in entries):
         return Decision(Verdict.KNOWN, offered, recorded)
     return Decision(Verdict.CHANGED, offered, recorded)
 
@@ -88,6 +94,11 @@ def rejection_message(decision: Decision, name: str, known_hosts: str) -> str:
             f"if the change is expected, remove the old entry (ssh-keygen -R '{name}' "
             f"-f {known_hosts}) and trust the new key"
         )
+    if decision.verdict is Verdict.REVOKED:
+        return (
+            f"host key for {name} ({decision.offered}) is marked @revoked in {known_hosts}; "
+            "refusing to connect"
+        )
     raise ValueError(f"not a rejection: {decision.verdict}")
 
 
@@ -96,12 +107,9 @@ def known_hosts_line(name: str, key: paramiko.PKey) -> str:
     return f"{name} {key.get_name()} {key.get_base64()}\n"
 
 
-def load_known_hosts(path: str | Path) -> paramiko.HostKeys:
-    """Read a known_hosts file; a missing file is simply empty."""
-    keys = paramiko.HostKeys()
-    if os.path.exists(path):
-        keys.load(str(path))
-    return keys
+def load_known_hosts(path: str | Path) -> KnownHosts:
+    """Read a known_hosts file as OpenSSH does (see known_hosts.py); missing is empty."""
+    return load(path)
 
 
 _record_lock = threading.Lock()
@@ -135,17 +143,17 @@ def default_known_hosts() -> str:
     return os.path.expanduser("~/.ssh/known_hosts")
 
 
-def preferred_key_types(known: paramiko.HostKeys, name: str, available: list[str]) -> list[str]:
+def preferred_key_types(known: KnownHosts, name: str, available: list[str]) -> list[str]:
     """Offer the key types we hold for ``name`` first, as OpenSSH does.
 
     Without this a server with several host keys may present a type we have no record
     of, which would look like a changed key.
     """
-    entries = known.lookup(name)
+    entries = known.keys_for(name)
     if not entries:
         return available
     wanted: list[str] = []
-    for key_type in entries.keys():
+    for key_type in dict.fromkeys(e.key_type for e in entries):
         if key_type == "ssh-rsa":
             wanted += ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]
         else:

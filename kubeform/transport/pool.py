@@ -22,8 +22,13 @@ from kubeform.transport.ssh import RetryPolicy, SSHConnection
 AnyConnection = SSHConnection | LocalConnection
 
 
+def _key(host: Host) -> tuple[str, str]:
+    return host.name, host.user
+
+
 class ConnectionPool:
-    """Thread-safe cache of open connections keyed by inventory host name."""
+    """Thread-safe cache of open connections keyed by inventory host name and login user
+    (a play's ``remote_user`` logs in to a host anew, beside an earlier play's session)."""
 
     def __init__(
         self,
@@ -40,7 +45,7 @@ class ConnectionPool:
         self.retry = RetryPolicy(tries=max(retries, 1), delay=retry_delay)
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._connections: dict[str, AnyConnection] = {}
+        self._connections: dict[tuple[str, str], AnyConnection] = {}
 
     def _make(self, host: Host, retry: RetryPolicy | None = None) -> AnyConnection:
         if host.connection == "local":
@@ -63,17 +68,17 @@ class ConnectionPool:
         connection's own lock, so slow or unreachable hosts do not hold up the others.
         """
         with self._lock:
-            conn = self._connections.get(host.name)
+            conn = self._connections.get(_key(host))
             if conn is None:
                 conn = self._make(host)
-                self._connections[host.name] = conn
+                self._connections[_key(host)] = conn
         conn.connect()
         return conn
 
     def drop(self, host: Host) -> None:
         """Close and forget the host's connection (the next get() opens a new one)."""
         with self._lock:
-            conn = self._connections.pop(host.name, None)
+            conn = self._connections.pop(_key(host), None)
         if conn is not None:
             conn.close()
 
@@ -98,8 +103,8 @@ class ConnectionPool:
                 last = str(exc)
             else:
                 with self._lock:
-                    old = self._connections.pop(host.name, None)
-                    self._connections[host.name] = conn
+                    old = self._connections.pop(_key(host), None)
+                    self._connections[_key(host)] = conn
                 if old is not None and old is not conn:
                     old.close()
                 return conn

@@ -30,6 +30,7 @@ from typing import Any
 import paramiko
 
 from kubeform.inventory.model import Host
+from kubeform.keyfiles import private_key_problem
 from kubeform.transport.base import CommandResult, TransportError, Unreachable
 from kubeform.transport.errors import AuthenticationFailed, CommandTimeout
 from kubeform.transport.hostkeys import (
@@ -42,6 +43,10 @@ from kubeform.transport.hostkeys import (
 from kubeform.transport.shell_base import ShellConnection, decoded_result
 
 log = logging.getLogger(__name__)
+# paramiko logs a failed handshake (a port that accepts and closes) with a traceback
+# from its transport thread; with no handler configured, Python prints it on stderr.
+# The failure itself reaches the user as one "unreachable" line; the traceback must not.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 _READ_SIZE = 65536
 # Stdin larger than this is sent from a helper thread so a command that writes a lot
@@ -137,12 +142,6 @@ class SSHConnection(ShellConnection):
         """Open the connection unless it is open; raises Unreachable/HostKeyRejected."""
         self._ensure_transport()
 
-    @property
-    def connected(self) -> bool:
-        client = self._client
-        transport = client.get_transport() if client is not None else None
-        return transport is not None and transport.is_active()
-
     def _ensure_transport(self) -> paramiko.Transport:
         client = self._client
         transport = client.get_transport() if client is not None else None
@@ -186,6 +185,10 @@ class SSHConnection(ShellConnection):
             raise _Fatal(
                 AuthenticationFailed(f"{self.target}: private key file {key_file} not found")
             )
+        if key_file:
+            problem = private_key_problem(key_file)
+            if problem is not None:
+                raise _Fatal(AuthenticationFailed(f"{self.target}: {problem}"))
         client = paramiko.SSHClient()
         client.set_missing_host_key_policy(VerifyingPolicy(self.known_hosts, self.trust_new_hosts))
         known = load_known_hosts(self.known_hosts)

@@ -115,3 +115,66 @@ def test_unreachable_host_in_recap_others_succeed(sshd_hosts: SSHDServer, tmp_pa
     assert "unreachable=1" in recap["down"]
     assert "changed=1" in recap["h1"] and "changed=1" in recap["h2"]
     assert (tmp_path / "hosts" / "h1" / "hello").read_text() == "hi"
+
+
+def test_handlers_flush_after_pre_tasks_tasks_and_post_tasks(
+    sshd_hosts: SSHDServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inv = sshd_hosts.write_inventory(tmp_path / "inventory.yml", 1, root=tmp_path / "hosts")
+    playbook = Path(__file__).resolve().parent.parent / "data" / "playbooks" / "handler_flush.yml"
+    rc, out, err = kubeform(capsys, "run", str(playbook), "-i", str(inv))
+    assert rc == 0, out + err
+    assert (tmp_path / "hosts" / "h1" / "log").read_text().split() == ["handler", "task", "handler", "handler"]
+
+
+def test_group_by_groups_later_plays(sshd_hosts: SSHDServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inv = sshd_hosts.write_inventory(tmp_path / "inventory.yml", root=tmp_path / "hosts")
+    playbook = Path(__file__).resolve().parent.parent / "data" / "playbooks" / "group_by.yml"
+    for command in ("plan", "run"):
+        rc, out, err = kubeform(capsys, command, str(playbook), "-i", str(inv))
+        assert rc == 0, out + err
+        assert "matches no host" not in err
+    root = tmp_path / "hosts"
+    assert (root / "h1" / "odd").exists() and (root / "h3" / "odd").exists() and not (root / "h2" / "odd").exists()
+    assert (root / "h2" / "groups").read_text() == "kind_even,sorted,ungrouped h1,h3\n"
+    assert (root / "h3" / "groups").read_text() == "kind_odd,sorted,ungrouped h1,h3\n"
+
+
+def test_delegate_to(sshd_hosts: SSHDServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inv = sshd_hosts.write_inventory(tmp_path / "inventory.yml", 2, root=tmp_path / "hosts")
+    playbook = Path(__file__).resolve().parent.parent / "data" / "playbooks" / "delegate_to.yml"
+    for command in ("plan", "run", "run"):
+        rc, out, err = kubeform(capsys, command, str(playbook), "-i", str(inv))
+        assert rc == 0, out + err
+    h1 = tmp_path / "hosts" / "h1"
+    for host in ("h1", "h2"):
+        words = (h1 / f"conn-{host}").read_text().split()
+        assert words[2:4] == [sshd_hosts.addresses[0], str(sshd_hosts.port)], words
+    assert (tmp_path / "hosts" / "h2" / "local-cmd").read_text() == "none\n", "delegate_to localhost runs without ssh"
+    assert (tmp_path / "hosts" / "h2" / "local-h2").exists() and (tmp_path / "hosts" / "h2" / "self").exists()
+    assert (tmp_path / "hosts" / "h1" / "local-action").read_text() == "none\n"
+    assert (tmp_path / "hosts" / "h1" / "local-action-2").read_text() == "two\n"
+    rc, out, err = kubeform(capsys, "plan", str(playbook), "-i", str(inv), "--detailed-exitcode")
+    assert rc == 0, out + err
+
+
+def test_playbook_group_vars_rank_above_inventory_groups(
+    sshd_hosts: SSHDServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As in Ansible: inventory groups < the playbook's group_vars < the host's own < the playbook's host_vars."""
+    site = tmp_path / "site"
+    (site / "group_vars").mkdir(parents=True)
+    (site / "host_vars").mkdir()
+    (site / "group_vars" / "web.yml").write_text("a: playbook-group\nb: playbook-group\nc: playbook-group\n")
+    (site / "host_vars" / "h1.yml").write_text("c: playbook-host\n")
+    (site / "site.yml").write_text(
+        "- hosts: web\n  tasks:\n    - copy: {dest: '{{ root }}/vars', content: \"{{ a }} {{ b }} {{ c }} {{ hostvars['h1'].a }}\\n\"}\n"
+    )
+    data = sshd_hosts.inventory_data(1, root=tmp_path / "hosts", groups={"web": ["h1"]})
+    data["all"]["children"]["web"]["vars"] = {"a": "inventory-group", "b": "inventory-group", "c": "inventory-group"}
+    data["all"]["hosts"]["h1"]["b"] = "inventory-host"
+    inv = tmp_path / "inventory.yml"
+    inv.write_text(yaml.safe_dump(data))
+    rc, out, err = kubeform(capsys, "run", str(site / "site.yml"), "-i", str(inv))
+    assert rc == 0, out + err
+    assert (tmp_path / "hosts" / "h1" / "vars").read_text() == "playbook-group inventory-host playbook-host playbook-group\n"

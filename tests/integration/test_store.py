@@ -157,4 +157,7 @@ def test_builtins_idempotent(etcd_clean: EtcdServer) -> None:
     svc = store.get(SVC, "default", "kubernetes")
     assert svc is not None and svc["spec"]["clusterIP"] == "10.96.0.1"
     assert etcd_clean.client().get("/registry/ranges/serviceips/10.96.0.1")
+    dns = store.get(SVC, "kube-system", "kube-dns")
+    assert dns is not None and dns["spec"]["clusterIP"] == "10.96.0.10"
+    assert dns["spec"]["internalTrafficPolicy"] == "Local"
     assert applier.ensure_builtins(store) == []

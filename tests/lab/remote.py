@@ -1,6 +1,11 @@
-"""Commands on lab hosts over SSH, as the inventory would connect: lab key, verified host key."""
+"""Commands on lab hosts over SSH, as the inventory would connect: lab key, verified host key;
+and the one polling loop every lab test waits with."""
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
 
 import paramiko
 
@@ -29,3 +34,23 @@ def ssh(st: LabState, host: str, command: str, *, check: bool = True) -> str:
         return text
     finally:
         client.close()
+
+
+def wait_for(
+    what: str,
+    check: Callable[[], Any],
+    timeout: float = 60.0,
+    every: float = 0.5,
+    diagnose: Callable[[], str] | None = None,
+) -> Any:
+    """Poll ``check`` until it returns something truthy (returned), or fail after
+    ``timeout`` seconds saying what was awaited, the last value and ``diagnose()``."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(every)
+    extra = f"\n{diagnose()}" if diagnose is not None else ""
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r}){extra}")

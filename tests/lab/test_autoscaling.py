@@ -19,7 +19,8 @@ import pytest
 
 from kubeform.reconciler.controllers import CONTROLLERS
 from tests.lab.conftest import PodsCluster
-from tests.lab.test_pods import IMAGE, apply, wait_for
+from tests.lab.remote import wait_for
+from tests.lab.test_pods import IMAGE, apply
 
 BURN = "while :; do :; done"
 
@@ -83,7 +84,7 @@ def _has_deployments() -> bool:
 @pytest.mark.skipif(not _has_deployments(), reason="no Deployment/ReplicaSet controller in this tree yet")
 def test_hpa_scales_a_cpu_burning_deployment_up_and_down(pods_cluster: PodsCluster) -> None:
     ns = "hpa-lab"
-    burn_seconds = 100
+    burn_seconds = 150  # a loaded 2-CPU CI host may take a minute to start the pod and sample it
     until = int(time.time()) + burn_seconds
     try:
         _namespace(pods_cluster, ns)

@@ -13,7 +13,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,6 +21,7 @@ import yaml
 
 from kubeform.api.nodes import parse_time
 from tests.lab.conftest import DOCKER_HOST, PodsCluster
+from tests.lab.remote import wait_for
 
 CRUN_HOST = "kf-node1"
 IMAGE = "busybox:1.36"
@@ -51,15 +52,6 @@ def get_pod(cluster: PodsCluster, name: str) -> dict[str, Any] | None:
     return json.loads(proc.stdout)
 
 
-def wait_for(what: str, check: Callable[[], Any], timeout: float = 60.0, every: float = 0.5) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")
 
 
 def container_status(pod: dict[str, Any] | None, name: str) -> dict[str, Any]:
@@ -296,7 +288,12 @@ def test_host_reboot_brings_pods_back(pods_cluster: PodsCluster, cleanup: list[s
     from kubeform.lab import manager
 
     cleanup.append("pod/phoenix")
-    apply(pods_cluster, pod("phoenix", CRUN_HOST, [{"name": "app", "image": IMAGE, "command": ["httpd", "-f", "-p", "8080", "-h", "/"]}]))
+    # A reboot outlasts the default toleration of an unreachable node (the reconciler's
+    # pod_eviction_seconds, 2 s: fast failover for controllers' pods), so a pod that must
+    # stay with its node says so, as in Kubernetes: it tolerates the node's absence.
+    stay = [{"key": f"node.kubernetes.io/{t}", "operator": "Exists", "effect": "NoExecute"} for t in ("unreachable", "not-ready")]
+    apply(pods_cluster, pod("phoenix", CRUN_HOST, [{"name": "app", "image": IMAGE, "command": ["httpd", "-f", "-p", "8080", "-h", "/"]}],
+                            tolerations=stay))
     before = running(pods_cluster, "phoenix")
     # Not waiting for SSH: the host's shutdown may wait out systemd's stop timeout for
     # container processes; the pod coming back is what this test is about.

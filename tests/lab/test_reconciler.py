@@ -28,7 +28,7 @@ import yaml
 from kubeform.api.nodes import parse_time
 from kubeform.lab.state import LabState
 from tests.lab.conftest import PodsCluster, _own_lab
-from tests.lab.remote import ssh
+from tests.lab.remote import ssh, wait_for
 
 pytestmark = pytest.mark.lab
 
@@ -48,15 +48,6 @@ spec:
 """
 
 
-def _wait(what: str, check: Any, timeout: float, every: float = 0.5) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
 def _pod(kf: Any, name: str) -> dict[str, Any]:
@@ -70,14 +61,14 @@ def test_unschedulable_pod_says_why_and_free_pod_is_bound(pods_cluster: PodsClus
     manifest.write_text(PODS)
     c.kf("apply", "-f", str(manifest))
     try:
-        node = _wait("rec-free bound", lambda: _pod(c.kf, "rec-free").get("spec", {}).get("nodeName"), 30)
+        node = wait_for("rec-free bound", lambda: _pod(c.kf, "rec-free").get("spec", {}).get("nodeName"), 30)
         assert node in {h.name for h in c.lab.hosts}
 
         def unschedulable() -> str:
             text = c.kf("describe", "pod", "rec-nowhere").stdout
             return text if "Unschedulable" in text else ""
 
-        text = _wait("rec-nowhere unschedulable", unschedulable, 30)
+        text = wait_for("rec-nowhere unschedulable", unschedulable, 30)
         assert "type: PodScheduled" in text and "status: 'False'" in text, text
         assert re.search(r"0/\d+ nodes are available: .*didn't match Pod's node affinity/selector", text), text
         assert re.search(r"Warning\s+FailedScheduling\s+\S+\s+default-scheduler\s+0/\d+ nodes are available", text), text
@@ -141,7 +132,7 @@ def test_leader_kill9_the_other_master_takes_over(two_masters: tuple[LabState, P
     st, workdir = two_masters
     for host in ("kf-master1", "kf-node1"):
         assert ssh(st, host, "systemctl is-active kubeform-reconciler").strip() == "active"
-    leader = _wait("a leader", lambda: _leader(st), 30)
+    leader = wait_for("a leader", lambda: _leader(st), 30)
     other = "kf-node1" if leader == "kf-master1" else "kf-master1"
     manifest = workdir / "failover.yaml"
     manifest.write_text(
@@ -153,7 +144,7 @@ def test_leader_kill9_the_other_master_takes_over(two_masters: tuple[LabState, P
     killed = time.time()  # lab hosts share this machine's clock
     try:
         kf(workdir, "apply", "-f", str(manifest))
-        pod = _wait("after-kill bound", lambda: (lambda p: p if p.get("spec", {}).get("nodeName") else None)(
+        pod = wait_for("after-kill bound", lambda: (lambda p: p if p.get("spec", {}).get("nodeName") else None)(
             _pod(lambda *a, **k: kf(workdir, *a, **k), "after-kill")), TAKEOVER + 15, every=0.2)
         # when it was bound, from the pod itself (the CLI's own start-up is not the reconciler's)
         cond = next(c for c in pod["status"]["conditions"] if c["type"] == "PodScheduled")

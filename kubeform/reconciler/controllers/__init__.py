@@ -8,7 +8,9 @@ from typing import List
 
 from . import (
     autoscaler,
+    cronjob,
     daemonset,
+    deployment,
     endpoints,
     garbagecollector,
     job,
@@ -37,6 +39,8 @@ CONTROLLERS: List[Controller] = [
     localvolumes.CONTROLLER,
     localvolumes.RELEASE_CONTROLLER,
     autoscaler.CONTROLLER,
+    cronjob.CONTROLLER,
+    deployment.CONTROLLER,
 ]
 
 

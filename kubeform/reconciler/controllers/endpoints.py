@@ -12,7 +12,11 @@ left out of that port). Addresses with the same ports are packed into one subset
 stable order, so an unchanged set of pods is never rewritten.
 
 A Service without a selector keeps the Endpoints its user wrote; when a Service goes,
-its Endpoints go with it.
+its Endpoints go with it. One exception, for kubeform's own node-local daemons (the
+cluster DNS: dnsmasq on every node, the ``kube-dns`` Service that ``up`` writes): a
+Service annotated ``kubeform.io/endpoints-from: nodes`` has one ready address per
+registered node, that node's InternalIP with its ``nodeName``, so that with
+``internalTrafficPolicy: Local`` each node's proxy sends the Service to its own daemon.
 """
 
 import copy
@@ -31,6 +35,9 @@ Obj = Dict[str, Any]
 SERVICES = "/registry/services/"
 ENDPOINTS = "/registry/endpoints/"
 PODS = "/registry/pods/"
+NODES = "/registry/minions/"
+#: Annotation of a selector-less Service whose endpoints are the nodes themselves.
+FROM_NODES = "kubeform.io/endpoints-from"
 
 
 def _ns_name(key: str, prefix: str) -> Tuple[str, str]:
@@ -116,6 +123,33 @@ def _address_order(address: Obj) -> Tuple[Any, ...]:
     return (tuple(int(x) if x.isdigit() else 0 for x in str(address.get("ip")).split(".")), address["targetRef"]["name"])
 
 
+def node_subsets(service: Obj, node_objs: List[Obj]) -> List[Obj]:
+    """One ready address per node (InternalIP, nodeName), the Service's ports by number."""
+    addresses = []
+    for node in node_objs:
+        ip = ""
+        for a in (node.get("status") or {}).get("addresses") or []:
+            if a.get("type") == "InternalIP":
+                ip = str(a.get("address") or "")
+        if ip:
+            addresses.append({"ip": ip, "nodeName": meta(node).get("name", "")})
+    ports = []
+    for sp in (service.get("spec") or {}).get("ports") or []:
+        target = sp.get("targetPort", sp.get("port"))
+        if not isinstance(target, int):
+            continue
+        entry = {"port": target, "protocol": sp.get("protocol", "TCP")}  # type: Obj
+        if sp.get("name"):
+            entry["name"] = sp["name"]
+        ports.append(entry)
+    if not addresses:
+        return []
+    subset = {"addresses": sorted(addresses, key=lambda a: (tuple(int(x) for x in a["ip"].split(".") if x.isdigit()), a["nodeName"]))}  # type: Obj
+    if ports:
+        subset["ports"] = sorted(ports, key=lambda p: (p.get("name", ""), p["port"]))
+    return [subset]
+
+
 def selected_pods(view: View, namespace: str, selector: Dict[str, str]) -> List[Obj]:
     sel = selectors.from_map(selector)
     return [
@@ -132,9 +166,12 @@ def sync(key: str, view: View, now: datetime.datetime) -> List[Action]:
         return [Delete(ep_key, current.mod_revision)] if current is not None else []
     service = service_item.obj
     selector = (service.get("spec") or {}).get("selector")
-    if not selector:
+    if (meta(service).get("annotations") or {}).get(FROM_NODES) == "nodes" and not selector:
+        want = node_subsets(service, [i.obj for i in view.list(NODES)])
+    elif not selector:
         return []  # the user's own Endpoints (or none)
-    want = subsets(service, selected_pods(view, namespace, selector))
+    else:
+        want = subsets(service, selected_pods(view, namespace, selector))
     labels = dict(meta(service).get("labels") or {})
     if current is None:
         obj: Obj = {
@@ -165,6 +202,12 @@ def related(change: Change, view: View) -> List[str]:
     if change.key.startswith(ENDPOINTS):
         namespace, name = _ns_name(change.key, ENDPOINTS)
         return [SERVICES + namespace + "/" + name]
+    if change.key.startswith(NODES):
+        return [
+            i.key
+            for i in view.list(SERVICES)
+            if (meta(i.obj).get("annotations") or {}).get(FROM_NODES) == "nodes"
+        ]
     namespace, _ = _ns_name(change.key, PODS)
     labels = [meta(i.obj).get("labels") for i in (change.old, change.new) if i is not None]
     out = []
@@ -178,7 +221,7 @@ def related(change: Change, view: View) -> List[str]:
 CONTROLLER = Controller(
     name="endpoints",
     primary=SERVICES,
-    watches=(SERVICES, ENDPOINTS, PODS),
+    watches=(SERVICES, ENDPOINTS, PODS, NODES),
     sync=sync,
     related=related,
     workers=2,

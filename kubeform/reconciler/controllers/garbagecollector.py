@@ -19,6 +19,10 @@ The owner side: a ``foregroundDeletion`` owner loses its finalizer once no depen
 referring to it with ``blockOwnerDeletion: true`` is left (and is then removed); an
 ``orphan`` owner first has its uid removed from every dependent's references.
 
+An object being deleted whose last finalizer someone else removed (e.g. by applying it
+without) is removed, as the apiserver removes it on that update (not a Namespace: the
+namespace controller's; not a pod: its agent's).
+
 Pod GC (upstream's podgc, the part that matters here): a pod bound to a node whose Node
 object no longer exists is removed at once (its node cannot confirm anything any more),
 and a pod being deleted that no node runs is removed.
@@ -196,6 +200,9 @@ def _deleting(item: Item, view: View, now: datetime.datetime) -> List[Action]:
         return _orphan(item, view)
     if deletion.FOREGROUND_FINALIZER in fins:
         return _foreground(item, view)
+    if not fins and not item.key.startswith(PODS) and obj.get("kind") != "Namespace":
+        # its last finalizer was removed (by whoever owned it): the apiserver would remove it
+        return [Delete(item.key, item.mod_revision)]
     if item.key.startswith(PODS) and not fins:
         node = (obj.get("spec") or {}).get("nodeName")
         if not node:

@@ -23,8 +23,9 @@ What it does, for one Job (Kubernetes' pkg/controller/job, in small):
   ``<job>-<index>``; ``status.completedIndexes`` lists the succeeded ones ("0-2,5").
 - ``suspend``: deletes the active pods, condition Suspended; resuming restarts the clock.
 - ``ttlSecondsAfterFinished`` (upstream's TTL-after-finished controller, here in the same
-  sync): that long after the Job finished it is deleted with its pods. The pods go in the
-  same transaction because kubeform has no garbage collector yet to remove them.
+  sync): that long after the Job finished it is deleted with its pods, in one transaction
+  (the garbage collector would remove the pods too; whichever writes second finds its
+  guard changed and lets it be).
 
 Time-driven parts (deadline, back-off, TTL) ask for a ``Requeue`` at the right moment.
 A Job created by a controller (a CronJob's) has no selector yet: the apiserver fills it

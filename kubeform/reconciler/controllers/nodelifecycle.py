@@ -28,7 +28,8 @@ event. On an unreachable node nothing confirms the pod stopped, so it stays Term
 agent finishes it, the node is deleted (pod GC), or it is force-deleted.
 
 Decisions depend on time: besides changes (a lease appearing or going, a Node or a bound
-pod changing) every node is looked at again every RESYNC seconds.
+pod changing), a node whose pods will be due for eviction asks to be synced again at that
+moment (Requeue), and every node is looked at again every RESYNC seconds.
 """
 
 import copy
@@ -39,7 +40,7 @@ from kubeform.api import deletion, events, nodes
 from kubeform.api.nodes import parse_time
 from kubeform.api.objects import meta, namespaced_name, set_condition
 
-from ..machinery.actions import Action, CreateEvent, Put
+from ..machinery.actions import Action, CreateEvent, Put, Requeue
 from ..machinery.cache import Change, Item
 from ..scheduler.filters import tolerates
 from .base import Controller, View
@@ -55,7 +56,8 @@ NO_EXECUTE = "NoExecute"
 DEFAULT_EVICTION_SECONDS = 2.0
 #: Evictions written per sync at most (each is a Put and an event); the rest follow.
 BATCH = 40
-RESYNC = 1.0
+#: Every node is looked at this often (a stale renewTime; evictions come by Requeue).
+RESYNC = 2.0
 COMPONENT = "node-controller"
 EVICTION_COMPONENT = "taint-eviction-controller"
 
@@ -190,14 +192,20 @@ def decide(key: str, view: View, now: datetime.datetime, eviction_seconds: float
     if not no_execute:
         return actions
     evicted = 0
+    later: Optional[datetime.datetime] = None
     for pod in pods_on(view, name):
         due = eviction_due(pod.obj, no_execute, eviction_seconds)
-        if due is None or due > now:
+        if due is None:
+            continue
+        if due > now:
+            later = due if later is None or due < later else later
             continue
         if evicted >= BATCH:
             break
         actions += evict(pod, now)
         evicted += 1
+    if later is not None:
+        actions.append(Requeue((later - now).total_seconds()))  # punctual, not at the next resync
     return actions
 
 

@@ -16,6 +16,7 @@ forward, and a deleted key remembers its deletion revision (a tombstone) until t
 has passed it, so a late event cannot bring it back.
 """
 
+import bisect
 import collections
 import json
 import threading
@@ -72,6 +73,9 @@ class Cache(object):
     def __init__(self, items: Iterable[Item] = ()) -> None:
         self._lock = threading.Lock()
         self._items: Dict[str, Item] = {i.key: i for i in items}
+        # every key, sorted: a prefix is a range found by bisection, not a scan of the
+        # whole cache (a ReplicaSet's sync lists one namespace's pods among 10,000)
+        self._sorted: List[str] = sorted(self._items)
         self._tombstones: Dict[str, int] = {}
         self._generation = 0
         self._log: Deque[Tuple[int, Change]] = collections.deque(maxlen=LOG_LIMIT)
@@ -91,16 +95,23 @@ class Cache(object):
         with self._lock:
             return self._items.get(key)
 
+    def _range(self, prefix: str) -> List[str]:
+        """The keys under prefix, in order (the lock is held)."""
+        start = bisect.bisect_left(self._sorted, prefix)
+        end = start
+        n = len(self._sorted)
+        while end < n and self._sorted[end].startswith(prefix):
+            end += 1
+        return self._sorted[start:end]
+
     def list(self, prefix: str) -> List[Item]:
         """Every item under prefix, in key order."""
         with self._lock:
-            found = [i for k, i in self._items.items() if k.startswith(prefix)]
-        found.sort(key=lambda i: i.key)
-        return found
+            return [self._items[k] for k in self._range(prefix)]
 
     def keys(self, prefix: str = "") -> List[str]:
         with self._lock:
-            return sorted(k for k in self._items if k.startswith(prefix))
+            return self._range(prefix)
 
     @property
     def generation(self) -> int:
@@ -111,10 +122,8 @@ class Cache(object):
     def lists(self, prefixes: List[str]) -> Tuple[int, List[List[Item]]]:
         """Every item under each prefix, and the generation they were read at (one lock)."""
         with self._lock:
-            found = [[i for k, i in self._items.items() if k.startswith(p)] for p in prefixes]
+            found = [[self._items[k] for k in self._range(p)] for p in prefixes]
             generation = self._generation
-        for items in found:
-            items.sort(key=lambda i: i.key)
         return generation, found
 
     def changes_since(self, generation: int) -> Tuple[int, Optional[List[Change]]]:
@@ -126,6 +135,14 @@ class Cache(object):
             if generation > self._generation or not self._log or self._log[0][0] > generation + 1:
                 return self._generation, None
             return self._generation, [c for g, c in self._log if g > generation]
+
+    def _index(self, key: str) -> None:
+        bisect.insort(self._sorted, key)
+
+    def _unindex(self, key: str) -> None:
+        at = bisect.bisect_left(self._sorted, key)
+        if at < len(self._sorted) and self._sorted[at] == key:
+            del self._sorted[at]
 
     def _record(self, change: Change) -> Change:
         """Count and log a change (the lock is held)."""
@@ -146,12 +163,15 @@ class Cache(object):
             for key in [k for k in self._items if k.startswith(prefix)]:
                 if key not in fresh and self._items[key].mod_revision <= revision:
                     changes.append(self._record(Change(key, self._items.pop(key), None)))
+                    self._unindex(key)
             for key, item in fresh.items():
                 old = self._items.get(key)
                 if old is not None and old.mod_revision > item.mod_revision:
                     continue  # our own write-through is newer than this list
                 if self._tombstones.get(key, 0) > item.mod_revision:
                     continue  # we deleted it after this list was read
+                if old is None:
+                    self._index(key)
                 self._items[key] = item
                 self._tombstones.pop(key, None)
                 if old is None or old.mod_revision != item.mod_revision:
@@ -182,6 +202,8 @@ class Cache(object):
             if self._tombstones.get(item.key, 0) >= item.mod_revision:
                 return None
             self._tombstones.pop(item.key, None)
+            if old is None:
+                self._index(item.key)
             self._items[item.key] = item
             return self._record(Change(item.key, old, item))
 
@@ -194,6 +216,7 @@ class Cache(object):
             if old is None:
                 return None
             del self._items[key]
+            self._unindex(key)
             return self._record(Change(key, old, None))
 
     def forget_tombstones(self, prefix: str, revision: int) -> None:

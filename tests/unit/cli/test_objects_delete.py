@@ -169,3 +169,20 @@ def test_apply_refuses_new_objects_in_a_terminating_namespace() -> None:
     assert one.document == 1 and one.field == "metadata.namespace"
     assert 'configmaps "new" is forbidden: unable to create new content in namespace team because it is being terminated' in str(one)
     assert store.txns == []
+
+
+def test_apply_never_clears_a_deletion() -> None:
+    """Re-applying an object being deleted keeps deletionTimestamp (server-owned); a
+    manifest that names ``finalizers: []`` removes them (the collector then removes it)."""
+    from kubeform.store import plan
+
+    live = _obj("ConfigMap", "held", "team", data={"a": "1"})
+    live["metadata"].update(deletionTimestamp="2026-12-01T11:00:00Z", deletionGracePeriodSeconds=0,
+                            finalizers=["kubeform.test/hold"], resourceVersion="5")
+    stored, _ = plan.plan_object(_obj("ConfigMap", "held", "team", data={"a": "2"}), live, now="x", new_uid=lambda: "u")
+    assert stored["metadata"]["deletionTimestamp"] == "2026-12-01T11:00:00Z"
+    assert stored["metadata"]["finalizers"] == ["kubeform.test/hold"]
+    released = _obj("ConfigMap", "held", "team")
+    released["metadata"]["finalizers"] = []
+    stored, _ = plan.plan_object(released, live, now="x", new_uid=lambda: "u")
+    assert stored["metadata"]["finalizers"] == [] and stored["metadata"]["deletionTimestamp"]

@@ -8,7 +8,15 @@ from typing import Any
 from kubeform.api.etcd import EtcdError
 from kubeform.reconciler import daemon
 from kubeform.reconciler.controllers.base import Controller
-from kubeform.reconciler.machinery.actions import Delete, Put, Requeue, requeue_after, writes
+from kubeform.reconciler.machinery.actions import (
+    Create,
+    CreateEvent,
+    Delete,
+    Put,
+    Requeue,
+    requeue_after,
+    writes,
+)
 from kubeform.reconciler.machinery.cache import Cache, Change, Item
 from kubeform.reconciler.machinery.writer import CONFLICT, DONE
 
@@ -140,3 +148,32 @@ def test_requeue_alone_writes_nothing() -> None:
     assert requeue_after([Put("k", {}, 1)]) is None
     assert requeue_after([Requeue(-3.0)]) == 0.0
     assert writes([Requeue(1.0), Delete("k", 2)]) == [Delete("k", 2)]
+
+
+def test_a_create_is_logged_without_killing_the_worker() -> None:
+    """A Create has no key until the writer names it; logging it must not raise."""
+
+    def creates(key: str, view: Cache, now: datetime.datetime) -> list[Any]:
+        return [Create("/registry/pods/", {"metadata": {"generateName": "web-", "namespace": "t"}}), CreateEvent({}, "R", "m")]
+
+    ctrl = Controller("creates", "/registry/jobs/", (), creates)
+    term = daemon.Term(client=None, controllers=[ctrl], guard=lambda: None)
+    term.writer = FakeWriter(DONE)  # type: ignore[assignment]
+    queue = term.queues["creates"]
+    queue.add("k")
+    assert queue.get_nowait() == "k"
+    term.sync_one(ctrl, queue, "k")
+    queue.done("k")
+    assert daemon._describe(Create("/registry/pods/", {"metadata": {"generateName": "web-", "namespace": "t"}})) == "create /registry/pods/t/web-*"
+    term.halt()
+
+
+def test_every_action_is_described_in_the_log() -> None:
+    from kubeform.reconciler.machinery.actions import Create, CreateEvent, Delete
+
+    pod = {"metadata": {"name": "web-x", "namespace": "default"}}
+    assert daemon._describe(Create("/registry/pods/", pod)) == "create /registry/pods/default/web-x"
+    assert daemon._describe(Create("/registry/pods/", {"metadata": {"generateName": "web-"}})) == "create /registry/pods/web-*"
+    assert daemon._describe(Put("/registry/pods/default/web-x", pod, 3)) == "put /registry/pods/default/web-x"
+    assert daemon._describe(Delete("/registry/pods/default/web-x", 3)) == "delete /registry/pods/default/web-x"
+    assert daemon._describe(CreateEvent(pod, "SuccessfulCreate", "m")) == "event SuccessfulCreate"

@@ -8,7 +8,7 @@ and ``expect``: the actions, in order, each summarised as one of
 - ``put: {key, rev}`` plus ``fields: {dotted.path: value}`` (only those paths are
   compared; null = absent);
 - ``delete: {key, rev}``; ``unchanged: {key, rev}`` (a guard; rev 0 = absent);
-- ``event: {involved: ns/name, reason, type, component, message}``.
+- ``event: {involved: ns/name, reason, type, component, message}``; ``requeue: seconds``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,14 @@ from typing import Any
 import yaml
 
 from kubeform.api.nodes import parse_time
-from kubeform.reconciler.machinery.actions import Action, CreateEvent, Delete, Put, Unchanged
+from kubeform.reconciler.machinery.actions import (
+    Action,
+    CreateEvent,
+    Delete,
+    Put,
+    Requeue,
+    Unchanged,
+)
 from kubeform.reconciler.machinery.cache import Cache
 
 NOW = datetime.datetime(2026, 1, 1, 12, 0, 0, tzinfo=datetime.UTC)
@@ -69,6 +76,8 @@ def summary(action: Action, fields: dict[str, Any] | None = None) -> dict[str, A
         return {"delete": {"key": action.key, "rev": action.expect_mod_revision}}
     if isinstance(action, Unchanged):
         return {"unchanged": {"key": action.key, "rev": action.expect_mod_revision}}
+    if isinstance(action, Requeue):
+        return {"requeue": action.after}
     assert isinstance(action, CreateEvent), action
     meta = action.involved.get("metadata") or {}
     return {

@@ -154,3 +154,31 @@ def run_until_quiet(
         if not wrote:
             return n
     raise AssertionError(f"no convergence in {rounds} rounds")
+
+
+def kubelet_one(sim: SimCluster, pick: Callable[[list[str]], str], ready: Callable[[Obj], bool] = lambda pod: True) -> bool:
+    """One node action on one pod chosen by ``pick`` (start it, make it ready, or finish
+    its deletion); False when no pod needs anything."""
+    stamp = events.rfc3339(sim.now)
+    todo: list[str] = []
+    for key, pod in sim.items("/registry/pods/"):
+        status = pod.get("status") or {}
+        is_ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
+        if (pod.get("metadata") or {}).get("deletionTimestamp") or status.get("phase") != "Running" or is_ready != ready(pod):
+            todo.append(key)
+    if not todo:
+        return False
+    key = pick(todo)
+    pod = copy.deepcopy(sim.get(key))
+    assert pod is not None
+    if pod["metadata"].get("deletionTimestamp"):
+        sim.delete(key)
+        return True
+    pod.setdefault("spec", {})["nodeName"] = pod["spec"].get("nodeName") or "n1"
+    ok = ready(pod)
+    pod["status"] = {
+        "phase": "Running",
+        "conditions": [{"type": "Ready", "status": "True" if ok else "False", "lastTransitionTime": stamp}],
+    }
+    sim.put(key, pod)
+    return True

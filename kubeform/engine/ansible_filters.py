@@ -1,0 +1,106 @@
+"""More of Ansible's filters, as real playbooks use them: ``comment``, ``split``,
+``extract``, ``regex_escape``, ``zip``, ``zip_longest``, ``product``, ``subelements``,
+``path_join``, ``human_readable``, ``human_to_bytes``, ``urlsplit``, ``log``, ``pow``,
+``root``. Pure functions; the templating environment registers them by name.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+_COMMENT_STYLES = {
+    "plain": ("", "#", ""),
+    "erlang": ("", "%", ""),
+    "c": ("", "//", ""),
+    "cblock": ("/*", " *", " */"),
+    "xml": ("<!--", " -", "-->"),
+}
+
+
+def comment(text: Any, style: str = "plain", decoration: str | None = None, prefix: str | None = None,
+            postfix: str | None = None, beginning: str | None = None, end: str | None = None,
+            prefix_count: int = 1, postfix_count: int = 1) -> str:  # fmt: skip
+    """Ansible's ``comment``: the text as a comment block, ``#`` lines by default."""
+    begin_d, deco_d, end_d = _COMMENT_STYLES.get(style, _COMMENT_STYLES["plain"])
+    deco = deco_d if decoration is None else decoration
+    deco_line = deco.rstrip()
+    begin = begin_d if beginning is None else beginning
+    finish = end_d if end is None else end
+    pre = (deco_line + "\n") * prefix_count if prefix is None else prefix
+    post = (deco_line + "\n") * postfix_count if postfix is None else postfix
+    body = "".join(f"{deco} {line}".rstrip() + "\n" if line else deco_line + "\n" for line in str(text).splitlines())
+    out = (begin + "\n" if begin else "") + pre + body + post + (finish + "\n" if finish else "")
+    return out.rstrip("\n")
+
+
+def extract(key: Any, container: Any, morekeys: Any = None) -> Any:
+    """``['a'] | map('extract', hostvars, 'ansible_host')``: container[key][morekeys...]."""
+    value = container[key]
+    keys = [] if morekeys is None else (morekeys if isinstance(morekeys, list) else [morekeys])
+    for k in keys:
+        value = value[k]
+    return value
+
+
+def subelements(items: Any, key: str, skip_missing: bool = False) -> list[list[Any]]:
+    out: list[list[Any]] = []
+    for elem in list(items.values()) if isinstance(items, Mapping) else items:
+        sub = elem.get(key) if isinstance(elem, Mapping) else None
+        if sub is None:
+            if skip_missing:
+                continue
+            raise ValueError(f"subelements: an element has no '{key}'")
+        out.extend([elem, s] for s in sub)
+    return out
+
+
+_UNITS = ["B", "KB", "MB", "GB", "TB", "PB", "EB"]
+
+
+def human_readable(size: Any, isbits: bool = False, unit: str | None = None) -> str:
+    n = float(size)
+    suffix = "b" if isbits else "B"
+    i = 0
+    while (unit is None and abs(n) >= 1024 and i < len(_UNITS) - 1) or (unit is not None and _UNITS[i][0] != unit[0].upper() and i < len(_UNITS) - 1):
+        n /= 1024
+        i += 1
+    return f"{n:.2f} {_UNITS[i][:-1]}{suffix}" if i else f"{n:.2f} {suffix}"
+
+
+def human_to_bytes(text: Any, default_unit: str | None = None, isbits: bool = False) -> int:
+    m = re.fullmatch(r"\s*([0-9.]+)\s*([KMGTPE]?)(i?)([bB]?)\s*", str(text))
+    if m is None:
+        raise ValueError(f"human_to_bytes: cannot read {text!r}")
+    power = "BKMGTPE".index(m.group(2) or (default_unit or "B")[0].upper())
+    return int(float(m.group(1)) * 1024**power)
+
+
+def _split(text: Any, sep: str | None = None, maxsplit: int = -1) -> list[str]:
+    return str(text).split(sep, maxsplit)
+
+
+FILTERS: dict[str, Callable[..., Any]] = {
+    "comment": comment,
+    "split": _split,
+    "extract": extract,
+    "regex_escape": lambda v, re_type="python": re.escape(str(v)),
+    "zip": lambda *lists: [list(t) for t in zip(*lists, strict=False)],
+    "zip_longest": lambda *lists, fillvalue=None: [list(t) for t in itertools.zip_longest(*lists, fillvalue=fillvalue)],
+    "product": lambda *lists, repeat=1: [list(t) for t in itertools.product(*lists, repeat=repeat)],
+    "permutations": lambda v, r=None: [list(t) for t in itertools.permutations(v, r)],
+    "combinations": lambda v, r: [list(t) for t in itertools.combinations(v, r)],
+    "subelements": subelements,
+    "path_join": lambda parts: os.path.join(*[str(p) for p in (parts if isinstance(parts, Iterable) and not isinstance(parts, str) else [parts])]),
+    "human_readable": human_readable,
+    "human_to_bytes": human_to_bytes,
+    "urlsplit": lambda url, query="": (dict(urlsplit(str(url))._asdict(), hostname=urlsplit(str(url)).hostname, port=urlsplit(str(url)).port) if not query else getattr(urlsplit(str(url)), query)),
+    "log": lambda v, base=math.e: math.log(float(v), base),
+    "pow": lambda v, p: math.pow(float(v), float(p)),
+    "root": lambda v, base=2: float(v) ** (1.0 / float(base)),
+}

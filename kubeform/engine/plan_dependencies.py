@@ -1,0 +1,67 @@
+"""Check mode's dependency inference: which tasks cannot be planned honestly.
+
+In check mode nothing runs, so a task whose input is the registered result of a task
+that would change (or did not run), or a handler notified by a change, would be planned
+against a state the host will not have. Such a task is reported as
+``depends on <task> (would change)`` instead of being planned. A task that fails to plan
+after an earlier task would change is treated the same way: the earlier change may be
+what it needs (a package that installs the file it edits).
+
+Pure bookkeeping per host; the host run asks and records, nothing here talks to a host.
+"""
+
+from __future__ import annotations
+
+from kubeform.engine import templating
+from kubeform.engine.playbook import Task
+
+Blocker = tuple[str, bool]
+"""(the task whose result is unknown, whether it would change)."""
+
+
+def depends_message(blocker: Blocker) -> str:
+    task, would_change = blocker
+    return f"depends on {task} ({'would change' if would_change else 'not run in plan'})"
+
+
+def task_reads(task: Task) -> set[str]:
+    """Every variable name the task's templates and expressions read."""
+    names: set[str] = set()
+    for value in task.templates().values():
+        names |= templating.referenced_names(value)
+    for exprs in task.expressions().values():
+        names |= templating.referenced_names(list(exprs), expression=True)
+    return names
+
+
+class PlanDependencies:
+    """Registered names whose value check mode cannot know, and the tasks that would change."""
+
+    def __init__(self) -> None:
+        self.pending: dict[str, Blocker] = {}  # registered var -> its blocker
+        self.would_change: list[str] = []  # tasks that would change, in order
+
+    def blocker_of(self, task: Task) -> Blocker | None:
+        """The blocker of the first unknown registered name the task reads, if any."""
+        if not self.pending:
+            return None
+        for n in sorted(task_reads(task)):
+            if n in self.pending:
+                return self.pending[n]
+        return None
+
+    def failure_blocker(self) -> Blocker | None:
+        """A failed plan after an earlier change depends on that change (not a failure yet)."""
+        return (self.would_change[-1], True) if self.would_change else None
+
+    def mark_unknown(self, register: str | None, blocker: Blocker) -> None:
+        if register:
+            self.pending[register] = blocker
+
+    def planned(self, name: str, register: str | None, status: str, would_run: bool) -> None:
+        """A task was planned: its registered value is unknown when its steps did not run."""
+        if register and would_run:
+            self.pending[register] = (name, status == "changed")
+        if status == "changed":
+            self.would_change.append(name)
+
