@@ -28,8 +28,10 @@ import copy
 import datetime
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from kubeform.api import selectors
 from kubeform.api.nodes import parse_time
 from kubeform.api.objects import condition, controller_ref, meta, new_controller_ref, pod_is_ready
+from kubeform.errors import UserError
 
 from . import poddeletion
 from .machinery.actions import Action, Create, Put
@@ -87,6 +89,20 @@ def is_active(pod: Obj) -> bool:
     """Counts towards replicas: not finished and not being deleted."""
     phase = (pod.get("status") or {}).get("phase")
     return phase not in ("Succeeded", "Failed") and not meta(pod).get("deletionTimestamp")
+
+
+def selects(owner: Obj) -> Callable[[Obj], bool]:
+    """Whether the owner's pod selector (``spec.selector``: matchLabels/matchExpressions or
+    a plain map) matches a pod; an empty or invalid selector selects nothing."""
+    try:
+        selector = selectors.of_object(owner)
+    except UserError:
+        selector = None
+
+    def matches(pod: Obj) -> bool:
+        return bool(selector) and selectors.matches(selector or (), meta(pod).get("labels") or {})
+
+    return matches
 
 
 def _is_deleting(obj: Obj) -> bool:

@@ -32,10 +32,9 @@ import copy
 import datetime
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
-from kubeform.api import nodes, selectors
+from kubeform.api import nodes
 from kubeform.api.nodes import parse_time
 from kubeform.api.objects import condition, controller_ref, meta, pod_is_ready, pod_template_hash
-from kubeform.errors import UserError
 
 from .. import podcontrol
 from ..machinery.actions import Action, Delete, Put, Requeue
@@ -205,16 +204,6 @@ def node_infos(view: View) -> Dict[str, NodeInfo]:
     return out
 
 
-def _selects(ds: Obj) -> Any:
-    try:
-        selector = selectors.of_object(ds)
-    except UserError:
-        selector = None
-
-    def selects(pod: Obj) -> bool:
-        return bool(selector) and selectors.matches(selector or (), meta(pod).get("labels") or {})
-
-    return selects
 
 
 def sync(key: str, view: View, now: datetime.datetime) -> List[Action]:
@@ -226,7 +215,7 @@ def sync(key: str, view: View, now: datetime.datetime) -> List[Action]:
     if dmeta.get("deletionTimestamp"):
         return []
     namespace = str(dmeta.get("namespace") or "default")
-    owned, actions = podcontrol.claim(ds, _selects(ds), view.list("%s%s/" % (PODS, namespace)))
+    owned, actions = podcontrol.claim(ds, podcontrol.selects(ds), view.list("%s%s/" % (PODS, namespace)))
     infos = node_infos(view)
     try:
         judged: Optional[PodView] = pod_view(eligibility_pod(ds))

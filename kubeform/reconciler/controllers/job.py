@@ -36,10 +36,9 @@ import copy
 import datetime
 from typing import Any, Dict, List, NamedTuple, Optional, Set, Tuple
 
-from kubeform.api import defaults, events, selectors
+from kubeform.api import defaults, events
 from kubeform.api.nodes import parse_time
 from kubeform.api.objects import condition, controller_ref, meta, pod_is_ready, set_condition
-from kubeform.errors import UserError
 
 from .. import podcontrol
 from ..machinery.actions import Action, CreateEvent, Delete, Put, Requeue
@@ -290,16 +289,6 @@ def count_finished(job: Obj, owned: List[Item]) -> Counted:
     return Counted(succeeded, failed, completed, actions, pods)
 
 
-def _selects(job: Obj) -> Any:
-    try:
-        selector = selectors.of_object(job)
-    except UserError:
-        selector = None
-
-    def selects(pod: Obj) -> bool:
-        return selector is not None and len(selector) > 0 and selectors.matches(selector, meta(pod).get("labels") or {})
-
-    return selects
 
 
 def needs_selector(job: Obj) -> bool:
@@ -341,7 +330,7 @@ def sync(key: str, view: View, now: datetime.datetime) -> List[Action]:
         return [Put(key, with_selector(job), item.mod_revision)]
     namespace = str(jmeta.get("namespace") or "default")
     candidates = view.list("%s%s/" % (PODS, namespace))
-    owned, actions = podcontrol.claim(job, _selects(job), candidates)
+    owned, actions = podcontrol.claim(job, podcontrol.selects(job), candidates)
     counted = count_finished(job, owned)
     actions = _merge(actions, counted.actions)
     finished = is_finished(job)

@@ -77,3 +77,14 @@ def test_pod_from_template() -> None:
     assert create_pod(pod) == Create("/registry/pods/", pod)
     named = pod_from_template(owner, template, name="kv-0")
     assert named["metadata"]["name"] == "kv-0" and "generateName" not in named["metadata"]
+
+
+def test_selects_matches_labels_and_an_empty_or_invalid_selector_selects_nothing() -> None:
+    from kubeform.reconciler.podcontrol import selects
+
+    web = {"metadata": {"labels": {"app": "web"}}}
+    assert selects({"spec": {"selector": {"matchLabels": {"app": "web"}}}})(web)
+    assert not selects({"spec": {"selector": {"matchLabels": {"app": "db"}}}})(web)
+    assert not selects({"spec": {"selector": {}}})(web)
+    assert not selects({"spec": {}})(web)
+    assert not selects({"spec": {"selector": {"matchExpressions": [{"key": "app", "operator": "Bogus"}]}}})(web)
