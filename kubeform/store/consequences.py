@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import copy
 import datetime
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubeform.api import kinds, nodes, selectors
+from kubeform.api import kinds, nodes, rollout, selectors
 from kubeform.reconciler.scheduler import Snapshot
 
 Obj = dict[str, Any]
@@ -163,14 +162,6 @@ def _image_changes(live: Obj | None, stored: Obj) -> str:
     return f" ({', '.join(changes)})" if changes else ""
 
 
-def scaled_value(value: Any, total: int, round_up: bool) -> int:
-    """An IntOrString (3 or "25%") against ``total``, rounded as Kubernetes rounds it."""
-    if isinstance(value, str) and value.endswith("%"):
-        exact = int(value[:-1]) * total / 100.0
-        return math.ceil(exact) if round_up else math.floor(exact)
-    return int(value or 0)
-
-
 def _names(names: list[str]) -> str:
     if len(names) <= MAX_NAMES:
         return ", ".join(names)
@@ -208,11 +199,7 @@ def _deployment(live: Obj | None, stored: Obj, view: ClusterView, sim: _Placemen
         elif (spec.get("strategy") or {}).get("type") == "Recreate":
             out.append(f"recreate, {_pods(old)} deleted, then {new} created{_image_changes(live, stored)}")
         else:
-            rolling = (spec.get("strategy") or {}).get("rollingUpdate") or {}
-            surge = scaled_value(rolling.get("maxSurge", "25%"), new, round_up=True)
-            unavailable = scaled_value(rolling.get("maxUnavailable", "25%"), new, round_up=False)
-            if surge == 0 and unavailable == 0:
-                unavailable = 1
+            surge, unavailable = rollout.fenceposts(stored)  # the Deployment controller's own bounds
             scale = f", scaled {old} -> {new}" if old != new else ""
             out.append(
                 f"rolling update, {_pods(new)} replaced (maxSurge {surge}, maxUnavailable {unavailable})"
@@ -279,7 +266,7 @@ def _daemonset(live: Obj | None, stored: Obj, view: ClusterView, sim: _Placement
         strategy = _spec(stored).get("updateStrategy") or {}
         if strategy.get("type") == "OnDelete":
             return ["template changed: each pod takes it when it is deleted (OnDelete)"]
-        unavailable = scaled_value((strategy.get("rollingUpdate") or {}).get("maxUnavailable", 1), len(on), round_up=True)
+        unavailable = rollout.scaled_value((strategy.get("rollingUpdate") or {}).get("maxUnavailable", 1), len(on), round_up=True)
         return [f"rolling update, {_pods(len(on))} replaced (maxUnavailable {max(1, unavailable)}){_image_changes(live, stored)}"]
     return []
 

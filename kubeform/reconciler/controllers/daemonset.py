@@ -204,8 +204,6 @@ def node_infos(view: View) -> Dict[str, NodeInfo]:
     return out
 
 
-
-
 def sync(key: str, view: View, now: datetime.datetime) -> List[Action]:
     item = view.get(key)
     if item is None:

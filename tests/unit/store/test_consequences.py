@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from kubeform.store.consequences import ClusterView, consequences, scaled_value
+from kubeform.api.rollout import scaled_value
+from kubeform.store.consequences import ClusterView, consequences
 
 DATA = yaml.safe_load((Path(__file__).resolve().parents[2] / "data" / "store" / "consequences" / "workloads.yaml").read_text())
 
