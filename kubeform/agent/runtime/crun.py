@@ -26,7 +26,7 @@ import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import bundlestate, crilog, images, ocispec, sandbox, shim
+from . import bundlestate, crilog, crunstate, images, ocispec, sandbox, shim
 from .cleanup import remove_all_main, remove_everything
 from .driver import ContainerInfo, ContainerSpec, Driver, ImageInfo, RuntimeError_, SandboxInfo, SandboxSpec
 
@@ -308,7 +308,7 @@ class CrunDriver(Driver):
         return out
 
     def list_all(self) -> Tuple[List[SandboxInfo], List[ContainerInfo]]:
-        states = crun_list()  # one exec of crun per pass, not one per list
+        states = crun_list()  # one read of crun's state per pass, not one per list
         return self.list_sandboxes(states), self.list_containers(states)
 
     def stop_container(self, container_id: str, grace_seconds: float) -> None:
@@ -429,7 +429,13 @@ def crun(args: List[str], check: bool = True) -> str:
 
 
 def crun_state(cid: str) -> Optional[Dict[str, Any]]:
-    """`crun state ID` as a dict, None when crun knows no such container."""
+    """`crun state ID` as a dict, None when crun knows no such container: read from crun's
+    state directory (crunstate.py), asked of crun itself only when that cannot tell."""
+    if not os.path.isdir(os.path.join(crunstate.state_root(), cid)):
+        return None
+    known = crunstate.read(cid)
+    if known is not None:
+        return known
     try:
         proc = subprocess.run(
             [CRUN] + GLOBAL + ["state", cid],
@@ -451,7 +457,11 @@ def crun_state(cid: str) -> Optional[Dict[str, Any]]:
 
 
 def crun_list() -> Dict[str, Dict[str, Any]]:
-    """Every container crun knows: id -> {"pid", "status", "bundle"} (one `crun list`)."""
+    """Every container crun knows: id -> {"pid", "status", "bundle"}, read from crun's
+    state directory (crunstate.py), else from one `crun list`."""
+    known = crunstate.list_all()
+    if known is not None:
+        return known
     try:
         proc = subprocess.run(
             [CRUN] + GLOBAL + ["list", "--format", "json"],
