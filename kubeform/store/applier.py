@@ -417,6 +417,10 @@ def owned_by(store: Store, namespace: str | None, uids: set[str]) -> list[tuple[
     return out
 
 
+#: How often a deletion is decided again when the object changed under it.
+DELETE_ATTEMPTS = 5
+
+
 def delete_object(
     store: Store,
     kind: kinds.Kind,
@@ -435,23 +439,38 @@ def delete_object(
     dependents before it goes. A Namespace is marked Terminating (the namespace controller
     empties it). Pods a node runs are marked for graceful deletion (their agent removes
     them); ``grace`` is the requested grace period (None: each pod's own, 0: at once).
-    One transaction guarded by the object's resourceVersion.
+    One transaction guarded by the object's resourceVersion; when someone else wrote the
+    object in between (a node's agent reporting a pod's status, a controller), it is read
+    again and the deletion decided anew, as the apiserver's own retry does: kubectl's
+    delete carries no precondition, so a concurrent status write is no conflict to the user.
     """
     meta = obj.get("metadata") or {}
     key = kind.key(meta.get("namespace"), str(meta.get("name")))
-    rv = int(meta.get("resourceVersion") or 0) or None
-    decision = deletion.delete_object(obj, now or datetime.datetime.now(datetime.UTC), propagation, grace)
-    ops: list[Op] = []
-    if decision.remove:
-        ops.append(Op(key, None, rv))
-        ips, ports = plan.released(obj, None)
-        ops += [Op(allocation.ip_key(ip), None) for ip in ips]
-        ops += [Op(allocation.port_key(p), None) for p in ports]
-    elif decision.obj is not None:
-        ops.append(Op(key, encode(decision.obj), rv))
-    if ops:
-        store.write(ops)
-    return f"{kind.qualified}/{meta.get('name')}"
+    ref = f"{kind.qualified}/{meta.get('name')}"
+    for attempt in range(DELETE_ATTEMPTS):
+        rv = int((obj.get("metadata") or {}).get("resourceVersion") or 0) or None
+        decision = deletion.delete_object(obj, now or datetime.datetime.now(datetime.UTC), propagation, grace)
+        ops: list[Op] = []
+        if decision.remove:
+            ops.append(Op(key, None, rv))
+            ips, ports = plan.released(obj, None)
+            ops += [Op(allocation.ip_key(ip), None) for ip in ips]
+            ops += [Op(allocation.port_key(p), None) for p in ports]
+        elif decision.obj is not None:
+            ops.append(Op(key, encode(decision.obj), rv))
+        if not ops:
+            return ref
+        try:
+            store.write(ops)
+            return ref
+        except ConflictError:
+            fresh = store.get(kind, meta.get("namespace"), str(meta.get("name")))
+            if fresh is None:
+                return ref  # someone else removed it meanwhile: deleted all the same
+            if attempt == DELETE_ATTEMPTS - 1:
+                raise
+            obj = fresh
+    return ref
 
 
 def update_object(store: Store, kind: kinds.Kind, obj: Obj, change: Callable[[Obj], Obj]) -> Obj:

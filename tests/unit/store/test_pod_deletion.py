@@ -16,7 +16,7 @@ from kubeform.api import kinds
 from kubeform.cli import objects
 from kubeform.cli.main import main
 from kubeform.store import applier, pod_deletion
-from kubeform.store.client import Op, TxnResult
+from kubeform.store.client import ConflictError, Op, TxnResult
 
 DATA: dict[str, Any] = yaml.safe_load(
     (Path(__file__).resolve().parents[2] / "data" / "store" / "pod_deletion.yaml").read_text()
@@ -110,6 +110,42 @@ def test_delete_object_marks_bound_pods_in_one_guarded_transaction() -> None:
     assert "resourceVersion" not in meta
     assert remove == [Op("/registry/pods/default/loose", None, 12)]
     assert "/registry/pods/default/bound" in store.data and "/registry/pods/default/loose" not in store.data
+
+
+class RacingStore(FakeStore):
+    """A node's agent writes the pod's status just before each of the first ``races`` deletions."""
+
+    def __init__(self, objs: list[dict[str, Any]], races: int) -> None:
+        super().__init__(objs)
+        self.races = races
+
+    def write(self, ops: list[Op]) -> TxnResult:
+        if self.races > 0:
+            self.races -= 1
+            self.rev += 1
+            for op in ops:
+                obj, _ = self.data[op.key]
+                obj.setdefault("status", {})["podIP"] = f"10.0.0.{self.rev}"
+                self.data[op.key] = (obj, self.rev)
+            if any(op.expect is not None and self.data[op.key][1] != op.expect for op in ops):
+                raise ConflictError(f"conflict: {ops[0].key} changed since it was read")
+        return super().write(ops)
+
+
+def test_a_status_write_meanwhile_is_no_conflict_to_the_user() -> None:
+    """kubectl's delete carries no precondition: the deletion is decided again on the fresh object."""
+    store = RacingStore([_pod("bound", grace=7)], races=2)
+    obj = store.get(POD, "default", "bound")
+    assert obj is not None
+    assert applier.delete_object(store, POD, obj, now=NOW) == "pod/bound"  # type: ignore[arg-type]
+    [mark] = store.txns
+    meta = json.loads(mark[0].value or "{}")
+    assert meta["metadata"]["deletionGracePeriodSeconds"] == 7
+    assert meta["status"]["podIP"] == "10.0.0.13"  # the agent's write is kept, not overwritten
+    endless = RacingStore([_pod("busy")], races=applier.DELETE_ATTEMPTS)
+    obj = endless.get(POD, "default", "busy")
+    with pytest.raises(ConflictError):
+        applier.delete_object(endless, POD, obj, now=NOW)  # type: ignore[arg-type]
 
 
 def test_delete_verb_waits_for_the_agent_and_force_removes(monkeypatch: pytest.MonkeyPatch,
