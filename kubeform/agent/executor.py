@@ -11,7 +11,8 @@ import subprocess
 import tempfile
 from typing import Dict, List, Optional, Tuple
 
-from .overlay import STATE_COMMANDS, STATE_COMMANDS_TEXT, render
+from .hoststate import STATE_COMMANDS, STATE_COMMANDS_TEXT
+from .overlay import render
 
 LOG = logging.getLogger("kubeform.agent.executor")
 
@@ -54,7 +55,7 @@ class Executor(object):
 
     def read_state(self):
         # type: () -> Dict[str, str]
-        """The raw outputs overlay.parse_current reads (a missing tool yields empty output)."""
+        """The raw outputs hoststate.parse_state reads (a missing tool yields empty output)."""
         raw = {}  # type: Dict[str, str]
         commands = STATE_COMMANDS if self.supports_json() else STATE_COMMANDS_TEXT
         for name, argv in commands.items():

@@ -24,7 +24,7 @@ import threading
 import time
 from typing import Any, Dict, List, Optional
 
-from . import flannel, node, overlay
+from . import flannel, hoststate, node, overlay
 from .config import AgentConfig, ConfigError, load_config
 from kubeform.api.etcd import EtcdClient, EtcdError, key_absent, key_unchanged, op_delete, op_put
 from .executor import CommandError, Executor, write_file_atomic
@@ -229,7 +229,7 @@ class Agent(object):
         desired = overlay.desired_state(
             config, mine.subnet, self.public_ip, self.external_mtu, leases, self.interface or None, self.cfg.ip_masq
         )
-        current = overlay.parse_state(self.executor.read_state())
+        current = hoststate.parse_state(self.executor.read_state())
         cmds = overlay.plan(desired, current)
         self.executor.apply(cmds)
         return overlay.render(cmds)

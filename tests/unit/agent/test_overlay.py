@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from kubeform.agent import flannel, overlay
+from kubeform.agent import flannel, hoststate, overlay
 
 CASES = Path(__file__).parent.parent.parent / "data" / "network" / "overlay"
 
@@ -37,7 +37,7 @@ def _plan(case: dict[str, Any]) -> list[str]:
         case.get("ipmasq", True),
     )
     raw = {k: v if isinstance(v, str) else json.dumps(v) for k, v in case["current"].items()}
-    return overlay.render(overlay.plan(desired, overlay.parse_state(raw)))
+    return overlay.render(overlay.plan(desired, hoststate.parse_state(raw)))
 
 
 @pytest.mark.parametrize("path", sorted(CASES.glob("*.json")), ids=lambda p: p.stem)
@@ -48,15 +48,3 @@ def test_overlay_case(path: Path) -> None:
         case["expected"] = got
         path.write_text(json.dumps(case, indent=1) + "\n")
     assert got == case["expected"], case["description"]
-
-
-def test_parse_rules_only_ours() -> None:
-    text = "-P POSTROUTING ACCEPT\n-A POSTROUTING -j KUBE-POSTROUTING\n-A POSTROUTING -s 1.0.0.0/8 -m comment --comment kubeform-flannel -j MASQUERADE\n"
-    assert overlay.parse_rules(text, "POSTROUTING") == [
-        "-s 1.0.0.0/8 -m comment --comment kubeform-flannel -j MASQUERADE"
-    ]
-
-
-def test_parse_empty_outputs() -> None:
-    cur = overlay.parse_current({"addr": "", "neigh": "", "fdb": "", "route": ""})
-    assert cur.links == {} and cur.routes == [] and cur.ip_forward == "0"
