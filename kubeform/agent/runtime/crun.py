@@ -26,7 +26,7 @@ import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import bundlestate, crilog, crunstate, images, ocispec, sandbox, shim
+from . import bundlestate, crilog, crunstate, images, ocispec, sandbox, shim, shimserver
 from .cleanup import remove_all_main, remove_everything
 from .driver import ContainerInfo, ContainerSpec, Driver, ImageInfo, RuntimeError_, SandboxInfo, SandboxSpec
 
@@ -70,6 +70,7 @@ class CrunDriver(Driver):
         self._pause_lock = threading.Lock()
         self._pause_pids = {}  # type: Dict[str, int]  # sandbox id -> pid, a hint checked on use
         self.pythonpath = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+        self.shims = shimserver.Launcher(self.pythonpath)  # forks shims: no Python start per container
 
     # --- images ------------------------------------------------------------------------
     def ensure_image(self, ref: str, pull_policy: str) -> ImageInfo:
@@ -218,7 +219,7 @@ class CrunDriver(Driver):
             ns = ocispec.PodNamespaces(sandbox_info.netns_path, pause_pid)
             config = ocispec.container_config(spec, rootfs, ns, self.net.files(spec.pod_uid), uid, gid)
             sandbox.write_atomic(os.path.join(d, "config.json"), json.dumps(config, indent=1))
-            shim.launch(d, spec.log_path, argv, pythonpath=self.pythonpath)
+            self.shims.launch(d, spec.log_path, argv)
         except (RuntimeError_, OSError, subprocess.SubprocessError) as exc:
             self.remove_container(cid)  # nothing half-made stays to be mistaken for a run
             raise RuntimeError_(str(exc)) from None
@@ -390,8 +391,10 @@ class CrunDriver(Driver):
 
 
 def shim_alive(shim_state: Optional[Dict[str, Any]], state_dir: str) -> bool:
-    """Whether the shim recorded in shim.json still runs (its cmdline names this bundle,
-    so a pid reused after a reboot does not count)."""
+    """Whether the shim recorded in shim.json still runs: a shim's process (its cmdline
+    names the shim module) with the recorded start time, so a pid reused after a reboot
+    does not count. Shims from before start times were recorded (or started as processes
+    of their own) are known by their cmdline naming this bundle."""
     if not shim_state:
         return False
     pid = int(shim_state.get("shim_pid", 0) or 0)
@@ -402,7 +405,12 @@ def shim_alive(shim_state: Optional[Dict[str, Any]], state_dir: str) -> bool:
             cmdline = f.read().split(b"\0")
     except OSError:
         return False
-    return b"kubeform.agent.runtime.shim" in cmdline and state_dir.encode() in cmdline
+    if b"kubeform.agent.runtime.shim" not in cmdline:
+        return False
+    start = int(shim_state.get("shim_start", 0) or 0)
+    if start:
+        return shim.started_ticks(pid) == start
+    return state_dir.encode() in cmdline
 
 
 def crun(args: List[str], check: bool = True) -> str:

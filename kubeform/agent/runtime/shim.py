@@ -214,9 +214,10 @@ def serve(state_dir: str, log_path: str, argv: "List[str]", max_size: int) -> in
             pass
 
     _signal.signal(_signal.SIGTERM, forward)
+    me = os.getpid()
     write_json(
         os.path.join(state_dir, SHIM_FILE),
-        {"shim_pid": os.getpid(), "runtime_pid": pid, "started_at": crilog.timestamp(started)},
+        {"shim_pid": me, "shim_start": started_ticks(me), "runtime_pid": pid, "started_at": crilog.timestamp(started)},
     )
     pump([(out_fd, "stdout"), (err_fd, "stderr")], log)
     code = exit_code(os.waitpid(pid, 0)[1])
@@ -226,6 +227,27 @@ def serve(state_dir: str, log_path: str, argv: "List[str]", max_size: int) -> in
         {"exit_code": code, "started_at": crilog.timestamp(started), "finished_at": crilog.timestamp(time.time())},
     )
     return code
+
+
+def started_ticks(pid: int) -> int:
+    """When process pid started (clock ticks since boot, field 22 of /proc/PID/stat; 0 when
+    it does not exist): with the pid, it names one process even when pids are reused."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            rest = f.read().rpartition(b")")[2].split()
+        return int(rest[19])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def prepare(state_dir: str) -> None:
+    """The state directory, without a previous run's shim.json and exit.json."""
+    os.makedirs(state_dir, exist_ok=True)
+    for name in (SHIM_FILE, EXIT_FILE):
+        try:
+            os.unlink(os.path.join(state_dir, name))
+        except OSError:
+            pass
 
 
 def detach() -> bool:
@@ -312,12 +334,7 @@ def main(args: "Optional[List[str]]" = None) -> int:
         sys.stderr.write("shim: %s\n%s\n" % (exc, USAGE))
         return 2
     state_dir, log_path, argv = opts["state_dir"], opts["log"], opts["argv"]
-    os.makedirs(state_dir, exist_ok=True)
-    for name in (SHIM_FILE, EXIT_FILE):
-        try:
-            os.unlink(os.path.join(state_dir, name))
-        except OSError:
-            pass
+    prepare(state_dir)
     if opts["foreground"]:
         return serve(state_dir, log_path, argv, opts["max_log_bytes"])
     if not detach():
