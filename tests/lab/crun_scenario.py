@@ -27,7 +27,7 @@ from typing import Any
 PHASE, WORK = sys.argv[1], sys.argv[2]
 sys.path.insert(0, os.path.join(WORK, "code"))
 
-from kubeform.agent.runtime import cni, crun  # noqa: E402
+from kubeform.agent.runtime import cni, crun, shim  # noqa: E402
 from kubeform.agent.runtime.driver import ContainerSpec, PullError, SandboxSpec  # noqa: E402
 
 STATE = os.path.join(WORK, "state")
@@ -208,13 +208,16 @@ def leftovers(d: crun.CrunDriver) -> dict[str, Any]:
 
 
 def shim_pids() -> list[int]:
-    """The shims keeping containers of our state dir (read from /proc, no pgrep self-match)."""
+    """The live shims keeping containers of our state dir: those their shim.json names, a
+    shim's process (cmdline) with the recorded start time. Shims forked by the agent's
+    shim server carry the server's cmdline, not their bundle's path."""
     pids = []
-    for p in os.listdir("/proc"):
-        if p.isdigit():
-            cmd = _read(f"/proc/{p}/cmdline")
-            if "kubeform.agent.runtime.shim" in cmd and STATE in cmd:
-                pids.append(int(p))
+    root = os.path.join(STATE, "containers")
+    for name in sorted(os.listdir(root)) if os.path.isdir(root) else []:
+        d = os.path.join(root, name)
+        state = shim.read_state(d, shim.SHIM_FILE)
+        if state is not None and crun.shim_alive(state, d):
+            pids.append(int(state["shim_pid"]))
     return pids
 
 

@@ -78,7 +78,9 @@ class Launcher(object):
         # the module's name is an argument of its own: people (ps) and shim_alive know it
         return subprocess.Popen(
             [sys.executable or "python3", "-S", "-c", code, "kubeform.agent.runtime.shim", SERVER_ARG],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True, cwd="/",
+            # stderr too: the server must hold none of its starter's descriptors (an SSH
+            # session, a test's pipe), or whoever waits for them to close waits for ever
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, close_fds=True, cwd="/",
         )
 
     def _ask(self, request: bytes) -> str:
