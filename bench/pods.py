@@ -210,8 +210,20 @@ def cpu_between(before: dict[str, dict[str, tuple[str, float, float]]],
     return out
 
 
-def _kf(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "kubeform", *args], check=True, stdout=subprocess.DEVNULL)
+def _kf(*args: str, check: bool = True) -> None:
+    subprocess.run([sys.executable, "-m", "kubeform", *args], check=check, stdout=subprocess.DEVNULL)
+
+
+def _wait_namespace_gone(store: Any, timeout: float = 120.0) -> None:
+    """A previous run's namespace may still be Terminating (apply refuses objects in it):
+    wait until the reconciler has emptied and removed it."""
+    from kubeform.api import kinds
+
+    deadline = time.monotonic() + timeout
+    while store.get(kinds.BY_KIND["Namespace"], None, BENCH_NS) is not None:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"namespace {BENCH_NS} from an earlier run is still there after {timeout:.0f} s")
+        time.sleep(0.2)
 
 
 def _pods_manifest(n: int) -> str:
@@ -278,6 +290,7 @@ def bench_lab(cluster: str, n: int, timeout: float = 120.0, lab: str = "", poll:
 
     store = Store.from_cluster(ClusterDir.find(cluster))
     pod_kind = kinds.BY_KIND["Pod"]
+    _wait_namespace_gone(store)
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
         f.write(_pods_manifest(n))
     seen: dict[str, float] = {}
@@ -312,7 +325,7 @@ def bench_lab(cluster: str, n: int, timeout: float = 120.0, lab: str = "", poll:
         if lab:
             cpu_after = lab_cpu(lab)
     finally:
-        _kf("delete", "namespace", BENCH_NS, "--cluster", cluster, "--wait=false")
+        _kf("delete", "namespace", BENCH_NS, "--cluster", cluster, "--wait=false", check=False)
         Path(f.name).unlink()
     times = sorted(seen.values())
     per_node: dict[str, list[float]] = {}
