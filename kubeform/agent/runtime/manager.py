@@ -25,7 +25,10 @@ from kubeform.api.etcd import EtcdClient, EtcdError, key_unchanged, op_delete, o
 
 from . import backoff, env as envmod, lifecycle, localvolumes, probes, status as statusmod, volumes
 from .driver import ContainerInfo, ContainerSpec, Driver, ImageInfo, PullError, RuntimeError_, SandboxInfo, SandboxSpec
+from .eventrecorder import EventRecorder
 from .informer import Informer
+from .podworker import PodWorker, Snapshot
+from .spechashes import SpecHashes
 
 LOG = logging.getLogger("kubeform.agent.runtime")
 
@@ -36,16 +39,10 @@ CONFIGMAP_PREFIX = "/registry/configmaps/"
 SECRET_PREFIX = "/registry/secrets/"
 CLAIM_PREFIX = "/registry/persistentvolumeclaims/"
 VOLUME_PREFIX = "/registry/persistentvolumes/"
-#: How long one events lease is reused before a new one is granted.
-EVENT_LEASE_REUSE = 600.0
 USAGE_PERIOD = 15.0
 ORPHAN_GRACE = 2.0
 #: The least time between two lists of the driver (watch events come in bursts).
 MIN_GAP = 0.1
-#: A repeated event (same object, reason, message) within this long bumps its count.
-EVENT_AGGREGATE = 600.0
-#: Events written in one transaction at most (etcd's default --max-txn-ops is 128).
-MAX_EVENT_OPS = 100
 
 
 def encode(obj: Obj) -> str:
@@ -55,7 +52,6 @@ def encode(obj: Obj) -> str:
         obj = dict(obj)
         obj["metadata"] = {k: v for k, v in meta.items() if k != "resourceVersion"}
     return json.dumps(obj, separators=(",", ":"))
-
 
 
 def limits_of(container: Obj) -> Tuple[int, int]:
@@ -82,142 +78,6 @@ def needs_pass(node: str, before: Optional[Obj], after: Optional[Obj]) -> bool:
     if before is None or after is None:
         return True
     return any(before.get(k) != after.get(k) for k in set(before) | set(after) if k != "status")
-
-
-class EventRecorder(object):
-    """Writes v1 Events under one etcd lease of EVENT_TTL, renewed every few minutes.
-
-    Asynchronously, as the kubelet's recorder: record() queues, one thread writes what is
-    queued in one transaction. A pod's worker so writes the pod's status without waiting
-    for its Pulled/Created/Started events first, and a burst of pod starts costs etcd one
-    write per batch instead of one per event. Events stay best effort (a failed write is
-    logged, not retried)."""
-
-    def __init__(self, client: EtcdClient, host: str, clock: Callable[[], float]) -> None:
-        self.client = client
-        self.host = host
-        self.clock = clock
-        self.lock = threading.Lock()
-        self.lease = 0
-        self.lease_at = 0.0
-        self.recent = {}  # type: Dict[Tuple[str, str, str, str, str], Tuple[float, str, Obj]]
-        self.pending = []  # type: List[Tuple[str, Obj]]
-        self.wake = threading.Event()
-        self.writer = None  # type: Optional[threading.Thread]
-
-    def _lease(self) -> int:
-        with self.lock:
-            now = time.monotonic()
-            if not self.lease or now - self.lease_at > EVENT_LEASE_REUSE:
-                self.lease = self.client.lease_grant(ev.EVENT_TTL)
-                self.lease_at = now
-            return self.lease
-
-    def record(self, obj: Obj, reason: str, message: str, warning: bool = False, field_path: str = "") -> None:
-        """Queue an event; the same one again within EVENT_AGGREGATE bumps count and
-        lastTimestamp of the first (as the kubelet's event correlator does)."""
-        stamp = self.clock()
-        now = datetime.datetime.utcfromtimestamp(stamp)
-        meta = obj.get("metadata") or {}
-        same = (meta.get("uid", ""), meta.get("name", ""), reason, message, field_path)
-        with self.lock:
-            seen = self.recent.get(same)
-            if seen is not None and stamp - seen[0] < EVENT_AGGREGATE:
-                key, event = seen[1], dict(seen[2])
-                event["count"] = int(event.get("count", 1)) + 1
-                event["lastTimestamp"] = ev.rfc3339(now)
-            else:
-                key, event = ev.make_event(
-                    obj, reason, message, now, os.urandom(8).hex(),
-                    ev.WARNING if warning else ev.NORMAL, "kubelet", self.host, field_path,
-                )
-                if len(self.recent) > 2000:
-                    self.recent.clear()
-            self.recent[same] = (seen[0] if seen is not None and key == seen[1] else stamp, key, event)
-            self.pending.append((key, event))
-            if self.writer is None:
-                self.writer = threading.Thread(target=self.run, name="events")
-                self.writer.daemon = True
-                self.writer.start()
-        self.wake.set()
-
-    def run(self) -> None:
-        while True:
-            self.wake.wait()
-            self.wake.clear()
-            self.flush()
-
-    def flush(self) -> None:
-        """Write what is queued: one transaction per MAX_EVENT_OPS events (the newest
-        version of each key; etcd refuses a key twice in one transaction)."""
-        with self.lock:
-            batch, self.pending = self.pending, []
-        latest = {}  # type: Dict[str, Obj]
-        for key, event in batch:
-            latest.pop(key, None)
-            latest[key] = event
-        items = list(latest.items())
-        for start in range(0, len(items), MAX_EVENT_OPS):
-            chunk = items[start:start + MAX_EVENT_OPS]
-            try:
-                lease = self._lease()
-                self.client.txn([], [op_put(k, json.dumps(e, separators=(",", ":")), lease=lease) for k, e in chunk])
-            except EtcdError as exc:
-                with self.lock:
-                    self.lease = 0
-                LOG.warning("events (%s): %s", ", ".join(str(e.get("reason", "")) for _k, e in chunk[:5]), exc)
-
-
-class Snapshot(object):
-    """One pass's view of one pod: the object, its mod_revision and the driver's slice."""
-
-    def __init__(self, key: str, mod_revision: int, pod: Optional[Obj], sandbox: Optional[SandboxInfo], containers: List[ContainerInfo], taken_at: float) -> None:
-        self.key = key
-        self.mod_revision = mod_revision
-        self.pod = pod
-        self.sandbox = sandbox
-        self.containers = containers
-        self.taken_at = taken_at
-
-
-class PodWorker(object):
-    """One thread per pod: syncs the newest snapshot that is not older than its last action."""
-
-    def __init__(self, manager: "RuntimeManager", uid: str) -> None:
-        self.manager = manager
-        self.uid = uid
-        self.lock = threading.Lock()
-        self.wake = threading.Event()
-        self.latest = None  # type: Optional[Snapshot]
-        self.done_at = 0.0
-        self.finished = False
-        self.thread = threading.Thread(target=self.run, name="pod-" + uid[:8])
-        self.thread.daemon = True
-        self.thread.start()
-
-    def offer(self, snap: Snapshot) -> None:
-        with self.lock:
-            self.latest = snap
-        self.wake.set()
-
-    def run(self) -> None:
-        stop = self.manager.stop
-        while not stop.is_set() and not self.finished:
-            self.wake.wait(1.0)
-            self.wake.clear()
-            with self.lock:
-                snap = self.latest
-                self.latest = None
-            if snap is None or snap.taken_at < self.done_at:
-                continue  # the driver's list predates our last action: wait for a fresh one
-            try:
-                acted = self.manager.sync_pod(self.uid, snap)
-            except Exception:  # one pod's bug must never stop the agent
-                LOG.exception("pod %s", self.uid)
-                acted = True
-            if acted:
-                self.done_at = time.monotonic()
-                self.manager.wake.set()
 
 
 class RuntimeManager(object):
@@ -264,7 +124,7 @@ class RuntimeManager(object):
         self.probe_owner = {}  # type: Dict[str, str]  # container id -> pod uid
         self.usage = {}  # type: Dict[str, Obj]
         self.usage_raw = {}  # type: Dict[str, Tuple[float, Dict[str, int]]]  # uid -> (when, container -> cpu ns)
-        self.hashes = {}  # type: Dict[str, Dict[str, str]]  # pod uid -> container id -> spec hash
+        self.spec_hashes = SpecHashes(state_dir)
         self.pool = ThreadPoolExecutor(max_workers=8)
         self.limits_reported = False
         self.threads = []  # type: List[threading.Thread]
@@ -404,8 +264,9 @@ class RuntimeManager(object):
             if w is not None:
                 w.finished = True
                 w.wake.set()
-            for table in (self.pull_errors, self.pull_backoff, self.crash_backoff, self.config_errors, self.waiting_seen, self.usage, self.hashes):
+            for table in (self.pull_errors, self.pull_backoff, self.crash_backoff, self.config_errors, self.waiting_seen, self.usage):
                 table.pop(uid, None)
+            self.spec_hashes.forget(uid)
             self.usage_raw.pop(uid, None)
             for cid in [k for k, owner in self.probe_owner.items() if owner == uid]:
                 self.probe_states.pop(cid, None)
@@ -431,47 +292,8 @@ class RuntimeManager(object):
                 verdicts,
                 dict(self.config_errors.get(uid, {})),
                 "",
-                self.hashes_of(uid),
+                self.spec_hashes.of(uid),
             )
-
-    def hashes_file(self, uid: str) -> str:
-        return os.path.join(volumes.pod_dir(self.state_dir, uid), "container-hashes.json")
-
-    def hashes_of(self, uid: str) -> Dict[str, str]:
-        """container id -> spec hash, kept on disk so a restarted agent still knows them."""
-        with self.lock:
-            known = self.hashes.get(uid)
-            if known is None:
-                try:
-                    with open(self.hashes_file(uid)) as f:
-                        loaded = json.load(f)
-                    known = {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
-                except (OSError, ValueError):
-                    known = {}
-                self.hashes[uid] = known
-            return dict(known)
-
-    def drop_hashes(self, uid: str) -> None:
-        with self.lock:
-            self.hashes.pop(uid, None)
-        try:
-            os.unlink(self.hashes_file(uid))
-        except OSError:
-            pass
-
-    def remember_hash(self, uid: str, container_id: str, digest: str, live: List[str]) -> None:
-        with self.lock:
-            table = {k: v for k, v in self.hashes_of(uid).items() if k in live}
-            table[container_id] = digest
-            self.hashes[uid] = table
-        try:
-            os.makedirs(volumes.pod_dir(self.state_dir, uid), exist_ok=True)
-            tmp = self.hashes_file(uid) + ".tmp"
-            with open(tmp, "w") as f:
-                json.dump(table, f)
-            os.rename(tmp, self.hashes_file(uid))
-        except OSError as exc:
-            LOG.warning("recording container hashes of %s: %s", uid, exc)
 
     def sync_pod(self, uid: str, snap: Snapshot) -> bool:
         """Plan and act for one pod; True when something was done (the next list must be newer)."""
@@ -566,7 +388,7 @@ class RuntimeManager(object):
                 if info is not None:
                     containers.append(info)
                     digest = lifecycle.container_hash(self.container_spec_of(pod, a.container))
-                    self.remember_hash(uid, info.id, digest, [c.id for c in containers])
+                    self.spec_hashes.remember(uid, info.id, digest, [c.id for c in containers])
         obs = obs._replace(sandbox=sandbox, containers=containers, images=dict(self.images))
         return obs, False
 
@@ -736,7 +558,7 @@ class RuntimeManager(object):
     def delete_pod(self, snap: Snapshot, uid: str) -> None:
         """The last step of a graceful deletion: the key goes (if it is still this pod)."""
         key, rev = snap.key, snap.mod_revision
-        self.drop_hashes(uid)
+        self.spec_hashes.drop(uid)
         volumes.teardown(self.state_dir, uid, **({} if self.mount_runner is None else {"run": self.mount_runner}))
         for _ in range(5):
             ok, _ = self.client.txn([key_unchanged(key, rev)], [op_delete(key)])
@@ -774,7 +596,7 @@ class RuntimeManager(object):
             self.driver.remove_container(c.id)
         if snap.sandbox is not None:
             self.driver.remove_sandbox(uid)
-        self.drop_hashes(uid)
+        self.spec_hashes.drop(uid)
         volumes.teardown(self.state_dir, uid, **({} if self.mount_runner is None else {"run": self.mount_runner}))
         return True
 
