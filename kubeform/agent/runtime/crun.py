@@ -26,7 +26,7 @@ import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import bundlestate, crilog, crunstate, images, ocispec, sandbox, shim, shimserver
+from . import bundlestate, crilog, crunstate, images, ocispec, procstat, sandbox, shim, shimserver
 from .cleanup import remove_all_main, remove_everything
 from .driver import ContainerInfo, ContainerSpec, Driver, ImageInfo, RuntimeError_, SandboxInfo, SandboxSpec
 
@@ -409,7 +409,7 @@ def shim_alive(shim_state: Optional[Dict[str, Any]], state_dir: str) -> bool:
         return False
     start = int(shim_state.get("shim_start", 0) or 0)
     if start:
-        return shim.started_ticks(pid) == start
+        return procstat.started_ticks(pid) == start
     return state_dir.encode() in cmdline
 
 

@@ -21,7 +21,9 @@ tests/data/agent_runtime/crunstate.yaml holds its cases.
 
 import json
 import os
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
+
+from . import procstat
 
 
 def state_root() -> str:
@@ -30,26 +32,13 @@ def state_root() -> str:
     return os.path.join(runtime_dir, "crun") if runtime_dir else "/run/crun"
 
 
-def parse_proc_stat(text: str) -> Optional[Dict[str, Any]]:
-    """The process state letter and start time from a /proc/PID/stat line (the command
-    name in parentheses may hold spaces and parentheses: fields start after the last ')')."""
-    _, paren, rest = text.rpartition(")")
-    fields = rest.split()
-    if not paren or len(fields) < 20:
-        return None
-    try:
-        return {"state": fields[0], "starttime": int(fields[19])}
-    except ValueError:
-        return None
-
-
-def status_of(status: Dict[str, Any], proc: Optional[Dict[str, Any]], fifo: bool) -> str:
+def status_of(status: Dict[str, Any], proc: Optional[Tuple[str, int]], fifo: bool) -> str:
     """crun's state of a container from its status document, its init process's
-    /proc stat (None: no such process) and whether exec.fifo exists."""
-    if proc is None or proc.get("state") in ("Z", "X"):
+    (state, starttime) from /proc (None: no such process) and whether exec.fifo exists."""
+    if proc is None or proc[0] in ("Z", "X"):
         return "stopped"
     recorded = status.get("process-start-time")
-    if recorded and recorded != proc.get("starttime"):
+    if recorded and recorded != proc[1]:
         return "stopped"  # the pid now belongs to another process
     return "created" if fifo else "running"
 
@@ -66,13 +55,7 @@ def read(cid: str, root: str = "") -> Optional[Dict[str, Any]]:
     pid = doc.get("pid") if isinstance(doc, dict) else None
     if not isinstance(pid, int) or isinstance(pid, bool):
         return None
-    proc = None  # type: Optional[Dict[str, Any]]
-    if pid > 0:
-        try:
-            with open("/proc/%d/stat" % pid) as f:
-                proc = parse_proc_stat(f.read())
-        except OSError:
-            proc = None
+    proc = procstat.read(pid) if pid > 0 else None
     status = status_of(doc, proc, os.path.exists(os.path.join(d, "exec.fifo")))
     return {"id": cid, "pid": pid, "status": status, "bundle": doc.get("bundle", "")}  # crun keeps the pid too
 

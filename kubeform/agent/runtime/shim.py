@@ -28,6 +28,7 @@ import sys
 import time
 
 from . import crilog
+from .procstat import started_ticks
 
 MYPY = False
 if MYPY:  # pragma: no cover
@@ -227,17 +228,6 @@ def serve(state_dir: str, log_path: str, argv: "List[str]", max_size: int) -> in
         {"exit_code": code, "started_at": crilog.timestamp(started), "finished_at": crilog.timestamp(time.time())},
     )
     return code
-
-
-def started_ticks(pid: int) -> int:
-    """When process pid started (clock ticks since boot, field 22 of /proc/PID/stat; 0 when
-    it does not exist): with the pid, it names one process even when pids are reused."""
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as f:
-            rest = f.read().rpartition(b")")[2].split()
-        return int(rest[19])
-    except (OSError, IndexError, ValueError):
-        return 0
 
 
 def prepare(state_dir: str) -> None:

@@ -16,7 +16,7 @@ broken server never stops a pod from starting.
 
 A forked shim's /proc cmdline is the server's, without its bundle directory, so shim.json
 records the shim's start time too (``shim_start``) and crun.shim_alive checks pid and
-start time (see shim.started_ticks).
+start time (see procstat.started_ticks).
 """
 
 import json

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from kubeform.agent.runtime import crunstate
+from kubeform.agent.runtime import crunstate, procstat
 
 CASES: dict[str, Any] = yaml.safe_load(
     (Path(__file__).parents[3] / "data" / "agent_runtime" / "crunstate" / "cases.yaml").read_text()
@@ -21,12 +21,9 @@ CASES: dict[str, Any] = yaml.safe_load(
 
 @pytest.mark.parametrize("case", CASES["status_of"], ids=lambda c: c["name"])
 def test_status_of(case: dict[str, Any]) -> None:
-    assert crunstate.status_of(case["status"], case["proc"], case["fifo"]) == case["want"]
-
-
-@pytest.mark.parametrize("case", CASES["proc_stat"], ids=lambda c: c["name"])
-def test_parse_proc_stat(case: dict[str, Any]) -> None:
-    assert crunstate.parse_proc_stat(case["text"]) == case["want"]
+    proc = case["proc"]
+    got = crunstate.status_of(case["status"], (proc["state"], proc["starttime"]) if proc else None, case["fifo"])
+    assert got == case["want"]
 
 
 def _container(root: Path, cid: str, pid: int, start: int | None, fifo: bool = False) -> None:
@@ -41,9 +38,7 @@ def _container(root: Path, cid: str, pid: int, start: int | None, fifo: bool = F
 
 
 def _starttime(pid: int) -> int:
-    got = crunstate.parse_proc_stat(Path(f"/proc/{pid}/stat").read_text())
-    assert got is not None
-    return int(got["starttime"])
+    return procstat.started_ticks(pid)
 
 
 def test_a_state_root_read_as_crun_would(tmp_path: Path) -> None:
