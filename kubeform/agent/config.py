@@ -4,15 +4,15 @@ Why: a mistake in the file should stop the agent at start with one line naming t
 not surface later as a traceback inside the loop. JSON because the agent is stdlib-only.
 """
 
-import json
 import socket
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict
+
+from kubeform.api.daemonconfig import ConfigError, etcd_settings, optional_string as _opt_str, read_object, refuse_unknown
+from kubeform.api.daemonconfig import number as _number, string as _str, string_list as _str_list
 
 from .flannel import DEFAULT_PREFIX
 
-
-class ConfigError(Exception):
-    """The config file is missing, not JSON, or a field is wrong (message names it)."""
+__all__ = ["AgentConfig", "ConfigError", "load_config"]
 
 
 class AgentConfig(object):
@@ -23,29 +23,18 @@ class AgentConfig(object):
         self.path = path
         self.node_name = _str(raw, "node_name", path, socket.gethostname().split(".")[0])
         self.roles = _str_list(raw, "roles", path, ["worker"])
-        etcd = raw.get("etcd")
-        if not isinstance(etcd, dict):
-            raise ConfigError("%s: field 'etcd' must be an object with endpoints, ca_file, cert_file, key_file" % path)
-        self.etcd_endpoints = _str_list(etcd, "endpoints", path, [])
-        if not self.etcd_endpoints:
-            raise ConfigError("%s: field 'etcd.endpoints' must list at least one https:// URL" % path)
-        for url in self.etcd_endpoints:
-            if not (url.startswith("https://") or url.startswith("http://")):
-                raise ConfigError("%s: field 'etcd.endpoints': %r is not an http(s) URL" % (path, url))
-        self.etcd_ca = _opt_str(etcd, "ca_file", path)
-        self.etcd_cert = _opt_str(etcd, "cert_file", path)
-        self.etcd_key = _opt_str(etcd, "key_file", path)
-        if any(u.startswith("https://") for u in self.etcd_endpoints) and not (
-            self.etcd_ca and self.etcd_cert and self.etcd_key
-        ):
-            raise ConfigError("%s: field 'etcd': https endpoints need ca_file, cert_file and key_file" % path)
+        etcd = etcd_settings(raw, path)
+        self.etcd_endpoints = etcd.endpoints
+        self.etcd_ca = etcd.ca_file
+        self.etcd_cert = etcd.cert_file
+        self.etcd_key = etcd.key_file
         self.public_ip = _opt_str(raw, "public_ip", path)
         self.interface = _opt_str(raw, "interface", path)
         self.flannel_prefix = _str(raw, "flannel_prefix", path, DEFAULT_PREFIX).rstrip("/")
         self.subnet_env = _str(raw, "subnet_env", path, "/run/flannel/subnet.env")
         self.ip_masq = bool(raw.get("ip_masq", True))
         self.netns = _opt_str(raw, "netns", path)
-        self.resync_seconds = float(raw.get("resync_seconds", 10))
+        self.resync_seconds = _number(raw, "resync_seconds", path, 10)
         # node runtime (docs/runtime.md)
         self.runtime = _str(raw, "runtime", path, "crun")
         if self.runtime not in ("crun", "docker"):
@@ -62,7 +51,7 @@ class AgentConfig(object):
         self.proxy_mode = _str(raw, "proxy_mode", path, "iptables")
         if self.proxy_mode not in ("iptables", "ipvs", "none"):
             raise ConfigError("%s: field 'proxy_mode': %r is not iptables, ipvs or none" % (path, self.proxy_mode))
-        self.proxy_resync_seconds = float(raw.get("proxy_resync_seconds", 30))
+        self.proxy_resync_seconds = _number(raw, "proxy_resync_seconds", path, 30)
         self.nodeport_addresses = _str_list(raw, "nodeport_addresses", path, [])  # [] = public_ip
         # the ClusterIP range: routed on the node's interface when the host has no route to it
         self.service_cidr = _str(raw, "service_cidr", path, "10.96.0.0/12")
@@ -70,9 +59,7 @@ class AgentConfig(object):
         self.dns_pid_file = _str(raw, "dns_pid_file", path, "/run/kubeform/dns/dnsmasq.pid")
         # "key=value:Effect" or "key:Effect", registered on the Node (masters: control-plane)
         self.taints = _str_list(raw, "taints", path, [])
-        unknown = set(raw) - KNOWN_FIELDS
-        if unknown:
-            raise ConfigError("%s: unknown field(s): %s" % (path, ", ".join(sorted(unknown))))
+        refuse_unknown(raw, KNOWN_FIELDS, path)
 
 
 KNOWN_FIELDS = {
@@ -105,45 +92,10 @@ KNOWN_FIELDS = {
 }
 
 
-def _str(raw, field, path, default):
-    # type: (Dict[str, Any], str, str, str) -> str
-    value = raw.get(field, default)
-    if not isinstance(value, str) or not value:
-        raise ConfigError("%s: field '%s' must be a non-empty string" % (path, field))
-    return value
-
-
-def _opt_str(raw, field, path):
-    # type: (Dict[str, Any], str, str) -> Optional[str]
-    value = raw.get(field)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ConfigError("%s: field '%s' must be a string" % (path, field))
-    return value
-
-
-def _str_list(raw, field, path, default):
-    # type: (Dict[str, Any], str, str, List[str]) -> List[str]
-    value = raw.get(field, default)
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError("%s: field '%s' must be a list of strings" % (path, field))
-    return list(value)
-
-
 def load_config(path):
     # type: (str) -> AgentConfig
     """Read and check the config file."""
-    try:
-        with open(path) as f:
-            raw = json.load(f)
-    except OSError as exc:
-        raise ConfigError("%s: cannot read: %s" % (path, exc.strerror)) from None
-    except ValueError as exc:
-        raise ConfigError("%s: not valid JSON: %s" % (path, exc)) from None
-    if not isinstance(raw, dict):
-        raise ConfigError("%s: must be a JSON object" % path)
-    cfg = AgentConfig(raw, path)
+    cfg = AgentConfig(read_object(path), path)
     from .node import parse_taints  # node.py imports ConfigError from here
 
     parse_taints(cfg.taints, path)  # a bad taint is one clear line at start, not a crash later

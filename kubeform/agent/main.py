@@ -26,6 +26,7 @@ from typing import Any, Dict, List, Optional
 
 from . import flannel, hoststate, node, overlay
 from .config import AgentConfig, ConfigError, load_config
+from kubeform.api.daemonconfig import log_to_stderr
 from kubeform.api.etcd import EtcdClient, EtcdError, key_absent, key_unchanged, op_delete, op_put
 from .executor import CommandError, Executor, write_file_atomic
 from .dns.dnsmasq import DnsRecords
@@ -370,11 +371,7 @@ def main(argv=None):
     parser.add_argument("--once", action="store_true", help="converge once and exit (debugging)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    log_to_stderr(args.verbose)
     try:
         cfg = load_config(args.config)
     except ConfigError as exc:

@@ -15,11 +15,11 @@ import datetime
 import logging
 import os
 import signal
-import sys
 import threading
 import time
 from typing import Any, Dict, List, Optional
 
+from kubeform.api.daemonconfig import log_to_stderr
 from kubeform.api.etcd import EtcdClient, EtcdError
 
 from .config import ConfigError, ReconcilerConfig, load_config
@@ -214,11 +214,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--config", default="/etc/kubeform/reconciler.json", help="config file (JSON)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    log_to_stderr(args.verbose)
     try:
         cfg = load_config(args.config)
     except ConfigError as exc:

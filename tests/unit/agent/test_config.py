@@ -60,6 +60,9 @@ def test_config_defaults(tmp_path: Path) -> None:
         ({**GOOD, "colour": "blue"}, "colour"),
         ({**GOOD, "runtime": "runc"}, "'runtime'"),
         ({**GOOD, "taints": ["dedicated=db"]}, "'taints'"),
+        ({**GOOD, "resync_seconds": "often"}, "'resync_seconds' must be a positive number"),
+        ({**GOOD, "proxy_resync_seconds": 0}, "'proxy_resync_seconds'"),
+        ({**GOOD, "etcd": {**GOOD["etcd"], "ca_file": 7}}, "'etcd.ca_file' must be a string"),  # type: ignore[dict-item]
     ],
 )
 def test_config_errors_name_the_field(tmp_path: Path, raw: object, field: str) -> None:
