@@ -11,6 +11,7 @@ from kubeform.api.daemonconfig import ConfigError, etcd_settings, optional_strin
 from kubeform.api.daemonconfig import number as _number, string as _str, string_list as _str_list
 
 from .flannel import DEFAULT_PREFIX
+from .node import parse_taints
 
 __all__ = ["AgentConfig", "ConfigError", "load_config"]
 
@@ -96,7 +97,5 @@ def load_config(path):
     # type: (str) -> AgentConfig
     """Read and check the config file."""
     cfg = AgentConfig(read_object(path), path)
-    from .node import parse_taints  # node.py imports ConfigError from here
-
     parse_taints(cfg.taints, path)  # a bad taint is one clear line at start, not a crash later
     return cfg

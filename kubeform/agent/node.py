@@ -14,7 +14,7 @@ import platform
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
-from .config import ConfigError
+from kubeform.api.daemonconfig import ConfigError
 
 NODE_PREFIX = "/registry/minions/"
 HEARTBEAT_PREFIX = "/registry/leases/kube-node-lease/"

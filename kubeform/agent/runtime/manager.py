@@ -254,7 +254,7 @@ class RuntimeManager(object):
         with self.lock:
             w = self.workers.get(uid)
             if w is None or w.finished:
-                w = PodWorker(self, uid)
+                w = PodWorker(uid, self.sync_pod, self.stop, self.wake)
                 self.workers[uid] = w
             return w
 

@@ -8,12 +8,9 @@ skips snapshots older than its own last action (the driver's list would not show
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from .driver import ContainerInfo, SandboxInfo
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .manager import RuntimeManager
 
 Obj = Dict[str, Any]
 
@@ -35,9 +32,13 @@ class Snapshot(object):
 class PodWorker(object):
     """One thread per pod: syncs the newest snapshot that is not older than its last action."""
 
-    def __init__(self, manager: "RuntimeManager", uid: str) -> None:
-        self.manager = manager
+    def __init__(self, uid: str, sync: "Callable[[str, Snapshot], bool]", stop: threading.Event, acted: threading.Event) -> None:
+        """``sync(uid, snapshot)`` plans and acts (True: it did something); ``stop`` ends the
+        thread; ``acted`` is set after an action (the loop lists the driver again)."""
         self.uid = uid
+        self.sync = sync
+        self.stop = stop
+        self.acted = acted
         self.lock = threading.Lock()
         self.wake = threading.Event()
         self.latest = None  # type: Optional[Snapshot]
@@ -53,8 +54,7 @@ class PodWorker(object):
         self.wake.set()
 
     def run(self) -> None:
-        stop = self.manager.stop
-        while not stop.is_set() and not self.finished:
+        while not self.stop.is_set() and not self.finished:
             self.wake.wait(1.0)
             self.wake.clear()
             with self.lock:
@@ -63,10 +63,10 @@ class PodWorker(object):
             if snap is None or snap.taken_at < self.done_at:
                 continue  # the driver's list predates our last action: wait for a fresh one
             try:
-                acted = self.manager.sync_pod(self.uid, snap)
+                acted = self.sync(self.uid, snap)
             except Exception:  # one pod's bug must never stop the agent
                 LOG.exception("pod %s", self.uid)
                 acted = True
             if acted:
                 self.done_at = time.monotonic()
-                self.manager.wake.set()
+                self.acted.set()
