@@ -502,3 +502,39 @@ def test_stopped_node_returns_nothing_lost_nothing_doubled(chaos_cluster: ChaosC
 
 def test_partitioned_node_returns_nothing_lost_nothing_doubled(chaos_cluster: ChaosCluster) -> None:
     _cut_off_and_return(chaos_cluster, "partition", "heal", force_kv=True)
+
+
+def test_force_deleted_statefulset_pod_of_a_cut_off_node_never_runs_twice(chaos_cluster: ChaosCluster) -> None:
+    """The operator force-deletes kv-0 as soon as its node is cut off (before its lease
+    lapses, so the new kv-0 is bound to the same node at once, where its volume is); when
+    the node returns its agent sees, in one list, the old kv-0's containers (a pod the API
+    no longer has) and the new kv-0 bound to it: the new one must not start before the
+    old one's containers are gone."""
+    c = chaos_cluster
+    converged(c, "converged before", 90)
+    old = kv0(c)
+    cut = False
+    with Sampler(c) as sampler:
+        try:
+            c.kf("lab", "partition", VICTIM, "--name", c.lab.name)
+            cut = True
+            c.kf("delete", "pod", "kv-0", "-n", NS, "--force", "--grace-period=0")
+
+            def new_bound() -> dict[str, Any]:
+                pod = kv0(c)
+                fresh = pod.get("metadata", {}).get("uid") not in (None, old["metadata"]["uid"])
+                return pod if fresh and pod["spec"].get("nodeName") == VICTIM else {}
+
+            new = wait_for("the new kv-0 bound to its volume's node", new_bound, 30, every=0.2)
+            assert not is_running(new)
+            assert host_census(c.lab, VICTIM) is not None
+            assert old["metadata"]["uid"] in running_uids(census(c.lab))  # the old one runs on, cut off
+            c.kf("lab", "heal", VICTIM, "--name", c.lab.name)
+            cut = False
+            converged(c, "converged after heal", 120)
+        finally:
+            if cut:
+                c.kf("lab", "heal", VICTIM, "--name", c.lab.name, check=False)
+    sampler.check()
+    assert kv0(c)["metadata"]["uid"] == new["metadata"]["uid"]
+    data_intact(c)
