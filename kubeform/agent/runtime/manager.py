@@ -23,7 +23,7 @@ from kubeform.api import events as ev
 from kubeform.api import quantity, usage as usagemod
 from kubeform.api.etcd import EtcdClient, EtcdError, key_unchanged, op_delete, op_put
 
-from . import backoff, env as envmod, lifecycle, localvolumes, probes, status as statusmod, volumes
+from . import backoff, env as envmod, lifecycle, localvolumes, probes, samename, status as statusmod, volumes
 from .driver import ContainerInfo, ContainerSpec, Driver, ImageInfo, PullError, RuntimeError_, SandboxInfo, SandboxSpec
 from .informer import Informer
 
@@ -265,6 +265,8 @@ class RuntimeManager(object):
         self.usage = {}  # type: Dict[str, Obj]
         self.usage_raw = {}  # type: Dict[str, Tuple[float, Dict[str, int]]]  # uid -> (when, container -> cpu ns)
         self.hashes = {}  # type: Dict[str, Dict[str, str]]  # pod uid -> container id -> spec hash
+        self.names = {}  # type: Dict[str, str]  # pod uid -> namespace/name recorded in its directory
+        self.held = {}  # type: Dict[str, str]  # pod uid -> the namesake's uid it waits for (logged once)
         self.pool = ThreadPoolExecutor(max_workers=8)
         self.limits_reported = False
         self.threads = []  # type: List[threading.Thread]
@@ -335,8 +337,11 @@ class RuntimeManager(object):
         for c in listed_containers:
             containers.setdefault(c.pod_uid, []).append(c)
         pods = self.mine()
+        held = self.held_back(pods, sandboxes, containers)
         now = self.clock()
         for uid, (key, rev, pod) in pods.items():
+            if uid in held:
+                continue  # its namesake's containers are being removed: it acts once they are gone
             mine = containers.get(uid, [])
             last = self.usage_raw.get(uid)
             if (last is None or now - last[0] >= USAGE_PERIOD) and any(c.state == "running" for c in mine):
@@ -358,6 +363,54 @@ class RuntimeManager(object):
             if uid not in pods and uid not in sandboxes and uid not in containers:
                 self.forget(uid)
         self.reclaim_volumes(pods)
+
+    # -- one name, one pod -------------------------------------------------------------------
+
+    def held_back(self, pods: Dict[str, Tuple[str, int, Obj]], sandboxes: Dict[str, SandboxInfo],
+                  containers: Dict[str, List[ContainerInfo]]) -> Dict[str, str]:
+        """Pods bound here that wait for a namesake's containers to go (samename.waiting)."""
+        bound = {uid: samename.full_name(pod) for uid, (_key, _rev, pod) in pods.items()}
+        leftovers = {}  # type: Dict[str, str]
+        for uid in set(sandboxes) | set(containers):
+            if uid not in pods and (uid in sandboxes or any(c.state == "running" for c in containers.get(uid, []))):
+                leftovers[uid] = self.name_of(uid)
+        held = samename.waiting(bound, leftovers)
+        with self.lock:
+            for uid, other in held.items():
+                if self.held.get(uid) != other:
+                    LOG.info("pod %s (%s) waits: the containers of its namesake %s are still on %s",
+                             bound[uid], uid, other, self.node)
+            self.held = held
+        return held
+
+    def name_of(self, uid: str) -> str:
+        with self.lock:
+            known = self.names.get(uid)
+        if known is None:
+            known = samename.read_record(self.state_dir, uid)
+            if known is not None:
+                with self.lock:
+                    self.names[uid] = known
+        return known or ""
+
+    def remember_name(self, uid: str, pod: Obj) -> None:
+        """The pod's name in its directory, before anything of it starts (samename)."""
+        name = samename.full_name(pod)
+        with self.lock:
+            if not name or self.names.get(uid) == name:
+                return
+        try:
+            samename.write_record(self.state_dir, uid, name)
+        except OSError as exc:
+            LOG.warning("recording the name of pod %s (%s): %s", name, uid, exc)
+            return
+        with self.lock:
+            self.names[uid] = name
+
+    def forget_name(self, uid: str) -> None:
+        with self.lock:
+            self.names.pop(uid, None)
+        samename.drop_record(self.state_dir, uid)
 
     # -- local persistent volumes ------------------------------------------------------------
 
@@ -404,7 +457,7 @@ class RuntimeManager(object):
             if w is not None:
                 w.finished = True
                 w.wake.set()
-            for table in (self.pull_errors, self.pull_backoff, self.crash_backoff, self.config_errors, self.waiting_seen, self.usage, self.hashes):
+            for table in (self.pull_errors, self.pull_backoff, self.crash_backoff, self.config_errors, self.waiting_seen, self.usage, self.hashes, self.names):
                 table.pop(uid, None)
             self.usage_raw.pop(uid, None)
             for cid in [k for k, owner in self.probe_owner.items() if owner == uid]:
@@ -478,6 +531,7 @@ class RuntimeManager(object):
         if snap.pod is None:
             return self.remove_orphan(uid, snap)
         pod = snap.pod
+        self.remember_name(uid, pod)
         obs = self.observed(uid, pod, snap.sandbox, snap.containers)
         deleting = bool((pod.get("metadata") or {}).get("deletionTimestamp"))
         if not deleting and not lifecycle.outcome(pod, snap.containers):
@@ -737,6 +791,7 @@ class RuntimeManager(object):
         """The last step of a graceful deletion: the key goes (if it is still this pod)."""
         key, rev = snap.key, snap.mod_revision
         self.drop_hashes(uid)
+        self.forget_name(uid)
         volumes.teardown(self.state_dir, uid, **({} if self.mount_runner is None else {"run": self.mount_runner}))
         for _ in range(5):
             ok, _ = self.client.txn([key_unchanged(key, rev)], [op_delete(key)])
@@ -775,6 +830,7 @@ class RuntimeManager(object):
         if snap.sandbox is not None:
             self.driver.remove_sandbox(uid)
         self.drop_hashes(uid)
+        self.forget_name(uid)
         volumes.teardown(self.state_dir, uid, **({} if self.mount_runner is None else {"run": self.mount_runner}))
         return True
 
