@@ -63,6 +63,8 @@ MASTERS = ("kf-master1", "kf-node1")
 VICTIM = "kf-node2"
 NS = "chaos"
 REPLICAS = 4
+#: web's rollout bounds; minReadySeconds makes each step last, so the kill lands mid-rollout.
+SURGE, UNAVAILABLE, MIN_READY = 1, 0, 3
 UNREACHABLE = "node.kubernetes.io/unreachable"
 
 MANIFEST = f"""\
@@ -75,7 +77,8 @@ kind: Deployment
 metadata: {{name: web, namespace: {NS}}}
 spec:
   replicas: {REPLICAS}
-  strategy: {{type: RollingUpdate, rollingUpdate: {{maxSurge: 1, maxUnavailable: 1}}}}
+  minReadySeconds: {MIN_READY}
+  strategy: {{type: RollingUpdate, rollingUpdate: {{maxSurge: {SURGE}, maxUnavailable: {UNAVAILABLE}}}}}
   selector: {{matchLabels: {{app: web}}}}
   template:
     metadata: {{labels: {{app: web}}}}
@@ -380,18 +383,28 @@ def data_intact(c: ChaosCluster) -> None:
 
 # -- the scenarios ------------------------------------------------------------------------
 def _leads(c: ChaosCluster, host: str) -> bool:
-    log = c.ssh(host, "journalctl -u kubeform-reconciler --no-pager -o cat | grep -E 'is the leader|stops leading' | tail -1",
-                check=False)
+    """Whether the reconciler running on host says it leads: the last leadership line of its
+    current run (a run killed with -9 never wrote that it stopped leading)."""
+    log = c.ssh(host, "id=$(systemctl show -p InvocationID --value kubeform-reconciler); "
+                "[ -n \"$id\" ] && journalctl _SYSTEMD_INVOCATION_ID=$id --no-pager -o cat "
+                "| grep -E 'is the leader|stops leading' | tail -1", check=False)
     return "is the leader" in log
+
+
+def web_sets(c: ChaosCluster) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = json.loads(c.kf("get", "rs", "-n", NS, "-l", "app=web", "-o", "json").stdout)["items"]
+    return items
 
 
 def test_leader_kill9_mid_rollout_the_standby_finishes_it(chaos_cluster: ChaosCluster) -> None:
     c = chaos_cluster
     leader = wait_for("a leading reconciler", lambda: next((h for h in MASTERS if _leads(c, h)), ""), 30)
     old_hashes = {p["metadata"]["labels"]["pod-template-hash"] for p in c.pods() if _app(p) == "web"}
+    sets_before = {r["metadata"]["name"] for r in web_sets(c)}
     c.kf("rollout", "restart", "deployment/web", "-n", NS)
+    started = time.monotonic()
     bounds: list[str] = []
-    killed = False
+    killed, at_kill = False, 0
     try:
         with Sampler(c) as sampler:
             deadline = time.monotonic() + 180
@@ -399,29 +412,37 @@ def test_leader_kill9_mid_rollout_the_standby_finishes_it(chaos_cluster: ChaosCl
                 web = [p for p in c.pods() if _app(p) == "web"]
                 alive = [p for p in web if not p["metadata"].get("deletionTimestamp")]
                 ready = [p for p in alive if is_running(p)]
-                if len(alive) > REPLICAS + 1 or len(ready) < REPLICAS - 1:
+                if len(alive) > REPLICAS + SURGE or len(ready) < REPLICAS - UNAVAILABLE:
                     bounds.append(f"{len(alive)} pods, {len(ready)} Running")
                 new = [p for p in ready if p["metadata"]["labels"].get("pod-template-hash") not in old_hashes]
                 if not killed and new:
                     # mid-rollout: kill -9, and keep it down (a dead host does not come back in 2 s)
                     c.ssh(leader, "systemctl kill -s KILL kubeform-reconciler; systemctl stop kubeform-reconciler")
                     killed = True
-                    print(f"\nkilled {leader}'s reconciler with {len(new)} of {REPLICAS} new pods Running")
+                    at_kill = len([p for p in web if p["metadata"]["labels"].get("pod-template-hash") not in old_hashes])
+                    print(f"\nkilled {leader}'s reconciler with {at_kill} of {REPLICAS} new pods made, {len(new)} Running")
                 if len(new) == REPLICAS and len(web) == REPLICAS:
                     break
                 time.sleep(0.3)
-        assert killed
+        assert killed and at_kill < REPLICAS, "the rollout was not under way at the kill"
+        took = time.monotonic() - started
+        print(f"rollout of {REPLICAS} done {took:.1f} s after `rollout restart`")
         other = next(h for h in MASTERS if h != leader)
         assert _leads(c, other), f"{other} does not lead"
         assert not bounds, f"surge/unavailable bounds broken: {bounds[:5]}"
         sampler.check()
-        rs = json.loads(c.kf("get", "rs", "-n", NS, "-l", "app=web", "-o", "json").stdout)["items"]
-        assert len(rs) == 2, [r["metadata"]["name"] for r in rs]  # no third ReplicaSet from a confused leader
-        assert sorted(r["spec"]["replicas"] for r in rs) == [0, REPLICAS]
+        rs = {r["metadata"]["name"]: r["spec"]["replicas"] for r in web_sets(c)}
+        made = sorted(set(rs) - set(sets_before))
+        assert len(made) == 1, made  # one new ReplicaSet: no second one from the new leader
+        assert {n: r for n, r in rs.items() if r} == {made[0]: REPLICAS}, rs
         assert c.kf("rollout", "status", "deployment/web", "-n", NS, "--timeout=60s").returncode == 0
         converged(c, "converged after the rollout", 90)
     finally:
         c.ssh(leader, "systemctl start kubeform-reconciler", check=False)
+
+
+def _restarts(c: ChaosCluster) -> dict[str, int]:
+    return {p["metadata"]["name"]: sum(s.get("restartCount", 0) for s in p["status"]["containerStatuses"]) for p in c.pods()}
 
 
 def test_agents_kill9_keep_their_pods(chaos_cluster: ChaosCluster) -> None:
@@ -429,6 +450,7 @@ def test_agents_kill9_keep_their_pods(chaos_cluster: ChaosCluster) -> None:
     converged(c, "converged before", 90)
     before = census(c.lab)
     ips = {p["metadata"]["name"]: p["status"].get("podIP") for p in c.pods()}
+    restarts = _restarts(c)
 
     def agent_pid(host: str) -> str:
         return c.ssh(host, "systemctl show -p MainPID --value kubeform-agent").strip()
@@ -438,7 +460,10 @@ def test_agents_kill9_keep_their_pods(chaos_cluster: ChaosCluster) -> None:
         for host in before:
             c.ssh(host, "systemctl kill -s KILL --kill-who=main kubeform-agent")
         for host in before:
-            wait_for(f"{host}'s agent restarted", lambda h=host: agent_pid(h) not in ("", "0", pids[h]), 60)
+            def restarted(h: str = host) -> bool:
+                return agent_pid(h) not in ("", "0", pids[h])
+
+            wait_for(f"{host}'s agent restarted", restarted, 60)
         time.sleep(8)  # several passes of the restarted agents
     sampler.check()
     after = census(c.lab)
@@ -448,7 +473,7 @@ def test_agents_kill9_keep_their_pods(chaos_cluster: ChaosCluster) -> None:
                 == {(s["pod_uid"], s["ip"]) for s in before[host]["sandboxes"]}), host
     pods = c.pods()
     assert {p["metadata"]["name"]: p["status"].get("podIP") for p in pods} == ips
-    assert all(s.get("restartCount", 0) == 0 for p in pods for s in p["status"]["containerStatuses"])
+    assert _restarts(c) == restarts
     converged(c, "converged after", 60)
     data_intact(c)
 
@@ -458,6 +483,12 @@ def _cut_off_and_return(c: ChaosCluster, cut: str, restore: str, force_kv: bool)
     evicted and waits (or is force-deleted); the victim returns; nothing lost or doubled."""
     converged(c, "converged before", 90)
     web_there = [p for p in c.pods() if _app(p) == "web" and p["spec"]["nodeName"] == VICTIM]
+    if not web_there:  # all moved away by an earlier scenario: spread them again
+        c.kf("rollout", "restart", "deployment/web", "-n", NS)
+        c.kf("rollout", "status", "deployment/web", "-n", NS, "--timeout=120s")
+        converged(c, "converged after spreading web", 90)
+        web_there = [p for p in c.pods() if _app(p) == "web" and p["spec"]["nodeName"] == VICTIM]
+    assert web_there, "no web pod on the victim"
     old = kv0(c)
     assert old["spec"]["nodeName"] == VICTIM
     gone = False
