@@ -1,11 +1,11 @@
 """Chaos on a lab of its own: nothing lost, nothing doubled.
 
 The lab (``kfchaos``, 192.168.73.0/24; KF_CHAOS_LAB=name:cidr to change it) has three
-hosts: kf-master1 (etcd, master), kf-node1 (master: the second reconciler) and kf-node2
-(a node only: the one that dies and is cut off). It runs, in namespace ``chaos``, a
-Deployment ``web`` (4 replicas, spread) and a DaemonSet ``dmn``, both tolerating the
-masters' control-plane taint, and a StatefulSet ``kv``
-(1 replica on kf-node2, a claim on a local-path volume holding a file the test wrote).
+hosts: kf-master1 (etcd, master, crun), kf-node1 (master: the second reconciler; crun) and
+kf-node2 (a node only, on docker: the one that dies and is cut off). It runs, in namespace
+``chaos``, a Deployment ``web`` (4 replicas, spread) and a DaemonSet ``dmn``, both
+tolerating the masters' control-plane taint, and a StatefulSet ``kv`` (1 replica on
+kf-node2, a claim on a local-path volume holding a file the test wrote).
 
 - kill -9 of the leading reconciler while ``web`` rolls: the other master's reconciler
   finishes the rollout; at every sample no more than replicas+maxSurge pods and no fewer
@@ -154,10 +154,13 @@ def _chaos_lab() -> tuple[str, str]:
 
 
 def build(name: str, subnet: str, workdir: Path) -> ChaosCluster:
-    """A 3-host lab, kf-node1 a second master, `kubeform up`, busybox in the registry."""
+    """A 3-host lab, kf-node1 a second master, the victim on docker (the masters on crun),
+    `kubeform up`, busybox in the registry."""
     st, _ = manager.up(hosts=3, name=name, subnet=subnet, rebuild=False, console=Console())
     data = yaml.safe_load(Path(st.directory, "inventory.yml").read_text())
     data["all"]["children"]["masters"]["hosts"]["kf-node1"] = None
+    hosts = data["all"]["hosts"]
+    hosts[VICTIM] = dict(hosts.get(VICTIM) or {}, container_runtime="docker")
     inventory = workdir / "inventory.yml"
     inventory.write_text(yaml.safe_dump(data, sort_keys=False))
     c = ChaosCluster(st, workdir, inventory)
