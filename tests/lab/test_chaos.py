@@ -197,9 +197,11 @@ def chaos_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChaosClu
 
 
 def _apply_workloads(c: ChaosCluster) -> None:
-    for host in (VICTIM,):  # a previous reused run may have left it cut off or stopped
-        if host in manager.require_state(c.lab.name).partitioned:
-            c.kf("lab", "heal", host, "--name", c.lab.name)
+    st = manager.require_state(c.lab.name)  # a previous reused run may have left the victim cut off or stopped
+    if VICTIM in st.partitioned:
+        c.kf("lab", "heal", VICTIM, "--name", c.lab.name)
+    if VICTIM in st.stopped:
+        c.kf("lab", "start", VICTIM, "--name", c.lab.name)
     path = c.workdir / "chaos.yaml"
     path.write_text(MANIFEST)
     c.kf("apply", "-f", str(path))
