@@ -174,6 +174,8 @@ def build(name: str, subnet: str, workdir: Path) -> ChaosCluster:
 
 @pytest.fixture(scope="module")
 def chaos_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChaosCluster]:
+    """The chaos lab, built for this module and removed at its end (finally and atexit),
+    or, with KF_CHAOS_CLUSTER=DIR, a lab already up, reused and left up."""
     name, subnet = _chaos_lab()
     reuse = os.environ.get("KF_CHAOS_CLUSTER", "")
     if reuse:
