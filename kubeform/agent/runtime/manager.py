@@ -531,9 +531,10 @@ class RuntimeManager(object):
         if snap.pod is None:
             return self.remove_orphan(uid, snap)
         pod = snap.pod
-        self.remember_name(uid, pod)
-        obs = self.observed(uid, pod, snap.sandbox, snap.containers)
         deleting = bool((pod.get("metadata") or {}).get("deletionTimestamp"))
+        if not deleting:  # a pod being deleted starts nothing; its record must not outlive it
+            self.remember_name(uid, pod)
+        obs = self.observed(uid, pod, snap.sandbox, snap.containers)
         if not deleting and not lifecycle.outcome(pod, snap.containers):
             obs = obs._replace(volume_error=self.setup_volumes(pod, obs))
         now = self.clock()
