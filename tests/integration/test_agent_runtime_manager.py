@@ -233,6 +233,25 @@ def test_orphans_and_unbound_pods_are_removed(rig: Rig) -> None:
     assert rig.driver.list_containers() == [] and rig.driver.list_sandboxes() == []
 
 
+def test_a_pod_waits_for_its_namesakes_containers_to_go(rig: Rig) -> None:
+    """kv-0 force-deleted while this node was cut off and created again bound here (its
+    volume is here): the agent back sees both at once; the new one starts only after the
+    old one's containers and sandbox are gone, never beside them."""
+    rig.put(pod("kv-0", "u-old", containers=[{"name": "app", "image": "busybox"}]))
+    rig.sync()
+    assert rig.driver.find("u-old", "app") is not None
+    assert (rig.tmp / "state" / "pods" / "u-old" / "pod-name").read_text() == "default/kv-0"
+    rig.put(pod("kv-0", "u-new", containers=[{"name": "app", "image": "busybox"}]))  # the same key, another pod
+    rig.manager = rig.new_manager()  # and a restarted agent: the old name comes from its record
+    rig.sync()
+    assert rig.driver.started == ["u-old/app/0"]  # held: the old one was still there when listed
+    assert rig.driver.list_containers() == [] and rig.driver.list_sandboxes() == []
+    assert not (rig.tmp / "state" / "pods" / "u-old").exists()  # the record went with it
+    rig.sync()
+    assert rig.driver.started == ["u-old/app/0", "u-new/app/0"]
+    assert rig.pod("kv-0")["status"]["phase"] == "Running"
+
+
 def test_image_pull_failure_backs_off(rig: Rig) -> None:
     rig.driver.bad_images["nosuch:1"] = "nosuch:1: manifest unknown"
     rig.put(pod("bad", "u-b", containers=[{"name": "app", "image": "nosuch:1"}]))

@@ -23,7 +23,7 @@ from kubeform.api import events as ev
 from kubeform.api import quantity, usage as usagemod
 from kubeform.api.etcd import EtcdClient, EtcdError, key_unchanged, op_delete, op_put
 
-from . import backoff, env as envmod, lifecycle, localvolumes, probes, status as statusmod, volumes
+from . import backoff, env as envmod, lifecycle, localvolumes, probes, samename, status as statusmod, volumes
 from .driver import ContainerInfo, ContainerSpec, Driver, ImageInfo, PullError, RuntimeError_, SandboxInfo, SandboxSpec
 from .eventrecorder import EventRecorder
 from .informer import Informer
@@ -125,6 +125,8 @@ class RuntimeManager(object):
         self.usage = {}  # type: Dict[str, Obj]
         self.usage_raw = {}  # type: Dict[str, Tuple[float, Dict[str, int]]]  # uid -> (when, container -> cpu ns)
         self.spec_hashes = SpecHashes(state_dir)
+        self.pod_names = samename.PodNames(state_dir)
+        self.held = {}  # type: Dict[str, str]  # pod uid -> the namesake's uid it waits for (logged once)
         self.pool = ThreadPoolExecutor(max_workers=8)
         self.limits_reported = False
         self.threads = []  # type: List[threading.Thread]
@@ -195,8 +197,11 @@ class RuntimeManager(object):
         for c in listed_containers:
             containers.setdefault(c.pod_uid, []).append(c)
         pods = self.mine()
+        held = self.held_back(pods, sandboxes, containers)
         now = self.clock()
         for uid, (key, rev, pod) in pods.items():
+            if uid in held:
+                continue  # its namesake's containers are being removed: it acts once they are gone
             mine = containers.get(uid, [])
             last = self.usage_raw.get(uid)
             if (last is None or now - last[0] >= USAGE_PERIOD) and any(c.state == "running" for c in mine):
@@ -218,6 +223,25 @@ class RuntimeManager(object):
             if uid not in pods and uid not in sandboxes and uid not in containers:
                 self.forget(uid)
         self.reclaim_volumes(pods)
+
+    # -- one name, one pod -------------------------------------------------------------------
+
+    def held_back(self, pods: Dict[str, Tuple[str, int, Obj]], sandboxes: Dict[str, SandboxInfo],
+                  containers: Dict[str, List[ContainerInfo]]) -> Dict[str, str]:
+        """Pods bound here that wait for a namesake's containers to go (samename.waiting)."""
+        bound = {uid: samename.full_name(pod) for uid, (_key, _rev, pod) in pods.items()}
+        leftovers = {}  # type: Dict[str, str]
+        for uid in set(sandboxes) | set(containers):
+            if uid not in pods and (uid in sandboxes or any(c.state == "running" for c in containers.get(uid, []))):
+                leftovers[uid] = self.pod_names.of(uid)
+        held = samename.waiting(bound, leftovers)
+        with self.lock:
+            for uid, other in held.items():
+                if self.held.get(uid) != other:
+                    LOG.info("pod %s (%s) waits: the containers of its namesake %s are still on %s",
+                             bound[uid], uid, other, self.node)
+            self.held = held
+        return held
 
     # -- local persistent volumes ------------------------------------------------------------
 
@@ -266,6 +290,7 @@ class RuntimeManager(object):
                 w.wake.set()
             for table in (self.pull_errors, self.pull_backoff, self.crash_backoff, self.config_errors, self.waiting_seen, self.usage):
                 table.pop(uid, None)
+            self.pod_names.forget(uid)
             self.spec_hashes.forget(uid)
             self.usage_raw.pop(uid, None)
             for cid in [k for k, owner in self.probe_owner.items() if owner == uid]:
@@ -300,8 +325,10 @@ class RuntimeManager(object):
         if snap.pod is None:
             return self.remove_orphan(uid, snap)
         pod = snap.pod
-        obs = self.observed(uid, pod, snap.sandbox, snap.containers)
         deleting = bool((pod.get("metadata") or {}).get("deletionTimestamp"))
+        if not deleting:  # a pod being deleted starts nothing; its record must not outlive it
+            self.pod_names.remember(uid, pod)
+        obs = self.observed(uid, pod, snap.sandbox, snap.containers)
         if not deleting and not lifecycle.outcome(pod, snap.containers):
             obs = obs._replace(volume_error=self.setup_volumes(pod, obs))
         now = self.clock()
@@ -559,6 +586,7 @@ class RuntimeManager(object):
         """The last step of a graceful deletion: the key goes (if it is still this pod)."""
         key, rev = snap.key, snap.mod_revision
         self.spec_hashes.drop(uid)
+        self.pod_names.drop(uid)
         volumes.teardown(self.state_dir, uid, **({} if self.mount_runner is None else {"run": self.mount_runner}))
         for _ in range(5):
             ok, _ = self.client.txn([key_unchanged(key, rev)], [op_delete(key)])
@@ -597,6 +625,7 @@ class RuntimeManager(object):
         if snap.sandbox is not None:
             self.driver.remove_sandbox(uid)
         self.spec_hashes.drop(uid)
+        self.pod_names.drop(uid)
         volumes.teardown(self.state_dir, uid, **({} if self.mount_runner is None else {"run": self.mount_runner}))
         return True
 
