@@ -16,6 +16,7 @@ from typing import Any
 
 from kubeform.api.objects import is_controlled_by, meta
 from kubeform.errors import UserError
+from kubeform.reconciler.controllers.revisions import template_of_revision
 from kubeform.store.rollout import CHANGE_CAUSE, RolloutStatus
 
 Obj = dict[str, Any]
@@ -112,10 +113,7 @@ def history_table(owner: Obj, revisions: list[Obj]) -> list[str]:
 
 def template_of(revision: Obj) -> Obj:
     """The pod template a ControllerRevision records (its replacing patch undone)."""
-    template = ((revision.get("data") or {}).get("spec") or {}).get("template")
-    out = copy.deepcopy(template) if isinstance(template, dict) else {}
-    out.pop("$patch", None)
-    return out
+    return template_of_revision(revision) or {}
 
 
 def revision_template(owner: Obj, revisions: list[Obj], number: int) -> Obj:

@@ -15,9 +15,10 @@ next sync creates its replacement); more than one -> the oldest stays; a pod on 
 that should not run it, or on a Node that no longer exists -> deleted (the latter removed
 at once: no agent is left to finish a graceful deletion, as upstream's pod GC does).
 
-Updates: each pod carries ``controller-revision-hash`` (the hash of the pod template, as
-kubeform names ReplicaSets; Kubernetes hashes a ControllerRevision, which kubeform does
-not store) and ``pod-template-generation``. ``OnDelete``: old pods stay until someone
+Updates: each pod carries ``controller-revision-hash`` (the hash of the pod template and
+collisionCount, as upstream) and ``pod-template-generation``. Each template is recorded
+as a ControllerRevision ``<set>-<hash>`` (revisions.py: numbered, renumbered on a
+rollback, trimmed to revisionHistoryLimit), what ``kubeform rollout history|undo`` read. ``OnDelete``: old pods stay until someone
 deletes them. ``RollingUpdate``: old pods that are not available are replaced at once;
 available ones are deleted while fewer than ``maxUnavailable`` (a number, or a percentage
 of desiredNumberScheduled rounded up) nodes lack an available pod; a new pod is created
@@ -44,6 +45,7 @@ from ..scheduler import filters
 from ..scheduler.nodeinfo import NodeInfo
 from ..scheduler.podview import PodView, pod_view
 from ..scheduler.resources import InvalidPod
+from . import revisions
 from .base import Controller, View
 
 Obj = Dict[str, Any]
@@ -220,6 +222,9 @@ def sync(key: str, view: View, now: datetime.datetime) -> List[Action]:
     except InvalidPod:
         judged = None
     hash_value = template_hash(ds)
+    history = revisions.owned(ds, view, namespace)
+    current_revision = "%s-%s" % (dmeta.get("name", ""), hash_value)
+    actions += revisions.ensure_current(ds, "DaemonSet", history, namespace, current_revision, {HASH_LABEL: hash_value})[0]
     spec = ds.get("spec") or {}
     min_ready = int(spec.get("minReadySeconds") or 0) if isinstance(spec.get("minReadySeconds"), int) else 0
 
@@ -277,6 +282,9 @@ def sync(key: str, view: View, now: datetime.datetime) -> List[Action]:
             max_unavailable = 1  # upstream's fallback for an impossible 0/0
         for pod in rolling_deletions(desired, kept, hash_value, max_unavailable, min_ready, now):
             remove(pod)
+
+    live = sorted({"%s-%s" % (dmeta.get("name", ""), (meta(p.obj).get("labels") or {}).get(HASH_LABEL)) for p in owned})
+    actions += revisions.trim_history(ds, history, [current_revision], live)
 
     status, wait = ds_status(ds, desired, by_node, misscheduled, hash_value, min_ready, now)
     out: List[Action] = []
@@ -353,10 +361,19 @@ def ds_status(ds: Obj, desired: List[str], by_node: Dict[str, List[Item]], missc
 
 
 def related(change: Change, view: View) -> List[str]:
-    """A DaemonSet's own changes; its pods' (by controller reference; an orphan: every
-    DaemonSet of its namespace); any Node change: every DaemonSet."""
+    """A DaemonSet's own changes; its pods' and revisions' (by controller reference; an
+    orphan pod: every DaemonSet of its namespace); any Node change: every DaemonSet."""
     if change.key.startswith(DAEMONSETS):
         return [change.key]
+    if change.key.startswith(revisions.REVISIONS):
+        owners = []
+        for it in (change.old, change.new):
+            if it is None:
+                continue
+            ref = controller_ref(it.obj)
+            if ref is not None and ref.get("kind") == "DaemonSet":
+                owners.append(ds_key(str(meta(it.obj).get("namespace") or "default"), str(ref.get("name") or "")))
+        return sorted(set(owners))
     if change.key.startswith(nodes.NODE_PREFIX):
         return view.keys(DAEMONSETS) if hasattr(view, "keys") else [i.key for i in view.list(DAEMONSETS)]
     keys: List[str] = []
@@ -378,7 +395,7 @@ def related(change: Change, view: View) -> List[str]:
 CONTROLLER = Controller(
     name="daemonset",
     primary=DAEMONSETS,
-    watches=(DAEMONSETS, PODS, nodes.NODE_PREFIX),
+    watches=(DAEMONSETS, PODS, nodes.NODE_PREFIX, revisions.REVISIONS),
     sync=sync,
     related=related,
     workers=1,

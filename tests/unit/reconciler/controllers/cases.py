@@ -33,6 +33,7 @@ SHOW: dict[str, list[str]] = {
 CREATE_SHOW: dict[str, list[str]] = {
     "Pod": ["metadata.labels", "metadata.finalizers", "spec.nodeName"],
     "Job": ["metadata.labels", "metadata.annotations", "metadata.ownerReferences"],
+    "ControllerRevision": ["revision"],
 }
 
 

@@ -92,6 +92,8 @@ def test_related() -> None:
     assert daemonset.related(change("/registry/pods/u/p", owned), view) == ["/registry/daemonsets/u/b"]
     assert daemonset.related(change("/registry/pods/t/q", {"metadata": {"namespace": "t"}}), view) == ["/registry/daemonsets/t/a"]
     assert daemonset.related(change("/registry/daemonsets/t/a", {}), view) == ["/registry/daemonsets/t/a"]
+    assert daemonset.related(change("/registry/controllerrevisions/u/b-1", owned), view) == ["/registry/daemonsets/u/b"]
+    assert daemonset.related(change("/registry/controllerrevisions/u/s-1", {"metadata": {"namespace": "u"}}), view) == []
 
 
 def test_registered() -> None:

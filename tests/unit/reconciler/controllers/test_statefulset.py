@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from kubeform.reconciler.controllers import statefulset
+from kubeform.reconciler.controllers import revisions, statefulset
 from kubeform.reconciler.machinery.actions import Action, Create, CreateEvent, Delete, Put
 from kubeform.reconciler.machinery.cache import Cache, Change, Item
 
@@ -67,7 +67,7 @@ def _revision(name: str, template: Obj, number: int) -> Obj:
     return {"apiVersion": "apps/v1", "kind": "ControllerRevision",
             "metadata": {"name": name, "namespace": "default", "resourceVersion": "3",
                          "ownerReferences": [{"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "web", "uid": "sts-uid", "controller": True}]},
-            "data": statefulset.revision_data(template), "revision": number}
+            "data": revisions.revision_data(template), "revision": number}
 
 
 def build(case: Obj) -> tuple[Cache, dict[str, str]]:
