@@ -16,6 +16,7 @@ from kubeform.reconciler.scheduler.nodeinfo import NodeInfo
 from kubeform.reconciler.scheduler.podview import pod_view
 
 from .cases import load, now_of, summary, view_of
+from .simcluster import SimCluster, kubelet_one, run_until_quiet
 
 CASES = load("daemonset")
 
@@ -99,3 +100,63 @@ def test_related() -> None:
 def test_registered() -> None:
     assert daemonset.CONTROLLER in CONTROLLERS
     assert "/registry/minions/" in daemonset.CONTROLLER.watches
+
+
+def _sim_ds(rolling: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": "agent", "namespace": "t", "uid": "ds-uid", "generation": 1},
+        "spec": {
+            "selector": {"matchLabels": {"app": "agent"}},
+            "template": {"metadata": {"labels": {"app": "agent"}}, "spec": {"containers": [{"name": "a", "image": "busybox:1.35"}]}},
+            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": rolling},
+        },
+    }
+
+
+@pytest.mark.parametrize("surge,unavailable,most_per_node,fewest_available", [(1, 0, 2, 4), ("50%", 0, 2, 4), (0, 1, 1, 3)])
+def test_simulated_rollout_holds_its_bounds(surge: Any, unavailable: Any, most_per_node: int, fewest_available: int) -> None:
+    """An image change on 4 nodes, one node action at a time in the controller's wake: with
+    maxSurge and maxUnavailable 0 no node is ever without an available pod (old and new
+    side by side, never more than maxSurge new ones unavailable); without surge, at most
+    maxUnavailable nodes are down. The rollout ends with one new pod per node and the
+    DaemonSet's two revisions recorded."""
+    objects: dict[str, Any] = {f"/registry/minions/n{i}": {"kind": "Node", "metadata": {"name": f"n{i}"}, "spec": {}} for i in range(1, 5)}
+    objects["/registry/daemonsets/t/agent"] = _sim_ds({"maxSurge": surge, "maxUnavailable": unavailable})
+    sim = SimCluster(objects)
+
+    def settle() -> None:
+        for _ in range(50):
+            run_until_quiet(sim, [daemonset.CONTROLLER])
+            if not kubelet_one(sim, lambda keys: keys[0]):
+                return
+        raise AssertionError("did not settle")
+
+    def check(s: SimCluster) -> None:
+        pods = [p for _, p in s.items("/registry/pods/t/") if not p["metadata"].get("deletionTimestamp")]
+        per_node: dict[str, int] = {}
+        for p in pods:
+            per_node[p["spec"]["nodeName"]] = per_node.get(p["spec"]["nodeName"], 0) + 1
+        assert max(per_node.values(), default=0) <= most_per_node
+        ready = {p["spec"]["nodeName"] for p in pods if any(c["type"] == "Ready" and c["status"] == "True" for c in p.get("status", {}).get("conditions", []))}
+        assert len(ready) >= fewest_available, per_node
+
+    settle()
+    ds = sim.get("/registry/daemonsets/t/agent")
+    assert ds is not None
+    ds = dict(ds, metadata=dict(ds["metadata"], generation=2))
+    ds["spec"]["template"]["spec"]["containers"][0]["image"] = "busybox:1.36"
+    sim.put("/registry/daemonsets/t/agent", ds)
+    for _ in range(200):
+        run_until_quiet(sim, [daemonset.CONTROLLER], after_each=check)
+        check(sim)
+        if not kubelet_one(sim, lambda keys: keys[0]):
+            break
+        check(sim)
+    pods = [p for _, p in sim.items("/registry/pods/t/")]
+    assert sorted(p["spec"]["nodeName"] for p in pods) == ["n1", "n2", "n3", "n4"]
+    assert {p["spec"]["containers"][0]["image"] for p in pods} == {"busybox:1.36"}
+    assert [r["revision"] for _, r in sim.items("/registry/controllerrevisions/t/")] in ([1, 2], [2, 1])
+    status = (sim.get("/registry/daemonsets/t/agent") or {})["status"]
+    assert status["updatedNumberScheduled"] == status["numberAvailable"] == 4
