@@ -23,9 +23,13 @@ What it does, for one Job (Kubernetes' pkg/controller/job, in small):
   ``<job>-<index>``; ``status.completedIndexes`` lists the succeeded ones ("0-2,5").
 - ``suspend``: deletes the active pods, condition Suspended; resuming restarts the clock.
 - ``ttlSecondsAfterFinished`` (upstream's TTL-after-finished controller, here in the same
-  sync): that long after the Job finished it is deleted with its pods, in one transaction
-  (the garbage collector would remove the pods too; whichever writes second finds its
-  guard changed and lets it be).
+  sync): that long after the Job finished it is deleted in the foreground, as upstream's
+  controller asks the apiserver (``deletionTimestamp`` and the ``foregroundDeletion``
+  finalizer): the garbage collector deletes its pods, then the Job.
+- A Job being deleted, or gone (a CronJob deletes old Jobs in the background), only lets
+  go of its pods: the tracking finalizer is removed from every pod it controlled
+  (upstream's job controller does so too), so the garbage collector's deletion of them
+  is not held up.
 
 Time-driven parts (deadline, back-off, TTL) ask for a ``Requeue`` at the right moment.
 A Job created by a controller (a CronJob's) has no selector yet: the apiserver fills it
@@ -36,12 +40,19 @@ import copy
 import datetime
 from typing import Any, Dict, List, NamedTuple, Optional, Set, Tuple
 
-from kubeform.api import defaults, events
+from kubeform.api import defaults, deletion, events
 from kubeform.api.nodes import parse_time
-from kubeform.api.objects import condition, controller_ref, meta, pod_is_ready, set_condition
+from kubeform.api.objects import (
+    condition,
+    controller_ref,
+    is_controlled_by,
+    meta,
+    pod_is_ready,
+    set_condition,
+)
 
 from .. import podcontrol
-from ..machinery.actions import Action, CreateEvent, Delete, Put, Requeue
+from ..machinery.actions import Action, CreateEvent, Put, Requeue
 from ..machinery.cache import Change, Item
 from ..poddeletion import delete_pod
 from .base import Controller, View
@@ -321,11 +332,11 @@ def remove_pods(pods: List[Item], now: datetime.datetime, count_failed: bool, ac
 def sync(key: str, view: View, now: datetime.datetime) -> List[Action]:
     item = view.get(key)
     if item is None:
-        return []
+        return release_orphans(key, view)
     job = item.obj
     jmeta = meta(job)
     if jmeta.get("deletionTimestamp"):
-        return []
+        return release_pods(job, view)
     if needs_selector(job):
         return [Put(key, with_selector(job), item.mod_revision)]
     namespace = str(jmeta.get("namespace") or "default")
@@ -337,6 +348,28 @@ def sync(key: str, view: View, now: datetime.datetime) -> List[Action]:
     if finished:
         return _finished(item, counted, actions, now)
     return _running(item, counted, actions, now)
+
+
+def release_pods(job: Obj, view: View) -> List[Action]:
+    """A Job being deleted: the tracking finalizer off every pod it controls."""
+    namespace = str(meta(job).get("namespace") or "default")
+    return [
+        Put(pod.key, untracked(pod.obj), pod.mod_revision)
+        for pod in view.list("%s%s/" % (PODS, namespace))
+        if tracked(pod.obj) and is_controlled_by(pod.obj, job)
+    ]
+
+
+def release_orphans(key: str, view: View) -> List[Action]:
+    """A Job that is gone: the tracking finalizer off the pods whose controller it was
+    (upstream's job controller does so for orphan pods), so they can be deleted."""
+    namespace, _, name = key[len(JOBS):].partition("/")
+    out: List[Action] = []
+    for pod in view.list("%s%s/" % (PODS, namespace)):
+        ref = controller_ref(pod.obj)
+        if tracked(pod.obj) and ref is not None and ref.get("kind") == "Job" and ref.get("name") == name:
+            out.append(Put(pod.key, untracked(pod.obj), pod.mod_revision))
+    return out
 
 
 def _merge(first: List[Action], second: List[Action]) -> List[Action]:
@@ -358,12 +391,10 @@ def _finished(item: Item, counted: Counted, actions: List[Action], now: datetime
         done = finish_time(job)
         if done is not None:
             left = (done + datetime.timedelta(seconds=ttl) - now).total_seconds()
-            if left <= 0:
-                out: List[Action] = [a for a in actions if not isinstance(a, Put)]
-                for pod in counted.pods:
-                    out += delete_pod(pod, now, pod.obj)
-                out.append(Delete(item.key, item.mod_revision))
-                return out
+            if left <= 0:  # the pods' untracking Puts stay: the garbage collector deletes them next
+                marked = deletion.delete_object(job, now, deletion.FOREGROUND).obj
+                out: List[Action] = [a for a in actions if not (isinstance(a, Put) and a.key == item.key)]
+                return out + ([Put(item.key, marked, item.mod_revision)] if marked is not None else [])
             requeue.append(Requeue(left))
     old = job.get("status") or {}
     status = dict(old)
