@@ -15,6 +15,9 @@ What it does, for one Job (Kubernetes' pkg/controller/job, in small):
   than ``backoffLimit`` or, for restartPolicy OnFailure, when the active pods' containers
   restarted ``backoffLimit`` times; ``DeadlineExceeded`` after ``activeDeadlineSeconds``
   from ``startTime``), deleting its active pods, with a Warning event.
+- ``podFailurePolicy`` (podfailurepolicy.py): each failed pod is judged by the rules as it
+  is counted; ``FailJob`` fails the Job (reason ``PodFailurePolicy``) in that same
+  transaction, ``Ignore`` leaves it out of ``status.failed`` and the backoffLimit.
 - Completes it (condition Complete, ``completionTime``, a ``Completed`` event).
 - ``completionMode: Indexed``: one pod per index 0..completions-1, named
   ``<job>-<index>-xxxxx``, with the index in the annotation and label
@@ -55,6 +58,7 @@ from .. import podcontrol
 from ..machinery.actions import Action, CreateEvent, Put, Requeue
 from ..machinery.cache import Change, Item
 from ..poddeletion import delete_pod
+from . import podfailurepolicy
 from .base import Controller, View
 
 Obj = Dict[str, Any]
@@ -265,6 +269,7 @@ class Counted(NamedTuple):
     completed: Set[int]  # Indexed: succeeded indexes
     actions: List[Action]  # Puts dropping the finalizer of the pods just counted
     pods: List[Item]  # the owned pods as they will be after those Puts
+    fail_job: Optional[str] = None  # a podFailurePolicy FailJob rule matched: the message
 
 
 def count_finished(job: Obj, owned: List[Item]) -> Counted:
@@ -278,6 +283,7 @@ def count_finished(job: Obj, owned: List[Item]) -> Counted:
     completed = parse_indexes(str(status.get("completedIndexes") or "")) if indexed else set()
     actions: List[Action] = []
     pods: List[Item] = []
+    fail_job: Optional[str] = None
     for item in owned:
         pod = item.obj
         outcome = terminated_as(pod)
@@ -291,13 +297,15 @@ def count_finished(job: Obj, owned: List[Item]) -> Counted:
             elif index is not None and isinstance(completions, int) and index < completions:
                 completed.add(index)
         else:
-            failed += 1
+            verdict = podfailurepolicy.judge(spec.get("podFailurePolicy"), pod) if _phase(pod) == "Failed" else podfailurepolicy.COUNTED
+            failed += 1 if verdict.counts else 0
+            fail_job = fail_job or verdict.fail_job
         obj = untracked(pod)
         actions.append(Put(item.key, obj, item.mod_revision))
         pods.append(Item(item.key, obj, item.mod_revision))
     if indexed:
         succeeded = len(completed)
-    return Counted(succeeded, failed, completed, actions, pods)
+    return Counted(succeeded, failed, completed, actions, pods, fail_job)
 
 
 
@@ -454,7 +462,9 @@ def _running(item: Item, counted: Counted, actions: List[Action], now: datetime.
 
     # failure
     failure: Optional[Tuple[str, str]] = None
-    if not suspended:
+    if counted.fail_job is not None:
+        failure = (podfailurepolicy.REASON, counted.fail_job)
+    elif not suspended:
         on_failure = ((spec.get("template") or {}).get("spec") or {}).get("restartPolicy") == "OnFailure"
         restarted = restarts([p.obj for p in active]) if on_failure else 0
         if failed > backoff_limit or (on_failure and (restarted > 0 if backoff_limit == 0 else restarted >= backoff_limit)):
