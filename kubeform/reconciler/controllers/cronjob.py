@@ -66,7 +66,7 @@ def job_name(cronjob: Obj, scheduled: int) -> str:
     return "%s-%d" % (meta(cronjob).get("name", ""), scheduled // 60)
 
 
-def most_recent(schedule: cron.Schedule, zone: tzif.Zone, earliest: int, now: int) -> Tuple[Optional[int], int]:
+def most_recent(schedule: cron.AnySchedule, zone: tzif.Zone, earliest: int, now: int) -> Tuple[Optional[int], int]:
     """Upstream's mostRecentScheduleTime: the latest schedule time in (earliest, now] and
     (roughly, as upstream counts them) how many were missed; (None, 0) when none."""
     t1 = cron.next_time(schedule, earliest, zone)
@@ -99,7 +99,7 @@ def _earliest(cronjob: Obj, now: int, with_deadline: bool) -> int:
     return earliest
 
 
-def next_requeue(cronjob: Obj, schedule: cron.Schedule, zone: tzif.Zone, now: int, now_dt: datetime.datetime) -> Optional[float]:
+def next_requeue(cronjob: Obj, schedule: cron.AnySchedule, zone: tzif.Zone, now: int, now_dt: datetime.datetime) -> Optional[float]:
     """Upstream's nextScheduleTimeDuration: seconds until the schedule is next due."""
     earliest = _earliest(cronjob, now, False)
     recent, _ = most_recent(schedule, zone, earliest, now)
