@@ -15,10 +15,11 @@ from kubeform.reconciler.machinery.cache import Cache, Change, Item
 from kubeform.reconciler.scheduler.nodeinfo import NodeInfo
 from kubeform.reconciler.scheduler.podview import pod_view
 
-from .cases import load, now_of, summary, view_of
+from .casefile import cases, now_of, view_of
+from .cases import summary
 from .simcluster import SimCluster, kubelet_one, run_until_quiet
 
-CASES = load("daemonset")
+CASES = cases("daemonset")
 
 
 @pytest.mark.parametrize("name,case", CASES, ids=[c[0] for c in CASES])

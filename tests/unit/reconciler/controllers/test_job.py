@@ -14,9 +14,10 @@ import pytest
 from kubeform.reconciler.controllers import CONTROLLERS, job
 from kubeform.reconciler.machinery.cache import Cache, Change, Item
 
-from .cases import load, now_of, summary, view_of
+from .casefile import cases, now_of, view_of
+from .cases import summary
 
-CASES = load("job")
+CASES = cases("job")
 
 
 @pytest.mark.parametrize("name,case", CASES, ids=[c[0] for c in CASES])

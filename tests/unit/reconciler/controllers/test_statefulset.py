@@ -8,8 +8,6 @@ lists what it writes, summarised as one line per action (events left out).
 from __future__ import annotations
 
 import copy
-import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,8 +17,9 @@ from kubeform.reconciler.controllers import revisions, statefulset
 from kubeform.reconciler.machinery.actions import Action, Create, CreateEvent, Delete, Put
 from kubeform.reconciler.machinery.cache import Cache, Change, Item
 
-CASES = Path(__file__).resolve().parents[3] / "data" / "reconciler" / "controllers" / "statefulset"
-NOW = datetime.datetime(2026, 1, 1, 12, 0, 0, tzinfo=datetime.UTC)
+from .casefile import DATA, NOW
+
+CASES = DATA / "statefulset"
 KEY = "/registry/statefulsets/default/web"
 OLD_TEMPLATE = {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c", "image": "busybox:1.35"}]}}
 
