@@ -35,7 +35,6 @@ from kubeform.api import cron, deletion, events, tzif
 from kubeform.api.nodes import parse_time
 from kubeform.api.objects import meta, new_controller_ref
 
-from .. import podcontrol
 from ..machinery.actions import Action, Create, CreateEvent, Delete, Put, Requeue
 from ..machinery.cache import Change, Item
 from .base import Controller, View
@@ -44,7 +43,6 @@ from .job import JOBS, is_finished
 Obj = Dict[str, Any]
 
 CRONJOBS = "/registry/cronjobs/"
-PODS = podcontrol.PODS
 COMPONENT = "cronjob-controller"
 SCHEDULED_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp"
 #: Upstream's nextScheduleDelta: requeue a little after the time, never a little before.
@@ -312,7 +310,7 @@ def related(change: Change, view: View) -> List[str]:
 CONTROLLER = Controller(
     name="cronjob",
     primary=CRONJOBS,
-    watches=(CRONJOBS, JOBS, PODS),
+    watches=(CRONJOBS, JOBS),  # pods are the Job controller's and the garbage collector's
     sync=sync,
     related=related,
     workers=1,
