@@ -6,6 +6,7 @@ int-or-percent budget and ``related`` are tested directly below.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from kubeform.reconciler.controllers import CONTROLLERS, daemonset
 from kubeform.reconciler.machinery.cache import Cache, Change, Item
 from kubeform.reconciler.scheduler.nodeinfo import NodeInfo
 from kubeform.reconciler.scheduler.podview import pod_view
+from kubeform.store import rollout_sets
 
 from .casefile import cases, now_of, view_of
 from .cases import summary
@@ -161,3 +163,44 @@ def test_simulated_rollout_holds_its_bounds(surge: Any, unavailable: Any, most_p
     assert [r["revision"] for _, r in sim.items("/registry/controllerrevisions/t/")] in ([1, 2], [2, 1])
     status = (sim.get("/registry/daemonsets/t/agent") or {})["status"]
     assert status["updatedNumberScheduled"] == status["numberAvailable"] == 4
+
+
+def test_rollout_undo_goes_back_through_the_revisions() -> None:
+    """`kubeform rollout undo daemonset/agent` (store/rollout_sets.py) on a simulated
+    cluster: the controller recorded revisions 1 (1.35) and 2 (1.36); undo writes revision
+    1's template back, the controller renumbers that revision 3 instead of copying it, and
+    the pods roll back to 1.35."""
+    objects: dict[str, Any] = {f"/registry/minions/n{i}": {"kind": "Node", "metadata": {"name": f"n{i}"}, "spec": {}} for i in (1, 2)}
+    objects["/registry/daemonsets/t/agent"] = _sim_ds({"maxSurge": 0, "maxUnavailable": 1})
+    sim = SimCluster(objects)
+
+    def settle() -> None:
+        for _ in range(100):
+            run_until_quiet(sim, [daemonset.CONTROLLER])
+            if not kubelet_one(sim, lambda keys: keys[0]):
+                return
+        raise AssertionError("did not settle")
+
+    def revisions() -> dict[str, int]:
+        return {r["data"]["spec"]["template"]["spec"]["containers"][0]["image"]: r["revision"] for _, r in sim.items("/registry/controllerrevisions/t/")}
+
+    def images() -> set[str]:
+        return {p["spec"]["containers"][0]["image"] for _, p in sim.items("/registry/pods/t/")}
+
+    settle()
+    ds = copy.deepcopy(sim.get("/registry/daemonsets/t/agent"))
+    assert ds is not None
+    ds["spec"]["template"]["spec"]["containers"][0]["image"] = "busybox:1.36"
+    sim.put("/registry/daemonsets/t/agent", ds)
+    settle()
+    assert revisions() == {"busybox:1.35": 1, "busybox:1.36": 2} and images() == {"busybox:1.36"}
+    owner = sim.get("/registry/daemonsets/t/agent")
+    assert owner is not None
+    crs = [r for _, r in sim.items("/registry/controllerrevisions/t/")]
+    rev, cr = rollout_sets.undo_target(owner, crs)
+    assert rev == 1
+    undone = rollout_sets.rolled_back(owner, cr)
+    assert undone is not None
+    sim.put("/registry/daemonsets/t/agent", undone)
+    settle()
+    assert revisions() == {"busybox:1.35": 3, "busybox:1.36": 2} and images() == {"busybox:1.35"}
