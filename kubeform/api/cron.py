@@ -8,8 +8,14 @@ validation, so both accept the same schedules):
   ``a-b``, steps ``*/n``, ``a-b/n`` and ``a/n`` (= ``a-max/n``), lists ``,``; month names
   JAN-DEC and weekday names SUN-SAT, any case; weekdays 0-6 (7 is refused, as robfig does);
 - ``@yearly`` (``@annually``), ``@monthly``, ``@weekly``, ``@daily`` (``@midnight``),
-  ``@hourly``. Not supported: ``@every <duration>`` and ``TZ=``/``CRON_TZ=`` prefixes
-  (Kubernetes refuses the latter too: use ``spec.timeZone``);
+  ``@hourly``;
+- ``@every <duration>`` (a Go duration: ``90s``, ``1h30m``, ``1.5h``; units ns, us, ms, s,
+  m, h), which robfig's standard parser accepts and Kubernetes' CronJob controller runs
+  (its mostRecentScheduleTime handles "the ones specified with @every form"): a constant
+  delay, whole seconds, at least one second, counted from the previous time (the
+  CronJob's creation or last schedule time), not aligned to the clock;
+- not supported: ``TZ=``/``CRON_TZ=`` prefixes (Kubernetes refuses them too: use
+  ``spec.timeZone``);
 - day-of-month and day-of-week: when either is ``*`` (or ``?``) both must match, otherwise
   either may (cron's rule);
 - ``next_time`` walks the wall clock of the zone as robfig does with Go's time package
@@ -20,7 +26,8 @@ validation, so both accept the same schedules):
 Times are integer seconds since the epoch (UTC); zones come from tzif.py. Pure.
 """
 
-from typing import FrozenSet, List, NamedTuple, Optional, Set, Tuple
+import re
+from typing import FrozenSet, List, NamedTuple, Optional, Set, Tuple, Union
 
 from .tzif import UTC, Zone, civil_from_days, days_from_civil
 
@@ -54,6 +61,61 @@ class Schedule(NamedTuple):
     weekdays: FrozenSet[int]
     dom_star: bool
     dow_star: bool
+
+
+class Every(NamedTuple):
+    """``@every <duration>``: robfig's ConstantDelaySchedule, in whole seconds (>= 1)."""
+
+    seconds: int
+
+
+#: what ``parse`` returns: the five fields, or a constant delay
+AnySchedule = Union[Schedule, Every]
+
+EVERY = "@every "
+#: Go's time.ParseDuration units, in nanoseconds
+_UNITS = {"ns": 1, "us": 10**3, "\u00b5s": 10**3, "\u03bcs": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
+_DURATION_PART = re.compile(r"([0-9]*)(?:\.([0-9]*))?([^0-9.]*)")
+_MAX_NANOS = 2**63 - 1
+
+
+def parse_go_duration(text: str) -> int:
+    """Nanoseconds of a Go duration string (time.ParseDuration); ScheduleError with Go's
+    message when it is not one."""
+    invalid = ScheduleError('time: invalid duration "%s"' % text)
+    rest = text
+    negative = rest[:1] == "-"
+    if rest[:1] in ("-", "+"):
+        rest = rest[1:]
+    if rest == "0":
+        return 0
+    if not rest:
+        raise invalid
+    total = 0
+    while rest:
+        match = _DURATION_PART.match(rest)
+        if match is None or not (match.group(1) or match.group(2)):
+            raise invalid
+        whole, frac, unit = match.group(1), match.group(2), match.group(3)
+        if not unit:
+            raise ScheduleError('time: missing unit in duration "%s"' % text)
+        if unit not in _UNITS:
+            raise ScheduleError('time: unknown unit "%s" in duration "%s"' % (unit, text))
+        scale = _UNITS[unit]
+        total += int(whole or "0") * scale + (int(frac) * scale // 10 ** len(frac) if frac else 0)
+        if total > _MAX_NANOS:
+            raise invalid
+        rest = rest[match.end():]
+    return -total if negative else total
+
+
+def every(text: str) -> Every:
+    """robfig's Every: the duration rounded down to whole seconds, at least one second."""
+    try:
+        nanos = parse_go_duration(text)
+    except ScheduleError as exc:
+        raise ScheduleError("failed to parse duration %s%s: %s" % (EVERY, text, exc)) from None
+    return Every(max(1, nanos // 10**9))
 
 
 def _number(text: str, names: Tuple[str, ...], base: int, field: str) -> int:
@@ -104,13 +166,15 @@ def _field(text: str, field: str, low: int, high: int) -> Tuple[FrozenSet[int], 
     return frozenset(values), star
 
 
-def parse(text: str) -> Schedule:
+def parse(text: str) -> AnySchedule:
     """A schedule from ``spec.schedule``; ScheduleError says what is wrong."""
     spec = text.strip()
     if not spec:
         raise ScheduleError("empty spec string")
     if spec.startswith("TZ=") or spec.startswith("CRON_TZ="):
         raise ScheduleError("TZ and CRON_TZ are not supported in the schedule: use spec.timeZone")
+    if spec.startswith(EVERY):
+        return every(spec[len(EVERY):])
     if spec.startswith("@"):
         if spec not in DESCRIPTORS:
             raise ScheduleError("unrecognized descriptor: %s" % spec)
@@ -168,9 +232,12 @@ def _day_matches(s: Schedule, lt: _Local) -> bool:
     return dom or dow
 
 
-def next_time(s: Schedule, after: int, zone: Zone = UTC) -> Optional[int]:
+def next_time(s: AnySchedule, after: int, zone: Zone = UTC) -> Optional[int]:
     """The first time strictly after ``after`` (UTC seconds) that the schedule fires, in
-    ``zone``'s wall clock; None when there is none within five years (robfig's Next)."""
+    ``zone``'s wall clock; None when there is none within five years (robfig's Next).
+    ``@every``: ``after`` plus the delay, whatever the zone."""
+    if isinstance(s, Every):
+        return after + s.seconds
     t = after + 1  # the upcoming second (times here are whole seconds)
     added = False
     year_limit = local(t, zone).year + YEAR_LIMIT
@@ -239,7 +306,7 @@ def next_time(s: Schedule, after: int, zone: Zone = UTC) -> Optional[int]:
         return t
 
 
-def times_between(s: Schedule, start: int, end: int, zone: Zone = UTC, limit: int = 0) -> List[int]:
+def times_between(s: AnySchedule, start: int, end: int, zone: Zone = UTC, limit: int = 0) -> List[int]:
     """Every firing in (start, end] (at most ``limit`` when it is positive); for tests."""
     out: List[int] = []
     t = next_time(s, start, zone)

@@ -1,16 +1,20 @@
 """Verbs rollout (status, history, undo, pause, resume, restart) and set image, as kubectl's.
 
-``rollout status`` polls the Deployment and prints kubectl's progress line each time it
-changes, until the rollout is done (exit 0), its progress deadline is exceeded (exit 1,
-``error: deployment "web" exceeded its progress deadline``) or ``--timeout`` passes. The
-other verbs are one read-modify-write each, guarded by the object's mod_revision (the
-store's transaction); the reconciler's Deployment controller does the rest.
+``rollout status`` polls the Deployment, DaemonSet or StatefulSet and prints kubectl's
+progress line each time it changes, until the rollout is done (exit 0), a Deployment's
+progress deadline is exceeded (exit 1, ``error: deployment "web" exceeded its progress
+deadline``) or ``--timeout`` passes (exit 1). history, undo and restart take the three
+kinds too (a Deployment's history is its ReplicaSets, the others' their
+ControllerRevisions: rollout_sets.py); pause and resume only Deployments, as kubectl.
+The other verbs are one read-modify-write each, guarded by the object's mod_revision
+(the store's transaction); the reconciler's controllers do the rest.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,7 +25,7 @@ from kubeform.api import kinds
 from kubeform.cli.objects import _common, _connect, _get_one, _ns, _split_ref
 from kubeform.cli.wait import parse_timeout
 from kubeform.errors import UserError
-from kubeform.store import applier
+from kubeform.store import applier, rollout_sets
 from kubeform.store import rollout as logic
 from kubeform.store.client import ConflictError, Store
 
@@ -29,19 +33,28 @@ Obj = dict[str, Any]
 POLL_SECONDS = 0.5
 DEPLOYMENT = kinds.BY_KIND["Deployment"]
 REPLICASET = kinds.BY_KIND["ReplicaSet"]
+REVISION = kinds.BY_KIND["ControllerRevision"]
+#: kinds status, history, undo and restart take (pause and resume: Deployments only)
+ROLLOUT_KINDS = ("Deployment", *rollout_sets.KINDS)
 #: kinds ``set image`` changes (a template's containers, or a Pod's)
 WITH_CONTAINERS = {"Deployment", "ReplicaSet", "ReplicationController", "DaemonSet", "StatefulSet", "Job", "CronJob", "Pod"}
 
 
-def _deployment_ref(args: argparse.Namespace) -> tuple[str, str]:
+def _ref(args: argparse.Namespace, allowed: tuple[str, ...] = ROLLOUT_KINDS) -> tuple[kinds.Kind, str, str]:
+    """(kind, namespace, name) of the one object a rollout verb acts on."""
     refs = _split_ref(args.kind, args.names)
     if len(refs) != 1 or refs[0][1] is None:
-        raise UserError("give one deployment: deployment/NAME or deployment NAME")
+        raise UserError("give one object: KIND/NAME or KIND NAME (deployment, daemonset or statefulset)")
     kind, name = refs[0]
-    if kind.kind != "Deployment":
-        raise UserError(f"rollout of {kind.resource} is not supported; only deployments")
+    if kind.kind not in allowed:
+        raise UserError(f"rollout of {kind.resource} is not supported; only {', '.join(k.lower() + 's' for k in allowed)}")
     assert name is not None
-    return _ns(args), name
+    return kind, _ns(args), name
+
+
+def _deployment_ref(args: argparse.Namespace) -> tuple[str, str]:
+    _, namespace, name = _ref(args, ("Deployment",))
+    return namespace, name
 
 
 def _update(store: Store, kind: kinds.Kind, namespace: str, name: str, change: Callable[[Obj], Obj | None]) -> Obj | None:
@@ -67,14 +80,18 @@ def _constant(value: Obj) -> Callable[[Obj], Obj]:
     return change
 
 
+def _status(kind: kinds.Kind, obj: Obj) -> logic.RolloutStatus:
+    return logic.status_of(obj) if kind.kind == "Deployment" else rollout_sets.status_of(kind.kind, obj)
+
+
 def cmd_status(args: argparse.Namespace) -> int:
-    namespace, name = _deployment_ref(args)
+    kind, namespace, name = _ref(args)
     timeout = parse_timeout(args.timeout)
     _, store = _connect(args)
     deadline = time.monotonic() + timeout if timeout > 0 else None
     last = None
     while True:
-        state = logic.status_of(_get_one(store, DEPLOYMENT, namespace, name))
+        state = _status(kind, _get_one(store, kind, namespace, name))
         if state.error:
             raise UserError(state.error)
         if state.message != last:
@@ -92,27 +109,45 @@ def _replicasets(store: Store, namespace: str) -> list[Obj]:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    namespace, name = _deployment_ref(args)
+    kind, namespace, name = _ref(args)
     _, store = _connect(args)
-    deploy = _get_one(store, DEPLOYMENT, namespace, name)
-    rss = _replicasets(store, namespace)
+    owner = _get_one(store, kind, namespace, name)
+    if kind.kind == "Deployment":
+        rss = _replicasets(store, namespace)
+        template_of: Callable[[int], Obj] = functools.partial(logic.revision_template, owner, rss)
+        table = logic.history_table(owner, rss)
+    else:
+        crs = store.list(REVISION, namespace)
+        template_of = functools.partial(rollout_sets.revision_template, owner, crs)
+        table = rollout_sets.history_table(owner, crs)
     if args.revision:
-        template = logic.revision_template(deploy, rss, args.revision)
-        print(f"{DEPLOYMENT.qualified}/{name} with revision #{args.revision}")
+        template = template_of(args.revision)
+        print(f"{kind.qualified}/{name} with revision #{args.revision}")
         print("Pod Template:")
         print("  " + yaml.safe_dump(template, sort_keys=False).rstrip().replace("\n", "\n  "))
         return 0
-    print(f"{DEPLOYMENT.qualified}/{name} ")
-    for line in logic.history_table(deploy, rss):
+    print(f"{kind.qualified}/{name} ")
+    for line in table:
         print(line)
     print()
     return 0
 
 
 def cmd_undo(args: argparse.Namespace) -> int:
-    namespace, name = _deployment_ref(args)
+    kind, namespace, name = _ref(args)
     _, store = _connect(args)
     outcome: list[str] = []
+
+    def change_set(owner: Obj) -> Obj | None:
+        rev, cr = rollout_sets.undo_target(owner, store.list(REVISION, namespace), args.to_revision)
+        new = rollout_sets.rolled_back(owner, cr)
+        outcome[:] = [f"skipped rollback (current template already matches revision {rev})" if new is None else "rolled back"]
+        return new
+
+    if kind.kind != "Deployment":
+        _update(store, kind, namespace, name, change_set)
+        print(f"{kind.qualified}/{name} {outcome[0]}")
+        return 0
 
     def change(deploy: Obj) -> Obj | None:
         if (deploy.get("spec") or {}).get("paused"):
@@ -153,17 +188,17 @@ def _pause_verb(paused: bool) -> Callable[[argparse.Namespace], int]:
 
 
 def cmd_restart(args: argparse.Namespace) -> int:
-    namespace, name = _deployment_ref(args)
+    kind, namespace, name = _ref(args)
     _, store = _connect(args)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    def change(deploy: Obj) -> Obj:
-        if (deploy.get("spec") or {}).get("paused"):
+    def change(obj: Obj) -> Obj:
+        if (obj.get("spec") or {}).get("paused"):
             raise UserError("can't restart paused deployment (run rollout resume first)")
-        return logic.restarted(deploy, stamp)
+        return logic.restarted(obj, stamp)
 
-    _update(store, DEPLOYMENT, namespace, name, change)
-    print(f"{DEPLOYMENT.qualified}/{name} restarted")
+    _update(store, kind, namespace, name, change)
+    print(f"{kind.qualified}/{name} restarted")
     return 0
 
 
@@ -190,15 +225,15 @@ def cmd_set_image(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     """Add ``rollout`` and ``set`` to the top-level parser."""
-    p = sub.add_parser("rollout", help="follow, undo, pause, resume or restart a deployment's rollout")
+    p = sub.add_parser("rollout", help="follow, undo, pause, resume or restart a deployment's, daemonset's or statefulset's rollout")
     rsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     def target(c: argparse.ArgumentParser) -> None:
-        c.add_argument("kind", metavar="deployment/NAME|deployment")
+        c.add_argument("kind", metavar="KIND/NAME|KIND")
         c.add_argument("names", nargs="*", metavar="NAME")
         _common(c)
 
-    c = rsub.add_parser("status", help="wait for the rollout to finish (exit 1 when its progress deadline passed)")
+    c = rsub.add_parser("status", help="wait for the rollout to finish (exit 1 when its progress deadline or --timeout passed)")
     target(c)
     c.add_argument("-w", "--watch", type=_bool, nargs="?", const=True, default=True, metavar="true|false",
                    help="keep watching until done (default true)")

@@ -204,12 +204,21 @@ def _semantic(doc: Mapping[str, Any], kind: str) -> list[Problem]:
                 names.add(str(c.get("name")))
         if kind in ("Job", "CronJob") and pod.get("restartPolicy", "Always") == "Always":
             add("a Job's pods need restartPolicy OnFailure or Never", *pp, "restartPolicy")
+        elif kind in ("Job", "CronJob") and _dig(doc, (*pp[:-2], "podFailurePolicy")) is not None and pod.get("restartPolicy") != "Never":
+            add('only "Never" is supported when podFailurePolicy is specified', *pp, "restartPolicy")
         if kind in ("Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "ReplicationController") and pod.get(
             "restartPolicy", "Always"
         ) != "Always":
             add("only restartPolicy Always is supported here", *pp, "restartPolicy")
     if kind == "Service":
         _service(spec, add)
+    if kind in ("Job", "CronJob"):
+        job_path = ("spec",) if kind == "Job" else ("spec", "jobTemplate", "spec")
+        _pod_failure_policy(_dig(doc, (*job_path, "podFailurePolicy")), (*job_path, "podFailurePolicy"), add)
+    if kind == "DaemonSet":
+        rolling = _dig(doc, ("spec", "updateStrategy", "rollingUpdate"))
+        if isinstance(rolling, Mapping) and _is_zero(rolling.get("maxUnavailable", 1)) and _is_zero(rolling.get("maxSurge", 0)):
+            add("may not be 0 when `maxSurge` is 0", "spec", "updateStrategy", "rollingUpdate", "maxUnavailable")
     if kind == "CronJob":
         try:
             cron.parse(str(spec.get("schedule", "")))
@@ -302,6 +311,28 @@ def _meta_paths(doc: Mapping[str, Any], kind: str) -> list[tuple[Any, ...]]:
     elif kind != "Pod":
         paths.append(("spec", "template", "metadata"))
     return paths
+
+
+def _is_zero(value: Any) -> bool:
+    """An int-or-percent that is 0 or "0%" (what upstream's validation calls zero)."""
+    return value == 0 or (isinstance(value, str) and value.strip() in ("0", "0%"))
+
+
+def _pod_failure_policy(policy: Any, path: tuple[Any, ...], add: Any) -> None:
+    """Upstream's rules for podFailurePolicy beyond its shape: one requirement per rule,
+    and an exit code 0 never listed for the In operator."""
+    if not isinstance(policy, Mapping):
+        return
+    for i, rule in enumerate(policy.get("rules") or []):
+        if not isinstance(rule, Mapping):
+            continue
+        has_codes, has_conditions = rule.get("onExitCodes") is not None, rule.get("onPodConditions") is not None
+        if has_codes == has_conditions:
+            which = "specifying both OnExitCodes and OnPodConditions is not supported" if has_codes else "specifying one of OnExitCodes and OnPodConditions is required"
+            add(which, *path, "rules", i)
+        codes = rule.get("onExitCodes")
+        if isinstance(codes, Mapping) and codes.get("operator") == "In" and 0 in (codes.get("values") or []):
+            add("must not be 0 for the In operator", *path, "rules", i, "onExitCodes", "values")
 
 
 def _service(spec: Mapping[str, Any], add: Any) -> None:

@@ -8,8 +8,8 @@ One sync of a CronJob, in upstream's order:
    with the Job's creation has no uid yet (the writer stamps it): it is matched by name and
    completed with the uid once the Job is seen.
 2. History: finished Jobs beyond ``successfulJobsHistoryLimit`` / ``failedJobsHistoryLimit``
-   are deleted, oldest start first (``SuccessfulDelete``), with their pods in the same
-   transaction (the garbage collector would remove them too).
+   are deleted, oldest start first (``SuccessfulDelete``), in the background as upstream
+   asks the apiserver: the Job goes, the garbage collector deletes its pods.
 3. ``suspend``: nothing new. Otherwise the most recent unmet schedule time since
    ``lastScheduleTime`` (or creation; not before now - ``startingDeadlineSeconds``),
    counted as upstream; more than 100 missed times gives the Warning
@@ -31,21 +31,18 @@ import copy
 import datetime
 from typing import Any, Dict, List, Optional, Tuple
 
-from kubeform.api import cron, events, tzif
+from kubeform.api import cron, deletion, events, tzif
 from kubeform.api.nodes import parse_time
 from kubeform.api.objects import meta, new_controller_ref
 
-from .. import podcontrol
 from ..machinery.actions import Action, Create, CreateEvent, Delete, Put, Requeue
 from ..machinery.cache import Change, Item
-from ..poddeletion import delete_pod
 from .base import Controller, View
 from .job import JOBS, is_finished
 
 Obj = Dict[str, Any]
 
 CRONJOBS = "/registry/cronjobs/"
-PODS = podcontrol.PODS
 COMPONENT = "cronjob-controller"
 SCHEDULED_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp"
 #: Upstream's nextScheduleDelta: requeue a little after the time, never a little before.
@@ -67,7 +64,7 @@ def job_name(cronjob: Obj, scheduled: int) -> str:
     return "%s-%d" % (meta(cronjob).get("name", ""), scheduled // 60)
 
 
-def most_recent(schedule: cron.Schedule, zone: tzif.Zone, earliest: int, now: int) -> Tuple[Optional[int], int]:
+def most_recent(schedule: cron.AnySchedule, zone: tzif.Zone, earliest: int, now: int) -> Tuple[Optional[int], int]:
     """Upstream's mostRecentScheduleTime: the latest schedule time in (earliest, now] and
     (roughly, as upstream counts them) how many were missed; (None, 0) when none."""
     t1 = cron.next_time(schedule, earliest, zone)
@@ -100,7 +97,7 @@ def _earliest(cronjob: Obj, now: int, with_deadline: bool) -> int:
     return earliest
 
 
-def next_requeue(cronjob: Obj, schedule: cron.Schedule, zone: tzif.Zone, now: int, now_dt: datetime.datetime) -> Optional[float]:
+def next_requeue(cronjob: Obj, schedule: cron.AnySchedule, zone: tzif.Zone, now: int, now_dt: datetime.datetime) -> Optional[float]:
     """Upstream's nextScheduleTimeDuration: seconds until the schedule is next due."""
     earliest = _earliest(cronjob, now, False)
     recent, _ = most_recent(schedule, zone, earliest, now)
@@ -152,16 +149,13 @@ def _start(job: Obj) -> str:
     return str((job.get("status") or {}).get("startTime") or "")
 
 
-def delete_job(item: Item, pods: List[Item], now: datetime.datetime) -> List[Action]:
-    """Delete a Job and the pods it controls (at once, not left to the garbage collector)."""
-    uid = meta(item.obj).get("uid")
-    out: List[Action] = []
-    for pod in pods:
-        refs = meta(pod.obj).get("ownerReferences") or []
-        if uid and any(r.get("controller") and r.get("uid") == uid for r in refs):
-            out += delete_pod(pod, now)
-    out.append(Delete(item.key, item.mod_revision))
-    return out
+def delete_job(item: Item, now: datetime.datetime) -> List[Action]:
+    """Delete a Job in the background, as upstream's CronJob controller asks the apiserver:
+    the Job goes now and the garbage collector deletes its pods (their owner is gone)."""
+    decision = deletion.delete_object(item.obj, now, deletion.BACKGROUND)
+    if decision.remove:
+        return [Delete(item.key, item.mod_revision)]
+    return [Put(item.key, decision.obj, item.mod_revision)] if decision.obj is not None else []
 
 
 def _event(cronjob: Obj, reason: str, message: str, warning: bool = False) -> CreateEvent:
@@ -211,7 +205,6 @@ def sync(key: str, view: View, now: datetime.datetime) -> List[Action]:
             notes.append(_event(cj, "MissingJob", "Active job went missing: %s" % ref.get("name")))
 
     # 2. history limits
-    pods = view.list("%s%s/" % (PODS, namespace))
     gone: List[str] = []
     for kind, limit_field in (("Complete", "successfulJobsHistoryLimit"), ("Failed", "failedJobsHistoryLimit")):
         limit = spec.get(limit_field)
@@ -220,7 +213,7 @@ def sync(key: str, view: View, now: datetime.datetime) -> List[Action]:
         done_jobs = [j for j in jobs if is_finished(j.obj) == kind]
         done_jobs.sort(key=lambda j: (_start(j.obj) == "", _start(j.obj), meta(j.obj).get("name", "")))
         for j in done_jobs[: max(0, len(done_jobs) - limit)]:
-            actions += delete_job(j, pods, now)
+            actions += delete_job(j, now)
             gone.append(j.key)
             notes.append(_event(cj, "SuccessfulDelete", "Deleted job %s" % meta(j.obj).get("name")))
 
@@ -262,7 +255,7 @@ def sync(key: str, view: View, now: datetime.datetime) -> List[Action]:
         for ref in list(active):
             for j in jobs:
                 if _same(ref, j.obj) and j.key not in gone:
-                    actions += delete_job(j, pods, now)
+                    actions += delete_job(j, now)
                     gone.append(j.key)
                     notes.append(_event(cj, "SuccessfulDelete", "Deleted job %s" % meta(j.obj).get("name")))
             active.remove(ref)
@@ -317,7 +310,7 @@ def related(change: Change, view: View) -> List[str]:
 CONTROLLER = Controller(
     name="cronjob",
     primary=CRONJOBS,
-    watches=(CRONJOBS, JOBS, PODS),
+    watches=(CRONJOBS, JOBS),  # pods are the Job controller's and the garbage collector's
     sync=sync,
     related=related,
     workers=1,

@@ -15,13 +15,16 @@ next sync creates its replacement); more than one -> the oldest stays; a pod on 
 that should not run it, or on a Node that no longer exists -> deleted (the latter removed
 at once: no agent is left to finish a graceful deletion, as upstream's pod GC does).
 
-Updates: each pod carries ``controller-revision-hash`` (the hash of the pod template, as
-kubeform names ReplicaSets; Kubernetes hashes a ControllerRevision, which kubeform does
-not store) and ``pod-template-generation``. ``OnDelete``: old pods stay until someone
+Updates: each pod carries ``controller-revision-hash`` (the hash of the pod template and
+collisionCount, as upstream) and ``pod-template-generation``. Each template is recorded
+as a ControllerRevision ``<set>-<hash>`` (revisions.py: numbered, renumbered on a
+rollback, trimmed to revisionHistoryLimit), what ``kubeform rollout history|undo`` read. ``OnDelete``: old pods stay until someone
 deletes them. ``RollingUpdate``: old pods that are not available are replaced at once;
 available ones are deleted while fewer than ``maxUnavailable`` (a number, or a percentage
 of desiredNumberScheduled rounded up) nodes lack an available pod; a new pod is created
-once the old one is gone (``maxSurge`` is read as 0: surge is not implemented).
+once the old one is gone. With ``maxSurge`` > 0 (Kubernetes 1.25+; maxUnavailable may then
+be 0) the new pod starts beside the old one, on at most maxSurge nodes at a time, and
+the old pod is deleted once the new one is available.
 
 Status as upstream: desiredNumberScheduled, currentNumberScheduled, numberMisscheduled,
 numberReady, numberAvailable (ready for minReadySeconds; a requeue when one becomes
@@ -44,6 +47,7 @@ from ..scheduler import filters
 from ..scheduler.nodeinfo import NodeInfo
 from ..scheduler.podview import PodView, pod_view
 from ..scheduler.resources import InvalidPod
+from . import revisions
 from .base import Controller, View
 
 Obj = Dict[str, Any]
@@ -220,8 +224,16 @@ def sync(key: str, view: View, now: datetime.datetime) -> List[Action]:
     except InvalidPod:
         judged = None
     hash_value = template_hash(ds)
+    history = revisions.owned(ds, view, namespace)
+    current_revision = "%s-%s" % (dmeta.get("name", ""), hash_value)
+    actions += revisions.ensure_current(ds, "DaemonSet", history, namespace, current_revision, {HASH_LABEL: hash_value})[0]
     spec = ds.get("spec") or {}
     min_ready = int(spec.get("minReadySeconds") or 0) if isinstance(spec.get("minReadySeconds"), int) else 0
+
+    strategy = spec.get("updateStrategy") or {}
+    rolling = strategy.get("type", "RollingUpdate") == "RollingUpdate"
+    rolling_update = strategy.get("rollingUpdate") or {} if rolling else {}
+    surging = rolling and scaled(rolling_update.get("maxSurge", 0), 1, True) > 0  # upstream's AllowsSurge
 
     by_node: Dict[str, List[Item]] = {}
     for pod in owned:
@@ -264,28 +276,93 @@ def sync(key: str, view: View, now: datetime.datetime) -> List[Action]:
                 remove(pod)
                 continue
             running.append(pod)
-        for extra in running[1:]:  # the oldest stays
+        for extra in surplus(running, hash_value, surging, min_ready, now):
             remove(extra)
         if not pods:
             actions.append(podcontrol.create_pod(new_pod(ds, node_name, hash_value)))
         kept[node_name] = [p for p in pods if p.key not in deleted]
 
-    strategy = spec.get("updateStrategy") or {}
-    if strategy.get("type", "RollingUpdate") == "RollingUpdate":
-        max_unavailable = scaled((strategy.get("rollingUpdate") or {}).get("maxUnavailable", 1), len(desired), True)
-        if max_unavailable <= 0:
+    surge_wait: Optional[float] = None
+    if rolling:
+        max_surge = scaled(rolling_update.get("maxSurge", 0), len(desired), True) if surging else 0
+        max_unavailable = scaled(rolling_update.get("maxUnavailable", 1), len(desired), True)
+        if max_surge <= 0 and max_unavailable <= 0:
             max_unavailable = 1  # upstream's fallback for an impossible 0/0
-        for pod in rolling_deletions(desired, kept, hash_value, max_unavailable, min_ready, now):
-            remove(pod)
+        if max_surge <= 0:
+            for pod in rolling_deletions(desired, kept, hash_value, max_unavailable, min_ready, now):
+                remove(pod)
+        else:
+            old_pods, new_nodes, surge_wait = surge_plan(desired, kept, hash_value, max_surge, min_ready, now)
+            for pod in old_pods:
+                remove(pod)
+            actions.extend(podcontrol.create_pod(new_pod(ds, n, hash_value)) for n in new_nodes)
+
+    live = sorted({"%s-%s" % (dmeta.get("name", ""), (meta(p.obj).get("labels") or {}).get(HASH_LABEL)) for p in owned})
+    actions += revisions.trim_history(ds, history, [current_revision], live)
 
     status, wait = ds_status(ds, desired, by_node, misscheduled, hash_value, min_ready, now)
     out: List[Action] = []
     if status != (ds.get("status") or {}):
         out.append(Put(key, dict(ds, status=status), item.mod_revision))
     out += actions
+    if surge_wait is not None:
+        wait = surge_wait if wait is None else min(wait, surge_wait)
     if wait is not None:
         out.append(Requeue(wait))
     return out
+
+
+def surplus(running: List[Item], hash_value: str, surging: bool, min_ready: int, now: datetime.datetime) -> List[Item]:
+    """The running pods of one node to delete, oldest first in ``running``. Without surge
+    the oldest stays. With surge (upstream's podsShouldBeOnNode) the oldest new and the
+    oldest old pod may both stay, and only while the old one is ready and the new one not
+    yet available; the rest go."""
+    if not surging:
+        return running[1:]
+    new = [p for p in running if (meta(p.obj).get("labels") or {}).get(HASH_LABEL) == hash_value]
+    old = [p for p in running if p not in new]
+    out = new[1:] + old[1:]
+    if new and old and (not pod_is_ready(old[0].obj) or available_in(new[0].obj, min_ready, now) == 0.0):
+        out.append(old[0])
+    return out
+
+
+def surge_plan(desired: List[str], kept: Dict[str, List[Item]], hash_value: str, max_surge: int, min_ready: int, now: datetime.datetime) -> Tuple[List[Item], List[str], Optional[float]]:
+    """Upstream's rollingUpdate with maxSurge > 0: (old pods to delete, nodes to start a
+    new pod on, seconds until a new pod becomes available). A node whose old pod is not
+    available gets its new pod at once; at most ``max_surge`` nodes at a time run a new pod
+    that is not yet available beside an old available one; the old pod goes when the new
+    one is available. maxUnavailable is not used: nothing is taken down before its
+    replacement runs."""
+    to_delete: List[Item] = []
+    allowed: List[str] = []
+    candidates: List[str] = []
+    surge = 0
+    wait: Optional[float] = None
+    for node_name in desired:
+        live = [p for p in kept.get(node_name, []) if not meta(p.obj).get("deletionTimestamp")]
+        new = [p for p in live if (meta(p.obj).get("labels") or {}).get(HASH_LABEL) == hash_value]
+        old = [p for p in live if p not in new]
+        if len(new) > 1 or len(old) > 1:
+            surge += 1  # the per-node rules sort this node out first
+            continue
+        if not old:
+            continue
+        if not new:
+            if available_in(old[0].obj, min_ready, now) != 0.0:
+                allowed.append(node_name)  # not available anyway: replace it now
+            else:
+                candidates.append(node_name)
+            continue
+        left = available_in(new[0].obj, min_ready, now)
+        if left == 0.0:
+            to_delete.append(old[0])
+            continue
+        surge += 1
+        if left is not None:
+            wait = left if wait is None else min(wait, left)
+    room = min(max(0, max_surge - surge), len(candidates))
+    return to_delete, allowed + candidates[:room], wait
 
 
 def rolling_deletions(desired: List[str], kept: Dict[str, List[Item]], hash_value: str, max_unavailable: int, min_ready: int, now: datetime.datetime) -> List[Item]:
@@ -353,10 +430,19 @@ def ds_status(ds: Obj, desired: List[str], by_node: Dict[str, List[Item]], missc
 
 
 def related(change: Change, view: View) -> List[str]:
-    """A DaemonSet's own changes; its pods' (by controller reference; an orphan: every
-    DaemonSet of its namespace); any Node change: every DaemonSet."""
+    """A DaemonSet's own changes; its pods' and revisions' (by controller reference; an
+    orphan pod: every DaemonSet of its namespace); any Node change: every DaemonSet."""
     if change.key.startswith(DAEMONSETS):
         return [change.key]
+    if change.key.startswith(revisions.REVISIONS):
+        owners = []
+        for it in (change.old, change.new):
+            if it is None:
+                continue
+            ref = controller_ref(it.obj)
+            if ref is not None and ref.get("kind") == "DaemonSet":
+                owners.append(ds_key(str(meta(it.obj).get("namespace") or "default"), str(ref.get("name") or "")))
+        return sorted(set(owners))
     if change.key.startswith(nodes.NODE_PREFIX):
         return view.keys(DAEMONSETS) if hasattr(view, "keys") else [i.key for i in view.list(DAEMONSETS)]
     keys: List[str] = []
@@ -378,7 +464,7 @@ def related(change: Change, view: View) -> List[str]:
 CONTROLLER = Controller(
     name="daemonset",
     primary=DAEMONSETS,
-    watches=(DAEMONSETS, PODS, nodes.NODE_PREFIX),
+    watches=(DAEMONSETS, PODS, nodes.NODE_PREFIX, revisions.REVISIONS),
     sync=sync,
     related=related,
     workers=1,

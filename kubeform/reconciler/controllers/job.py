@@ -15,6 +15,9 @@ What it does, for one Job (Kubernetes' pkg/controller/job, in small):
   than ``backoffLimit`` or, for restartPolicy OnFailure, when the active pods' containers
   restarted ``backoffLimit`` times; ``DeadlineExceeded`` after ``activeDeadlineSeconds``
   from ``startTime``), deleting its active pods, with a Warning event.
+- ``podFailurePolicy`` (podfailurepolicy.py): each failed pod is judged by the rules as it
+  is counted; ``FailJob`` fails the Job (reason ``PodFailurePolicy``) in that same
+  transaction, ``Ignore`` leaves it out of ``status.failed`` and the backoffLimit.
 - Completes it (condition Complete, ``completionTime``, a ``Completed`` event).
 - ``completionMode: Indexed``: one pod per index 0..completions-1, named
   ``<job>-<index>-xxxxx``, with the index in the annotation and label
@@ -23,9 +26,13 @@ What it does, for one Job (Kubernetes' pkg/controller/job, in small):
   ``<job>-<index>``; ``status.completedIndexes`` lists the succeeded ones ("0-2,5").
 - ``suspend``: deletes the active pods, condition Suspended; resuming restarts the clock.
 - ``ttlSecondsAfterFinished`` (upstream's TTL-after-finished controller, here in the same
-  sync): that long after the Job finished it is deleted with its pods, in one transaction
-  (the garbage collector would remove the pods too; whichever writes second finds its
-  guard changed and lets it be).
+  sync): that long after the Job finished it is deleted in the foreground, as upstream's
+  controller asks the apiserver (``deletionTimestamp`` and the ``foregroundDeletion``
+  finalizer): the garbage collector deletes its pods, then the Job.
+- A Job being deleted, or gone (a CronJob deletes old Jobs in the background), only lets
+  go of its pods: the tracking finalizer is removed from every pod it controlled
+  (upstream's job controller does so too), so the garbage collector's deletion of them
+  is not held up.
 
 Time-driven parts (deadline, back-off, TTL) ask for a ``Requeue`` at the right moment.
 A Job created by a controller (a CronJob's) has no selector yet: the apiserver fills it
@@ -36,14 +43,22 @@ import copy
 import datetime
 from typing import Any, Dict, List, NamedTuple, Optional, Set, Tuple
 
-from kubeform.api import defaults, events
+from kubeform.api import defaults, deletion, events
 from kubeform.api.nodes import parse_time
-from kubeform.api.objects import condition, controller_ref, meta, pod_is_ready, set_condition
+from kubeform.api.objects import (
+    condition,
+    controller_ref,
+    is_controlled_by,
+    meta,
+    pod_is_ready,
+    set_condition,
+)
 
 from .. import podcontrol
-from ..machinery.actions import Action, CreateEvent, Delete, Put, Requeue
+from ..machinery.actions import Action, CreateEvent, Put, Requeue
 from ..machinery.cache import Change, Item
 from ..poddeletion import delete_pod
+from . import podfailurepolicy
 from .base import Controller, View
 
 Obj = Dict[str, Any]
@@ -254,6 +269,7 @@ class Counted(NamedTuple):
     completed: Set[int]  # Indexed: succeeded indexes
     actions: List[Action]  # Puts dropping the finalizer of the pods just counted
     pods: List[Item]  # the owned pods as they will be after those Puts
+    fail_job: Optional[str] = None  # a podFailurePolicy FailJob rule matched: the message
 
 
 def count_finished(job: Obj, owned: List[Item]) -> Counted:
@@ -267,6 +283,7 @@ def count_finished(job: Obj, owned: List[Item]) -> Counted:
     completed = parse_indexes(str(status.get("completedIndexes") or "")) if indexed else set()
     actions: List[Action] = []
     pods: List[Item] = []
+    fail_job: Optional[str] = None
     for item in owned:
         pod = item.obj
         outcome = terminated_as(pod)
@@ -280,13 +297,15 @@ def count_finished(job: Obj, owned: List[Item]) -> Counted:
             elif index is not None and isinstance(completions, int) and index < completions:
                 completed.add(index)
         else:
-            failed += 1
+            verdict = podfailurepolicy.judge(spec.get("podFailurePolicy"), pod) if _phase(pod) == "Failed" else podfailurepolicy.COUNTED
+            failed += 1 if verdict.counts else 0
+            fail_job = fail_job or verdict.fail_job
         obj = untracked(pod)
         actions.append(Put(item.key, obj, item.mod_revision))
         pods.append(Item(item.key, obj, item.mod_revision))
     if indexed:
         succeeded = len(completed)
-    return Counted(succeeded, failed, completed, actions, pods)
+    return Counted(succeeded, failed, completed, actions, pods, fail_job)
 
 
 
@@ -321,11 +340,11 @@ def remove_pods(pods: List[Item], now: datetime.datetime, count_failed: bool, ac
 def sync(key: str, view: View, now: datetime.datetime) -> List[Action]:
     item = view.get(key)
     if item is None:
-        return []
+        return release_orphans(key, view)
     job = item.obj
     jmeta = meta(job)
     if jmeta.get("deletionTimestamp"):
-        return []
+        return release_pods(job, view)
     if needs_selector(job):
         return [Put(key, with_selector(job), item.mod_revision)]
     namespace = str(jmeta.get("namespace") or "default")
@@ -337,6 +356,28 @@ def sync(key: str, view: View, now: datetime.datetime) -> List[Action]:
     if finished:
         return _finished(item, counted, actions, now)
     return _running(item, counted, actions, now)
+
+
+def release_pods(job: Obj, view: View) -> List[Action]:
+    """A Job being deleted: the tracking finalizer off every pod it controls."""
+    namespace = str(meta(job).get("namespace") or "default")
+    return [
+        Put(pod.key, untracked(pod.obj), pod.mod_revision)
+        for pod in view.list("%s%s/" % (PODS, namespace))
+        if tracked(pod.obj) and is_controlled_by(pod.obj, job)
+    ]
+
+
+def release_orphans(key: str, view: View) -> List[Action]:
+    """A Job that is gone: the tracking finalizer off the pods whose controller it was
+    (upstream's job controller does so for orphan pods), so they can be deleted."""
+    namespace, _, name = key[len(JOBS):].partition("/")
+    out: List[Action] = []
+    for pod in view.list("%s%s/" % (PODS, namespace)):
+        ref = controller_ref(pod.obj)
+        if tracked(pod.obj) and ref is not None and ref.get("kind") == "Job" and ref.get("name") == name:
+            out.append(Put(pod.key, untracked(pod.obj), pod.mod_revision))
+    return out
 
 
 def _merge(first: List[Action], second: List[Action]) -> List[Action]:
@@ -358,12 +399,10 @@ def _finished(item: Item, counted: Counted, actions: List[Action], now: datetime
         done = finish_time(job)
         if done is not None:
             left = (done + datetime.timedelta(seconds=ttl) - now).total_seconds()
-            if left <= 0:
-                out: List[Action] = [a for a in actions if not isinstance(a, Put)]
-                for pod in counted.pods:
-                    out += delete_pod(pod, now, pod.obj)
-                out.append(Delete(item.key, item.mod_revision))
-                return out
+            if left <= 0:  # the pods' untracking Puts stay: the garbage collector deletes them next
+                marked = deletion.delete_object(job, now, deletion.FOREGROUND).obj
+                out: List[Action] = [a for a in actions if not (isinstance(a, Put) and a.key == item.key)]
+                return out + ([Put(item.key, marked, item.mod_revision)] if marked is not None else [])
             requeue.append(Requeue(left))
     old = job.get("status") or {}
     status = dict(old)
@@ -423,7 +462,9 @@ def _running(item: Item, counted: Counted, actions: List[Action], now: datetime.
 
     # failure
     failure: Optional[Tuple[str, str]] = None
-    if not suspended:
+    if counted.fail_job is not None:
+        failure = (podfailurepolicy.REASON, counted.fail_job)
+    elif not suspended:
         on_failure = ((spec.get("template") or {}).get("spec") or {}).get("restartPolicy") == "OnFailure"
         restarted = restarts([p.obj for p in active]) if on_failure else 0
         if failed > backoff_limit or (on_failure and (restarted > 0 if backoff_limit == 0 else restarted >= backoff_limit)):

@@ -37,14 +37,13 @@ Pure: ``sync(key, view, now)`` reads the cache, returns actions.
 import copy
 import datetime
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
 from kubeform.api import defaults, events, selectors
 from kubeform.api.nodes import parse_time
 from kubeform.api.objects import (
     condition,
     controller_ref,
-    is_controlled_by,
     meta,
     pod_is_ready,
     pod_template_hash,
@@ -54,6 +53,7 @@ from kubeform.errors import UserError
 from .. import podcontrol, poddeletion
 from ..machinery.actions import Action, Create, CreateEvent, Delete, Put
 from ..machinery.cache import Change, Item
+from . import revisions
 from .base import Controller, View
 
 Obj = Dict[str, Any]
@@ -61,7 +61,7 @@ Obj = Dict[str, Any]
 STATEFULSETS = "/registry/statefulsets/"
 PODS = "/registry/pods/"
 CLAIMS = "/registry/persistentvolumeclaims/"
-REVISIONS = "/registry/controllerrevisions/"
+REVISIONS = revisions.REVISIONS
 
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
@@ -112,78 +112,11 @@ def claim_name(template: Obj, set_name: str, ordinal: int) -> str:
 
 # -- revisions ----------------------------------------------------------------------------
 
-def revision_data(template: Obj) -> Obj:
-    """What a ControllerRevision records: the template as a replacing patch (as upstream)."""
-    recorded = copy.deepcopy(template)
-    recorded["$patch"] = "replace"
-    return {"spec": {"template": recorded}}
-
-
-def template_of_revision(revision: Obj) -> Optional[Obj]:
-    template = ((revision.get("data") or {}).get("spec") or {}).get("template")
-    if not isinstance(template, dict):
-        return None
-    out = copy.deepcopy(template)
-    out.pop("$patch", None)
-    return out
-
-
 def revision_name(sts: Obj) -> str:
     """``<set>-<hash of the template>`` (collisionCount mixed in when set)."""
     spec = sts.get("spec") or {}
     count = (sts.get("status") or {}).get("collisionCount")
-    return "%s-%s" % (meta(sts).get("name", ""), pod_template_hash(revision_data(spec.get("template") or {}), count or None))
-
-
-def _revisions(sts: Obj, view: View, namespace: str) -> List[Item]:
-    return [i for i in view.list(REVISIONS + namespace + "/") if is_controlled_by(i.obj, sts)]
-
-
-def _revision_actions(
-    sts: Obj, revisions: List[Item], namespace: str, update_name: str
-) -> Tuple[List[Action], int]:
-    """Create the update revision (or bump an old one that matches again, a rollback)."""
-    numbers = [int(i.obj.get("revision") or 0) for i in revisions]
-    top = max(numbers) if numbers else 0
-    existing = [i for i in revisions if meta(i.obj).get("name") == update_name]
-    template = (sts.get("spec") or {}).get("template") or {}
-    if not existing:
-        obj = {
-            "apiVersion": "apps/v1",
-            "kind": "ControllerRevision",
-            "metadata": {
-                "name": update_name,
-                "namespace": namespace,
-                "labels": dict((template.get("metadata") or {}).get("labels") or {}),
-                "ownerReferences": [_owner_ref(sts, True)],
-            },
-            "data": revision_data(template),
-            "revision": top + 1,
-        }
-        return [Create(REVISIONS, obj)], top + 1
-    item = existing[0]
-    number = int(item.obj.get("revision") or 0)
-    if number < top:
-        return [Put(item.key, dict(item.obj, revision=top + 1), item.mod_revision)], top + 1
-    return [], number
-
-
-def _history_actions(sts: Obj, revisions: List[Item], keep: List[str], live: List[str]) -> List[Action]:
-    """Delete the oldest revisions beyond revisionHistoryLimit (never one a pod still uses)."""
-    limit = (sts.get("spec") or {}).get("revisionHistoryLimit")
-    limit = limit if isinstance(limit, int) and limit >= 0 else 10
-    old = [i for i in revisions if meta(i.obj).get("name") not in keep and meta(i.obj).get("name") not in live]
-    old.sort(key=lambda i: int(i.obj.get("revision") or 0))
-    return [Delete(i.key, i.mod_revision) for i in old[: max(0, len(old) - limit)]]
-
-
-def _owner_ref(sts: Obj, controller: bool) -> Obj:
-    m = meta(sts)
-    ref = {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": m.get("name", ""), "uid": m.get("uid", "")}
-    if controller:
-        ref["controller"] = True
-    ref["blockOwnerDeletion"] = True
-    return ref
+    return "%s-%s" % (meta(sts).get("name", ""), pod_template_hash(revisions.revision_data(spec.get("template") or {}), count or None))
 
 
 # -- new pods and claims --------------------------------------------------------------------
@@ -223,7 +156,7 @@ def new_claim(sts: Obj, template: Obj, ordinal: int) -> Obj:
     if tmeta.get("annotations"):
         cmeta["annotations"] = dict(tmeta["annotations"])
     if ((spec.get("persistentVolumeClaimRetentionPolicy") or {}).get("whenDeleted")) == "Delete":
-        cmeta["ownerReferences"] = [_owner_ref(sts, False)]
+        cmeta["ownerReferences"] = [revisions.owner_ref(sts, "StatefulSet", False)]
     claim = {
         "apiVersion": "v1",
         "kind": "PersistentVolumeClaim",
@@ -275,14 +208,14 @@ def sync(key: str, view: View, now: datetime.datetime) -> List[Action]:
     plan = _Plan()
     plan.actions.extend(claim_actions)
 
-    revisions = _revisions(sts, view, namespace)
+    history = revisions.owned(sts, view, namespace)
     update_rev = revision_name(sts)
-    rev_actions, _ = _revision_actions(sts, revisions, namespace, update_rev)
+    rev_actions, _ = revisions.ensure_current(sts, "StatefulSet", history, namespace, update_rev)
     plan.actions.extend(rev_actions)
     status = sts.get("status") or {}
-    by_name = {meta(i.obj).get("name"): i.obj for i in revisions}
+    by_name = {meta(i.obj).get("name"): i.obj for i in history}
     current_rev = str(status.get("currentRevision") or "")
-    current_template = template_of_revision(by_name[current_rev]) if current_rev in by_name else None
+    current_template = revisions.template_of_revision(by_name[current_rev]) if current_rev in by_name else None
     if current_template is None:
         current_rev, current_template = update_rev, spec.get("template") or {}
     update_template = spec.get("template") or {}
@@ -302,7 +235,7 @@ def sync(key: str, view: View, now: datetime.datetime) -> List[Action]:
     _pods(plan, sts, view, now, replicas, condemned, replicas_wanted, current_rev, current_template, update_rev, update_template)
     plan.actions.extend(_scaled_claims(sts, view, namespace, replicas_wanted, owned))
     live = sorted({_revision_of(i.obj) for i in owned})
-    plan.actions.extend(_history_actions(sts, revisions, [current_rev, update_rev], live))
+    plan.actions.extend(revisions.trim_history(sts, history, [current_rev, update_rev], live))
 
     new_status = compute_status(sts, owned, current_rev, update_rev, now)
     if new_status != status:

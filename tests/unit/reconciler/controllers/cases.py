@@ -1,4 +1,4 @@
-"""Shared reading of controller case files (tests/data/reconciler/controllers/<name>/).
+"""The compact case format (DaemonSet, Job, CronJob; files read by casefile.py).
 
 A case file holds ``view`` ({etcd key: object}, resourceVersion = mod_revision), the key
 to ``sync``, optionally ``now`` (default 2026-01-01T12:00:00Z) and ``expect``: the actions,
@@ -12,17 +12,11 @@ each summarised so a case says what matters and nothing else:
 
 from __future__ import annotations
 
-import datetime
-from pathlib import Path
 from typing import Any
 
-import yaml
-
 from kubeform.reconciler.machinery.actions import Action, Create, CreateEvent, Delete, Put, Requeue
-from kubeform.reconciler.machinery.cache import Cache
 
-DATA = Path(__file__).resolve().parents[3] / "data" / "reconciler" / "controllers"
-NOW = datetime.datetime(2026, 1, 1, 12, 0, 0, tzinfo=datetime.UTC)
+from .casefile import dig
 
 SHOW: dict[str, list[str]] = {
     "Pod": ["metadata.finalizers", "metadata.deletionTimestamp"],
@@ -33,15 +27,8 @@ SHOW: dict[str, list[str]] = {
 CREATE_SHOW: dict[str, list[str]] = {
     "Pod": ["metadata.labels", "metadata.finalizers", "spec.nodeName"],
     "Job": ["metadata.labels", "metadata.annotations", "metadata.ownerReferences"],
+    "ControllerRevision": ["revision"],
 }
-
-
-def dig(obj: Any, path: str) -> Any:
-    for part in path.split("."):
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(part)
-    return obj
 
 
 def _fields(obj: dict[str, Any], paths: list[str]) -> dict[str, Any]:
@@ -65,27 +52,3 @@ def summary(action: Action, show: dict[str, list[str]] | None = None, create_sho
         return {"event": action.reason, "type": action.event_type, "message": action.message}
     assert isinstance(action, Requeue)
     return {"requeue": round(action.after, 3)}
-
-
-def load(controller: str) -> list[tuple[str, dict[str, Any]]]:
-    """Every case of a controller: (file stem, case), files starting with _ excluded."""
-    out = []
-    for path in sorted((DATA / controller).glob("*.yaml")):
-        if not path.name.startswith("_"):
-            out.append((path.stem, yaml.safe_load(path.read_text())))
-    return out
-
-
-def view_of(case: dict[str, Any], base: dict[str, Any] | None = None) -> Cache:
-    objects = dict(base or {})
-    objects.update(case.get("view") or {})
-    return Cache.from_objects(objects)
-
-
-def now_of(case: dict[str, Any]) -> datetime.datetime:
-    if "now" not in case:
-        return NOW
-    value = case["now"]
-    if isinstance(value, datetime.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
-    return datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))

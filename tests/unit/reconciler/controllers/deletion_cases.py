@@ -1,6 +1,6 @@
 """Case files for the deletion controllers (garbage collector, namespaces, node lifecycle): a view (etcd key -> object) in, actions out.
 
-A case file is YAML: ``view`` ({key: object}; ``metadata.resourceVersion`` is the key's
+Read by casefile.py; this module is the format's summaries. A case file is YAML: ``view`` ({key: object}; ``metadata.resourceVersion`` is the key's
 mod_revision, default 1), optional ``base`` (a file in the same directory whose view the
 case extends), ``now`` (default 2026-01-01T12:00:00Z), ``sync`` (a key or a list of keys)
 and ``expect``: the actions, in order, each summarised as one of
@@ -15,12 +15,8 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from kubeform.api.nodes import parse_time
 from kubeform.reconciler.machinery.actions import (
     Action,
     CreateEvent,
@@ -31,46 +27,14 @@ from kubeform.reconciler.machinery.actions import (
 )
 from kubeform.reconciler.machinery.cache import Cache
 
-NOW = datetime.datetime(2026, 1, 1, 12, 0, 0, tzinfo=datetime.UTC)
-DATA = Path(__file__).resolve().parents[3] / "data" / "reconciler" / "controllers"
-
-
-def case_files(name: str) -> list[Path]:
-    return sorted(p for p in (DATA / name).glob("*.yaml") if not p.name.startswith("_") and p.name != "related.yaml")
-
-
-def load(path: Path) -> dict[str, Any]:
-    case: dict[str, Any] = yaml.safe_load(path.read_text())
-    view: dict[str, Any] = {}
-    if case.get("base"):
-        view.update(load(path.parent / case["base"])["view"])
-    view.update(case.get("view") or {})
-    case["view"] = {k: v for k, v in view.items() if v is not None}  # null: not in this case
-    return case
-
-
-def view_of(case: dict[str, Any]) -> Cache:
-    return Cache.from_objects(case["view"])
-
-
-def now_of(case: dict[str, Any]) -> datetime.datetime:
-    when = parse_time(case["now"]) if case.get("now") else None
-    return when or NOW
-
-
-def at(obj: Any, path: str) -> Any:
-    for part in path.split("."):
-        if not isinstance(obj, dict) or part not in obj:
-            return None
-        obj = obj[part]
-    return obj
+from .casefile import dig, keys_of, now_of, view_of
 
 
 def summary(action: Action, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     if isinstance(action, Put):
         out: dict[str, Any] = {"put": {"key": action.key, "rev": action.expect_mod_revision}}
         if fields:
-            out["fields"] = {p: at(action.obj, p) for p in fields}
+            out["fields"] = {p: dig(action.obj, p) for p in fields}
         return out
     if isinstance(action, Delete):
         return {"delete": {"key": action.key, "rev": action.expect_mod_revision}}
@@ -96,8 +60,7 @@ def run(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Sync every key of the case: (summaries of the actions, ``expect``), to compare."""
     view = view_of(case)
-    keys = case["sync"] if isinstance(case["sync"], list) else [case["sync"]]
-    got = [a for key in keys for a in sync(key, view, now_of(case))]
+    got = [a for key in keys_of(case) for a in sync(key, view, now_of(case))]
     expect = case.get("expect") or []
     summaries = [summary(a, e.get("fields") if isinstance(e, dict) else None) for a, e in zip(got, expect, strict=False)]
     summaries += [summary(a) for a in got[len(expect):]]

@@ -30,7 +30,9 @@ from kubeform.reconciler.controllers import CONTROLLERS, autoscaler, watched_pre
 from kubeform.reconciler.machinery.actions import CreateEvent, Put
 from kubeform.reconciler.machinery.cache import Cache, Change, Item
 
-CASES = Path(__file__).resolve().parents[3] / "data" / "reconciler" / "controllers" / "autoscaler"
+from .casefile import DATA
+
+CASES = DATA / "autoscaler"
 T0 = datetime.datetime(2026, 1, 1, 12, 0, 0, tzinfo=datetime.UTC)
 HPA_KEY = "/registry/horizontalpodautoscalers/default/web"
 PREFIX = {"Deployment": "deployments", "ReplicaSet": "replicasets", "StatefulSet": "statefulsets",

@@ -15,9 +15,10 @@ from kubeform.api import cron, tzif
 from kubeform.reconciler.controllers import CONTROLLERS, cronjob
 from kubeform.reconciler.machinery.cache import Cache, Change, Item
 
-from .cases import load, now_of, summary, view_of
+from .casefile import cases, now_of, view_of
+from .cases import summary
 
-CASES = load("cronjob")
+CASES = cases("cronjob")
 
 
 @pytest.mark.parametrize("name,case", CASES, ids=[c[0] for c in CASES])

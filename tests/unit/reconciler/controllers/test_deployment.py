@@ -9,53 +9,36 @@ Case files as test_replicaset.py's: ``view``, ``sync``, optional ``now`` and ``w
 from __future__ import annotations
 
 import copy
-import datetime
 import random
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from kubeform.api.nodes import parse_time
 from kubeform.api.rollout import REVISION, REVISION_HISTORY
 from kubeform.reconciler.controllers import deployment, replicaset
-from kubeform.reconciler.machinery.cache import Cache, Change, Item
 
+from .casefile import now_of, read, related_cases, related_ids, related_keys, sync_files, view_of
 from .simcluster import SimCluster, kubelet_one, run_until_quiet
 from .summaries import summary
 
-CASES = Path(__file__).resolve().parents[3] / "data" / "reconciler" / "controllers" / "deployment"
-NOW = datetime.datetime(2026, 1, 1, 12, 0, 0, tzinfo=datetime.UTC)
-SYNC_CASES = sorted(p for p in CASES.glob("*.yaml") if p.name != "related.yaml")
+SYNC_CASES = sync_files("deployment")
 KEY = "/registry/deployments/default/web"
 CONTROLLERS = [deployment.CONTROLLER, replicaset.CONTROLLER]
 
 
 @pytest.mark.parametrize("path", SYNC_CASES, ids=lambda p: p.stem)
 def test_sync(path: Path) -> None:
-    case = yaml.safe_load(path.read_text())
-    view = Cache.from_objects(case["view"])
-    now = parse_time(case["now"]) if case.get("now") else NOW
-    assert now is not None
+    case = read(path)
+    view, now = view_of(case), now_of(case)
     assert [summary(a) for a in deployment.sync(case["sync"], view, now)] == case["expect"]
     if "wake" in case:
         assert deployment.wake(case["sync"], view, now) == case["wake"]
 
 
-RELATED = yaml.safe_load((CASES / "related.yaml").read_text())
-
-
-def _item(key: str, obj: Any) -> Item | None:
-    return None if obj is None else Item(key, obj, 1)
-
-
-@pytest.mark.parametrize("case", RELATED["related"], ids=[c["name"] for c in RELATED["related"]])
+@pytest.mark.parametrize("case", related_cases("deployment"), ids=related_ids("deployment"))
 def test_related(case: dict[str, Any]) -> None:
-    view = Cache.from_objects(RELATED["view"])
-    ch = case["change"]
-    change = Change(ch["key"], _item(ch["key"], ch.get("old")), _item(ch["key"], ch.get("new")))
-    assert deployment.related(change, view) == case["expect"]
+    assert related_keys(deployment.related, case) == case["expect"]
 
 
 # -- simulated rollouts ------------------------------------------------------------------

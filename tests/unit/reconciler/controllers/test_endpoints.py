@@ -9,17 +9,18 @@ import pytest
 
 from kubeform.reconciler.controllers import endpoints
 
-from .services_cases import related_cases, run_related, run_sync, sync_cases
+from .casefile import related_cases, related_keys, sync_files
+from .services_cases import run_sync
 
 
-@pytest.mark.parametrize("path", sync_cases("endpoints"), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", sync_files("endpoints"), ids=lambda p: p.stem)
 def test_sync(path: Path) -> None:
     run_sync(endpoints.CONTROLLER, "endpoints", path)
 
 
 @pytest.mark.parametrize("case", related_cases("endpoints"), ids=lambda c: c["change"]["key"])
 def test_related(case: dict[str, Any]) -> None:
-    run_related(endpoints.CONTROLLER, case)
+    assert sorted(related_keys(endpoints.CONTROLLER.related, case)) == case["expect"]
 
 
 @pytest.mark.parametrize(

@@ -8,37 +8,28 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from kubeform.api import kinds
 from kubeform.reconciler.controllers import CONTROLLERS, garbagecollector
 from kubeform.reconciler.machinery.actions import Delete, Put
-from kubeform.reconciler.machinery.cache import Cache, Change, Item
+from kubeform.reconciler.machinery.cache import Cache
 
-from .deletion_cases import DATA, NOW, case_files, load, run
+from .casefile import NOW, read, related_cases, related_ids, related_keys, sync_files
+from .deletion_cases import run
 
 NAME = "garbagecollector"
 
 
-@pytest.mark.parametrize("path", case_files(NAME), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", sync_files(NAME), ids=lambda p: p.stem)
 def test_sync(path: Path) -> None:
-    got, expect = run(load(path), garbagecollector.sync)
+    got, expect = run(read(path), garbagecollector.sync)
     assert got == expect
 
 
-RELATED = yaml.safe_load((DATA / NAME / "related.yaml").read_text())
-
-
-def _item(key: str, obj: Any) -> Item | None:
-    return None if obj is None else Item(key, obj, 1)
-
-
-@pytest.mark.parametrize("case", RELATED["related"], ids=[c["name"] for c in RELATED["related"]])
+@pytest.mark.parametrize("case", related_cases(NAME), ids=related_ids(NAME))
 def test_related(case: dict[str, Any]) -> None:
-    view = Cache.from_objects(RELATED["view"])
     [ctrl] = [c for c in garbagecollector.CONTROLLERS if c.name == f"{NAME}-{case['controller']}"]
-    ch = case["change"]
-    assert ctrl.related(Change(ch["key"], _item(ch["key"], ch["old"]), _item(ch["key"], ch["new"])), view) == case["expect"]
+    assert related_keys(ctrl.related, case) == case["expect"]
 
 
 def test_one_controller_per_collected_kind() -> None:

@@ -11,12 +11,15 @@ from typing import Any
 
 import pytest
 
-from kubeform.reconciler.controllers import CONTROLLERS, job
+from kubeform.reconciler.controllers import CONTROLLERS, garbagecollector, job
+from kubeform.reconciler.machinery.actions import Requeue
 from kubeform.reconciler.machinery.cache import Cache, Change, Item
 
-from .cases import load, now_of, summary, view_of
+from .casefile import cases, now_of, view_of
+from .cases import summary
+from .simcluster import SimCluster
 
-CASES = load("job")
+CASES = cases("job")
 
 
 @pytest.mark.parametrize("name,case", CASES, ids=[c[0] for c in CASES])
@@ -97,3 +100,52 @@ def test_finish_time() -> None:
     assert job.finish_time(done) == datetime.datetime(2026, 1, 1, 0, 0, 5, tzinfo=datetime.UTC)
     assert job.finish_time({"status": {"completionTime": "2026-01-01T00:00:07Z"}}) == datetime.datetime(2026, 1, 1, 0, 0, 7, tzinfo=datetime.UTC)
     assert job.finish_time({}) is None
+
+
+def _sim_job(ttl: int) -> dict[str, Any]:
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "pi", "namespace": "t", "uid": "job-uid", "generation": 1},
+        "spec": {
+            "completions": 2, "parallelism": 2, "backoffLimit": 6, "ttlSecondsAfterFinished": ttl,
+            "selector": {"matchLabels": {"controller-uid": "job-uid"}},
+            "template": {"metadata": {"labels": {"controller-uid": "job-uid", "job-name": "pi"}},
+                         "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}},
+        },
+    }
+
+
+def test_ttl_deletes_the_job_and_its_pods_through_the_garbage_collector() -> None:
+    """A Job runs to completion on the simulated cluster; its TTL passes; the Job is marked
+    for foreground deletion, the garbage collector deletes its pods and then the Job."""
+    sim = SimCluster({"/registry/minions/n1": {"kind": "Node", "metadata": {"name": "n1"}, "spec": {}},
+                      "/registry/jobs/t/pi": _sim_job(60)})
+    controllers = [job.CONTROLLER, *garbagecollector.CONTROLLERS]
+
+    def settle() -> None:  # syncs until nothing but a Requeue (the TTL's) is left to do
+        for _ in range(50):
+            wrote = False
+            for c in controllers:
+                for key in sim.cache.keys(c.primary):
+                    actions = [a for a in c.sync(key, sim.cache, sim.now) if not isinstance(a, Requeue)]
+                    wrote = bool(actions and sim.txn(actions)) or wrote
+            if not wrote:
+                return
+        raise AssertionError("no convergence")
+
+    settle()
+    for key, pod in sim.items("/registry/pods/t/"):
+        sim.put(key, dict(pod, spec=dict(pod["spec"], nodeName="n1"), status={"phase": "Succeeded"}))
+    settle()
+    done = sim.get("/registry/jobs/t/pi")
+    assert done is not None and job.is_finished(done) == "Complete"
+    assert len(sim.items("/registry/pods/t/")) == 2  # kept until the TTL
+    sim.tick(61)
+    assert sim.txn(job.sync("/registry/jobs/t/pi", sim.cache, sim.now))
+    marked = sim.get("/registry/jobs/t/pi")
+    assert marked is not None and marked["metadata"]["finalizers"] == ["foregroundDeletion"]
+    assert len(sim.items("/registry/pods/t/")) == 2  # the garbage collector's turn now
+    settle()
+    assert sim.items("/registry/pods/t/") == []
+    assert sim.get("/registry/jobs/t/pi") is None

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,8 +13,9 @@ from kubeform.reconciler.controllers import CONTROLLERS, localvolumes
 from kubeform.reconciler.machinery.actions import Action, Create, CreateEvent, Put
 from kubeform.reconciler.machinery.cache import Cache, Change, Item
 
-CASES = Path(__file__).resolve().parents[3] / "data" / "reconciler" / "controllers" / "localvolumes"
-NOW = datetime.datetime(2026, 1, 1, 12, 0, 0, tzinfo=datetime.UTC)
+from .casefile import DATA, NOW
+
+CASES = DATA / "localvolumes"
 
 
 def _cases(name: str) -> list[dict[str, Any]]:

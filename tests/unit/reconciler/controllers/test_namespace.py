@@ -6,32 +6,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from kubeform.reconciler.controllers import namespace
-from kubeform.reconciler.machinery.cache import Cache, Change, Item
+from kubeform.reconciler.machinery.cache import Cache
 
-from .deletion_cases import DATA, NOW, case_files, load, run
+from .casefile import NOW, read, related_cases, related_ids, related_keys, sync_files
+from .deletion_cases import run
 
 
-@pytest.mark.parametrize("path", case_files("namespace"), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", sync_files("namespace"), ids=lambda p: p.stem)
 def test_sync(path: Path) -> None:
-    got, expect = run(load(path), namespace.sync)
+    got, expect = run(read(path), namespace.sync)
     assert got == expect
 
 
-RELATED = yaml.safe_load((DATA / "namespace" / "related.yaml").read_text())
-
-
-def _item(key: str, obj: Any) -> Item | None:
-    return None if obj is None else Item(key, obj, 1)
-
-
-@pytest.mark.parametrize("case", RELATED["related"], ids=[c["name"] for c in RELATED["related"]])
+@pytest.mark.parametrize("case", related_cases("namespace"), ids=related_ids("namespace"))
 def test_related(case: dict[str, Any]) -> None:
-    ch = case["change"]
-    change = Change(ch["key"], _item(ch["key"], ch["old"]), _item(ch["key"], ch["new"]))
-    assert namespace.related(change, Cache.from_objects(RELATED["view"])) == case["expect"]
+    assert related_keys(namespace.related, case) == case["expect"]
 
 
 def test_large_namespace_goes_in_batches() -> None:

@@ -8,21 +8,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from kubeform.reconciler.config import DEFAULT_POD_EVICTION_SECONDS, ReconcilerConfig
 from kubeform.reconciler.controllers import CONTROLLERS, configured, nodelifecycle
 from kubeform.reconciler.machinery.actions import Action
-from kubeform.reconciler.machinery.cache import Cache, Change, Item
+from kubeform.reconciler.machinery.cache import Cache
 
-from .deletion_cases import DATA, case_files, load, run
+from .casefile import DATA, read, related_cases, related_ids, related_keys, sync_files
+from .deletion_cases import run
 
 NAME = "nodelifecycle"
 
 
-@pytest.mark.parametrize("path", case_files(NAME), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", sync_files(NAME), ids=lambda p: p.stem)
 def test_sync(path: Path) -> None:
-    case = load(path)
+    case = read(path)
     seconds = float(case.get("eviction_seconds", DEFAULT_POD_EVICTION_SECONDS))
 
     def sync(key: str, view: Cache, now: datetime.datetime) -> list[Action]:
@@ -32,18 +32,9 @@ def test_sync(path: Path) -> None:
     assert got == expect
 
 
-RELATED = yaml.safe_load((DATA / NAME / "related.yaml").read_text())
-
-
-def _item(key: str, obj: Any) -> Item | None:
-    return None if obj is None else Item(key, obj, 1)
-
-
-@pytest.mark.parametrize("case", RELATED["related"], ids=[c["name"] for c in RELATED["related"]])
+@pytest.mark.parametrize("case", related_cases(NAME), ids=related_ids(NAME))
 def test_related(case: dict[str, Any]) -> None:
-    ch = case["change"]
-    change = Change(ch["key"], _item(ch["key"], ch["old"]), _item(ch["key"], ch["new"]))
-    assert nodelifecycle.related(change, Cache.from_objects(RELATED["view"])) == case["expect"]
+    assert related_keys(nodelifecycle.related, case) == case["expect"]
 
 
 def test_the_config_sets_the_default_toleration() -> None:
@@ -52,7 +43,7 @@ def test_the_config_sets_the_default_toleration() -> None:
     controllers = configured(list(CONTROLLERS), cfg.pod_eviction_seconds)
     [ctrl] = [c for c in controllers if c.name == NAME]
     assert [c.name for c in controllers] == [c.name for c in CONTROLLERS]
-    case = load(DATA / NAME / "zero-seconds-evicts-at-once.yaml")
+    case = read(DATA / NAME / "zero-seconds-evicts-at-once.yaml")
     got, expect = run(case, ctrl.sync)
     assert got == expect
 

@@ -10,23 +10,28 @@ synced again.
 
 from __future__ import annotations
 
-import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from kubeform.api.nodes import parse_time
 from kubeform.reconciler.controllers import replicaset
-from kubeform.reconciler.machinery.cache import Cache, Change, Item
+from kubeform.reconciler.machinery.cache import Cache
 
+from .casefile import (
+    NOW,
+    now_of,
+    read,
+    related_cases,
+    related_ids,
+    related_keys,
+    sync_files,
+    view_of,
+)
 from .simcluster import SimCluster, run_until_quiet
 from .summaries import summary
 
-CASES = Path(__file__).resolve().parents[3] / "data" / "reconciler" / "controllers" / "replicaset"
-NOW = datetime.datetime(2026, 1, 1, 12, 0, 0, tzinfo=datetime.UTC)
-SYNC_CASES = sorted(p for p in CASES.glob("*.yaml") if p.name != "related.yaml")
+SYNC_CASES = sync_files("replicaset")
 
 
 _controller = replicaset.pick
@@ -34,10 +39,8 @@ _controller = replicaset.pick
 
 @pytest.mark.parametrize("path", SYNC_CASES, ids=lambda p: p.stem)
 def test_sync(path: Path) -> None:
-    case = yaml.safe_load(path.read_text())
-    view = Cache.from_objects(case["view"])
-    now = parse_time(case["now"]) if case.get("now") else NOW
-    assert now is not None
+    case = read(path)
+    view, now = view_of(case), now_of(case)
     c = _controller(case["sync"])
     if "failed" in case:
         actions = c.failed(case["sync"], view, now, case["failed"])
@@ -48,19 +51,9 @@ def test_sync(path: Path) -> None:
         assert c.wake(case["sync"], view, now) == case["wake"]
 
 
-RELATED = yaml.safe_load((CASES / "related.yaml").read_text())
-
-
-def _item(key: str, obj: Any) -> Item | None:
-    return None if obj is None else Item(key, obj, 1)
-
-
-@pytest.mark.parametrize("case", RELATED["related"], ids=[c["name"] for c in RELATED["related"]])
+@pytest.mark.parametrize("case", related_cases("replicaset"), ids=related_ids("replicaset"))
 def test_related(case: dict[str, Any]) -> None:
-    view = Cache.from_objects(RELATED["view"])
-    ch = case["change"]
-    change = Change(ch["key"], _item(ch["key"], ch.get("old")), _item(ch["key"], ch.get("new")))
-    assert _controller(case.get("controller", replicaset.RS_PREFIX)).related(change, view) == case["expect"]
+    assert related_keys(_controller(case.get("controller", replicaset.RS_PREFIX)).related, case) == case["expect"]
 
 
 # -- whole loops ----------------------------------------------------------------------

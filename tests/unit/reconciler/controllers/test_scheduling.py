@@ -9,7 +9,6 @@ related.yaml lists, per change, which keys are decided again.
 
 from __future__ import annotations
 
-import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +17,11 @@ import yaml
 
 from kubeform.reconciler.controllers import CONTROLLERS, scheduling, watched_prefixes
 from kubeform.reconciler.machinery.actions import Action, CreateEvent, Delete, Put
-from kubeform.reconciler.machinery.cache import Cache, Change, Item
+from kubeform.reconciler.machinery.cache import Cache
 
-CASES = Path(__file__).resolve().parents[3] / "data" / "reconciler" / "controllers" / "scheduling"
-NOW = datetime.datetime(2026, 1, 1, 12, 0, 0, tzinfo=datetime.UTC)
+from .casefile import DATA, NOW, keys_of, read, related_cases, related_ids, related_keys, sync_files
+
+CASES = DATA / "scheduling"
 
 
 def _view(extra: dict[str, Any]) -> Cache:
@@ -55,31 +55,20 @@ def summary(action: Action) -> dict[str, Any]:
     return {"delete": {"key": action.key, "expect_mod_revision": action.expect_mod_revision}}
 
 
-SYNC_CASES = sorted(p for p in CASES.glob("*.yaml") if not p.name.startswith("_") and p.name != "related.yaml")
+SYNC_CASES = sync_files("scheduling")
 
 
 @pytest.mark.parametrize("path", SYNC_CASES, ids=lambda p: p.stem)
 def test_sync(path: Path) -> None:
-    case = yaml.safe_load(path.read_text())
+    case = read(path)
     view = _view(case.get("view"))
-    keys = case["sync"] if isinstance(case["sync"], list) else [case["sync"]]
-    got = [summary(a) for key in keys for a in scheduling.sync(key, view, NOW)]
+    got = [summary(a) for key in keys_of(case) for a in scheduling.sync(key, view, NOW)]
     assert got == case["expect"]
 
 
-RELATED = yaml.safe_load((CASES / "related.yaml").read_text())
-
-
-def _item(key: str, obj: Any) -> Item | None:
-    return None if obj is None else Item(key, obj, 1)
-
-
-@pytest.mark.parametrize("case", RELATED["related"], ids=[c["name"] for c in RELATED["related"]])
+@pytest.mark.parametrize("case", related_cases("scheduling"), ids=related_ids("scheduling"))
 def test_related(case: dict[str, Any]) -> None:
-    view = Cache.from_objects(RELATED["view"])
-    ch = case["change"]
-    change = Change(ch["key"], _item(ch["key"], ch["old"]), _item(ch["key"], ch["new"]))
-    assert scheduling.related(change, view) == case["expect"]
+    assert related_keys(scheduling.related, case) == case["expect"]
 
 
 def test_controllers_table() -> None:

@@ -18,7 +18,7 @@ from kubeform.reconciler.controllers import scheduling
 from kubeform.reconciler.machinery.cache import Cache, Item
 from kubeform.reconciler.scheduler import Snapshot
 
-NOW = datetime.datetime(2026, 1, 1, 12, 0, 0, tzinfo=datetime.UTC)
+from .casefile import NOW
 
 
 def _node(name: str, zone: str) -> dict[str, Any]:

@@ -9,14 +9,15 @@ import pytest
 
 from kubeform.reconciler.controllers import servicemap
 
-from .services_cases import related_cases, run_related, run_sync, sync_cases
+from .casefile import related_cases, related_keys, sync_files
+from .services_cases import run_sync
 
 
-@pytest.mark.parametrize("path", sync_cases("servicemap"), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", sync_files("servicemap"), ids=lambda p: p.stem)
 def test_sync(path: Path) -> None:
     run_sync(servicemap.CONTROLLER, "servicemap", path)
 
 
 @pytest.mark.parametrize("case", related_cases("servicemap"), ids=lambda c: c["change"]["key"])
 def test_related(case: dict[str, Any]) -> None:
-    run_related(servicemap.CONTROLLER, case)
+    assert sorted(related_keys(servicemap.CONTROLLER.related, case)) == case["expect"]

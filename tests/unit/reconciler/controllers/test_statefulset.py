@@ -8,19 +8,18 @@ lists what it writes, summarised as one line per action (events left out).
 from __future__ import annotations
 
 import copy
-import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from kubeform.reconciler.controllers import statefulset
+from kubeform.reconciler.controllers import revisions, statefulset
 from kubeform.reconciler.machinery.actions import Action, Create, CreateEvent, Delete, Put
 from kubeform.reconciler.machinery.cache import Cache, Change, Item
 
-CASES = Path(__file__).resolve().parents[3] / "data" / "reconciler" / "controllers" / "statefulset"
-NOW = datetime.datetime(2026, 1, 1, 12, 0, 0, tzinfo=datetime.UTC)
+from .casefile import DATA, NOW
+
+CASES = DATA / "statefulset"
 KEY = "/registry/statefulsets/default/web"
 OLD_TEMPLATE = {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c", "image": "busybox:1.35"}]}}
 
@@ -67,7 +66,7 @@ def _revision(name: str, template: Obj, number: int) -> Obj:
     return {"apiVersion": "apps/v1", "kind": "ControllerRevision",
             "metadata": {"name": name, "namespace": "default", "resourceVersion": "3",
                          "ownerReferences": [{"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "web", "uid": "sts-uid", "controller": True}]},
-            "data": statefulset.revision_data(template), "revision": number}
+            "data": revisions.revision_data(template), "revision": number}
 
 
 def build(case: Obj) -> tuple[Cache, dict[str, str]]:
