@@ -875,11 +875,28 @@ def _local_action(t: LineDict, where: Where) -> LineDict:
     return out
 
 
+def _connection(t: LineDict) -> LineDict:
+    """``connection: local`` is ``delegate_to: localhost``; other connections (``ssh``,
+    ``smart``, ``paramiko``) are the one kubeform uses anyway."""
+    value = t.get("connection")
+    out = LineDict({k: v for k, v in t.items() if k != "connection"})
+    out.line = t.line
+    out.key_lines = {k: n for k, n in t.key_lines.items() if k != "connection"}
+    if value == "local" and "delegate_to" not in t:
+        out["delegate_to"] = "localhost"
+        out.key_lines["delegate_to"] = t.line_of("connection")
+    return out
+
+
 def _short_names(t: LineDict) -> LineDict:
     """The task with ``ansible.builtin.``/``ansible.legacy.`` cut from engine actions and includes."""
     renamed: dict[Any, Any] = {}
+    if "connection" in t:
+        t = _connection(t)
     for k in t:
-        if isinstance(k, str) and k.startswith(FQCN_PREFIXES):
+        if k in ("include", "ansible.builtin.include") and "include_tasks" not in t:
+            renamed[k] = "include_tasks"  # removed from ansible-core 2.16; its tasks form kept
+        elif isinstance(k, str) and k.startswith(FQCN_PREFIXES):
             short = k.split(".", 2)[2]
             if short in ENGINE_ACTIONS or short in STRUCTURAL or short in TASK_KEYWORDS:
                 renamed[k] = short

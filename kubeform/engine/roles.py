@@ -61,6 +61,8 @@ def find_role(name: str, playbook_dir: Path, from_dir: Path | None) -> Path | No
     if "/" in name:
         p = Path(name).expanduser()
         candidates = [p] if p.is_absolute() else [(from_dir or playbook_dir) / p, playbook_dir / p]
+        if not p.is_absolute():  # as in Ansible, also under each roles directory
+            candidates += [d / p for d in role_dirs(playbook_dir, from_dir)]
         return next((c for c in candidates if c.is_dir()), None)
     short = name.split(".")[-1] if name.count(".") >= 2 else name
     for d in role_dirs(playbook_dir, from_dir):

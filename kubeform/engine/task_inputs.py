@@ -8,6 +8,7 @@ mistake is a UserError naming the task's file, line and field.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from collections.abc import Callable, Mapping, Sequence
@@ -98,9 +99,11 @@ def loop_vars(task: Task | Block, variables: Vars, base_dir: str = "") -> list[d
     if task.loop is None:
         return [{}]
     rendered = templating.render(task.loop, variables)
-    dirs = [*(task.search_dirs if isinstance(task, Task) else ()), base_dir]
+    here = os.path.dirname(task.where.file)
+    dirs = [*getattr(task, "search_dirs", ()), *([here] if here else []), base_dir]
+    action = task.action if isinstance(task, Task) else "include_tasks"
     try:
-        items = loop_forms.items(task.loop_form, rendered, dirs)
+        items = loop_forms.items(task.loop_form, rendered, dirs, action)
     except loop_forms.LoopFormError as err:
         raise task.where.error(str(err), field=task.loop_form) from None
     out = []

@@ -25,7 +25,7 @@ import jinja2.meta
 import jinja2.nodes
 import yaml
 
-from kubeform.engine import ansible_filters
+from kubeform.engine import ansible_filters, lookups
 from kubeform.errors import UserError
 
 OMIT = "__kubeform_omit_place_holder__"
@@ -197,10 +197,10 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "bool": _truthy,
     "to_json": _to_json,
     "to_nice_json": _to_nice_json,
-    "from_json": json.loads,
+    "from_json": lambda v, **kw: v if isinstance(v, jinja2.Undefined) else json.loads(v, **kw),
     "to_yaml": _to_yaml,
     "to_nice_yaml": _to_nice_yaml,
-    "from_yaml": yaml.safe_load,
+    "from_yaml": lambda v: v if isinstance(v, jinja2.Undefined) else yaml.safe_load(v),
     "b64encode": _b64encode,
     "b64decode": _b64decode,
     "regex_replace": _regex_replace,
@@ -267,6 +267,12 @@ def _make_env() -> jinja2.Environment:
     env.filters.update(FILTERS)
     env.filters.update(ansible_filters.FILTERS)
     env.tests.update(TESTS)
+    env.globals.update(lookups.GLOBALS)
+    for name, f in list(env.filters.items()):  # ansible.builtin.combine, community.general.x ...
+        for ns in ("ansible.builtin", "community.general", "ansible.utils", "ansible.netcommon"):
+            env.filters.setdefault(f"{ns}.{name}", f)
+    for name, t in list(env.tests.items()):
+        env.tests.setdefault(f"ansible.builtin.{name}", t)
     return env
 
 
