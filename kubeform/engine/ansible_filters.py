@@ -150,3 +150,29 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "ipv4": lambda v, q="": ipaddr(v, q) if ipaddr(v, "ipv4") is not False else False,
     "ipv6": lambda v, q="": ipaddr(v, q) if ipaddr(v, "ipv6") is not False else False,
 }
+
+
+def _ip_test(version: int | None, network: bool | None = None) -> Callable[[Any], bool]:
+    def test(value: Any) -> bool:
+        text = str(value).strip()
+        try:
+            iface = ipaddress.ip_interface(text)
+        except ValueError:
+            return False
+        if version is not None and iface.version != version:
+            return False
+        if network is True:
+            return "/" in text
+        if network is False:
+            return "/" not in text
+        return True
+
+    return test
+
+
+IP_TESTS: dict[str, Callable[[Any], bool]] = {
+    "ip": _ip_test(None), "ipv4": _ip_test(4), "ipv6": _ip_test(6), "ip_address": _ip_test(None, False),
+    "ipv4_address": _ip_test(4, False), "ipv6_address": _ip_test(6, False), "ipv4_netmask": _ip_test(4),
+    "network_cidr": lambda v: _ip_test(None, True)(v),
+}  # fmt: skip
+"""ansible.utils' address tests (``x is ansible.utils.ipv4``)."""

@@ -271,6 +271,9 @@ def _make_env() -> jinja2.Environment:
     for name, f in list(env.filters.items()):  # ansible.builtin.combine, community.general.x ...
         for ns in ("ansible.builtin", "community.general", "ansible.utils", "ansible.netcommon"):
             env.filters.setdefault(f"{ns}.{name}", f)
+    for name, f in ansible_filters.IP_TESTS.items():
+        env.tests.setdefault(name, f)
+        env.tests.setdefault(f"ansible.utils.{name}", f)
     for name, t in list(env.tests.items()):
         env.tests.setdefault(f"ansible.builtin.{name}", t)
     return env

@@ -152,8 +152,8 @@ class Git(Module):
             move = f"{git} checkout --force -B {shlex.quote(version)} {want}"
         else:  # a tag or a commit: detached, as Ansible leaves it
             move = f"{git} checkout --force {want}"
-        steps = (fetch, Run(f"cd {qd} && {move}"))
-        return [Change("change", f"update {dest} to {version}", steps, Diff(f"git {dest}", f"{head}\n", f"{want}\n"))]
+        update = (fetch, Run(f"cd {qd} && {move}"))
+        return [Change("change", f"update {dest} to {version}", update, Diff(f"git {dest}", f"{head}\n", f"{want}\n"))]
 
     def result(self, args: Mapping[str, Any], facts: Mapping[str, Any], steps: list[StepResult]) -> dict[str, Any]:
         found = facts.get(f"git:{args['dest']}") or {}

@@ -13,6 +13,8 @@ from typing import Any, ClassVar
 
 from kubeform.modules.base import Change, Diff, Fact, Module, ModuleArgError, Run, StepResult
 
+USES = ["alpine", "debian", "freebsd", "generic", "macos", "macosx", "darwin", "openbsd", "openrc", "redhat", "sles", "solaris", "systemd"]
+
 
 def parse_names(out: str, rc: int) -> dict[str, str]:
     vals: dict[str, str] = {}
@@ -33,8 +35,7 @@ class Hostname(Module):
         "required": ["name"],
         "properties": {
             "name": {"type": "string", "minLength": 1, "maxLength": 253, "pattern": "^[A-Za-z0-9][A-Za-z0-9.-]*$"},
-            "use": {"enum": ["alpine", "debian", "freebsd", "generic", "macos", "macosx", "darwin", "openbsd", "openrc",
-                             "redhat", "sles", "solaris", "systemd"]},  # fmt: skip
+            "use": {"enum": USES},
         },
     }
 
