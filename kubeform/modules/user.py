@@ -37,7 +37,7 @@ def user_fact(name: str) -> Fact:
         f"( n={q}; e=$(getent passwd \"$n\") || {{ echo absent; exit 0; }}; echo \"passwd=$e\"; "
         'echo "primary=$(id -gn "$n")"; echo "groups=$(id -Gn "$n")"; '
         'echo "shadow=$(getent shadow "$n" 2>/dev/null | cut -d: -f2,8)"; '
-        'echo "aging=$(getent shadow "$n" 2>/dev/null | cut -d: -f4,5)" )'
+        'echo "aging=$(getent shadow "$n" 2>/dev/null | cut -d: -f4,5,6)" )'
     )
     return Fact(key=f"user:{name}", command=cmd, parse=parse_user)
 
@@ -56,9 +56,9 @@ def parse_user(out: str, rc: int) -> dict[str, Any] | None:
     f = (vals["passwd"].split(":") + [""] * 7)[:7]
     primary = vals.get("primary", "")
     hashed, _, expires = vals.get("shadow", "").partition(":")
-    min_days, _, max_days = vals.get("aging", "").partition(":")
+    min_days, max_days, warn_days = ([*vals.get("aging", "").split(":"), "", "", ""])[:3]
     return {
-        "password_expire_min": min_days, "password_expire_max": max_days,
+        "password_expire_min": min_days, "password_expire_max": max_days, "password_expire_warn": warn_days,
         "name": f[0], "uid": int(f[2]), "gid": int(f[3]), "comment": f[4], "home": f[5], "shell": f[6],
         "group": primary, "groups": [g for g in vals.get("groups", "").split() if g != primary],
         "password": hashed if vals.get("shadow") else None, "expires": expires,
@@ -102,6 +102,7 @@ class User(Module):
             "expires": {"type": ["number", "integer"]},
             "password_expire_max": {"type": "integer"},
             "password_expire_min": {"type": "integer"},
+            "password_expire_warn": {"type": "integer"},
             "skeleton": {"type": "string"},
             "umask": {"type": "string"},
             "local": {"type": "boolean"},
@@ -203,7 +204,7 @@ class User(Module):
             opts.append("-L" if lock else "-U")
             notes.append(("password_lock", str(not lock).lower(), str(bool(lock)).lower()))
         aging = _aging_flags(args, cur)
-        notes += [(k, str(cur.get(k) or "-"), str(args[k])) for k in ("password_expire_max", "password_expire_min") if any(k in f for f in aging)]
+        notes += [(k, str(cur.get(k) or "-"), str(args[k])) for k in ("password_expire_max", "password_expire_min", "password_expire_warn") if any(k in f for f in aging)]
         if not opts and not aging:
             return []
         before = "\n".join(f"{k}: {b}" for k, b, _ in notes) + "\n"
@@ -234,7 +235,7 @@ class User(Module):
 def _aging_flags(args: Mapping[str, Any], cur: Mapping[str, Any] | None) -> list[str]:
     """``chage`` flags for the password ages that differ (``key=-M 90`` pairs)."""
     out = []
-    for key, flag in (("password_expire_max", "-M"), ("password_expire_min", "-m")):
+    for key, flag in (("password_expire_max", "-M"), ("password_expire_min", "-m"), ("password_expire_warn", "-W")):
         value = args.get(key)
         if value is not None and (cur is None or str(cur.get(key, "")) != str(int(value))):
             out.append(f"{key}={flag} {int(value)}")

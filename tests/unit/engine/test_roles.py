@@ -157,3 +157,47 @@ def test_a_dependency_cycle_ends(tmp_path: Path) -> None:
     })  # fmt: skip
     play = load_playbook(tmp_path / "site.yml", resolver()).plays[0]
     assert [t.name for t in play.all_tasks()] == ["a", "b", "a"]
+
+
+def test_defaults_main_directory_and_role_path_under_roles(tmp_path: Path) -> None:
+    result = run(tmp_path, {
+        "site.yml": [{"hosts": "all", "roles": ["kubernetes/preinstall"]}],
+        "roles/kubernetes/preinstall/defaults/main/a.yml": {"a": "from-a", "b": "from-a"},
+        "roles/kubernetes/preinstall/defaults/main/b.yml": {"b": "from-b"},
+        "roles/kubernetes/preinstall/tasks/main.yml": [{"debug": {"msg": "{{ a }} {{ b }}"}}],
+    })  # fmt: skip
+    assert msgs(result) == ["from-a from-b"]
+
+
+def test_with_first_found_include_vars_and_first_found_lookup(tmp_path: Path) -> None:
+    result = run(tmp_path, {
+        "site.yml": [{"hosts": "all", "roles": ["r"]}],
+        "roles/r/vars/Debian.yml": {"pkg": "apt-one"},
+        "roles/r/vars/main.yml": {"other": "o"},
+        "roles/r/tasks/main.yml": [
+            {"include_vars": "{{ item }}", "with_first_found": [{"files": ["Nope-{{ inventory_hostname }}.yml", "Debian.yml"], "skip": True}]},
+            {"debug": {"msg": "{{ pkg }}"}},
+            {"include_vars": "{{ lookup('first_found', params) }}",
+             "vars": {"params": {"files": ["missing.yml", "main.yml"], "paths": ["vars"]}}},
+            {"debug": {"msg": "{{ other }} {{ lookup('env', 'KUBEFORM_NO_SUCH_VAR') }}|{{ query('vars', 'other') }}"}},
+            {"debug": {"msg": "skipped"}, "with_first_found": [{"files": ["none.yml"], "skip": True}]},
+        ],
+    })  # fmt: skip
+    assert msgs(result) == ["apt-one", "o |['o']"]
+    assert not result.failed
+
+
+def test_first_found_without_skip_fails_the_task(tmp_path: Path) -> None:
+    result = run(tmp_path, {
+        "site.yml": [{"hosts": "all", "tasks": [{"name": "ff", "debug": {"msg": "{{ item }}"}, "with_first_found": ["a.yml", "b.yml"]}]}],
+    })  # fmt: skip
+    assert result.failed
+    assert any("none of these files was found: a.yml, b.yml" in (r.msg or "") for r in result.results)
+
+
+def test_bare_include_is_include_tasks(tmp_path: Path) -> None:
+    result = run(tmp_path, {
+        "site.yml": [{"hosts": "all", "tasks": [{"include": "more.yml"}]}],
+        "more.yml": [{"debug": {"msg": "included"}}],
+    })  # fmt: skip
+    assert msgs(result) == ["included"]
