@@ -51,10 +51,11 @@ def included_var_names(t: Task, base_dir: str | None) -> set[str] | None:
 
 
 def unknowable_from(play: Play, base_dir: str | None = None) -> int | None:
-    """The ``seq`` of the play's first ``include_vars`` whose names cannot be known before
-    connecting (a templated or looked-up file name), or None: tasks after it are left
-    to run time, as the docs promise."""
-    seqs = [t.seq for t in play.all_tasks() if t.action == "include_vars" and included_var_names(t, base_dir) is None]
+    """The ``seq`` of the play's first ``include_vars`` or ``set_fact`` whose names cannot
+    be known before connecting (a templated or looked-up file name, a templated variable
+    name), or None: tasks after it are left to run time, as the docs promise."""
+    seqs = [t.seq for t in play.all_tasks() if (t.action == "include_vars" and included_var_names(t, base_dir) is None)
+            or (t.action == "set_fact" and isinstance(t.args, Mapping) and any(templating.is_template(k) for k in t.args))]  # fmt: skip
     return min(seqs) if seqs else None
 
 

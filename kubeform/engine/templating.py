@@ -59,13 +59,16 @@ def _b64decode(value: Any, encoding: str = "utf-8") -> str:
     return base64.b64decode(str(value)).decode(encoding)
 
 
-def _regex_replace(value: Any, pattern: str, replacement: str = "", ignorecase: bool = False) -> str:
-    flags = re.I if ignorecase else 0
-    return re.sub(pattern, replacement, str(value), flags=flags)
+def _flags(ignorecase: bool, multiline: bool) -> int:
+    return (re.I if ignorecase else 0) | (re.M if multiline else 0)
 
 
-def _regex_search(value: Any, pattern: str, *groups: str, ignorecase: bool = False) -> Any:
-    m = re.search(pattern, str(value), flags=re.I if ignorecase else 0)
+def _regex_replace(value: Any, pattern: str, replacement: str = "", ignorecase: bool = False, multiline: bool = False, count: int = 0) -> str:
+    return re.sub(pattern, replacement, str(value), count=count, flags=_flags(ignorecase, multiline))
+
+
+def _regex_search(value: Any, pattern: str, *groups: str, ignorecase: bool = False, multiline: bool = False) -> Any:
+    m = re.search(pattern, str(value), flags=_flags(ignorecase, multiline))
     if m is None:
         return None
     if not groups:
@@ -79,8 +82,8 @@ def _regex_search(value: Any, pattern: str, *groups: str, ignorecase: bool = Fal
     return out
 
 
-def _regex_findall(value: Any, pattern: str, ignorecase: bool = False) -> list[Any]:
-    return re.findall(pattern, str(value), flags=re.I if ignorecase else 0)
+def _regex_findall(value: Any, pattern: str, ignorecase: bool = False, multiline: bool = False) -> list[Any]:
+    return re.findall(pattern, str(value), flags=_flags(ignorecase, multiline))
 
 
 def _to_json(value: Any, **kw: Any) -> str:
