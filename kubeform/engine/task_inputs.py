@@ -150,6 +150,11 @@ def render_args(task: Task, v: Vars) -> dict[str, Any]:
             raise task.where.error(err.message, field=name, line=task.arg_lines.get(str(key))) from None
         if isinstance(r, str) and r == templating.OMIT:
             continue
+        if isinstance(key, str) and templating.is_template(key):  # set_fact: {"{{ item.key }}": ...}
+            try:
+                key = str(templating.render_string(key, v))
+            except UserError as err:
+                raise task.where.error(err.message, field=task.action, line=task.arg_lines.get(str(key))) from None
         out[key] = r
     return out
 

@@ -201,3 +201,14 @@ def test_bare_include_is_include_tasks(tmp_path: Path) -> None:
         "more.yml": [{"debug": {"msg": "included"}}],
     })  # fmt: skip
     assert msgs(result) == ["included"]
+
+
+def test_set_fact_with_templated_names_and_varnames_lookup(tmp_path: Path) -> None:
+    result = run(tmp_path, {
+        "site.yml": [{"hosts": "all", "vars": {"given": "user", "os_vars": {"given": "os", "pkg": "auditd"}}, "tasks": [
+            {"set_fact": {"{{ item.key }}": "{{ item.value }}"}, "when": "not lookup('varnames', '^' + item.key + '$')",
+             "with_dict": "{{ os_vars }}"},
+            {"debug": {"msg": "{{ given }} {{ pkg }}"}},
+        ]}],
+    })  # fmt: skip
+    assert msgs(result) == ["user auditd"]
