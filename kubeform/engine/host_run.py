@@ -271,7 +271,7 @@ class HostRun:
         if self.options.check:
             blocker = self.plan.blocker_of(task)
             if blocker is not None:
-                self.plan.mark_unknown(task.register, blocker)
+                self.plan.mark_task_unknown(task, blocker)
                 self._depends(name, blocker, handler, task)
                 return False
         try:
@@ -294,7 +294,7 @@ class HostRun:
             blocker = self.plan.failure_blocker()
             if blocker is not None:
                 # Planned against a host an earlier task would change first: not a failure yet.
-                self.plan.mark_unknown(task.register, blocker)
+                self.plan.mark_task_unknown(task, blocker)
                 self._depends(name, blocker, handler, task)
                 return False
         no_log = truthy(task.no_log)

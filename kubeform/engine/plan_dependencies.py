@@ -58,6 +58,15 @@ class PlanDependencies:
         if register:
             self.pending[register] = blocker
 
+    def mark_task_unknown(self, task: Task, blocker: Blocker) -> None:
+        """A task not planned: what it registers and the facts it sets are unknown too, so
+        the tasks reading them depend on the same change (not fail on an undefined name)."""
+        self.mark_unknown(task.register, blocker)
+        if task.action == "set_fact" and isinstance(task.args, dict):
+            for key in task.args:
+                if isinstance(key, str) and key != "cacheable" and not templating.is_template(key):
+                    self.pending[key] = blocker
+
     def planned(self, name: str, register: str | None, status: str, would_run: bool) -> None:
         """A task was planned: its registered value is unknown when its steps did not run."""
         if register and would_run:

@@ -498,7 +498,7 @@ class _Loader:
         self.role_vars.update(role.vars)
         own = _Inherit(
             when=inherit.when, tags=inherit.tags, become=inherit.become, become_user=inherit.become_user,
-            vars={**inherit.vars, **role.vars, **params, "role_name": name, "role_path": str(role_dir)},
+            vars={**inherit.vars, **role.vars, **params, "role_name": name, "ansible_role_name": name, "role_path": str(role_dir)},
             ignore_errors=inherit.ignore_errors,
             no_log=inherit.no_log, check_mode=inherit.check_mode, defaults=dict(role.defaults),
             search_dirs=(str(role_dir),), role=name, environment=inherit.environment, delegate_to=inherit.delegate_to,

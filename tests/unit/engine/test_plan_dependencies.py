@@ -56,3 +56,16 @@ def test_messages_and_reads(tmp_path: Path) -> None:
     assert depends_message(("A", False)) == "depends on A (not run in plan)"
     (t,) = _tasks(tmp_path, [{"name": "{{ n }}", "debug": {"msg": "{{ m }}"}, "when": "w"}])
     assert {"m", "w"} <= task_reads(t)
+
+
+def test_a_set_fact_not_planned_makes_its_names_unknown(tmp_path: Path) -> None:
+    extract, use = _tasks(tmp_path, [
+        {"name": "extract", "set_fact": {"version": "{{ out.stdout }}"}},
+        {"name": "use", "debug": {"msg": "{{ version }}"}},
+    ])  # fmt: skip
+    deps = PlanDependencies()
+    deps.planned("run --version", "out", "changed", would_run=True)
+    blocker = deps.blocker_of(extract)
+    assert blocker == ("run --version", True)
+    deps.mark_task_unknown(extract, blocker)
+    assert deps.blocker_of(use) == ("run --version", True)

@@ -43,9 +43,9 @@ def test_role_defaults_lose_to_inventory_and_vars_win_over_play(tmp_path: Path) 
         "site.yml": [{"hosts": "all", "vars": {"b": "play", "c": "play"}, "roles": [{"role": "r", "d": "param"}]}],
         "roles/r/defaults/main.yml": {"a": "default", "b": "default", "d": "default"},
         "roles/r/vars/main.yml": {"c": "rolevar"},
-        "roles/r/tasks/main.yml": [{"ansible.builtin.debug": {"msg": "{{ a }} {{ b }} {{ c }} {{ d }} {{ role_name }}"}}],
+        "roles/r/tasks/main.yml": [{"ansible.builtin.debug": {"msg": "{{ a }} {{ b }} {{ c }} {{ d }} {{ role_name }} {{ ansible_role_name }}"}}],
     })  # fmt: skip
-    assert msgs(result) == ["default play rolevar param r"]
+    assert msgs(result) == ["default play rolevar param r r"]
 
 
 def test_dependencies_run_first_and_once_and_handlers_come_from_roles(tmp_path: Path) -> None:
