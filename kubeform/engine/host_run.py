@@ -269,7 +269,7 @@ class HostRun:
             self._record(name, "skipped", msg=f"run_once: runs on {self.shared.hosts[0]}", handler=handler, task=task)
             return False
         if self.options.check:
-            blocker = self.plan.blocker_of(task)
+            blocker = self.plan.blocker_of(task, self.shared.playbook.base_dir)
             if blocker is not None:
                 self.plan.mark_task_unknown(task, blocker)
                 self._depends(name, blocker, handler, task)

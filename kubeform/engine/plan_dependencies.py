@@ -41,11 +41,14 @@ class PlanDependencies:
         self.pending: dict[str, Blocker] = {}  # registered var -> its blocker
         self.would_change: list[str] = []  # tasks that would change, in order
 
-    def blocker_of(self, task: Task) -> Blocker | None:
-        """The blocker of the first unknown registered name the task reads, if any."""
+    def blocker_of(self, task: Task, base_dir: str | None = None) -> Blocker | None:
+        """The blocker of the first unknown registered name the task reads (its template
+        file included, found from ``base_dir``), if any."""
         if not self.pending:
             return None
-        for n in sorted(task_reads(task)):
+        from kubeform.engine.play_checks import template_file_names
+
+        for n in sorted(task_reads(task) | template_file_names(task, base_dir)):
             if n in self.pending:
                 return self.pending[n]
         return None

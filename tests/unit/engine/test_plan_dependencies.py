@@ -69,3 +69,13 @@ def test_a_set_fact_not_planned_makes_its_names_unknown(tmp_path: Path) -> None:
     assert blocker == ("run --version", True)
     deps.mark_task_unknown(extract, blocker)
     assert deps.blocker_of(use) == ("run --version", True)
+
+
+def test_a_template_file_reading_an_unknown_name_depends(tmp_path: Path) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "my.cnf.j2").write_text("version={{ cli_version }}\n")
+    (task,) = _tasks(tmp_path, [{"name": "cnf", "template": {"src": "my.cnf.j2", "dest": "/etc/my.cnf"}}])
+    deps = PlanDependencies()
+    deps.planned("install", "cli_version", "changed", would_run=True)
+    assert deps.blocker_of(task) is None  # without the playbook's directory the file is not read
+    assert deps.blocker_of(task, str(tmp_path)) == ("install", True)
