@@ -19,6 +19,7 @@ A failing host stops its own remaining tasks; other hosts go on (Ansible's defau
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -86,7 +87,7 @@ class HostRun:
         self.block_loops: list[Mapping[str, Any]] = []  # items of enclosing looped includes
         self.delegates: dict[str, tuple[HostConnection, FactCache, Host]] = {}  # delegate_to: host -> its connection
 
-    def variables(self, task: Task | None = None, loop: Mapping[str, Any] | None = None) -> Vars:
+    def variables(self, task: Task | Block | None = None, loop: Mapping[str, Any] | None = None) -> Vars:
         layers = [*self.low_layers]
         if task is not None and task.defaults:
             layers.append(task.defaults)
@@ -201,6 +202,8 @@ class HostRun:
         return False
 
     def _block_once(self, block: Block) -> bool:
+        if block.choice is not None:
+            return self._chosen_include(block)
         start = len(self.results)
         failed = self._nodes(block.block)
         if failed and block.rescue:
@@ -212,6 +215,28 @@ class HostRun:
         if block.always:
             failed = self._nodes(block.always) or failed
         return failed
+
+    def _chosen_include(self, block: Block) -> bool:
+        """A templated include_tasks: run the loaded file its rendered name picks."""
+        try:
+            name = str(templating.render(block.choice, self.variables(block)))
+        except UserError as err:
+            err.located(file=block.where.file, line=block.where.line, field=block.where.path)
+            self._record(block.name, "failed", msg=self.shared.user_error(err))
+            self.failed = True
+            return True
+        here = os.path.dirname(block.where.file)
+        wanted = {os.path.realpath(os.path.join(here, name)), os.path.realpath(name)}
+        for path, nodes in block.choices:
+            if path in wanted or (not os.path.isabs(name) and path.endswith(os.sep + name)):
+                if isinstance(nodes, str):
+                    self._record(block.name, "failed", msg=nodes)
+                    self.failed = True
+                    return True
+                return self._nodes(nodes)
+        self._record(block.name, "failed", msg=f"{block.where.file}:{block.where.line}: include_tasks: no such file: {name}")
+        self.failed = True
+        return True
 
     def _handlers(self) -> bool:
         """Run the notified handlers in handler order; True when one failed (the host stops)."""

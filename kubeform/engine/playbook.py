@@ -53,7 +53,7 @@ UNSUPPORTED: dict[str, str] = {}
 FQCN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
 """Prefixes that name Ansible's own actions (``ansible.builtin.debug`` is ``debug``)."""
 
-ENGINE_ACTIONS = frozenset({"debug", "set_fact", "assert", "fail", "meta", "include_vars", "group_by"})
+ENGINE_ACTIONS = frozenset({"debug", "set_fact", "assert", "fail", "meta", "include_vars", "group_by", "pause"})
 """Actions the engine runs itself (they read or write variables, not hosts)."""
 
 _KV = re.compile(r"""^([A-Za-z_][A-Za-z0-9_]*)=(.*)$""", re.S)
@@ -157,6 +157,12 @@ class Block:
     loop_form: str = "loop"
     loop_var: str = "item"
     index_var: str | None = None
+    # A templated include_tasks: the file its rendered name picks, per loop item, among the
+    # files that could match (loaded beforehand; a file that failed to load holds its error).
+    choice: str | None = None
+    choices: tuple[tuple[str, tuple[Node, ...] | str], ...] = ()
+    vars: Mapping[str, Any] = field(default_factory=dict)  # the include's own scope (for ``choice``)
+    defaults: Mapping[str, Any] = field(default_factory=dict)
 
 
 Node = Task | Block
@@ -207,6 +213,17 @@ def _inside_tasks(path: list[Any]) -> bool:
 def _task_schema() -> dict[str, Any]:
     defs = load_schema("playbook.schema.json")["$defs"]
     return {**defs["task"], "$defs": defs}
+
+
+def _strings_in(value: Any) -> list[str]:
+    """Every string inside a loop's value (file names of ``with_first_found`` terms)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for v in value.values() for s in _strings_in(v)]
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in _strings_in(v)]
+    return []
 
 
 def _walk(nodes: tuple[Node, ...]) -> list[Task]:
@@ -666,7 +683,7 @@ class _Loader:
         if isinstance(target, Mapping):
             target = target.get("file")
         if templating.is_template(target):
-            raise where.error(f"templated {kind} paths are not supported", field=kind, line=t.line_of(kind))
+            return self._dynamic_include(t, kind, str(target), where, inherit, here, depth)
         if depth > 20:
             raise where.error(f"{kind} nested more than 20 levels (a loop?)", field=kind)
         inc = self._resolve(str(target), here)
@@ -675,6 +692,35 @@ class _Loader:
         doc = load_file(inc)
         nodes = self._tasks(doc if doc is not None else LineList(), "tasks", str(inc), inherit, inc.parent, depth + 1)
         return Block(name=str(t.get("name") or f"{kind} {target}"), where=where, block=tuple(nodes))
+
+    def _dynamic_include(self, t: LineDict, kind: str, target: str, where: Where, inherit: _Inherit, here: Path, depth: int) -> Block:
+        """``include_tasks: "{{ item }}"`` (often with ``with_first_found``) or a templated
+        name: every file the name could render to is loaded now (templates read as ``*``
+        in the name and in the loop's candidates); the run picks one per item."""
+        patterns = [target]
+        found = loop_of(t, where)
+        if found is not None:
+            patterns += [str(v) for v in _strings_in(found[0])]
+        dirs = [here, *(Path(d) for d in inherit.search_dirs), *(Path(d) / "tasks" for d in inherit.search_dirs), self.base_dir]
+        paths: list[Path] = []
+        for pattern in patterns:
+            glob_pat = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "*", pattern)
+            if glob_pat.strip() in ("*", ""):
+                continue
+            for d in dirs:
+                for hit in sorted(d.glob(glob_pat)) if not os.path.isabs(glob_pat) else sorted(Path("/").glob(glob_pat.lstrip("/"))):
+                    if hit.is_file() and hit.suffix in (".yml", ".yaml") and hit.resolve() not in [p.resolve() for p in paths]:
+                        paths.append(hit)
+        choices: list[tuple[str, tuple[Node, ...] | str]] = []
+        for inc in paths[:50]:
+            try:
+                doc = load_file(inc)
+                nodes = self._tasks(doc if doc is not None else LineList(), "tasks", str(inc), inherit, inc.parent, depth + 1)
+                choices.append((str(inc.resolve()), tuple(nodes)))
+            except UserError as err:
+                choices.append((str(inc.resolve()), str(err)))
+        return Block(name=str(t.get("name") or f"{kind} {target}"), where=where, block=(), choice=target, choices=tuple(choices),
+                     vars=inherit.vars, defaults=inherit.defaults)  # fmt: skip
 
     def _task(self, t: LineDict, action: str, where: Where, inherit: _Inherit) -> Task:
         raw_args = t[action]

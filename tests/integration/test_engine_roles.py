@@ -143,6 +143,7 @@ def test_host_preparation_roles_converge_and_are_idempotent(
     assert (state / "banner").read_text() == "Authorized use only (h1).\n"
     assert (root / "h2" / "state" / "banner").read_text() == "Authorized use only.\n"
     assert (state / "private").stat().st_mode & 0o777 == 0o700
+    assert (root / "h2" / "fetched" / "ports").read_text() == "listen 8443\n", "fetched to the controller"
 
     rc, second = run_json(capsys, "run", *common)
     assert rc == 0, json.dumps(second, indent=1)[:4000]

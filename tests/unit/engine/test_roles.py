@@ -212,3 +212,20 @@ def test_set_fact_with_templated_names_and_varnames_lookup(tmp_path: Path) -> No
         ]}],
     })  # fmt: skip
     assert msgs(result) == ["user auditd"]
+
+
+def test_templated_include_tasks_picks_the_file_found(tmp_path: Path) -> None:
+    result = run(tmp_path, {
+        "site.yml": [{"hosts": "all", "roles": ["pi"]}],
+        "roles/pi/tasks/main.yml": [
+            {"set_fact": {"distro": "Debian"}},
+            {"name": "os tasks", "include_tasks": "{{ item }}",
+             "with_first_found": ["prereq/{{ distro }}-12.yml", "prereq/{{ distro }}.yml", "prereq/default.yml"]},
+            {"name": "by name", "include_tasks": "prereq/{{ other }}.yml", "vars": {"other": "default"}},
+        ],
+        "roles/pi/tasks/prereq/Debian.yml": [{"debug": {"msg": "debian"}}],
+        "roles/pi/tasks/prereq/default.yml": [{"debug": {"msg": "default"}}],
+        "roles/pi/tasks/prereq/Broken.yml": [{"no_such_module": {}}],
+    })  # fmt: skip
+    assert msgs(result) == ["debian", "default"]
+    assert not result.failed
