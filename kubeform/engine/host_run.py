@@ -186,8 +186,11 @@ class HostRun:
         if block.loop is None:
             return self._block_once(block)
         try:
-            items = inputs.loop_vars(block, self.variables(), self.shared.playbook.base_dir)
+            items = inputs.loop_vars(block, self.variables(block), self.shared.playbook.base_dir)
         except UserError as err:
+            if block.when and not self._block_when_holds(block):
+                self._record(block.name, "skipped")  # as Ansible: a false condition hides the loop's error
+                return False
             err.located(file=block.where.file, line=block.where.line, field=block.where.path)
             self._record(block.name, "failed", msg=self.shared.user_error(err))
             self.failed = True
@@ -200,6 +203,12 @@ class HostRun:
             finally:
                 self.block_loops.pop()
         return False
+
+    def _block_when_holds(self, block: Block) -> bool:
+        try:
+            return templating.conditions_hold(block.when, self.variables(block))
+        except UserError:
+            return True  # let the loop's own error speak
 
     def _block_once(self, block: Block) -> bool:
         if block.choice is not None:

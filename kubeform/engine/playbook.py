@@ -161,6 +161,7 @@ class Block:
     # files that could match (loaded beforehand; a file that failed to load holds its error).
     choice: str | None = None
     choices: tuple[tuple[str, tuple[Node, ...] | str], ...] = ()
+    when: tuple[Any, ...] = ()  # a looped include's conditions: false ones skip it before its loop is read
     vars: Mapping[str, Any] = field(default_factory=dict)  # the include's own scope (for ``choice``)
     defaults: Mapping[str, Any] = field(default_factory=dict)
 
@@ -632,8 +633,8 @@ class _Loader:
                     defaults_from=spec.get("defaults_from"), handlers_from=spec.get("handlers_from"),
                     allow_duplicates=spec.get("allow_duplicates"),
                 )  # fmt: skip
-                return self._looped(block, t, where)
-            return self._looped(self._include(t, kind, where, child, here, depth), t, where)
+                return self._looped(block, t, where, child)
+            return self._looped(self._include(t, kind, where, child, here, depth), t, where, child)
         for k in ("rescue", "always"):
             if k in t:
                 raise where.error(f"'{k}' needs a 'block'", field=k, line=t.line_of(k))
@@ -651,15 +652,16 @@ class _Loader:
         action = str(modules[0])
         return self._task(t, action, where, child)
 
-    def _looped(self, block: Block, t: LineDict, where: Where) -> Block:
+    def _looped(self, block: Block, t: LineDict, where: Where, inherit: _Inherit) -> Block:
         """An include with ``loop`` (or ``with_*``): the block runs once per item."""
         found = loop_of(t, where)
         if found is None:
             return block
         lc = t.get("loop_control") or {}
         return replace(
-            block, loop=found[0], loop_form=found[1], loop_var=str(lc.get("loop_var") or "item"), index_var=lc.get("index_var")
-        )
+            block, loop=found[0], loop_form=found[1], loop_var=str(lc.get("loop_var") or "item"), index_var=lc.get("index_var"),
+            when=inherit.when, vars=inherit.vars, defaults=inherit.defaults,
+        )  # fmt: skip
 
     def _hint(self, name: str, *, modules: bool) -> str | None:
         """A close name of the same kind: a module for a module, a keyword for a keyword."""

@@ -105,5 +105,4 @@ class Fetch(Module):
         before_content = args.get("_local_content")
         before = FileState(path=local, kind="file" if args.get("_local_sha") else "absent", content=before_content)
         diff = content_diff(local, before, state.content) if state.content is not None else None
-        action = "change" if args.get("_local_sha") else "add"
-        return [Change(action, f"fetch {src} to {local}", (FetchToController(src, local),), diff)]
+        return [Change("change" if args.get("_local_sha") else "add", f"fetch {src} to {local}", (FetchToController(src, local),), diff)]

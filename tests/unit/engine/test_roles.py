@@ -229,3 +229,12 @@ def test_templated_include_tasks_picks_the_file_found(tmp_path: Path) -> None:
     })  # fmt: skip
     assert msgs(result) == ["debian", "default"]
     assert not result.failed
+
+
+def test_a_variable_reading_hostvars_of_its_own_host(tmp_path: Path) -> None:
+    """k3s-ansible's api_endpoint: an inventory variable reading hostvars (no self-reference)."""
+    write(tmp_path, {"site.yml": [{"hosts": "all", "tasks": [{"debug": {"msg": "{{ endpoint }} {{ hostvars['h2'].endpoint }}"}}]}]})
+    pb = load_playbook(tmp_path / "site.yml", resolver())
+    inv = inventory("h1", "h2", endpoint="{{ hostvars[groups['all'][0]]['addr'] | default(groups['all'][0]) }}", addr="10.0.0.1")
+    result = run_playbook(pb, inv, Options(), FakePool(), resolver=resolver(), selector=select)
+    assert msgs(result) == ["10.0.0.1 10.0.0.1"], result
