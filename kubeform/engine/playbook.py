@@ -50,6 +50,9 @@ STRUCTURAL = ("block", "include_tasks", "import_tasks", "include_role", "import_
 UNSUPPORTED: dict[str, str] = {}
 """Keywords kubeform parses but cannot honour yet: refused, never silently ignored."""
 
+_PACKAGE_FAMILIES = {"yum": "rpm", "dnf": "rpm", "apt": "deb"}
+"""The package manager family a task's module name implies (``package:`` implies none)."""
+
 FQCN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
 """Prefixes that name Ansible's own actions (``ansible.builtin.debug`` is ``debug``)."""
 
@@ -751,6 +754,9 @@ class _Loader:
             args = {**defaults, **args}  # the task's own arguments win
         if cls is not None and isinstance(args, dict):
             args = coerce(args, cls.schema)
+        family = _PACKAGE_FAMILIES.get(action.rsplit(".", 1)[-1])
+        if family is not None and isinstance(args, dict) and args.get("use", "auto") == "auto":
+            args = {**args, "_family": family}  # yum/dnf never fall back to apt-get, nor apt to dnf
         extra = t.get("args")
         if extra:
             if not isinstance(args, dict):

@@ -1,6 +1,8 @@
 """package (yum, dnf, apt): packages present, absent or at the newest version.
 
-One probe finds the package manager (dnf, else yum, else apt-get, unless ``use`` says)
+One probe finds the package manager (dnf, else yum, else apt-get, unless ``use`` says;
+a task written ``yum:``/``dnf:`` only looks for dnf and yum, ``apt:`` only for apt-get,
+as Ansible's modules of those names only drive their own manager)
 and queries every named package (``rpm -q`` / ``dpkg-query -W``, plus the available
 version for ``latest``), so a package task costs one round trip. The plan then makes one
 manager call per kind of change — install all missing packages in one command, upgrade
@@ -134,11 +136,12 @@ def parse_state(stdout: str, rc: int) -> PackageState:
     return state
 
 
-def _detect(use: str) -> str:
+def _detect(use: str, family: str = "") -> str:
     if use != "auto":
         return f"mgr={'apt-get' if use == 'apt' else use}"
+    managers = {"rpm": "dnf yum", "deb": "apt-get"}.get(family, "dnf yum apt-get")
     return (
-        "mgr=; for m in dnf yum apt-get; do "
+        f"mgr=; for m in {managers}; do "
         'if command -v "$m" >/dev/null 2>&1; then mgr=$m; break; fi; done'
     )
 
@@ -150,7 +153,7 @@ CACHE_STAMP = (
 )
 
 
-def probe_command(names: Sequence[str], use: str, latest: bool, cache_age: bool = False) -> str:
+def probe_command(names: Sequence[str], use: str, latest: bool, cache_age: bool = False, family: str = "") -> str:
     """One shell command reporting the manager and the state of every named package."""
     rpm_parts: list[str] = []
     query_names: list[str] = []
@@ -185,7 +188,7 @@ def probe_command(names: Sequence[str], use: str, latest: bool, cache_age: bool 
     if latest and deb_names:
         deb_parts.append(f"echo '== policy'; apt-cache policy {' '.join(deb_names)} 2>/dev/null")
     return (
-        f'{_detect(use)}; echo "manager=$mgr"; {CACHE_STAMP if cache_age else ""}case "$mgr" in '
+        f'{_detect(use, family)}; echo "manager=$mgr"; {CACHE_STAMP if cache_age else ""}case "$mgr" in '
         f"dnf|yum) {'; '.join(rpm_parts)};; "
         f"apt-get) {'; '.join(deb_parts)};; "
         "esac; true"
@@ -238,11 +241,12 @@ class Package(Module):
         use = str(args.get("use", "auto"))
         latest = args.get("state") == "latest"
         age = args.get("cache_valid_time") is not None
-        mark = "+age" if age else ""
+        family = str(args.get("_family") or "")
+        mark = ("+age" if age else "") + (f"/{family}" if family else "")
         if not names:
-            return [Fact(f"package[{use}]{mark}:", probe_command([], use, False, age), parse_state, volatile=age)]
+            return [Fact(f"package[{use}]{mark}:", probe_command([], use, False, age, family), parse_state, volatile=age)]
         key = f"package[{use}]{'+latest' if latest else ''}{mark}:{','.join(names)}"
-        return [Fact(key, probe_command(names, use, latest, age), parse_state)]
+        return [Fact(key, probe_command(names, use, latest, age, family), parse_state)]
 
     def plan(self, args: Mapping[str, Any], facts: Mapping[str, Any]) -> list[Change]:
         names = self._names_of(args)
@@ -253,7 +257,9 @@ class Package(Module):
         (fact,) = self.facts(args)
         state: PackageState = facts[fact.key]
         if not state.manager:
-            raise HostUnfit("no package manager found on the host (dnf, yum or apt-get)")
+            wanted = {"rpm": "neither dnf nor yum, which a yum/dnf task needs", "deb": "no apt-get, which an apt task needs"}.get(
+                str(args.get("_family") or ""), "none of dnf, yum or apt-get")
+            raise HostUnfit(f"no package manager found on the host ({wanted})")
         mgr = state.manager
         family = "deb" if mgr == "apt-get" else "rpm"
         if family == "deb" and (args.get("enablerepo") or args.get("disablerepo")):
