@@ -40,6 +40,22 @@ class PlanDependencies:
     def __init__(self) -> None:
         self.pending: dict[str, Blocker] = {}  # registered var -> its blocker
         self.would_change: list[str] = []  # tasks that would change, in order
+        self.registered: set[str] = set()  # every name a planned task registered
+
+    def judges_only_known_values(self, task: Task) -> bool:
+        """An ``assert``/``fail`` that reads no registered result: it judges facts and
+        variables an earlier change does not alter, so its failure is real in a plan too
+        (kubespray's 'Stop if non systemd OS type'); one that reads a result (a ``stat``
+        of a file an earlier task creates) may be failing only because of the plan."""
+        if task.action not in ("assert", "fail"):
+            return False
+        names = templating.referenced_names(task.args) if isinstance(task.args, dict) else set()
+        for exprs in task.expressions().values():
+            names |= templating.referenced_names(list(exprs), expression=True)
+        for n in list(names):  # one level through the task's variables (role vars, task vars)
+            if n in task.vars:
+                names |= templating.referenced_names(task.vars[n])
+        return not (names & self.registered)
 
     def blocker_of(self, task: Task, base_dir: str | None = None) -> Blocker | None:
         """The blocker of the first unknown registered name the task reads (its template
@@ -72,6 +88,8 @@ class PlanDependencies:
 
     def planned(self, name: str, register: str | None, status: str, would_run: bool) -> None:
         """A task was planned: its registered value is unknown when its steps did not run."""
+        if register:
+            self.registered.add(register)
         if register and would_run:
             self.pending[register] = (name, status == "changed")
         if status == "changed":

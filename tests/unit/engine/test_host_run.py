@@ -67,3 +67,14 @@ def test_check_mode_a_failed_assert_after_a_change_is_a_failure(tmp_path: Path) 
     run = HostRun(s, inventory("h1").hosts["h1"])
     run.run()
     assert [(r.task, r.status) for r in run.results] == [("write", "changed"), ("stop if not systemd", "failed")]
+
+
+def test_check_mode_a_failed_assert_on_a_registered_result_after_a_change_depends(tmp_path: Path) -> None:
+    s = shared(tmp_path, [
+        {"name": "write", "tfile": {"path": str(tmp_path / "f"), "content": "x"}},
+        {"name": "look", "debug": {"msg": "{{ 1 }}"}, "register": "seen"},
+        {"name": "check it", "assert": {"that": ["seen.msg == 'the file'"]}},
+    ], check=True)  # fmt: skip
+    run = HostRun(s, inventory("h1").hosts["h1"])
+    run.run()
+    assert [(r.task, r.status) for r in run.results] == [("write", "changed"), ("look", "ok"), ("check it", "depends")]
