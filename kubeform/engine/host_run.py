@@ -20,8 +20,9 @@ A failing host stops its own remaining tasks; other hosts go on (Ansible's defau
 from __future__ import annotations
 
 import os
+import shlex
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -86,6 +87,7 @@ class HostRun:
         ]  # fmt: skip
         self.block_loops: list[Mapping[str, Any]] = []  # items of enclosing looped includes
         self.delegates: dict[str, tuple[HostConnection, FactCache, Host]] = {}  # delegate_to: host -> its connection
+        self.homes: dict[tuple[int, bool, str, str], str] = {}  # (connection, become, user, name) -> home
 
     def variables(self, task: Task | Block | None = None, loop: Mapping[str, Any] | None = None) -> Vars:
         layers = [*self.low_layers]
@@ -140,7 +142,8 @@ class HostRun:
                     v = base.child(lv) if lv else base
                     if task.when and not templating.conditions_hold(task.when, v):
                         continue
-                    prepared = inputs.prepare(task, v, self.shared.resolver, self.shared.playbook.base_dir)
+                    prepared = inputs.prepare(task, v, self.shared.resolver, self.shared.playbook.base_dir,
+                                              self._home_of(self.connection, become, user))  # fmt: skip
                     wanted.extend((f, become or f.become, user) for f in prepared.facts if not f.volatile)
                 self.facts.candidates[task.seq] = wanted
             except Exception:  # not renderable yet (e.g. it reads a registered var): fetched lazily
@@ -425,10 +428,23 @@ class HostRun:
             self.delegates[name] = (conn, FactCache(conn.run_script), target)
         return self.delegates[name]
 
+    def _home_of(self, connection: HostConnection, become: bool, user: str) -> Callable[[str], str]:
+        """The host's home directory of a user (``""``: whoever the task runs as), asked once."""
+
+        def home(name: str) -> str:
+            key = (id(connection), become, user, name)
+            if key not in self.homes:
+                who = shlex.quote(name) if name else '"$(id -un)"'
+                res = connection.run_script(f"getent passwd {who} | cut -d: -f6", become, user)
+                self.homes[key] = res.stdout.strip() if res.rc == 0 else ""
+            return self.homes[key]
+
+        return home
+
     def _attempt(self, task: Task, v: Vars) -> Outcome:
-        prepared = inputs.prepare(task, v, self.shared.resolver, self.shared.playbook.base_dir)
         connection, fact_cache, target = self._delegate(task, v)
         become, user = inputs.become_of(task, self.play, target, v)
+        prepared = inputs.prepare(task, v, self.shared.resolver, self.shared.playbook.base_dir, self._home_of(connection, become, user))
         facts = fact_cache.facts_for(prepared.facts, become, user, self.current_seq)
         module, args = prepared.module, prepared.args
         try:

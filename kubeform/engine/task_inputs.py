@@ -209,13 +209,38 @@ def with_environment(facts: Sequence[Fact], env: Mapping[str, str]) -> list[Fact
     return [replace(f, command=f"( {prefix}{f.command}\n)") for f in facts]
 
 
-def prepare(task: Task, v: Vars, resolver: ModuleResolver, base_dir: str) -> Prepared:
-    """Resolve the module, render and prepare its arguments, check them, list its facts."""
+HOME_PATH_ARGS = ("path", "dest", "creates", "removes")
+"""Arguments that are paths on the host, where Ansible expands ``~`` and ``~user``."""
+
+
+def expand_home(args: dict[str, Any], home: Callable[[str], str] | None) -> dict[str, Any]:
+    """``~/x`` and ``~user/x`` in the host-path arguments, with ``home(user)`` (``""`` for
+    the task's own user) telling the host's home directories."""
+    if home is None:
+        return args
+    out = dict(args)
+    for key in HOME_PATH_ARGS:
+        value = out.get(key)
+        if isinstance(value, str) and value.startswith("~"):
+            user, sep, rest = value[1:].partition("/")
+            if user and not re.fullmatch(r"[A-Za-z0-9_.][A-Za-z0-9_.-]*", user):
+                continue
+            found = home(user)
+            if found:
+                out[key] = found.rstrip("/") + (sep + rest if sep else "")
+    return out
+
+
+def prepare(task: Task, v: Vars, resolver: ModuleResolver, base_dir: str, home: Callable[[str], str] | None = None) -> Prepared:
+    """Resolve the module, render and prepare its arguments, check them, list its facts.
+
+    ``home``: the host's home directory of a user (``""``: the task's own), to expand ``~``
+    in path arguments as Ansible does; None leaves them as written."""
     cls = resolver(task.action)
     if cls is None:
         raise task.where.error(f"unknown module '{task.action}'", field=task.action)
     module = cls()
-    args = coerce(render_args(task, v), module.schema)
+    args = expand_home(coerce(render_args(task, v), module.schema), home)
     try:
         args = module.prepare(args, LocalPrepareContext(base_dir, v, task.search_dirs))
     except ModuleArgError as err:

@@ -97,3 +97,12 @@ def test_local_files_beside_the_playbook(tmp_path: Path) -> None:
     assert ctx.render("{{ x }}") == "1"
     with pytest.raises(Exception, match="no such local file"):
         ctx.read_local("b.conf")
+
+
+def test_expand_home_in_host_paths() -> None:
+    homes = {"": "/home/op", "root": "/root"}
+    args = {"path": "~root/.bashrc", "dest": "~/.kube/config", "creates": "~", "src": "~/local", "removes": "~no such/x"}
+    assert inputs.expand_home(args, homes.get) == {
+        "path": "/root/.bashrc", "dest": "/home/op/.kube/config", "creates": "/home/op", "src": "~/local", "removes": "~no such/x",
+    }
+    assert inputs.expand_home(args, None) == args
