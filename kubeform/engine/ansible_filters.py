@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import math
 import os
@@ -81,6 +82,47 @@ def human_to_bytes(text: Any, default_unit: str | None = None, isbits: bool = Fa
     return int(float(m.group(1)) * 1024**power)
 
 
+def ipwrap(value: Any) -> Any:
+    """ansible.utils' ``ipwrap``: an IPv6 address in brackets, anything else unchanged."""
+    if isinstance(value, list | tuple):
+        return [ipwrap(v) for v in value]
+    text = str(value)
+    try:
+        addr = ipaddress.ip_interface(text)
+    except ValueError:
+        return value
+    return f"[{text}]" if addr.version == 6 and "/" not in text else value
+
+
+def ipaddr(value: Any, query: str = "") -> Any:
+    """ansible.utils' ``ipaddr`` for its common queries: the value when it is an address
+    or network (``False`` otherwise), ``address``, ``network``, ``netmask``, ``prefix``,
+    ``broadcast``, ``size``, or an integer (the n-th address of a network, with prefix)."""
+    if isinstance(value, list | tuple):
+        out = [ipaddr(v, query) for v in value]
+        return [v for v in out if v not in (False, None)]
+    try:
+        iface = ipaddress.ip_interface(str(value).strip())
+    except ValueError:
+        return False
+    net = iface.network
+    q = str(query)
+    if q in ("", "address", "host") and "/" not in str(value):
+        return str(value) if q == "" else str(iface.ip)
+    if re.fullmatch(r"-?\d+", q):
+        return f"{net[int(q)]}/{net.prefixlen}"
+    answers = {
+        "": str(value), "address": str(iface.ip), "host": f"{iface.ip}/{net.prefixlen}", "network": str(net.network_address),
+        "netmask": str(net.netmask), "prefix": net.prefixlen, "broadcast": str(net.broadcast_address),
+        "size": net.num_addresses, "net": str(net), "cidr": str(net), "ipv4": str(value) if iface.version == 4 else False,
+        "ipv6": str(value) if iface.version == 6 else False, "public": str(value) if iface.ip.is_global else False,
+        "private": str(value) if iface.ip.is_private else False,
+    }  # fmt: skip
+    if q not in answers:
+        raise ValueError(f"ipaddr: query '{q}' is not supported")
+    return answers[q]
+
+
 def _split(text: Any, sep: str | None = None, maxsplit: int = -1) -> list[str]:
     return str(text).split(sep, maxsplit)
 
@@ -103,4 +145,34 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "log": lambda v, base=math.e: math.log(float(v), base),
     "pow": lambda v, p: math.pow(float(v), float(p)),
     "root": lambda v, base=2: float(v) ** (1.0 / float(base)),
+    "ipwrap": ipwrap,
+    "ipaddr": ipaddr,
+    "ipv4": lambda v, q="": ipaddr(v, q) if ipaddr(v, "ipv4") is not False else False,
+    "ipv6": lambda v, q="": ipaddr(v, q) if ipaddr(v, "ipv6") is not False else False,
 }
+
+
+def _ip_test(version: int | None, network: bool | None = None) -> Callable[[Any], bool]:
+    def test(value: Any) -> bool:
+        text = str(value).strip()
+        try:
+            iface = ipaddress.ip_interface(text)
+        except ValueError:
+            return False
+        if version is not None and iface.version != version:
+            return False
+        if network is True:
+            return "/" in text
+        if network is False:
+            return "/" not in text
+        return True
+
+    return test
+
+
+IP_TESTS: dict[str, Callable[[Any], bool]] = {
+    "ip": _ip_test(None), "ipv4": _ip_test(4), "ipv6": _ip_test(6), "ip_address": _ip_test(None, False),
+    "ipv4_address": _ip_test(4, False), "ipv6_address": _ip_test(6, False), "ipv4_netmask": _ip_test(4),
+    "network_cidr": lambda v: _ip_test(None, True)(v),
+}  # fmt: skip
+"""ansible.utils' address tests (``x is ansible.utils.ipv4``)."""

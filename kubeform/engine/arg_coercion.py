@@ -4,7 +4,8 @@
 ``force: 'no'`` in YAML too; Ansible turns a string into a boolean or an integer where
 the module's argument is one. Here the module's schema says which: a string becomes a
 boolean where the property takes booleans but not strings, and an integer where it takes
-integers but not strings. Everything else is left for the schema check to judge. Pure.
+integers but not strings; a number becomes its text where the property takes strings
+but no numbers. Everything else is left for the schema check to judge. Pure.
 """
 
 from __future__ import annotations
@@ -40,7 +41,15 @@ def coerce(args: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]
     props = schema.get("properties") or {}
     out = dict(args)
     for key, value in args.items():
-        if not isinstance(value, str) or key not in props:
+        if key not in props:
+            continue
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            # ``regexp: "{{ port }}"`` renders to 80: a string argument takes its text, as in Ansible
+            wants = _types(props[key])
+            if "string" in wants and not wants & {"integer", "number"}:
+                out[key] = str(value)
+            continue
+        if not isinstance(value, str):
             continue
         types = _types(props[key])
         if "string" in types:

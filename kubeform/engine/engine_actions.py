@@ -1,5 +1,5 @@
 """The actions the engine performs itself, without a host: debug, set_fact, fail,
-assert, meta, include_vars and group_by.
+assert, meta, include_vars, group_by and pause.
 
 Each takes the task's rendered arguments, its variables and the directories its local
 files are looked for in, and returns an outcome plus the effect the host run must apply
@@ -10,6 +10,7 @@ check mode and in apply; only include_vars reads (local) files.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,10 +143,23 @@ def include_vars(args: Mapping[str, Any], v: Vars, dirs: Sequence[str] = ()) -> 
     return ActionOutcome(_ok(ansible_facts=values, ansible_included_var_files=files), set_facts=values)
 
 
+def pause(args: Mapping[str, Any], v: Vars, dirs: Sequence[str] = ()) -> ActionOutcome:
+    """``pause: seconds=N`` (or ``minutes``) waits, in a plan too, as Ansible's does; a
+    ``prompt`` without a time would wait for a keypress: refused (kubeform runs unattended)."""
+    try:
+        seconds = float(args.get("seconds") or 0) + 60 * float(args.get("minutes") or 0)
+    except (TypeError, ValueError):
+        return ActionOutcome(_failed("pause: seconds and minutes must be numbers"))
+    if seconds <= 0 and ("seconds" not in args and "minutes" not in args):
+        return ActionOutcome(_failed("pause without seconds or minutes waits for a key press, which kubeform cannot give (add seconds:)"))
+    time.sleep(min(seconds, 3600))
+    return ActionOutcome(_ok(str(args.get("prompt") or ""), delta=int(seconds), user_input="", echo=bool(args.get("echo", True))))
+
+
 Action = Callable[[Mapping[str, Any], Vars, Sequence[str]], ActionOutcome]
 
 ACTIONS: dict[str, Action] = {
     "debug": debug, "set_fact": set_fact, "fail": fail, "assert": assert_, "meta": meta,
-    "include_vars": include_vars, "group_by": group_by,
+    "include_vars": include_vars, "group_by": group_by, "pause": pause,
 }  # fmt: skip
 """Action name -> function; every name is in ``playbook.ENGINE_ACTIONS``."""

@@ -19,8 +19,10 @@ A failing host stops its own remaining tasks; other hosts go on (Ansible's defau
 
 from __future__ import annotations
 
+import os
+import shlex
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -85,8 +87,9 @@ class HostRun:
         ]  # fmt: skip
         self.block_loops: list[Mapping[str, Any]] = []  # items of enclosing looped includes
         self.delegates: dict[str, tuple[HostConnection, FactCache, Host]] = {}  # delegate_to: host -> its connection
+        self.homes: dict[tuple[int, bool, str, str], str] = {}  # (connection, become, user, name) -> home
 
-    def variables(self, task: Task | None = None, loop: Mapping[str, Any] | None = None) -> Vars:
+    def variables(self, task: Task | Block | None = None, loop: Mapping[str, Any] | None = None) -> Vars:
         layers = [*self.low_layers]
         if task is not None and task.defaults:
             layers.append(task.defaults)
@@ -139,7 +142,8 @@ class HostRun:
                     v = base.child(lv) if lv else base
                     if task.when and not templating.conditions_hold(task.when, v):
                         continue
-                    prepared = inputs.prepare(task, v, self.shared.resolver, self.shared.playbook.base_dir)
+                    prepared = inputs.prepare(task, v, self.shared.resolver, self.shared.playbook.base_dir,
+                                              self._home_of(self.connection, become, user))  # fmt: skip
                     wanted.extend((f, become or f.become, user) for f in prepared.facts if not f.volatile)
                 self.facts.candidates[task.seq] = wanted
             except Exception:  # not renderable yet (e.g. it reads a registered var): fetched lazily
@@ -185,8 +189,11 @@ class HostRun:
         if block.loop is None:
             return self._block_once(block)
         try:
-            items = inputs.loop_vars(block, self.variables(), self.shared.playbook.base_dir)
+            items = inputs.loop_vars(block, self.variables(block), self.shared.playbook.base_dir)
         except UserError as err:
+            if block.when and not self._block_when_holds(block):
+                self._record(block.name, "skipped")  # as Ansible: a false condition hides the loop's error
+                return False
             err.located(file=block.where.file, line=block.where.line, field=block.where.path)
             self._record(block.name, "failed", msg=self.shared.user_error(err))
             self.failed = True
@@ -200,7 +207,15 @@ class HostRun:
                 self.block_loops.pop()
         return False
 
+    def _block_when_holds(self, block: Block) -> bool:
+        try:
+            return templating.conditions_hold(block.when, self.variables(block))
+        except UserError:
+            return True  # let the loop's own error speak
+
     def _block_once(self, block: Block) -> bool:
+        if block.choice is not None:
+            return self._chosen_include(block)
         start = len(self.results)
         failed = self._nodes(block.block)
         if failed and block.rescue:
@@ -212,6 +227,28 @@ class HostRun:
         if block.always:
             failed = self._nodes(block.always) or failed
         return failed
+
+    def _chosen_include(self, block: Block) -> bool:
+        """A templated include_tasks: run the loaded file its rendered name picks."""
+        try:
+            name = str(templating.render(block.choice, self.variables(block)))
+        except UserError as err:
+            err.located(file=block.where.file, line=block.where.line, field=block.where.path)
+            self._record(block.name, "failed", msg=self.shared.user_error(err))
+            self.failed = True
+            return True
+        here = os.path.dirname(block.where.file)
+        wanted = {os.path.realpath(os.path.join(here, name)), os.path.realpath(name)}
+        for path, nodes in block.choices:
+            if path in wanted or (not os.path.isabs(name) and path.endswith(os.sep + name)):
+                if isinstance(nodes, str):
+                    self._record(block.name, "failed", msg=nodes)
+                    self.failed = True
+                    return True
+                return self._nodes(nodes)
+        self._record(block.name, "failed", msg=f"{block.where.file}:{block.where.line}: include_tasks: no such file: {name}")
+        self.failed = True
+        return True
 
     def _handlers(self) -> bool:
         """Run the notified handlers in handler order; True when one failed (the host stops)."""
@@ -269,9 +306,9 @@ class HostRun:
             self._record(name, "skipped", msg=f"run_once: runs on {self.shared.hosts[0]}", handler=handler, task=task)
             return False
         if self.options.check:
-            blocker = self.plan.blocker_of(task)
+            blocker = self.plan.blocker_of(task, self.shared.playbook.base_dir)
             if blocker is not None:
-                self.plan.mark_unknown(task.register, blocker)
+                self.plan.mark_task_unknown(task, blocker)
                 self._depends(name, blocker, handler, task)
                 return False
         try:
@@ -290,11 +327,11 @@ class HostRun:
 
     def _finish(self, task: Task, name: str, items: list[Outcome], handler: bool) -> bool:
         check = self.options.check
-        if check and any(i.status == "failed" for i in items):
+        if check and any(i.status == "failed" for i in items) and not self.plan.judges_only_known_values(task):
             blocker = self.plan.failure_blocker()
             if blocker is not None:
                 # Planned against a host an earlier task would change first: not a failure yet.
-                self.plan.mark_unknown(task.register, blocker)
+                self.plan.mark_task_unknown(task, blocker)
                 self._depends(name, blocker, handler, task)
                 return False
         no_log = truthy(task.no_log)
@@ -391,10 +428,23 @@ class HostRun:
             self.delegates[name] = (conn, FactCache(conn.run_script), target)
         return self.delegates[name]
 
+    def _home_of(self, connection: HostConnection, become: bool, user: str) -> Callable[[str], str]:
+        """The host's home directory of a user (``""``: whoever the task runs as), asked once."""
+
+        def home(name: str) -> str:
+            key = (id(connection), become, user, name)
+            if key not in self.homes:
+                who = shlex.quote(name) if name else '"$(id -un)"'
+                res = connection.run_script(f"getent passwd {who} | cut -d: -f6", become, user)
+                self.homes[key] = res.stdout.strip() if res.rc == 0 else ""
+            return self.homes[key]
+
+        return home
+
     def _attempt(self, task: Task, v: Vars) -> Outcome:
-        prepared = inputs.prepare(task, v, self.shared.resolver, self.shared.playbook.base_dir)
         connection, fact_cache, target = self._delegate(task, v)
         become, user = inputs.become_of(task, self.play, target, v)
+        prepared = inputs.prepare(task, v, self.shared.resolver, self.shared.playbook.base_dir, self._home_of(connection, become, user))
         facts = fact_cache.facts_for(prepared.facts, become, user, self.current_seq)
         module, args = prepared.module, prepared.args
         try:

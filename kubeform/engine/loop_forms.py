@@ -5,22 +5,32 @@ gives ``{key, value}`` items, ``with_subelements`` (list, subkey) pairs, ``with_
 the cartesian product, ``with_together`` the zipped lists, ``with_sequence`` formatted
 numbers, ``with_fileglob`` the controller's files matching a pattern. The form's value is
 rendered first (templates inside work as in ``loop``); then ``items`` makes the list.
-Pure, except ``with_fileglob`` which lists local files.
+``with_first_found`` (lookups.py) the first existing controller file of its candidates.
+Pure, except ``with_fileglob``/``with_first_found``/``with_file`` which read local files.
 """
 
 from __future__ import annotations
 
 import glob
 import itertools
+import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-FORMS = (
+from kubeform.engine import lookups
+
+_SHORT_FORMS = (
     "loop", "with_items", "with_list", "with_dict", "with_subelements", "with_nested", "with_cartesian",
     "with_together", "with_sequence", "with_indexed_items", "with_flattened", "with_fileglob",
+    "with_first_found", "with_env", "with_file",
 )  # fmt: skip
+FORMS: tuple[str, ...] = (
+    *_SHORT_FORMS,
+    *(f"with_{ns}.{f[5:]}" for ns in ("ansible.builtin", "community.general") for f in _SHORT_FORMS if f != "loop"),
+)
+"""``with_<lookup>`` by the lookup's short or fully qualified name."""
 
 
 class LoopFormError(ValueError):
@@ -102,8 +112,13 @@ def _fileglob(patterns: list[Any], dirs: Sequence[str]) -> list[str]:
     return found
 
 
-def items(form: str, value: Any, dirs: Sequence[str] = ()) -> list[Any]:
-    """The items of a rendered loop ``value`` written as ``form``."""
+def items(form: str, value: Any, dirs: Sequence[str] = (), action: str = "") -> list[Any]:
+    """The items of a rendered loop ``value`` written as ``form``.
+
+    ``dirs``: where controller files are looked for (role, task file, playbook);
+    ``action``: the task's module, which picks ``first_found``'s subdirectory.
+    """
+    form = "with_" + form.removeprefix("with_").rsplit(".", 1)[-1] if form.startswith("with_") else form
     if form == "loop":
         if isinstance(value, str):
             raise LoopFormError("loop must be a list")
@@ -134,4 +149,16 @@ def items(form: str, value: Any, dirs: Sequence[str] = ()) -> list[Any]:
         return _sequence(value)
     if form == "with_fileglob":
         return _fileglob(_as_list(value, form), dirs)
+    if form == "with_first_found":
+        try:
+            return lookups.first_found(value, dirs, lookups.subdir_for(action))
+        except lookups.LookupError_ as err:
+            raise LoopFormError(str(err)) from None
+    if form == "with_env":
+        return [os.environ.get(str(v), "") for v in _as_list(value, form)]
+    if form == "with_file":
+        try:
+            return [Path(lookups.first_found([str(v)], dirs, "files")[0]).read_text().rstrip("\n") for v in _as_list(value, form)]
+        except lookups.LookupError_ as err:
+            raise LoopFormError(str(err)) from None
     raise LoopFormError(f"{form} is not supported")

@@ -40,12 +40,31 @@ class PlanDependencies:
     def __init__(self) -> None:
         self.pending: dict[str, Blocker] = {}  # registered var -> its blocker
         self.would_change: list[str] = []  # tasks that would change, in order
+        self.registered: set[str] = set()  # every name a planned task registered
 
-    def blocker_of(self, task: Task) -> Blocker | None:
-        """The blocker of the first unknown registered name the task reads, if any."""
+    def judges_only_known_values(self, task: Task) -> bool:
+        """An ``assert``/``fail`` that reads no registered result: it judges facts and
+        variables an earlier change does not alter, so its failure is real in a plan too
+        (kubespray's 'Stop if non systemd OS type'); one that reads a result (a ``stat``
+        of a file an earlier task creates) may be failing only because of the plan."""
+        if task.action not in ("assert", "fail"):
+            return False
+        names = templating.referenced_names(task.args) if isinstance(task.args, dict) else set()
+        for exprs in task.expressions().values():
+            names |= templating.referenced_names(list(exprs), expression=True)
+        for n in list(names):  # one level through the task's variables (role vars, task vars)
+            if n in task.vars:
+                names |= templating.referenced_names(task.vars[n])
+        return not (names & self.registered)
+
+    def blocker_of(self, task: Task, base_dir: str | None = None) -> Blocker | None:
+        """The blocker of the first unknown registered name the task reads (its template
+        file included, found from ``base_dir``), if any."""
         if not self.pending:
             return None
-        for n in sorted(task_reads(task)):
+        from kubeform.engine.play_checks import template_file_names
+
+        for n in sorted(task_reads(task) | template_file_names(task, base_dir)):
             if n in self.pending:
                 return self.pending[n]
         return None
@@ -58,8 +77,19 @@ class PlanDependencies:
         if register:
             self.pending[register] = blocker
 
+    def mark_task_unknown(self, task: Task, blocker: Blocker) -> None:
+        """A task not planned: what it registers and the facts it sets are unknown too, so
+        the tasks reading them depend on the same change (not fail on an undefined name)."""
+        self.mark_unknown(task.register, blocker)
+        if task.action == "set_fact" and isinstance(task.args, dict):
+            for key in task.args:
+                if isinstance(key, str) and key != "cacheable" and not templating.is_template(key):
+                    self.pending[key] = blocker
+
     def planned(self, name: str, register: str | None, status: str, would_run: bool) -> None:
         """A task was planned: its registered value is unknown when its steps did not run."""
+        if register:
+            self.registered.add(register)
         if register and would_run:
             self.pending[register] = (name, status == "changed")
         if status == "changed":

@@ -50,6 +50,15 @@ def included_var_names(t: Task, base_dir: str | None) -> set[str] | None:
     return None
 
 
+def unknowable_from(play: Play, base_dir: str | None = None) -> int | None:
+    """The ``seq`` of the play's first ``include_vars`` or ``set_fact`` whose names cannot
+    be known before connecting (a templated or looked-up file name, a templated variable
+    name), or None: tasks after it are left to run time, as the docs promise."""
+    seqs = [t.seq for t in play.all_tasks() if (t.action == "include_vars" and included_var_names(t, base_dir) is None)
+            or (t.action == "set_fact" and isinstance(t.args, Mapping) and any(templating.is_template(k) for k in t.args))]  # fmt: skip
+    return min(seqs) if seqs else None
+
+
 def defined_names(play: Play, base_dir: str | None = None) -> tuple[set[str], bool]:
     """Names the play defines while it runs (registered, set_fact, include_vars), and
     whether they are all known (an include_vars of a templated file is not)."""
@@ -103,6 +112,9 @@ def check_names(
         known.add(t.loop_var)
         if t.index_var:
             known.add(t.index_var)
+    cut = unknowable_from(play, base_dir)
+    if cut is not None:  # names after an unknowable include_vars are checked when they run
+        tasks = [t for t in play.all_tasks() if t.seq <= cut]
     for t in tasks:
         try:
             _check_task(t, known)
@@ -118,6 +130,9 @@ def _check_task(t: Task, known: set[str]) -> None:
     fields += [(k, list(v), True) for k, v in t.expressions().items()]
     # ``x | default(..)`` or ``when: x is defined`` anywhere in the task makes x optional.
     optional = known | {n for _, v, e in fields for n in templating.guarded_names(v, expression=e)}
+    # Variables are rendered lazily, when read: of ``vars`` only those the task reads count.
+    read = {n for k, v, e in fields if k != "vars" for n in templating.referenced_names(v, expression=e)}
+    fields = [(k, {n: x for n, x in v.items() if n in read} if k == "vars" and isinstance(v, Mapping) else v, e) for k, v, e in fields]
     if t.when:
         fields = [f for f in fields if f[0] == "when"]  # the rest is only read when it holds
     for key, value, expr in fields:

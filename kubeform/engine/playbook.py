@@ -50,10 +50,13 @@ STRUCTURAL = ("block", "include_tasks", "import_tasks", "include_role", "import_
 UNSUPPORTED: dict[str, str] = {}
 """Keywords kubeform parses but cannot honour yet: refused, never silently ignored."""
 
+_PACKAGE_FAMILIES = {"yum": "rpm", "dnf": "rpm", "apt": "deb"}
+"""The package manager family a task's module name implies (``package:`` implies none)."""
+
 FQCN_PREFIXES = ("ansible.builtin.", "ansible.legacy.")
 """Prefixes that name Ansible's own actions (``ansible.builtin.debug`` is ``debug``)."""
 
-ENGINE_ACTIONS = frozenset({"debug", "set_fact", "assert", "fail", "meta", "include_vars", "group_by"})
+ENGINE_ACTIONS = frozenset({"debug", "set_fact", "assert", "fail", "meta", "include_vars", "group_by", "pause"})
 """Actions the engine runs itself (they read or write variables, not hosts)."""
 
 _KV = re.compile(r"""^([A-Za-z_][A-Za-z0-9_]*)=(.*)$""", re.S)
@@ -157,6 +160,13 @@ class Block:
     loop_form: str = "loop"
     loop_var: str = "item"
     index_var: str | None = None
+    # A templated include_tasks: the file its rendered name picks, per loop item, among the
+    # files that could match (loaded beforehand; a file that failed to load holds its error).
+    choice: str | None = None
+    choices: tuple[tuple[str, tuple[Node, ...] | str], ...] = ()
+    when: tuple[Any, ...] = ()  # a looped include's conditions: false ones skip it before its loop is read
+    vars: Mapping[str, Any] = field(default_factory=dict)  # the include's own scope (for ``choice``)
+    defaults: Mapping[str, Any] = field(default_factory=dict)
 
 
 Node = Task | Block
@@ -207,6 +217,17 @@ def _inside_tasks(path: list[Any]) -> bool:
 def _task_schema() -> dict[str, Any]:
     defs = load_schema("playbook.schema.json")["$defs"]
     return {**defs["task"], "$defs": defs}
+
+
+def _strings_in(value: Any) -> list[str]:
+    """Every string inside a loop's value (file names of ``with_first_found`` terms)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for v in value.values() for s in _strings_in(v)]
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in _strings_in(v)]
+    return []
 
 
 def _walk(nodes: tuple[Node, ...]) -> list[Task]:
@@ -498,7 +519,7 @@ class _Loader:
         self.role_vars.update(role.vars)
         own = _Inherit(
             when=inherit.when, tags=inherit.tags, become=inherit.become, become_user=inherit.become_user,
-            vars={**inherit.vars, **role.vars, **params, "role_name": name, "role_path": str(role_dir)},
+            vars={**inherit.vars, **role.vars, **params, "role_name": name, "ansible_role_name": name, "role_path": str(role_dir)},
             ignore_errors=inherit.ignore_errors,
             no_log=inherit.no_log, check_mode=inherit.check_mode, defaults=dict(role.defaults),
             search_dirs=(str(role_dir),), role=name, environment=inherit.environment, delegate_to=inherit.delegate_to,
@@ -615,8 +636,8 @@ class _Loader:
                     defaults_from=spec.get("defaults_from"), handlers_from=spec.get("handlers_from"),
                     allow_duplicates=spec.get("allow_duplicates"),
                 )  # fmt: skip
-                return self._looped(block, t, where)
-            return self._looped(self._include(t, kind, where, child, here, depth), t, where)
+                return self._looped(block, t, where, child)
+            return self._looped(self._include(t, kind, where, child, here, depth), t, where, child)
         for k in ("rescue", "always"):
             if k in t:
                 raise where.error(f"'{k}' needs a 'block'", field=k, line=t.line_of(k))
@@ -634,15 +655,16 @@ class _Loader:
         action = str(modules[0])
         return self._task(t, action, where, child)
 
-    def _looped(self, block: Block, t: LineDict, where: Where) -> Block:
+    def _looped(self, block: Block, t: LineDict, where: Where, inherit: _Inherit) -> Block:
         """An include with ``loop`` (or ``with_*``): the block runs once per item."""
         found = loop_of(t, where)
         if found is None:
             return block
         lc = t.get("loop_control") or {}
         return replace(
-            block, loop=found[0], loop_form=found[1], loop_var=str(lc.get("loop_var") or "item"), index_var=lc.get("index_var")
-        )
+            block, loop=found[0], loop_form=found[1], loop_var=str(lc.get("loop_var") or "item"), index_var=lc.get("index_var"),
+            when=inherit.when, vars=inherit.vars, defaults=inherit.defaults,
+        )  # fmt: skip
 
     def _hint(self, name: str, *, modules: bool) -> str | None:
         """A close name of the same kind: a module for a module, a keyword for a keyword."""
@@ -666,7 +688,7 @@ class _Loader:
         if isinstance(target, Mapping):
             target = target.get("file")
         if templating.is_template(target):
-            raise where.error(f"templated {kind} paths are not supported", field=kind, line=t.line_of(kind))
+            return self._dynamic_include(t, kind, str(target), where, inherit, here, depth)
         if depth > 20:
             raise where.error(f"{kind} nested more than 20 levels (a loop?)", field=kind)
         inc = self._resolve(str(target), here)
@@ -675,6 +697,35 @@ class _Loader:
         doc = load_file(inc)
         nodes = self._tasks(doc if doc is not None else LineList(), "tasks", str(inc), inherit, inc.parent, depth + 1)
         return Block(name=str(t.get("name") or f"{kind} {target}"), where=where, block=tuple(nodes))
+
+    def _dynamic_include(self, t: LineDict, kind: str, target: str, where: Where, inherit: _Inherit, here: Path, depth: int) -> Block:
+        """``include_tasks: "{{ item }}"`` (often with ``with_first_found``) or a templated
+        name: every file the name could render to is loaded now (templates read as ``*``
+        in the name and in the loop's candidates); the run picks one per item."""
+        patterns = [target]
+        found = loop_of(t, where)
+        if found is not None:
+            patterns += [str(v) for v in _strings_in(found[0])]
+        dirs = [here, *(Path(d) for d in inherit.search_dirs), *(Path(d) / "tasks" for d in inherit.search_dirs), self.base_dir]
+        paths: list[Path] = []
+        for pattern in patterns:
+            glob_pat = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "*", pattern)
+            if glob_pat.strip() in ("*", ""):
+                continue
+            for d in dirs:
+                for hit in sorted(d.glob(glob_pat)) if not os.path.isabs(glob_pat) else sorted(Path("/").glob(glob_pat.lstrip("/"))):
+                    if hit.is_file() and hit.suffix in (".yml", ".yaml") and hit.resolve() not in [p.resolve() for p in paths]:
+                        paths.append(hit)
+        choices: list[tuple[str, tuple[Node, ...] | str]] = []
+        for inc in paths[:50]:
+            try:
+                doc = load_file(inc)
+                nodes = self._tasks(doc if doc is not None else LineList(), "tasks", str(inc), inherit, inc.parent, depth + 1)
+                choices.append((str(inc.resolve()), tuple(nodes)))
+            except UserError as err:
+                choices.append((str(inc.resolve()), str(err)))
+        return Block(name=str(t.get("name") or f"{kind} {target}"), where=where, block=(), choice=target, choices=tuple(choices),
+                     vars=inherit.vars, defaults=inherit.defaults)  # fmt: skip
 
     def _task(self, t: LineDict, action: str, where: Where, inherit: _Inherit) -> Task:
         raw_args = t[action]
@@ -703,6 +754,9 @@ class _Loader:
             args = {**defaults, **args}  # the task's own arguments win
         if cls is not None and isinstance(args, dict):
             args = coerce(args, cls.schema)
+        family = _PACKAGE_FAMILIES.get(action.rsplit(".", 1)[-1])
+        if family is not None and isinstance(args, dict) and args.get("use", "auto") == "auto":
+            args = {**args, "_family": family}  # yum/dnf never fall back to apt-get, nor apt to dnf
         extra = t.get("args")
         if extra:
             if not isinstance(args, dict):
@@ -875,11 +929,28 @@ def _local_action(t: LineDict, where: Where) -> LineDict:
     return out
 
 
+def _connection(t: LineDict) -> LineDict:
+    """``connection: local`` is ``delegate_to: localhost``; other connections (``ssh``,
+    ``smart``, ``paramiko``) are the one kubeform uses anyway."""
+    value = t.get("connection")
+    out = LineDict({k: v for k, v in t.items() if k != "connection"})
+    out.line = t.line
+    out.key_lines = {k: n for k, n in t.key_lines.items() if k != "connection"}
+    if value == "local" and "delegate_to" not in t:
+        out["delegate_to"] = "localhost"
+        out.key_lines["delegate_to"] = t.line_of("connection")
+    return out
+
+
 def _short_names(t: LineDict) -> LineDict:
     """The task with ``ansible.builtin.``/``ansible.legacy.`` cut from engine actions and includes."""
     renamed: dict[Any, Any] = {}
+    if "connection" in t:
+        t = _connection(t)
     for k in t:
-        if isinstance(k, str) and k.startswith(FQCN_PREFIXES):
+        if k in ("include", "ansible.builtin.include") and "include_tasks" not in t:
+            renamed[k] = "include_tasks"  # removed from ansible-core 2.16; its tasks form kept
+        elif isinstance(k, str) and k.startswith(FQCN_PREFIXES):
             short = k.split(".", 2)[2]
             if short in ENGINE_ACTIONS or short in STRUCTURAL or short in TASK_KEYWORDS:
                 renamed[k] = short

@@ -2,7 +2,8 @@
 
 A role is a directory ``<name>/`` with ``tasks/``, ``handlers/``, ``defaults/``,
 ``vars/``, ``meta/`` (each read from ``main.yml``, ``main.yaml`` or ``main``, or the
-``*_from`` file an include names), plus ``templates/`` and ``files/`` that relative
+``*_from`` file an include names; defaults and vars also from the files of a ``main/``
+directory), plus ``templates/`` and ``files/`` that relative
 ``src`` paths of its tasks resolve in. Roles are looked for, in order, in ``roles/``
 beside the file that names them, ``roles/`` beside the playbook, the playbook's own
 directory, and every directory of ``$ANSIBLE_ROLES_PATH``; a name with a slash is a path.
@@ -61,6 +62,8 @@ def find_role(name: str, playbook_dir: Path, from_dir: Path | None) -> Path | No
     if "/" in name:
         p = Path(name).expanduser()
         candidates = [p] if p.is_absolute() else [(from_dir or playbook_dir) / p, playbook_dir / p]
+        if not p.is_absolute():  # as in Ansible, also under each roles directory
+            candidates += [d / p for d in role_dirs(playbook_dir, from_dir)]
         return next((c for c in candidates if c.is_dir()), None)
     short = name.split(".")[-1] if name.count(".") >= 2 else name
     for d in role_dirs(playbook_dir, from_dir):
@@ -78,6 +81,19 @@ def _entry(directory: Path, stem: str | None) -> Path | None:
         if p.is_file():
             return p
     return None
+
+
+def _vars_of(directory: Path, stem: str | None) -> dict[str, Any]:
+    """A role's defaults or vars: ``main.yml``, or every file of a ``main/`` directory
+    (sorted by name, later files win), as Ansible reads them."""
+    entry = _entry(directory, stem)
+    if entry is None and stem is None and (directory / "main").is_dir():
+        out: dict[str, Any] = {}
+        for p in sorted((directory / "main").rglob("*")):
+            if p.is_file() and p.suffix in (".yml", ".yaml", ".json", ""):
+                out.update(_vars(p))
+        return out
+    return _vars(entry)
 
 
 def _vars(path: Path | None) -> dict[str, Any]:
@@ -108,8 +124,8 @@ def load_role(
     return Role(
         name=name,
         path=path,
-        defaults=_vars(_entry(path / "defaults", defaults_from)),
-        vars=_vars(_entry(path / "vars", vars_from)),
+        defaults=_vars_of(path / "defaults", defaults_from),
+        vars=_vars_of(path / "vars", vars_from),
         dependencies=tuple(deps),
         dependencies_file=str(meta_file or ""),
         dependencies_list=deps if isinstance(deps, LineList) else None,

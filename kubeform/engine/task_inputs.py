@@ -8,6 +8,7 @@ mistake is a UserError naming the task's file, line and field.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from collections.abc import Callable, Mapping, Sequence
@@ -98,9 +99,11 @@ def loop_vars(task: Task | Block, variables: Vars, base_dir: str = "") -> list[d
     if task.loop is None:
         return [{}]
     rendered = templating.render(task.loop, variables)
-    dirs = [*(task.search_dirs if isinstance(task, Task) else ()), base_dir]
+    here = os.path.dirname(task.where.file)
+    dirs = [*getattr(task, "search_dirs", ()), *([here] if here else []), base_dir]
+    action = task.action if isinstance(task, Task) else "include_tasks"
     try:
-        items = loop_forms.items(task.loop_form, rendered, dirs)
+        items = loop_forms.items(task.loop_form, rendered, dirs, action)
     except loop_forms.LoopFormError as err:
         raise task.where.error(str(err), field=task.loop_form) from None
     out = []
@@ -147,6 +150,11 @@ def render_args(task: Task, v: Vars) -> dict[str, Any]:
             raise task.where.error(err.message, field=name, line=task.arg_lines.get(str(key))) from None
         if isinstance(r, str) and r == templating.OMIT:
             continue
+        if isinstance(key, str) and templating.is_template(key):  # set_fact: {"{{ item.key }}": ...}
+            try:
+                key = str(templating.render_string(key, v))
+            except UserError as err:
+                raise task.where.error(err.message, field=task.action, line=task.arg_lines.get(str(key))) from None
         out[key] = r
     return out
 
@@ -201,13 +209,38 @@ def with_environment(facts: Sequence[Fact], env: Mapping[str, str]) -> list[Fact
     return [replace(f, command=f"( {prefix}{f.command}\n)") for f in facts]
 
 
-def prepare(task: Task, v: Vars, resolver: ModuleResolver, base_dir: str) -> Prepared:
-    """Resolve the module, render and prepare its arguments, check them, list its facts."""
+HOME_PATH_ARGS = ("path", "dest", "creates", "removes")
+"""Arguments that are paths on the host, where Ansible expands ``~`` and ``~user``."""
+
+
+def expand_home(args: dict[str, Any], home: Callable[[str], str] | None) -> dict[str, Any]:
+    """``~/x`` and ``~user/x`` in the host-path arguments, with ``home(user)`` (``""`` for
+    the task's own user) telling the host's home directories."""
+    if home is None:
+        return args
+    out = dict(args)
+    for key in HOME_PATH_ARGS:
+        value = out.get(key)
+        if isinstance(value, str) and value.startswith("~"):
+            user, sep, rest = value[1:].partition("/")
+            if user and not re.fullmatch(r"[A-Za-z0-9_.][A-Za-z0-9_.-]*", user):
+                continue
+            found = home(user)
+            if found:
+                out[key] = found.rstrip("/") + (sep + rest if sep else "")
+    return out
+
+
+def prepare(task: Task, v: Vars, resolver: ModuleResolver, base_dir: str, home: Callable[[str], str] | None = None) -> Prepared:
+    """Resolve the module, render and prepare its arguments, check them, list its facts.
+
+    ``home``: the host's home directory of a user (``""``: the task's own), to expand ``~``
+    in path arguments as Ansible does; None leaves them as written."""
     cls = resolver(task.action)
     if cls is None:
         raise task.where.error(f"unknown module '{task.action}'", field=task.action)
     module = cls()
-    args = coerce(render_args(task, v), module.schema)
+    args = expand_home(coerce(render_args(task, v), module.schema), home)
     try:
         args = module.prepare(args, LocalPrepareContext(base_dir, v, task.search_dirs))
     except ModuleArgError as err:

@@ -25,7 +25,7 @@ import jinja2.meta
 import jinja2.nodes
 import yaml
 
-from kubeform.engine import ansible_filters
+from kubeform.engine import ansible_filters, lookups
 from kubeform.errors import UserError
 
 OMIT = "__kubeform_omit_place_holder__"
@@ -59,13 +59,16 @@ def _b64decode(value: Any, encoding: str = "utf-8") -> str:
     return base64.b64decode(str(value)).decode(encoding)
 
 
-def _regex_replace(value: Any, pattern: str, replacement: str = "", ignorecase: bool = False) -> str:
-    flags = re.I if ignorecase else 0
-    return re.sub(pattern, replacement, str(value), flags=flags)
+def _flags(ignorecase: bool, multiline: bool) -> int:
+    return (re.I if ignorecase else 0) | (re.M if multiline else 0)
 
 
-def _regex_search(value: Any, pattern: str, *groups: str, ignorecase: bool = False) -> Any:
-    m = re.search(pattern, str(value), flags=re.I if ignorecase else 0)
+def _regex_replace(value: Any, pattern: str, replacement: str = "", ignorecase: bool = False, multiline: bool = False, count: int = 0) -> str:
+    return re.sub(pattern, replacement, str(value), count=count, flags=_flags(ignorecase, multiline))
+
+
+def _regex_search(value: Any, pattern: str, *groups: str, ignorecase: bool = False, multiline: bool = False) -> Any:
+    m = re.search(pattern, str(value), flags=_flags(ignorecase, multiline))
     if m is None:
         return None
     if not groups:
@@ -79,8 +82,8 @@ def _regex_search(value: Any, pattern: str, *groups: str, ignorecase: bool = Fal
     return out
 
 
-def _regex_findall(value: Any, pattern: str, ignorecase: bool = False) -> list[Any]:
-    return re.findall(pattern, str(value), flags=re.I if ignorecase else 0)
+def _regex_findall(value: Any, pattern: str, ignorecase: bool = False, multiline: bool = False) -> list[Any]:
+    return re.findall(pattern, str(value), flags=_flags(ignorecase, multiline))
 
 
 def _to_json(value: Any, **kw: Any) -> str:
@@ -197,10 +200,10 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "bool": _truthy,
     "to_json": _to_json,
     "to_nice_json": _to_nice_json,
-    "from_json": json.loads,
+    "from_json": lambda v, **kw: v if isinstance(v, jinja2.Undefined) else json.loads(v, **kw),
     "to_yaml": _to_yaml,
     "to_nice_yaml": _to_nice_yaml,
-    "from_yaml": yaml.safe_load,
+    "from_yaml": lambda v: v if isinstance(v, jinja2.Undefined) else yaml.safe_load(v),
     "b64encode": _b64encode,
     "b64decode": _b64decode,
     "regex_replace": _regex_replace,
@@ -267,6 +270,15 @@ def _make_env() -> jinja2.Environment:
     env.filters.update(FILTERS)
     env.filters.update(ansible_filters.FILTERS)
     env.tests.update(TESTS)
+    env.globals.update(lookups.GLOBALS)
+    for name, f in list(env.filters.items()):  # ansible.builtin.combine, community.general.x ...
+        for ns in ("ansible.builtin", "community.general", "ansible.utils", "ansible.netcommon"):
+            env.filters.setdefault(f"{ns}.{name}", f)
+    for name, f in ansible_filters.IP_TESTS.items():
+        env.tests.setdefault(name, f)
+        env.tests.setdefault(f"ansible.utils.{name}", f)
+    for name, t in list(env.tests.items()):
+        env.tests.setdefault(f"ansible.builtin.{name}", t)
     return env
 
 

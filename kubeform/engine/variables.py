@@ -52,7 +52,9 @@ class Vars(Mapping[str, Any]):
         if key in self._cache:
             return self._cache[key]
         value = self.raw(key)
-        if _has_template(value):
+        if key == "hostvars" and isinstance(value, Mapping) and not isinstance(value, HostVars):
+            value = HostVars(value, self)  # per host, per name: never the whole table at once
+        elif _has_template(value):
             active: set[int] = getattr(_guard, "active", None) or set()
             _guard.active = active
             marker = id(self) ^ hash(key)
@@ -82,6 +84,8 @@ class Vars(Mapping[str, Any]):
 def _has_template(value: Any) -> bool:
     if isinstance(value, str):
         return templating.is_template(value)
+    if isinstance(value, Vars | HostVars):
+        return False  # renders itself, name by name
     if isinstance(value, Mapping):
         return any(_has_template(v) for v in value.values())
     if isinstance(value, list | tuple):
@@ -96,3 +100,35 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [to_plain(v) for v in value]
     return value
+
+
+class HostVars(Mapping[str, Any]):
+    """``hostvars``: each host's variables rendered one name at a time, when read.
+
+    Rendering the whole table would render every host's every variable, and a variable
+    that reads ``hostvars`` itself (k3s-ansible's ``api_endpoint``) would then refer to
+    itself; Ansible renders only the name asked for, and so does this view.
+    """
+
+    def __init__(self, table: Mapping[str, Any], outer: Vars) -> None:
+        self._table = table
+        self._outer = outer
+        self._views: dict[str, Any] = {}
+
+    def __getitem__(self, host: str) -> Any:
+        if host not in self._views:
+            raw = self._table[host]
+            if not isinstance(raw, Mapping):
+                return raw
+            magic = {k: self._outer.raw(k) for k in ("groups", "omit", "playbook_dir") if k in self._outer}
+            self._views[host] = Vars({**magic, "hostvars": self, "inventory_hostname": host}, raw)
+        return self._views[host]
+
+    def __contains__(self, host: object) -> bool:
+        return host in self._table
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        return len(self._table)

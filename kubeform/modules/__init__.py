@@ -14,7 +14,10 @@ from functools import cache
 
 from kubeform.modules.base import Module
 
-_FQCN_PREFIXES = ("ansible.builtin.", "ansible.posix.", "community.general.", "kubeform.")
+_FQCN_PREFIXES = (
+    "ansible.builtin.", "ansible.legacy.", "ansible.posix.", "community.general.", "community.mysql.",
+    "community.crypto.", "kubeform.",
+)  # fmt: skip
 
 
 @cache

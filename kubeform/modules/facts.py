@@ -87,8 +87,12 @@ def _distribution(parts: Mapping[str, str]) -> dict[str, Any]:
     if not release:
         paren = re.search(r"\(([^)]*)\)", rh or osr.get("VERSION", ""))
         release = paren.group(1) if paren else ""
+    variety = {"RedHat": "RedHat", "Debian": "Debian"}.get(family) or (
+        "SUSE" if "suse" in os_id or "suse" in like else "Archlinux" if os_id == "arch" else dist
+    )
     return {
         "ansible_os_family": family,
+        "ansible_distribution_file_variety": variety,
         "ansible_distribution": dist,
         "ansible_distribution_version": version,
         "ansible_distribution_major_version": version.split(".")[0] if version else "",

@@ -13,6 +13,7 @@ import shlex
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from kubeform.modules import _secontext as secontext
 from kubeform.modules._files import (
     FileState,
     attr_changes,
@@ -21,6 +22,7 @@ from kubeform.modules._files import (
     parse_mode,
     str_arg,
 )
+from kubeform.modules._secontext import SE_ARGS
 from kubeform.modules.base import Change, Diff, Fact, Module, ModuleArgError, Run, Step
 
 PATH_NAMES = ("path", "dest", "name")
@@ -90,6 +92,7 @@ class File(Module):
             "access_time": {"type": "string"},
             "modification_time_format": {"type": "string"},
             "access_time_format": {"type": "string"},
+            **SE_ARGS,
         },
         "additionalProperties": False,
     }
@@ -97,6 +100,8 @@ class File(Module):
     def facts(self, args: Mapping[str, Any]) -> list[Fact]:
         path = _path(args)
         facts = [file_fact(path)]
+        if secontext.wanted(args):
+            facts.append(secontext.se_fact(path))
         if args.get("recurse"):
             mode = parse_mode(args.get("mode"))
             if isinstance(mode, str):
@@ -110,6 +115,8 @@ class File(Module):
         path = _path(args)
         cur: FileState = facts[f"file:{path}"]
         changes = self._plan(path, cur, args, facts)
+        if _state(args, cur) in ("file", "directory", "touch") and secontext.wanted(args):
+            changes += secontext.se_changes(path, args, facts, created=not cur.exists)
         flags = _time_flags(args)
         if flags and _state(args, cur) in ("file", "directory", "touch") and cur.exists:
             changes.append(Change("change", f"{path}: times -> now", (Run(f"touch -c {flags} {shlex.quote(path)}"),)))

@@ -54,10 +54,25 @@ class Firewalld(Module):
             "permanent": {"type": "boolean"},
             "immediate": {"type": "boolean"},
             "zone": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"},
+            "source": {"type": "string", "pattern": r"^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$"},
+            "service": {"type": "string", "pattern": "^[A-Za-z0-9_.-]+$"},
         },
     }
 
+    def _kind(self, args: Mapping[str, Any]) -> str:
+        """What the task opens: ``port`` (port/ports), ``source`` (a CIDR) or ``service``."""
+        kinds = [k for k in ("source", "service") if args.get(k)]
+        if args.get("port") or args.get("ports"):
+            kinds.insert(0, "port")
+        if len(kinds) > 1:
+            raise ModuleArgError(f"give one of port/ports, source and service (got {', '.join(kinds)})", field=kinds[1])
+        return kinds[0] if kinds else "port"
+
     def _ports(self, args: Mapping[str, Any]) -> list[str]:
+        """The items the task opens or closes (ports, a source or a service)."""
+        kind = self._kind(args)
+        if kind != "port":
+            return [str(args[kind])]
         ports = list(args.get("ports") or [])
         if args.get("port"):
             ports.insert(0, str(args["port"]))
@@ -65,7 +80,7 @@ class Firewalld(Module):
 
     def _key(self, args: Mapping[str, Any]) -> str:
         zone = args.get("zone")
-        return "firewalld" + (f":{zone}" if zone else "") + (":ports" if self._ports(args) else "")
+        return "firewalld" + (f":{zone}" if zone else "") + (f":{self._kind(args)}s" if self._ports(args) else "")
 
     def facts(self, args: Mapping[str, Any]) -> list[Fact]:
         zone = f" --zone={shlex.quote(str(args['zone']))}" if args.get("zone") else ""
@@ -77,10 +92,11 @@ class Firewalld(Module):
             "echo '== state'; firewall-cmd --state 2>&1"
         )
         if self._ports(args):
+            listing = f"--list-{self._kind(args)}s"
             cmd += (
-                f"; echo '== runtime'; firewall-cmd{zone} --list-ports 2>/dev/null"
-                f"; echo '== permanent'; firewall-cmd --permanent{zone} --list-ports 2>/dev/null"
-                f" || firewall-offline-cmd{zone} --list-ports 2>/dev/null"
+                f"; echo '== runtime'; firewall-cmd{zone} {listing} 2>/dev/null"
+                f"; echo '== permanent'; firewall-cmd --permanent{zone} {listing} 2>/dev/null"
+                f" || firewall-offline-cmd{zone} {listing} 2>/dev/null"
             )
         return [Fact(self._key(args), cmd + "; true", parse_firewalld)]
 
@@ -117,7 +133,8 @@ class Firewalld(Module):
         add = args.get("state", "enabled") == "enabled"
         zone_arg = f" --zone={shlex.quote(str(args['zone']))}" if args.get("zone") else ""
         zone_name = str(args.get("zone") or "default zone")
-        flag = "--add-port" if add else "--remove-port"
+        kind = self._kind(args)
+        flag = f"--add-{kind}" if add else f"--remove-{kind}"
         changes: list[Change] = []
         layers = []
         if args.get("permanent", True):
@@ -138,7 +155,7 @@ class Firewalld(Module):
                     f"{verb} {', '.join(todo)} in firewalld ({layer}, {zone_name})",
                     (Run(f"{tool}{zone_arg} {flags}"),),
                     Diff(
-                        f"firewalld {layer} ports ({zone_name})", " ".join(current), " ".join(after)
+                        f"firewalld {layer} {kind}s ({zone_name})", " ".join(current), " ".join(after)
                     ),
                 )
             )

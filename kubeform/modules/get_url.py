@@ -75,6 +75,7 @@ class GetUrl(Module):
             **HTTP_ARGS,
             "dest": {"type": "string", "minLength": 1},
             "checksum": {"type": "string"},
+            "sha256sum": {"type": "string"},
             "force": {"type": "boolean"},
             "backup": {"type": "boolean"},
             "tmp_dest": {"type": "string"},
@@ -103,6 +104,8 @@ class GetUrl(Module):
     @staticmethod
     def _checksum(args: Mapping[str, Any]) -> tuple[str, str] | None:
         value = args.get("checksum")
+        if not value and args.get("sha256sum"):  # the argument before checksum (Ansible < 2.14)
+            value = f"sha256:{args['sha256sum']}"
         return split_checksum(str(value)) if value else None
 
     def facts(self, args: Mapping[str, Any]) -> list[Fact]:

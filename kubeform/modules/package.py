@@ -1,6 +1,8 @@
 """package (yum, dnf, apt): packages present, absent or at the newest version.
 
-One probe finds the package manager (dnf, else yum, else apt-get, unless ``use`` says)
+One probe finds the package manager (dnf, else yum, else apt-get, unless ``use`` says;
+a task written ``yum:``/``dnf:`` only looks for dnf and yum, ``apt:`` only for apt-get,
+as Ansible's modules of those names only drive their own manager)
 and queries every named package (``rpm -q`` / ``dpkg-query -W``, plus the available
 version for ``latest``), so a package task costs one round trip. The plan then makes one
 manager call per kind of change — install all missing packages in one command, upgrade
@@ -48,6 +50,7 @@ class PackageState:
     deb: dict[str, Installed] = field(default_factory=dict)  # name -> installed
     available: dict[str, str] = field(default_factory=dict)  # name -> newest EVR
     candidates: dict[str, str] = field(default_factory=dict)  # apt name -> candidate
+    cache_age: int | None = None  # seconds since apt's cache was updated (cache_valid_time)
 
 
 def as_list(value: Any) -> list[str]:
@@ -104,10 +107,16 @@ def parse_policy(text: str) -> dict[str, str]:
 def parse_state(stdout: str, rc: int) -> PackageState:
     """Parse the probe built by ``probe_command`` (sections marked ``== kind spec``)."""
     state = PackageState()
+    stamps: dict[str, str] = {}
     for line in stdout.splitlines():
-        if line.startswith("manager="):
-            state.manager = line.split("=", 1)[1].strip()
+        if line.startswith(("manager=", "cache_mtime=", "now=")):
+            key, _, value = line.partition("=")
+            stamps[key] = value.strip()
+        elif line.startswith("=="):
             break
+    state.manager = stamps.get("manager", "")
+    if stamps.get("cache_mtime", "").isdigit() and stamps.get("now", "").isdigit():
+        state.cache_age = int(stamps["now"]) - int(stamps["cache_mtime"])
     for head, body in sections(stdout).items():
         kind, _, spec = head.partition(" ")
         if kind == "rpm":
@@ -127,16 +136,24 @@ def parse_state(stdout: str, rc: int) -> PackageState:
     return state
 
 
-def _detect(use: str) -> str:
+def _detect(use: str, family: str = "") -> str:
     if use != "auto":
         return f"mgr={'apt-get' if use == 'apt' else use}"
+    managers = {"rpm": "dnf yum", "deb": "apt-get"}.get(family, "dnf yum apt-get")
     return (
-        "mgr=; for m in dnf yum apt-get; do "
+        f"mgr=; for m in {managers}; do "
         'if command -v "$m" >/dev/null 2>&1; then mgr=$m; break; fi; done'
     )
 
 
-def probe_command(names: Sequence[str], use: str, latest: bool) -> str:
+# Where Ansible's apt reads the cache's age for ``cache_valid_time``.
+CACHE_STAMP = (
+    "echo cache_mtime=$(stat -c %Y /var/lib/apt/periodic/update-success-stamp 2>/dev/null"
+    " || stat -c %Y /var/lib/apt/lists 2>/dev/null); echo now=$(date +%s); "
+)
+
+
+def probe_command(names: Sequence[str], use: str, latest: bool, cache_age: bool = False, family: str = "") -> str:
     """One shell command reporting the manager and the state of every named package."""
     rpm_parts: list[str] = []
     query_names: list[str] = []
@@ -171,7 +188,7 @@ def probe_command(names: Sequence[str], use: str, latest: bool) -> str:
     if latest and deb_names:
         deb_parts.append(f"echo '== policy'; apt-cache policy {' '.join(deb_names)} 2>/dev/null")
     return (
-        f'{_detect(use)}; echo "manager=$mgr"; case "$mgr" in '
+        f'{_detect(use, family)}; echo "manager=$mgr"; {CACHE_STAMP if cache_age else ""}case "$mgr" in '
         f"dnf|yum) {'; '.join(rpm_parts)};; "
         f"apt-get) {'; '.join(deb_parts)};; "
         "esac; true"
@@ -203,6 +220,10 @@ class Package(Module):
             "install_recommends": {"type": "boolean"},
             "purge": {"type": "boolean"},
             "use": {"enum": ["auto", "yum", "dnf", "apt"]},
+            "cache_valid_time": {"type": "integer", "minimum": 0},
+            "policy_rc_d": {"type": "integer"},
+            "allow_downgrade": {"type": "boolean"},
+            "lock_timeout": {"type": "integer"},
         },
     }
 
@@ -219,25 +240,38 @@ class Package(Module):
         names = self._names_of(args)
         use = str(args.get("use", "auto"))
         latest = args.get("state") == "latest"
+        age = args.get("cache_valid_time") is not None
+        family = str(args.get("_family") or "")
+        mark = ("+age" if age else "") + (f"/{family}" if family else "")
         if not names:
-            return [Fact(f"package[{use}]:", probe_command([], use, False), parse_state)]
-        key = f"package[{use}]{'+latest' if latest else ''}:{','.join(names)}"
-        return [Fact(key, probe_command(names, use, latest), parse_state)]
+            return [Fact(f"package[{use}]{mark}:", probe_command([], use, False, age, family), parse_state, volatile=age)]
+        key = f"package[{use}]{'+latest' if latest else ''}{mark}:{','.join(names)}"
+        return [Fact(key, probe_command(names, use, latest, age, family), parse_state)]
 
     def plan(self, args: Mapping[str, Any], facts: Mapping[str, Any]) -> list[Change]:
         names = self._names_of(args)
+        if args.get("cache_valid_time") is not None and "update_cache" not in args:
+            args = {**args, "update_cache": True}  # as in Ansible >= 2.4
         if not names and not args.get("update_cache"):
             raise ModuleArgError("name is required (or update_cache: true)", field="name")
         (fact,) = self.facts(args)
         state: PackageState = facts[fact.key]
         if not state.manager:
-            raise HostUnfit("no package manager found on the host (dnf, yum or apt-get)")
+            wanted = {"rpm": "neither dnf nor yum, which a yum/dnf task needs", "deb": "no apt-get, which an apt task needs"}.get(
+                str(args.get("_family") or ""), "none of dnf, yum or apt-get")
+            raise HostUnfit(f"no package manager found on the host ({wanted})")
         mgr = state.manager
         family = "deb" if mgr == "apt-get" else "rpm"
         if family == "deb" and (args.get("enablerepo") or args.get("disablerepo")):
             raise ModuleArgError("enablerepo/disablerepo are for yum and dnf", field="enablerepo")
         cmd = Commands(mgr, args)
+        valid = args.get("cache_valid_time")
+        fresh = family == "deb" and valid is not None and state.cache_age is not None and state.cache_age < int(valid)
+        if fresh:
+            args = {**args, "update_cache": False}
         if not names:
+            if not args.get("update_cache"):
+                return []
             return [Change("change", "update the package cache", (Run(cmd.refresh()),))]
         specs = [parse_spec(n, family) for n in names]
         wanted = {"installed": "present", "removed": "absent"}.get(
@@ -267,9 +301,21 @@ class Commands:
         self.flags = "".join(f" {shlex.quote(f)}" for f in flags)
         self.recommends = "" if args.get("install_recommends", True) else " --no-install-recommends"
         self.purge = bool(args.get("purge"))
+        self.downgrade = " --allow-downgrades" if args.get("allow_downgrade") else ""
+        self.policy_rc_d = args.get("policy_rc_d")
 
     def _apt(self, verb: str) -> str:
         return f"{APT_ENV} apt-get {APT_OPTS} {verb} -y"
+
+    def _with_policy(self, command: str) -> str:
+        """``policy_rc_d``: services' start/stop answered by /usr/sbin/policy-rc.d meanwhile."""
+        if self.policy_rc_d is None or self.mgr != "apt-get":
+            return command
+        code = int(self.policy_rc_d)
+        return (
+            f"printf '#!/bin/sh\\nexit {code}\\n' > /usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d; "
+            f"{command}; rc=$?; rm -f /usr/sbin/policy-rc.d; exit $rc"
+        )
 
     def refresh(self) -> str:
         if self.mgr == "apt-get":
@@ -279,20 +325,20 @@ class Commands:
     def install(self, words: list[str]) -> str:
         tail = " ".join(shlex.quote(w) for w in words)
         if self.mgr == "apt-get":
-            return f"{self._apt('install')}{self.recommends} {tail}"
+            return self._with_policy(f"{self._apt('install')}{self.recommends}{self.downgrade} {tail}")
         return f"{self.mgr}{self.flags} install -y {tail}"
 
     def upgrade(self, words: list[str]) -> str:
         tail = " ".join(shlex.quote(w) for w in words)
         if self.mgr == "apt-get":
-            return f"{self._apt('install')} --only-upgrade {tail}"
+            return self._with_policy(f"{self._apt('install')} --only-upgrade {tail}")
         verb = "update" if self.mgr == "yum" else "upgrade"
         return f"{self.mgr}{self.flags} {verb} -y {tail}"
 
     def remove(self, words: list[str]) -> str:
         tail = " ".join(shlex.quote(w) for w in words)
         if self.mgr == "apt-get":
-            return f"{self._apt('purge' if self.purge else 'remove')} {tail}"
+            return self._with_policy(f"{self._apt('purge' if self.purge else 'remove')} {tail}")
         return f"{self.mgr} remove -y {tail}"
 
 

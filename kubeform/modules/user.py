@@ -36,7 +36,8 @@ def user_fact(name: str) -> Fact:
     cmd = (
         f"( n={q}; e=$(getent passwd \"$n\") || {{ echo absent; exit 0; }}; echo \"passwd=$e\"; "
         'echo "primary=$(id -gn "$n")"; echo "groups=$(id -Gn "$n")"; '
-        'echo "shadow=$(getent shadow "$n" 2>/dev/null | cut -d: -f2,8)" )'
+        'echo "shadow=$(getent shadow "$n" 2>/dev/null | cut -d: -f2,8)"; '
+        'echo "aging=$(getent shadow "$n" 2>/dev/null | cut -d: -f4,5,6)" )'
     )
     return Fact(key=f"user:{name}", command=cmd, parse=parse_user)
 
@@ -55,7 +56,9 @@ def parse_user(out: str, rc: int) -> dict[str, Any] | None:
     f = (vals["passwd"].split(":") + [""] * 7)[:7]
     primary = vals.get("primary", "")
     hashed, _, expires = vals.get("shadow", "").partition(":")
+    min_days, max_days, warn_days = ([*vals.get("aging", "").split(":"), "", "", ""])[:3]
     return {
+        "password_expire_min": min_days, "password_expire_max": max_days, "password_expire_warn": warn_days,
         "name": f[0], "uid": int(f[2]), "gid": int(f[3]), "comment": f[4], "home": f[5], "shell": f[6],
         "group": primary, "groups": [g for g in vals.get("groups", "").split() if g != primary],
         "password": hashed if vals.get("shadow") else None, "expires": expires,
@@ -97,6 +100,9 @@ class User(Module):
             "remove": {"type": "boolean"},
             "force": {"type": "boolean"},
             "expires": {"type": ["number", "integer"]},
+            "password_expire_max": {"type": "integer"},
+            "password_expire_min": {"type": "integer"},
+            "password_expire_warn": {"type": "integer"},
             "skeleton": {"type": "string"},
             "umask": {"type": "string"},
             "local": {"type": "boolean"},
@@ -149,6 +155,9 @@ class User(Module):
         steps: list[Run] = [_Account(f"useradd {' '.join(opts)} {shlex.quote(name)}", secret=str(args.get("password") or ""))]
         if args.get("password_lock"):
             steps.append(Run(f"usermod -L {shlex.quote(name)}"))
+        aging = _aging_flags(args, None)
+        if aging:
+            steps.append(Run(f"chage {' '.join(f.split('=')[1] for f in aging)} {shlex.quote(name)}"))
         after = "present" + (f" ({', '.join(shown)})" if shown else "")
         return Change("add", f"add user {name}", tuple(steps), Diff(f"user {name}", "absent", after))
 
@@ -194,12 +203,17 @@ class User(Module):
         if lock is not None and cur["password"] is not None and cur["password"].startswith("!") != bool(lock):
             opts.append("-L" if lock else "-U")
             notes.append(("password_lock", str(not lock).lower(), str(bool(lock)).lower()))
-        if not opts:
+        aging = _aging_flags(args, cur)
+        notes += [(k, str(cur.get(k) or "-"), str(args[k])) for k in ("password_expire_max", "password_expire_min", "password_expire_warn") if any(k in f for f in aging)]
+        if not opts and not aging:
             return []
         before = "\n".join(f"{k}: {b}" for k, b, _ in notes) + "\n"
         after = "\n".join(f"{k}: {a}" for k, _, a in notes) + "\n"
         summary = f"user {name}: " + ", ".join(k for k, _, _ in notes)
-        return [Change("change", summary, (_Account(f"usermod {' '.join(opts)} {shlex.quote(name)}", secret=str(password or "")),), Diff(f"user {name}", before, after))]
+        steps: list[Run] = [_Account(f"usermod {' '.join(opts)} {shlex.quote(name)}", secret=str(password or ""))] if opts else []
+        if aging:
+            steps.append(Run(f"chage {' '.join(f.split('=')[1] for f in aging)} {shlex.quote(name)}"))
+        return [Change("change", summary, tuple(steps), Diff(f"user {name}", before, after))]
 
     def result(self, args: Mapping[str, Any], facts: Mapping[str, Any], steps: list[StepResult]) -> dict[str, Any]:
         cur = facts[f"user:{args['name']}"] or {}
@@ -216,6 +230,16 @@ class User(Module):
             if args.get("password") is not None:
                 out["password"] = "NOT_LOGGING_PASSWORD"
         return out
+
+
+def _aging_flags(args: Mapping[str, Any], cur: Mapping[str, Any] | None) -> list[str]:
+    """``chage`` flags for the password ages that differ (``key=-M 90`` pairs)."""
+    out = []
+    for key, flag in (("password_expire_max", "-M"), ("password_expire_min", "-m"), ("password_expire_warn", "-W")):
+        value = args.get(key)
+        if value is not None and (cur is None or str(cur.get(key, "")) != str(int(value))):
+            out.append(f"{key}={flag} {int(value)}")
+    return out
 
 
 def _expiry_days(value: Any) -> str:

@@ -32,6 +32,17 @@ V = Vars({"h": {"a": {"ip": "1.1.1.1"}, "b": {"ip": "2.2.2.2"}}, "users": [{"n":
         ("{{ 8 | log(2) }}", 3.0),
         ("{{ 2 | pow(10) }}", 1024.0),
         ("{{ 27 | root(3) | round(6) }}", 3.0),
+        ("{{ 'fe80::1' | ansible.utils.ipwrap }}", "[fe80::1]"),
+        ("{{ '10.0.0.1' | ipwrap }}", "10.0.0.1"),
+        ("{{ '10.0.0.0/24' | ansible.utils.ipaddr('network') }}", "10.0.0.0"),
+        ("{{ '10.0.0.0/24' | ipaddr(1) }}", "10.0.0.1/24"),
+        ("{{ 'nope' | ipaddr }}", False),
+        ("{{ '10.1.2.3' is ansible.utils.ipv4 }}", True),
+        ("{{ '::1' is ipv4 }}", False),
+        ("{{ [1, 2] | ansible.builtin.union([3]) }}", [1, 2, 3]),
+        ("{{ 'a: 1' | community.general.from_yaml }}", {"a": 1}),
+        ("{{ 'a\nnameserver x\n' | regex_findall('^nameserver (.*)$', multiline=True) }}", ["x"]),
+        ("{{ (undefined_thing | from_yaml)['k'] | default('d') }}", "d"),
     ],
 )
 def test_filter(expr: str, expect: Any) -> None:

@@ -17,6 +17,7 @@ SCHEMA = {
         "mode": {"type": ["string", "integer"]},
         "state": {"enum": ["present", "absent"]},
         "backup": {"oneOf": [{"type": "boolean"}]},
+        "regexp": {"type": "string"},
     },
 }
 
@@ -34,6 +35,9 @@ SCHEMA = {
         ({"backup": "true"}, {"backup": True}),
         ({"other": "no"}, {"other": "no"}),
         ({"force": "{{ x }}"}, {"force": "{{ x }}"}),
+        ({"regexp": 80}, {"regexp": "80"}),  # "{{ port }}" rendered to a number, for a string argument
+        ({"mode": 420}, {"mode": 420}),  # the module takes integers there
+        ({"regexp": True}, {"regexp": True}),  # a boolean is left for the schema check
     ],
 )
 def test_coerce(args: dict[str, Any], expect: dict[str, Any]) -> None:

@@ -54,3 +54,11 @@ def test_include_vars_file_dir_and_name(tmp_path: Path) -> None:
     assert ea.include_vars({"dir": "d", "files_matching": "^1"}, Vars({}), dirs).set_facts == {"b": 1}
     with pytest.raises(UserError, match=r"no such file: b\.yml"):
         ea.include_vars({"file": "b.yml"}, Vars({}), dirs)
+
+
+def test_pause_waits_and_refuses_a_bare_prompt() -> None:
+    done = ea.pause({"seconds": 0.01, "prompt": "settle"}, Vars({}))
+    assert done.outcome.status == "ok" and done.outcome.result["delta"] == 0
+    bare = ea.pause({"prompt": "press enter"}, Vars({}))
+    assert bare.outcome.status == "failed" and "key press" in bare.outcome.result["msg"]
+    assert ea.pause({"minutes": "x"}, Vars({})).outcome.status == "failed"

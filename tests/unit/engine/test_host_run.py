@@ -56,3 +56,25 @@ def test_unreachable_host_is_recorded_as_such(tmp_path: Path) -> None:
     run = HostRun(s, inventory("h1").hosts["h1"])
     run.run()
     assert run.unreachable and run.results[0].status == "unreachable"
+
+
+def test_check_mode_a_failed_assert_after_a_change_is_a_failure(tmp_path: Path) -> None:
+    """kubespray's 'Stop if non systemd OS type': an assert on facts fails in a plan too."""
+    s = shared(tmp_path, [
+        {"name": "write", "tfile": {"path": str(tmp_path / "f"), "content": "x"}},
+        {"name": "stop if not systemd", "assert": {"that": ["mgr == 'systemd'"]}, "vars": {"mgr": "sysvinit"}},
+    ], check=True)  # fmt: skip
+    run = HostRun(s, inventory("h1").hosts["h1"])
+    run.run()
+    assert [(r.task, r.status) for r in run.results] == [("write", "changed"), ("stop if not systemd", "failed")]
+
+
+def test_check_mode_a_failed_assert_on_a_registered_result_after_a_change_depends(tmp_path: Path) -> None:
+    s = shared(tmp_path, [
+        {"name": "write", "tfile": {"path": str(tmp_path / "f"), "content": "x"}},
+        {"name": "look", "debug": {"msg": "{{ 1 }}"}, "register": "seen"},
+        {"name": "check it", "assert": {"that": ["seen.msg == 'the file'"]}},
+    ], check=True)  # fmt: skip
+    run = HostRun(s, inventory("h1").hosts["h1"])
+    run.run()
+    assert [(r.task, r.status) for r in run.results] == [("write", "changed"), ("look", "ok"), ("check it", "depends")]

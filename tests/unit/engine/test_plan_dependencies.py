@@ -56,3 +56,26 @@ def test_messages_and_reads(tmp_path: Path) -> None:
     assert depends_message(("A", False)) == "depends on A (not run in plan)"
     (t,) = _tasks(tmp_path, [{"name": "{{ n }}", "debug": {"msg": "{{ m }}"}, "when": "w"}])
     assert {"m", "w"} <= task_reads(t)
+
+
+def test_a_set_fact_not_planned_makes_its_names_unknown(tmp_path: Path) -> None:
+    extract, use = _tasks(tmp_path, [
+        {"name": "extract", "set_fact": {"version": "{{ out.stdout }}"}},
+        {"name": "use", "debug": {"msg": "{{ version }}"}},
+    ])  # fmt: skip
+    deps = PlanDependencies()
+    deps.planned("run --version", "out", "changed", would_run=True)
+    blocker = deps.blocker_of(extract)
+    assert blocker == ("run --version", True)
+    deps.mark_task_unknown(extract, blocker)
+    assert deps.blocker_of(use) == ("run --version", True)
+
+
+def test_a_template_file_reading_an_unknown_name_depends(tmp_path: Path) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "my.cnf.j2").write_text("version={{ cli_version }}\n")
+    (task,) = _tasks(tmp_path, [{"name": "cnf", "template": {"src": "my.cnf.j2", "dest": "/etc/my.cnf"}}])
+    deps = PlanDependencies()
+    deps.planned("install", "cli_version", "changed", would_run=True)
+    assert deps.blocker_of(task) is None  # without the playbook's directory the file is not read
+    assert deps.blocker_of(task, str(tmp_path)) == ("install", True)

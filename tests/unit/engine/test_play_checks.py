@@ -37,6 +37,25 @@ def test_an_undefined_name_is_refused_with_its_task(tmp_path: Path) -> None:
     assert "undefined variable 'pckage'" in str(err.value) and "debug.msg" in str(err.value)
 
 
+def test_names_after_an_unknowable_set_fact_or_include_vars_are_left_to_run_time(tmp_path: Path) -> None:
+    play = _play(tmp_path, [
+        {"name": "os vars", "include_vars": "{{ item }}", "with_first_found": ["a.yml"]},
+        {"name": "later", "debug": {"msg": "{{ from_the_file }}"}},
+    ])  # fmt: skip
+    check_names(play, [Host("h1")], {})
+    play = _play(tmp_path, [
+        {"name": "early", "debug": {"msg": "{{ typo_before }}"}},
+        {"name": "dyn", "set_fact": {"{{ item.key }}": "{{ item.value }}"}, "loop": [{"key": "k", "value": 1}]},
+    ])  # fmt: skip
+    with pytest.raises(UserError, match="typo_before"):
+        check_names(play, [Host("h1")], {})
+
+
+def test_role_vars_are_checked_only_when_read(tmp_path: Path) -> None:
+    play = _play(tmp_path, [{"name": "t", "debug": {"msg": "{{ used }}"}, "vars": {"unused": "{{ nowhere }}", "used": 1}}])
+    check_names(play, [Host("h1")], {})
+
+
 @pytest.mark.parametrize(
     ("tasks", "host_vars", "needs"),
     [

@@ -43,9 +43,9 @@ def test_role_defaults_lose_to_inventory_and_vars_win_over_play(tmp_path: Path) 
         "site.yml": [{"hosts": "all", "vars": {"b": "play", "c": "play"}, "roles": [{"role": "r", "d": "param"}]}],
         "roles/r/defaults/main.yml": {"a": "default", "b": "default", "d": "default"},
         "roles/r/vars/main.yml": {"c": "rolevar"},
-        "roles/r/tasks/main.yml": [{"ansible.builtin.debug": {"msg": "{{ a }} {{ b }} {{ c }} {{ d }} {{ role_name }}"}}],
+        "roles/r/tasks/main.yml": [{"ansible.builtin.debug": {"msg": "{{ a }} {{ b }} {{ c }} {{ d }} {{ role_name }} {{ ansible_role_name }}"}}],
     })  # fmt: skip
-    assert msgs(result) == ["default play rolevar param r"]
+    assert msgs(result) == ["default play rolevar param r r"]
 
 
 def test_dependencies_run_first_and_once_and_handlers_come_from_roles(tmp_path: Path) -> None:
@@ -157,3 +157,84 @@ def test_a_dependency_cycle_ends(tmp_path: Path) -> None:
     })  # fmt: skip
     play = load_playbook(tmp_path / "site.yml", resolver()).plays[0]
     assert [t.name for t in play.all_tasks()] == ["a", "b", "a"]
+
+
+def test_defaults_main_directory_and_role_path_under_roles(tmp_path: Path) -> None:
+    result = run(tmp_path, {
+        "site.yml": [{"hosts": "all", "roles": ["kubernetes/preinstall"]}],
+        "roles/kubernetes/preinstall/defaults/main/a.yml": {"a": "from-a", "b": "from-a"},
+        "roles/kubernetes/preinstall/defaults/main/b.yml": {"b": "from-b"},
+        "roles/kubernetes/preinstall/tasks/main.yml": [{"debug": {"msg": "{{ a }} {{ b }}"}}],
+    })  # fmt: skip
+    assert msgs(result) == ["from-a from-b"]
+
+
+def test_with_first_found_include_vars_and_first_found_lookup(tmp_path: Path) -> None:
+    result = run(tmp_path, {
+        "site.yml": [{"hosts": "all", "roles": ["r"]}],
+        "roles/r/vars/Debian.yml": {"pkg": "apt-one"},
+        "roles/r/vars/main.yml": {"other": "o"},
+        "roles/r/tasks/main.yml": [
+            {"include_vars": "{{ item }}", "with_first_found": [{"files": ["Nope-{{ inventory_hostname }}.yml", "Debian.yml"], "skip": True}]},
+            {"debug": {"msg": "{{ pkg }}"}},
+            {"include_vars": "{{ lookup('first_found', params) }}",
+             "vars": {"params": {"files": ["missing.yml", "main.yml"], "paths": ["vars"]}}},
+            {"debug": {"msg": "{{ other }} {{ lookup('env', 'KUBEFORM_NO_SUCH_VAR') }}|{{ query('vars', 'other') }}"}},
+            {"debug": {"msg": "skipped"}, "with_first_found": [{"files": ["none.yml"], "skip": True}]},
+        ],
+    })  # fmt: skip
+    assert msgs(result) == ["apt-one", "o |['o']"]
+    assert not result.failed
+
+
+def test_first_found_without_skip_fails_the_task(tmp_path: Path) -> None:
+    result = run(tmp_path, {
+        "site.yml": [{"hosts": "all", "tasks": [{"name": "ff", "debug": {"msg": "{{ item }}"}, "with_first_found": ["a.yml", "b.yml"]}]}],
+    })  # fmt: skip
+    assert result.failed
+    assert any("none of these files was found: a.yml, b.yml" in (r.msg or "") for r in result.results)
+
+
+def test_bare_include_is_include_tasks(tmp_path: Path) -> None:
+    result = run(tmp_path, {
+        "site.yml": [{"hosts": "all", "tasks": [{"include": "more.yml"}]}],
+        "more.yml": [{"debug": {"msg": "included"}}],
+    })  # fmt: skip
+    assert msgs(result) == ["included"]
+
+
+def test_set_fact_with_templated_names_and_varnames_lookup(tmp_path: Path) -> None:
+    result = run(tmp_path, {
+        "site.yml": [{"hosts": "all", "vars": {"given": "user", "os_vars": {"given": "os", "pkg": "auditd"}}, "tasks": [
+            {"set_fact": {"{{ item.key }}": "{{ item.value }}"}, "when": "not lookup('varnames', '^' + item.key + '$')",
+             "with_dict": "{{ os_vars }}"},
+            {"debug": {"msg": "{{ given }} {{ pkg }}"}},
+        ]}],
+    })  # fmt: skip
+    assert msgs(result) == ["user auditd"]
+
+
+def test_templated_include_tasks_picks_the_file_found(tmp_path: Path) -> None:
+    result = run(tmp_path, {
+        "site.yml": [{"hosts": "all", "roles": ["pi"]}],
+        "roles/pi/tasks/main.yml": [
+            {"set_fact": {"distro": "Debian"}},
+            {"name": "os tasks", "include_tasks": "{{ item }}",
+             "with_first_found": ["prereq/{{ distro }}-12.yml", "prereq/{{ distro }}.yml", "prereq/default.yml"]},
+            {"name": "by name", "include_tasks": "prereq/{{ other }}.yml", "vars": {"other": "default"}},
+        ],
+        "roles/pi/tasks/prereq/Debian.yml": [{"debug": {"msg": "debian"}}],
+        "roles/pi/tasks/prereq/default.yml": [{"debug": {"msg": "default"}}],
+        "roles/pi/tasks/prereq/Broken.yml": [{"no_such_module": {}}],
+    })  # fmt: skip
+    assert msgs(result) == ["debian", "default"]
+    assert not result.failed
+
+
+def test_a_variable_reading_hostvars_of_its_own_host(tmp_path: Path) -> None:
+    """k3s-ansible's api_endpoint: an inventory variable reading hostvars (no self-reference)."""
+    write(tmp_path, {"site.yml": [{"hosts": "all", "tasks": [{"debug": {"msg": "{{ endpoint }} {{ hostvars['h2'].endpoint }}"}}]}]})
+    pb = load_playbook(tmp_path / "site.yml", resolver())
+    inv = inventory("h1", "h2", endpoint="{{ hostvars[groups['all'][0]]['addr'] | default(groups['all'][0]) }}", addr="10.0.0.1")
+    result = run_playbook(pb, inv, Options(), FakePool(), resolver=resolver(), selector=select)
+    assert msgs(result) == ["10.0.0.1 10.0.0.1"], result

@@ -84,7 +84,9 @@ def test_prepare_resolves_checks_and_lists_facts(tmp_path: Path) -> None:
     prepared = inputs.prepare(ok, Vars({}), resolver(), str(tmp_path))
     assert [f.key for f in prepared.facts] == ["tfile:/x"]
     with pytest.raises(UserError, match=r"tfile\.content"):
-        inputs.prepare(wrong_type, Vars({"n": 5}), resolver(), str(tmp_path))
+        inputs.prepare(wrong_type, Vars({"n": [5]}), resolver(), str(tmp_path))
+    # a number where a string is wanted becomes its text, as Ansible converts it
+    assert inputs.prepare(wrong_type, Vars({"n": 5}), resolver(), str(tmp_path)).args["content"] == "5"
 
 
 def test_local_files_beside_the_playbook(tmp_path: Path) -> None:
@@ -95,3 +97,12 @@ def test_local_files_beside_the_playbook(tmp_path: Path) -> None:
     assert ctx.render("{{ x }}") == "1"
     with pytest.raises(Exception, match="no such local file"):
         ctx.read_local("b.conf")
+
+
+def test_expand_home_in_host_paths() -> None:
+    homes = {"": "/home/op", "root": "/root"}
+    args = {"path": "~root/.bashrc", "dest": "~/.kube/config", "creates": "~", "src": "~/local", "removes": "~no such/x"}
+    assert inputs.expand_home(args, homes.get) == {
+        "path": "/root/.bashrc", "dest": "/home/op/.kube/config", "creates": "/home/op", "src": "~/local", "removes": "~no such/x",
+    }
+    assert inputs.expand_home(args, None) == args

@@ -55,3 +55,18 @@ def test_result_and_aliases() -> None:
     res = mod.result({"filter": ["ansible_os_family", "ansible_pkg_mgr"]}, {"system": parsed}, [])
     assert res == {"ansible_facts": {"ansible_os_family": "RedHat", "ansible_pkg_mgr": "dnf"}}
     assert mod.result({}, {SYSTEM_FACTS.key: parsed}, [])["ansible_facts"] == parsed
+
+
+@pytest.mark.parametrize(
+    ("os_release", "variety"),
+    [
+        ('ID=debian\nVERSION_ID="12"\n', "Debian"),
+        ('ID=ubuntu\nID_LIKE=debian\nVERSION_ID="22.04"\n', "Debian"),
+        ('ID="rocky"\nID_LIKE="rhel centos fedora"\nVERSION_ID="9.3"\n', "RedHat"),
+        ('ID="opensuse-leap"\nID_LIKE="suse opensuse"\nVERSION_ID="15.5"\n', "SUSE"),
+    ],
+)
+def test_distribution_file_variety(os_release: str, variety: str) -> None:
+    from kubeform.modules.facts import _distribution
+
+    assert _distribution({"os-release": os_release})["ansible_distribution_file_variety"] == variety
