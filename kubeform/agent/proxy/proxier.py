@@ -10,8 +10,10 @@ every ``full_resync`` seconds (an hour, as kube-proxy); every ``resync`` seconds
 check (iptables_repair: each chain's rule count and the jump rules, from one iptables-save
 per table) compares the host with what was written, and any difference makes the next
 sync a full one, so rules someone deleted by hand come back within ``resync`` seconds
-without rewriting 41,000 chains every 30 s at 10,000 Services. A restarted agent
-converges from nothing.
+without rewriting 41,000 chains every 30 s at 10,000 Services. The check runs in its own
+thread: its saves take 0.4 s (legacy) to 2 s (nft) at 10,000 Services, and an endpoint
+change must not wait for them; a check that overlapped a sync is thrown away (it compared
+the host with rules that were changing). A restarted agent converges from nothing.
 Nothing is applied before the informer's first list: an empty cache must never wipe
 the rules of a running cluster.
 
@@ -191,8 +193,10 @@ class Proxier(object):
         self.informer = Informer(client, servicemap.PREFIX, self._changed, resync=max(resync * 2, 60.0))
         self.last_full = 0.0
         self.last_check = 0.0
+        self.last_sync = 0.0
         self.need_full = True
         self.syncs = 0
+        self.lock = threading.Lock()  # one sync at a time; the check sees syncs whole
 
     def _changed(self) -> None:
         if not self.changed_at:
@@ -215,21 +219,21 @@ class Proxier(object):
             return None
         started = time.monotonic()
         full = self.need_full or started - self.last_full >= self.full_resync
-        if not full and not self.changed_at and hasattr(self.backend, "check") and started - self.last_check >= self.resync:
-            return self.check(started)
         changed_at, self.changed_at = self.changed_at, 0.0
         items = self.items()
         ctx = self.backend.context(self.node_name, self.node_ips(), cidr)
-        try:
-            summary = self.backend.sync(items, ctx, full)
-        except (IptablesError, OSError) as exc:
-            self.need_full = True
-            self.changed_at = changed_at or started
-            raise IptablesError("%s sync: %s" % (self.backend.name, exc))
-        done = time.monotonic()
-        if full:
-            self.last_full, self.last_check, self.need_full = done, done, False
-        self.syncs += 1
+        with self.lock:
+            try:
+                summary = self.backend.sync(items, ctx, full)
+            except (IptablesError, OSError) as exc:
+                self.need_full = True
+                self.changed_at = changed_at or started
+                raise IptablesError("%s sync: %s" % (self.backend.name, exc))
+            done = time.monotonic()
+            if full:
+                self.last_full, self.last_check, self.need_full = done, done, False
+            self.syncs += 1
+            self.last_sync = done
         if self.on_synced is not None:
             self.on_synced([e for _k, _r, e in items])
         latency = " (%.0f ms after the change)" % ((done - changed_at) * 1000) if changed_at else ""
@@ -241,38 +245,53 @@ class Proxier(object):
             (done - started) * 1000,
             latency,
         )
-        if full and not changed_at:
+        if not changed_at:  # periodic (or the start): nothing came from the map
             LOG.debug("%s", msg)
         else:
             LOG.info("%s", msg)
         return msg
 
-    def check(self, started: float) -> str:
+    def check_once(self) -> Optional[str]:
         """The repair check: the host's rules against what was written; a difference makes
-        the next sync (right away) a full one."""
+        the next sync (right away) a full one. None when there is nothing to check yet or
+        a sync overlapped the check (its result is thrown away)."""
+        started = time.monotonic()
+        with self.lock:
+            if self.need_full or not self.syncs:
+                return None
+            generation = self.syncs
         try:
             problems = self.backend.check()
         except (IptablesError, OSError) as exc:
             problems = ["cannot read the rules: %s" % exc]
-        self.last_check = time.monotonic()
-        if not problems:
-            msg = "%s rules as written (checked in %.0f ms)" % (self.backend.name, (self.last_check - started) * 1000)
-            LOG.debug("%s", msg)
-            return msg
+        with self.lock:
+            self.last_check = time.monotonic()
+            if self.syncs != generation:
+                return None
+            if not problems:
+                msg = "%s rules as written (checked in %.0f ms)" % (self.backend.name, (self.last_check - started) * 1000)
+                LOG.debug("%s", msg)
+                return msg
+            self.need_full = True
         msg = "%s rules differ from what was written (%s): full sync" % (self.backend.name, "; ".join(problems))
         LOG.warning("%s", msg)
-        self.need_full = True
         self.wake.set()
         return msg
 
-    def due(self) -> float:
-        """Seconds until the next periodic full sync or repair check."""
-        now = time.monotonic()
-        return min(self.full_resync - (now - self.last_full), self.resync - (now - self.last_check))
+    def check_loop(self) -> None:
+        while not self.stop.wait(max(0.05, self.resync - (time.monotonic() - self.last_check))):
+            try:
+                self.check_once()
+            except Exception as exc:  # the check is best effort; the hourly full sync repairs anyway
+                LOG.error("repair check: %s", exc)
+                self.last_check = time.monotonic()
 
     def loop(self) -> None:
         while not self.stop.is_set():
-            self.wake.wait(max(0.05, self.due()))
+            # a partial sync every resync seconds too (kube-proxy's periodic sync): nothing to
+            # write when nothing changed, and it follows a change of the node's addresses
+            now = time.monotonic()
+            self.wake.wait(max(0.05, min(self.resync - (now - self.last_sync), self.full_resync - (now - self.last_full))))
             if self.stop.is_set():
                 return
             if self.wake.is_set():
@@ -286,7 +305,10 @@ class Proxier(object):
                 self.stop.wait(1.0)
 
     def start(self) -> None:
-        for target, name in ((self.informer.run, "servicemap-watch"), (self.loop, "proxier")):
+        targets = [(self.informer.run, "servicemap-watch"), (self.loop, "proxier")]
+        if hasattr(self.backend, "check"):
+            targets.append((self.check_loop, "proxier-check"))
+        for target, name in targets:
             thread = threading.Thread(target=target, args=(self.stop,) if target == self.informer.run else (), name=name)
             thread.daemon = True
             thread.start()

@@ -1,6 +1,7 @@
-"""The proxier's timers (kubeform.agent.proxy.proxier.Proxier.sync_once): a full sync at
-start and hourly, the cheap repair check every resync seconds in between, and a full sync
-right after a check that finds the host's rules differ from what was written."""
+"""The proxier's timers (kubeform.agent.proxy.proxier.Proxier): a full sync at start and
+hourly, partial syncs in between, the cheap repair check (check_once, its own thread) that
+makes the next sync a full one when the host's rules differ from what was written, and
+throws its result away when a sync overlapped it."""
 
 from __future__ import annotations
 
@@ -47,21 +48,28 @@ def make(monkeypatch: Any) -> tuple[Proxier, FakeBackend, Clock]:
     return p, backend, clock
 
 
-def test_full_at_start_then_checks_then_full_hourly(monkeypatch: Any) -> None:
+def test_full_at_start_partial_between_full_hourly(monkeypatch: Any) -> None:
     p, backend, clock = make(monkeypatch)
+    assert p.check_once() is None  # nothing applied yet: nothing to check
     p.sync_once()
     assert backend.calls == ["full"]
     clock.now += 10
     p._changed()
     p.sync_once()
-    assert backend.calls[-1] == "partial"
-    clock.now += 25  # 35 s after the full sync, no change pending: the check, not a sync
-    assert "as written" in (p.sync_once() or "")
-    assert backend.calls[-1] == "check"
-    assert p.due() > 29
+    clock.now += 25
+    p.sync_once()  # the periodic sync: partial
+    assert backend.calls == ["full", "partial", "partial"]
     clock.now += 3600
     p.sync_once()
     assert backend.calls[-1] == "full"
+
+
+def test_check_as_written(monkeypatch: Any) -> None:
+    p, _backend, clock = make(monkeypatch)
+    p.sync_once()
+    clock.now += 31
+    assert "as written" in (p.check_once() or "")
+    assert p.last_check == clock.now and not p.need_full and not p.wake.is_set()
 
 
 def test_check_finding_a_difference_makes_the_next_sync_full(monkeypatch: Any) -> None:
@@ -69,20 +77,20 @@ def test_check_finding_a_difference_makes_the_next_sync_full(monkeypatch: Any) -
     p.sync_once()
     backend.problems = ["nat KUBE-SERVICES: 0 rules, 2 written"]
     clock.now += 31
-    msg = p.sync_once() or ""
+    msg = p.check_once() or ""
     assert "differ" in msg and "KUBE-SERVICES" in msg
     assert p.wake.is_set()
     p.sync_once()
     assert backend.calls == ["full", "check", "full"]
 
 
-def test_a_pending_change_goes_before_the_check(monkeypatch: Any) -> None:
-    p, backend, clock = make(monkeypatch)
+def test_a_check_overlapping_a_sync_is_thrown_away(monkeypatch: Any) -> None:
+    p, backend, _clock = make(monkeypatch)
     p.sync_once()
-    clock.now += 31
-    p._changed()
-    p.sync_once()
-    assert backend.calls == ["full", "partial"]
+    backend.problems = ["nat KUBE-SVC-X: 2 rules, 3 written"]
+    backend.check = lambda: (p.sync_once(), backend.problems)[1]  # type: ignore[method-assign]
+    assert p.check_once() is None
+    assert not p.need_full
 
 
 def test_a_backend_without_check_gets_a_full_sync_every_resync(monkeypatch: Any) -> None:
