@@ -305,11 +305,11 @@ class Proxier(object):
                 self.stop.wait(1.0)
 
     def start(self) -> None:
-        targets = [(self.informer.run, "servicemap-watch"), (self.loop, "proxier")]
+        targets = [(self.informer.run, (self.stop,), "servicemap-watch"), (self.loop, (), "proxier")]  # type: List[Tuple[Callable[..., None], Tuple[Any, ...], str]]
         if hasattr(self.backend, "check"):
-            targets.append((self.check_loop, "proxier-check"))
-        for target, name in targets:
-            thread = threading.Thread(target=target, args=(self.stop,) if target == self.informer.run else (), name=name)
+            targets.append((self.check_loop, (), "proxier-check"))
+        for target, args, name in targets:
+            thread = threading.Thread(target=target, args=args, name=name)
             thread.daemon = True
             thread.start()
 
