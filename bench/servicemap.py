@@ -17,6 +17,7 @@ Run: python bench/servicemap.py [--binary=iptables-legacy|iptables-nft] [--runs=
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -60,12 +61,20 @@ def med(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def child_cpu() -> float:
+    """CPU seconds (user + system) of the finished child processes (iptables), so far:
+    on a loaded machine the wall time of a restore says little, its CPU time much more."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def fresh(name: str) -> None:
     subprocess.run(["ip", "netns", "del", name], check=False, stderr=subprocess.DEVNULL)
     subprocess.run(["ip", "netns", "add", name], check=True)
 
 
-def run(n: int, binary: str, runs: int) -> None:
+def run(n: int, binary: str, runs: int) -> dict[str, float]:
+    """Every figure for n Services with binary; returns the ones the summary compares."""
     host = IptablesHost(NETNS, binary)
     its = items(n)
     fresh(NETNS)
@@ -74,7 +83,7 @@ def run(n: int, binary: str, runs: int) -> None:
 
     # full sync into an empty namespace: the agent's own sync (save, render, restore with
     # the jump rules); every run starts from nothing, with a cold render cache
-    render, restore, total = [], [], []
+    render, restore, total, cpu = [], [], [], []
     for _ in range(runs):
         fresh(NETNS)
         backend = IptablesBackend(host)
@@ -83,12 +92,14 @@ def run(n: int, binary: str, runs: int) -> None:
         text = iptables_sync.restore_text(desired, None, None, iptables_sync.JUMPS, backend.batch())
         render.append(time.perf_counter() - t0)
         backend.cache = {}
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), child_cpu()
         backend.sync(its, ctx, full=True)
         total.append(time.perf_counter() - t0)
+        cpu.append(child_cpu() - c0)
         restore.append(backend.timing[1])
     lines = text.count("\n")
-    print(f"{label}  full sync (empty host): render {ms(med(render))}, iptables {ms(med(restore))} (save + restore), "
+    print(f"{label}  full sync (empty host): render {ms(med(render))}, iptables {ms(med(restore))} (save + restore; "
+          f"cpu {ms(med(cpu)).strip()}), "
           f"total {ms(med(total))}  [{lines} lines, {len(text) // 1024} KiB, {iptables_sync.changed_chains(text)} chains, "
           f"{text.count('COMMIT')} transactions]", flush=True)
 
@@ -127,16 +138,17 @@ def run(n: int, binary: str, runs: int) -> None:
     # one endpoint of one Service goes and comes back: the agent's partial sync, alternately
     key, _rev, e = its[n // 2]
     one = dict(e, ports=[dict(e["ports"][0], endpoints=e["ports"][0]["endpoints"][:2])])
-    partial, py = [], []
+    partial, py, cpu = [], [], []
     summary = ""
     for i in range(max(2 * runs + 1, 7)):
         its[n // 2] = (key, 2 + i, one if i % 2 == 0 else e)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), child_cpu()
         summary = backend.sync(its, ctx, full=False)
         partial.append(time.perf_counter() - t0)
+        cpu.append(child_cpu() - c0)
         py.append(backend.timing[0])
     print(f"{label}  one-endpoint partial sync: {ms(med(partial))} (slowest {ms(max(partial)).strip()}, python "
-          f"{ms(med(py)).strip()}; {summary})", flush=True)
+          f"{ms(med(py)).strip()}, iptables cpu {ms(med(cpu)).strip()}; {summary})", flush=True)
     # the floor of any change to the loaded table
     cheapest = []
     for i in range(runs):
@@ -144,6 +156,18 @@ def run(n: int, binary: str, runs: int) -> None:
         host.restore(f"*nat\n:KUBE-BENCH-{i} - [0:0]\n-A KUBE-BENCH-{i} -j RETURN\nCOMMIT\n")
         cheapest.append(time.perf_counter() - t0)
     print(f"{label}  floor: one new chain with one rule in the loaded table: {ms(med(cheapest))}", flush=True)
+    return {"full": med(total), "full_floor": med(floor), "partial": med(partial), "partial_worst": max(partial),
+            "partial_floor": med(cheapest)}
+
+
+def summary(results: dict[tuple[str, int], dict[str, float]]) -> None:
+    """The targets, met or not, next to what iptables alone costs (the floor)."""
+    print("\nTargets (median of the runs above; the floor is iptables-restore alone):")
+    for (binary, n), r in results.items():
+        full = "met" if r["full"] < 1.0 else f"NOT met (floor {r['full_floor']:.2f} s)"
+        one = "met" if r["partial_worst"] < 1.0 else f"NOT met (floor {r['partial_floor']:.2f} s)"
+        print(f"  {binary:>15} {n:>6} services: full sync {r['full']:.2f} s, target 1 s {full}; "
+              f"one endpoint {r['partial']:.2f} s (slowest {r['partial_worst']:.2f} s), target 1 s {one}")
 
 
 def main() -> int:
@@ -160,11 +184,13 @@ def main() -> int:
         elif opt == "--runs":
             runs = int(value)
     sizes = [int(a) for a in args] or [1000, 10000]
+    results: dict[tuple[str, int], dict[str, float]] = {}
     try:
         for binary in binaries:
             print(subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.strip(), flush=True)
             for n in sizes:
-                run(n, binary, runs)
+                results[(binary, n)] = run(n, binary, runs)
+        summary(results)
     finally:
         for name in (NETNS, FLOOR_NETNS):
             subprocess.run(["ip", "netns", "del", name], check=False, stderr=subprocess.DEVNULL)
