@@ -68,7 +68,8 @@ def restore_text(
     batch > 0 (iptables-nft) cuts each table into several transactions (``*table ...
     COMMIT`` blocks, one restore input) of at most batch chains, in dependency order:
     KUBE-SEP before the KUBE-SVC/SVL that jump to them, those before KUBE-EXT, then
-    KUBE-NODEPORTS and KUBE-SERVICES, the jump rules, and the stale chains deleted last. Why:
+    KUBE-NODEPORTS and KUBE-SERVICES, the jump rules, and the stale chains last (all
+    flushed, then deleted: they may jump to each other). Why:
     iptables-nft-restore's time grows with the square of the chains one transaction names
     (10,000 Services: 230 s in one, 3 s in blocks of 500). Each chain still changes
     atomically; a Service's rules are complete before anything jumps to them."""
@@ -96,14 +97,15 @@ def restore_text(
     return "".join(out)
 
 
-def _block(table: str, want: "OrderedDict[str, str]", write: List[str], gone: List[str], inserts: List[str]) -> str:
-    """One transaction: declare (flush) every chain named, fill, insert jumps, delete."""
+def _block(table: str, want: "OrderedDict[str, str]", write: List[str], gone: List[str], inserts: List[str], delete: bool = True) -> str:
+    """One transaction: declare (flush) every chain named, fill, insert jumps, delete gone
+    (only flush it when delete is False)."""
     return "".join(
         ["*%s\n" % table]
         + [":%s - [0:0]\n" % c for c in sorted(write + gone, reverse=True)]
         + [want[c] for c in write]
         + inserts
-        + ["-X %s\n" % c for c in gone]
+        + (["-X %s\n" % c for c in gone] if delete else [])
         + ["COMMIT\n"]
     )
 
@@ -125,7 +127,10 @@ def _batches(table: str, want: "OrderedDict[str, str]", write: List[str], gone: 
     out = [_block(table, want, ordered[i : i + batch], [], []) for i in range(0, len(ordered), batch)]
     if inserts:
         out.append(_block(table, want, [], [], inserts))
-    out.extend(_block(table, want, [], gone[i : i + batch], []) for i in range(0, len(gone), batch))
+    # stale chains may jump to each other (a KUBE-SVC to its KUBE-SEPs): all are flushed
+    # before any is deleted, or the kernel refuses to delete a chain still jumped to
+    out.extend(_block(table, want, [], gone[i : i + batch], [], delete=False) for i in range(0, len(gone), batch))
+    out.extend("*%s\n%sCOMMIT\n" % (table, "".join("-X %s\n" % c for c in gone[i : i + batch])) for i in range(0, len(gone), batch))
     return out
 
 
