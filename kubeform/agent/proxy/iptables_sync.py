@@ -6,12 +6,13 @@ it), so writing only the chains whose rules changed is what makes a one-endpoint
 at 10,000 Services cost a few lines instead of the whole table. The proxier remembers
 what it last applied, chain by chain; this module decides, from that and the desired
 RuleSet, which chains to write and which stale per-service chains to delete. A full sync
-(at start and on a timer) writes every chain and deletes every KUBE-SVC/SEP/EXT/SVL/FW
-chain the host has that is not wanted, which repairs rules someone deleted by hand.
+(at start, hourly, and when the repair check of iptables_repair.py finds a difference)
+writes every chain and deletes every KUBE-SVC/SEP/EXT/SVL/FW chain the host has that is
+not wanted, which repairs rules someone deleted by hand.
 
 Also here: the jump rules from the built-in chains (PREROUTING, OUTPUT, POSTROUTING,
-INPUT, FORWARD) into kube-proxy's chains, as kube-proxy installs them, and what is
-missing of them in an `iptables-save` text.
+INPUT, FORWARD) into kube-proxy's chains, as kube-proxy installs them, which of them an
+`iptables-save` text lacks, and the ``-I`` lines that insert those in the same restore.
 """
 
 from collections import OrderedDict
