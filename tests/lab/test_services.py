@@ -13,7 +13,7 @@ spread over all three endpoints; a pod reaches its own Service (hairpin); the No
 answers on every node's address from this machine; a pod turning unready or being
 deleted leaves every host's rules within 1 s of its status reaching etcd; a Service
 without endpoints REJECTs at once; headless and StatefulSet names resolve to pod IPs;
-rules flushed by hand come back with the next full resync.
+rules flushed by hand come back (the repair check every 30 s sees them gone; a full sync follows).
 """
 
 from __future__ import annotations
@@ -260,6 +260,6 @@ def test_rules_flushed_by_hand_come_back(pods_cluster: PodsCluster, web: dict[st
     c.ssh("kf-node1", "iptables -t nat -F KUBE-SERVICES && iptables -t nat -D PREROUTING -m comment "
           "--comment 'kubernetes service portals' -j KUBE-SERVICES")
     jump = '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES'
-    wait_for("KUBE-SERVICES and its jump back on kf-node1 (full resync, 30 s)",
+    wait_for("KUBE-SERVICES and its jump back on kf-node1 (repair check, 30 s)",
              lambda: (lambda saved: f"-A KUBE-SERVICES -d {ip}/32" in saved and jump in saved)(c.ssh("kf-node1", "iptables-save -t nat")),
              45, every=1)

@@ -33,6 +33,7 @@ class IptablesHost(object):
         self.prefix = ["ip", "netns", "exec", netns] if netns else []  # type: List[str]
         self._binary = binary
         self._version = None  # type: Optional[Tuple[int, int, int]]
+        self._version_text = ""
 
     @property
     def binary(self) -> str:
@@ -67,8 +68,14 @@ class IptablesHost(object):
     def version(self) -> Tuple[int, int, int]:
         """iptables' version, asked once (CentOS 7 has 1.4.21: no -w on restore, no --random-fully)."""
         if self._version is None:
-            self._version = parse_version(self._run([self.binary, "--version"]))
+            self._version_text = self._run([self.binary, "--version"])
+            self._version = parse_version(self._version_text)
         return self._version
+
+    def nft(self) -> bool:
+        """Whether the rules go through nf_tables (iptables-nft: "v1.8.9 (nf_tables)")."""
+        self.version()
+        return "nf_tables" in self._version_text
 
     def modern(self) -> bool:
         return self.version() >= (1, 6, 2)

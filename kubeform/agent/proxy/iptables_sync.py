@@ -6,12 +6,13 @@ it), so writing only the chains whose rules changed is what makes a one-endpoint
 at 10,000 Services cost a few lines instead of the whole table. The proxier remembers
 what it last applied, chain by chain; this module decides, from that and the desired
 RuleSet, which chains to write and which stale per-service chains to delete. A full sync
-(at start and on a timer) writes every chain and deletes every KUBE-SVC/SEP/EXT/SVL/FW
-chain the host has that is not wanted, which repairs rules someone deleted by hand.
+(at start, hourly, and when the repair check of iptables_repair.py finds a difference)
+writes every chain and deletes every KUBE-SVC/SEP/EXT/SVL/FW chain the host has that is
+not wanted, which repairs rules someone deleted by hand.
 
 Also here: the jump rules from the built-in chains (PREROUTING, OUTPUT, POSTROUTING,
-INPUT, FORWARD) into kube-proxy's chains, as kube-proxy installs them, and what is
-missing of them in an `iptables-save` text.
+INPUT, FORWARD) into kube-proxy's chains, as kube-proxy installs them, which of them an
+`iptables-save` text lacks, and the ``-I`` lines that insert those in the same restore.
 """
 
 from collections import OrderedDict
@@ -47,11 +48,32 @@ def chain_line(chain: str) -> str:
     return ":%s - [0:0]" % chain
 
 
-def restore_text(desired: RuleSet, applied: Optional[RuleSet] = None, existing: Optional[Dict[str, Set[str]]] = None) -> str:
+def restore_text(
+    desired: RuleSet,
+    applied: Optional[RuleSet] = None,
+    existing: Optional[Dict[str, Set[str]]] = None,
+    jumps: Optional[List[Jump]] = None,
+    batch: int = 0,
+) -> str:
     """The restore input: every chain of desired that differs from applied (all of them when
-    applied is None: a full sync), and -X for stale per-service chains: those applied had
-    and desired has not, plus, on a full sync, those in existing (the host's chains, from
-    iptables-save) that desired has not. Empty when nothing changes."""
+    applied is None: a full sync), the jump rules in jumps (``-I``: the ones the host lacks),
+    and -X for stale per-service chains: those applied had and desired has not, plus, on a
+    full sync, those in existing (the host's chains, from iptables-save) that desired has
+    not. Empty when nothing changes.
+
+    Why the declarations come in descending name order: legacy iptables-restore (libiptc)
+    keeps a table's chains in a sorted list and walks it from an index to insert each new
+    one; a name smaller than every chain so far goes straight to the head, so 41,000 chains
+    are declared in 0.2 s instead of 0.7 s. The rules keep kube-proxy's order.
+
+    batch > 0 (iptables-nft) cuts each table into several transactions (``*table ...
+    COMMIT`` blocks, one restore input) of at most batch chains, in dependency order:
+    KUBE-SEP before the KUBE-SVC/SVL that jump to them, those before KUBE-EXT, then
+    KUBE-NODEPORTS and KUBE-SERVICES, the jump rules, and the stale chains last (all
+    flushed, then deleted: they may jump to each other). Why:
+    iptables-nft-restore's time grows with the square of the chains one transaction names
+    (10,000 Services: 230 s in one, 3 s in blocks of 500). Each chain still changes
+    atomically; a Service's rules are complete before anything jumps to them."""
     out = []  # type: List[str]
     for table in TABLES:
         empty = OrderedDict()  # type: OrderedDict[str, str]
@@ -65,20 +87,66 @@ def restore_text(desired: RuleSet, applied: Optional[RuleSet] = None, existing: 
         stale = set(c for c in had if c not in want and ch.is_service_chain(c))
         if applied is None and existing is not None:
             stale |= set(c for c in existing.get(table, set()) if c not in want and ch.is_service_chain(c))
-        if not write and not stale:
+        inserts = ["-I %s %s\n" % (j.src, " ".join(_quote(a) for a in jump_args(j))) for j in jumps or [] if j.table == table]
+        if not write and not stale and not inserts:
             continue
         gone = sorted(stale)
-        out.append("*%s\n" % table)
-        out.append("".join([":%s - [0:0]\n" % c for c in write]))
-        out.append("".join([":%s - [0:0]\n" % c for c in gone]))
-        out.append("".join([want[c] for c in write]))
-        out.append("".join(["-X %s\n" % c for c in gone]))
-        out.append("COMMIT\n")
+        if batch > 0 and len(write) + len(gone) > batch:
+            out.extend(_batches(table, want, write, gone, inserts, batch))
+            continue
+        out.append(_block(table, want, write, gone, inserts))
     return "".join(out)
 
 
+def _block(table: str, want: "OrderedDict[str, str]", write: List[str], gone: List[str], inserts: List[str], delete: bool = True) -> str:
+    """One transaction: declare (flush) every chain named, fill, insert jumps, delete gone
+    (only flush it when delete is False)."""
+    return "".join(
+        ["*%s\n" % table]
+        + [":%s - [0:0]\n" % c for c in sorted(write + gone, reverse=True)]
+        + [want[c] for c in write]
+        + inserts
+        + (["-X %s\n" % c for c in gone] if delete else [])
+        + ["COMMIT\n"]
+    )
+
+
+# which chains a chain's rules may jump to come first (see restore_text's batch)
+_RANK_PREFIX = ((ch.SEP_PREFIX, 1), (ch.SVC_PREFIX, 2), (ch.SVL_PREFIX, 2), (ch.EXT_PREFIX, 3), (ch.FW_PREFIX, 4))
+_RANK_NAME = {ch.NODEPORTS: 5, ch.SERVICES: 6, ch.EXTERNAL_SERVICES: 6}
+
+
+def _rank(chain: str) -> int:
+    for prefix, rank in _RANK_PREFIX:
+        if chain.startswith(prefix):
+            return rank
+    return _RANK_NAME.get(chain, 0)  # KUBE-MARK-MASQ, KUBE-POSTROUTING, KUBE-FORWARD: builtin targets only
+
+
+def _batches(table: str, want: "OrderedDict[str, str]", write: List[str], gone: List[str], inserts: List[str], batch: int) -> List[str]:
+    ordered = sorted(write, key=_rank)  # stable: kube-proxy's order within a rank
+    out = [_block(table, want, ordered[i : i + batch], [], []) for i in range(0, len(ordered), batch)]
+    if inserts:
+        out.append(_block(table, want, [], [], inserts))
+    # stale chains may jump to each other (a KUBE-SVC to its KUBE-SEPs): all are flushed
+    # before any is deleted, or the kernel refuses to delete a chain still jumped to
+    out.extend(_block(table, want, [], gone[i : i + batch], [], delete=False) for i in range(0, len(gone), batch))
+    out.extend("*%s\n%sCOMMIT\n" % (table, "".join("-X %s\n" % c for c in gone[i : i + batch])) for i in range(0, len(gone), batch))
+    return out
+
+
+def _quote(arg: str) -> str:
+    """An argument as iptables-restore reads it (double quotes group words)."""
+    return '"%s"' % arg if " " in arg else arg
+
+
 def partial_restore_text(
-    desired: Dict[str, ServiceRules], order: List[str], applied: Dict[str, ServiceRules], applied_shared: RuleSet, ctx: ProxyContext
+    desired: Dict[str, ServiceRules],
+    order: List[str],
+    applied: Dict[str, ServiceRules],
+    applied_shared: RuleSet,
+    ctx: ProxyContext,
+    batch: int = 0,
 ) -> Tuple[str, RuleSet]:
     """The restore input of a partial sync computed from the changed Services only, and
     the fixed chains it leaves applied. desired and applied map a service-map key to its
@@ -99,7 +167,7 @@ def partial_restore_text(
         want["nat"].update(desired[key].nat_chains)
     for key in removed:
         had["nat"].update(applied[key].nat_chains)
-    return restore_text(want, had), shared
+    return restore_text(want, had, batch=batch), shared
 
 
 def changed_chains(text: str) -> int:
@@ -126,14 +194,15 @@ def _has_jump(save_lines: List[str], jump: Jump) -> bool:
     return any(line.startswith(head) and line.rstrip().endswith(tail) and comment in line for line in save_lines)
 
 
+def absent_jumps(save_text: Dict[str, str], jumps: Optional[List[Jump]] = None) -> List[Jump]:
+    """The jump rules (JUMPS unless given) the saved tables (table -> save text) lack."""
+    lines = dict((t, save_text.get(t, "").splitlines()) for t in TABLES)
+    return [j for j in (JUMPS if jumps is None else jumps) if not _has_jump(lines.get(j.table, []), j)]
+
+
 def missing_jumps(save_text: Dict[str, str], jumps: Optional[List[Jump]] = None) -> List[List[str]]:
     """`iptables` argv inserting each jump rule the saved tables lack (table -> save text)."""
-    out = []  # type: List[List[str]]
-    lines = dict((t, save_text.get(t, "").splitlines()) for t in TABLES)
-    for jump in JUMPS if jumps is None else jumps:
-        if not _has_jump(lines[jump.table], jump):
-            out.append(["-t", jump.table, "-I", jump.src] + jump_args(jump))
-    return out
+    return [["-t", j.table, "-I", j.src] + jump_args(j) for j in absent_jumps(save_text, jumps)]
 
 
 def cleanup_text(save_text: Dict[str, str]) -> List[List[str]]:

@@ -5,8 +5,15 @@ relisted on any break) keeps the whole map in memory; any change only wakes the 
 which waits a short debounce (a burst of endpoint changes becomes one sync), renders
 the desired rules from the whole map and applies the difference to what it last applied.
 A full sync (every chain written, stale chains found with iptables-save and deleted,
-jump rules checked) runs at start, after any failure and every ``resync`` seconds, so
-rules someone deleted by hand come back and a restarted agent converges from nothing.
+missing jump rules inserted in the same restore) runs at start, after any failure and
+every ``full_resync`` seconds (an hour, as kube-proxy); every ``resync`` seconds a cheap
+check (iptables_repair: each chain's rule count and the jump rules, from one iptables-save
+per table) compares the host with what was written, and any difference makes the next
+sync a full one, so rules someone deleted by hand come back within ``resync`` seconds
+without rewriting 41,000 chains every 30 s at 10,000 Services. The check runs in its own
+thread: its saves take 0.4 s (legacy) to 2 s (nft) at 10,000 Services, and an endpoint
+change must not wait for them; a check that overlapped a sync is thrown away (it compared
+the host with rules that were changing). A restarted agent converges from nothing.
 Nothing is applied before the informer's first list: an empty cache must never wipe
 the rules of a running cluster.
 
@@ -23,7 +30,7 @@ from kubeform.api import servicemap
 from kubeform.api.etcd import EtcdClient
 
 from ..runtime.informer import Informer
-from . import iptables_rules, iptables_sync
+from . import iptables_repair, iptables_rules, iptables_sync
 from .iptables_host import IptablesError, IptablesHost
 
 LOG = logging.getLogger("kubeform.agent.proxy")
@@ -31,7 +38,9 @@ LOG = logging.getLogger("kubeform.agent.proxy")
 Obj = Dict[str, Any]
 
 DEBOUNCE = 0.02  # s: endpoint changes arriving together become one sync
-RESYNC = 30.0  # s: full sync (kube-proxy's default syncPeriod)
+RESYNC = 30.0  # s: the repair check (kube-proxy's default syncPeriod)
+FULL_RESYNC = 3600.0  # s: full sync (kube-proxy's FullSyncPeriod)
+NFT_BATCH = 500  # chains per iptables-nft transaction (iptables_sync.restore_text's batch)
 
 
 class IptablesBackend(object):
@@ -39,8 +48,9 @@ class IptablesBackend(object):
 
     A partial sync looks only at the Services whose map entry changed (iptables_sync.
     partial_restore_text); a full sync assembles every chain and also reads the host's
-    tables (stale chains, missing jump rules). ``timing`` holds the last sync's seconds
-    spent rendering (Python) and in iptables (save and restore), for logs and the bench."""
+    tables (stale chains, missing jump rules); check() compares the host's tables with what
+    was applied. ``timing`` holds the last sync's seconds spent rendering (Python) and in
+    iptables (save and restore), for logs and the bench."""
 
     name = "iptables"
 
@@ -98,8 +108,8 @@ class IptablesBackend(object):
         started = time.monotonic()
         rules = self.rendered(items, ctx)
         order = [k for k, _r, _e in items]
-        saved = None  # type: Optional[Dict[str, str]]
         in_iptables = 0.0
+        batch = self.batch()
         if full or self.applied is None or self.applied_shared is None:
             full = True
             ruleset = iptables_rules.assemble([rules[k] for k in order], ctx)
@@ -110,25 +120,44 @@ class IptablesBackend(object):
             saved = self.host.save_all()
             in_iptables += time.monotonic() - t
             existing = dict((table, iptables_sync.parse_chains(text)) for table, text in saved.items())
-            text = iptables_sync.restore_text(ruleset, None, existing)
+            # the jump rules live in built-in chains, which the restore never flushes:
+            # those the host lacks are inserted by the same restore, after their chains
+            jumps = iptables_sync.absent_jumps(saved)
+            text = iptables_sync.restore_text(ruleset, None, existing, jumps, batch)
         else:
-            text, shared = iptables_sync.partial_restore_text(rules, order, self.applied, self.applied_shared, ctx)
+            jumps = []
+            text, shared = iptables_sync.partial_restore_text(rules, order, self.applied, self.applied_shared, ctx, batch)
         t = time.monotonic()
         try:
             self.host.restore(text)
         except IptablesError:
             self.applied = None  # unknown state: the next sync is a full one
             raise
-        jumps = 0
-        if saved is not None:
-            # the jump rules live in built-in chains, which the restore never names:
-            # what the save before it lacked is what to insert now that the chains exist
-            jumps = self.host.ensure_jumps(saved)
         done = time.monotonic()
         in_iptables += done - t
         self.timing = (done - started - in_iptables, in_iptables)
         self.applied, self.applied_shared = rules, shared
-        return "%d chains%s" % (iptables_sync.changed_chains(text), ", %d jump rules restored" % jumps if jumps else "")
+        return "%d chains%s" % (iptables_sync.changed_chains(text), ", %d jump rules restored" % len(jumps) if jumps else "")
+
+    def batch(self) -> int:
+        """Chains per transaction: NFT_BATCH with iptables-nft, 0 (one per table) with legacy,
+        whose every transaction rewrites the whole table."""
+        try:
+            return NFT_BATCH if self.host.nft() else 0
+        except (IptablesError, OSError):
+            return 0
+
+    def check(self) -> List[str]:
+        """What differs between the host's tables and the rules last applied ([]: nothing;
+        ["nothing applied yet"] before the first sync). One iptables-save per table."""
+        if self.applied is None or self.applied_shared is None:
+            return ["nothing applied yet"]
+        pairs = list(self.applied_shared.items()) + [("nat", r.nat_chains) for r in self.applied.values()]
+        written = iptables_repair.written_counts(pairs)
+        t = time.monotonic()
+        saved = self.host.save_all()
+        self.timing = (0.0, time.monotonic() - t)
+        return iptables_repair.drift(saved, written)
 
     def forget(self) -> None:
         self.applied = None
@@ -147,6 +176,7 @@ class Proxier(object):
         on_synced: Optional[Callable[[List[Obj]], Any]] = None,
         resync: float = RESYNC,
         debounce: float = DEBOUNCE,
+        full_resync: float = FULL_RESYNC,
     ) -> None:
         self.backend = backend
         self.node_name = node_name
@@ -154,14 +184,19 @@ class Proxier(object):
         self.cluster_cidr = cluster_cidr
         self.on_synced = on_synced
         self.resync = resync
+        # a backend without check() (ipvs) repairs by a full sync every resync seconds
+        self.full_resync = full_resync if hasattr(backend, "check") else resync
         self.debounce = debounce
         self.wake = threading.Event()
         self.stop = threading.Event()
         self.changed_at = 0.0  # monotonic time of the first change not yet applied
         self.informer = Informer(client, servicemap.PREFIX, self._changed, resync=max(resync * 2, 60.0))
         self.last_full = 0.0
+        self.last_check = 0.0
+        self.last_sync = 0.0
         self.need_full = True
         self.syncs = 0
+        self.lock = threading.Lock()  # one sync at a time; the check sees syncs whole
 
     def _changed(self) -> None:
         if not self.changed_at:
@@ -177,25 +212,28 @@ class Proxier(object):
         return out
 
     def sync_once(self) -> Optional[str]:
-        """One sync (full when due); None when not ready yet (no map listed, no pod network)."""
+        """One sync (full when due, or when the repair check finds the host's rules differ
+        from what was written); None when not ready yet (no map listed, no pod network)."""
         cidr = self.cluster_cidr()
         if not self.informer.synced or not cidr:
             return None
         started = time.monotonic()
+        full = self.need_full or started - self.last_full >= self.full_resync
         changed_at, self.changed_at = self.changed_at, 0.0
-        full = self.need_full or started - self.last_full >= self.resync
         items = self.items()
         ctx = self.backend.context(self.node_name, self.node_ips(), cidr)
-        try:
-            summary = self.backend.sync(items, ctx, full)
-        except (IptablesError, OSError) as exc:
-            self.need_full = True
-            self.changed_at = changed_at or started
-            raise IptablesError("%s sync: %s" % (self.backend.name, exc))
-        done = time.monotonic()
-        if full:
-            self.last_full, self.need_full = done, False
-        self.syncs += 1
+        with self.lock:
+            try:
+                summary = self.backend.sync(items, ctx, full)
+            except (IptablesError, OSError) as exc:
+                self.need_full = True
+                self.changed_at = changed_at or started
+                raise IptablesError("%s sync: %s" % (self.backend.name, exc))
+            done = time.monotonic()
+            if full:
+                self.last_full, self.last_check, self.need_full = done, done, False
+            self.syncs += 1
+            self.last_sync = done
         if self.on_synced is not None:
             self.on_synced([e for _k, _r, e in items])
         latency = " (%.0f ms after the change)" % ((done - changed_at) * 1000) if changed_at else ""
@@ -207,16 +245,53 @@ class Proxier(object):
             (done - started) * 1000,
             latency,
         )
-        if full and not changed_at:
+        if not changed_at:  # periodic (or the start): nothing came from the map
             LOG.debug("%s", msg)
         else:
             LOG.info("%s", msg)
         return msg
 
+    def check_once(self) -> Optional[str]:
+        """The repair check: the host's rules against what was written; a difference makes
+        the next sync (right away) a full one. None when there is nothing to check yet or
+        a sync overlapped the check (its result is thrown away)."""
+        started = time.monotonic()
+        with self.lock:
+            if self.need_full or not self.syncs:
+                return None
+            generation = self.syncs
+        try:
+            problems = self.backend.check()
+        except (IptablesError, OSError) as exc:
+            problems = ["cannot read the rules: %s" % exc]
+        with self.lock:
+            self.last_check = time.monotonic()
+            if self.syncs != generation:
+                return None
+            if not problems:
+                msg = "%s rules as written (checked in %.0f ms)" % (self.backend.name, (self.last_check - started) * 1000)
+                LOG.debug("%s", msg)
+                return msg
+            self.need_full = True
+        msg = "%s rules differ from what was written (%s): full sync" % (self.backend.name, "; ".join(problems))
+        LOG.warning("%s", msg)
+        self.wake.set()
+        return msg
+
+    def check_loop(self) -> None:
+        while not self.stop.wait(max(0.05, self.resync - (time.monotonic() - self.last_check))):
+            try:
+                self.check_once()
+            except Exception as exc:  # the check is best effort; the hourly full sync repairs anyway
+                LOG.error("repair check: %s", exc)
+                self.last_check = time.monotonic()
+
     def loop(self) -> None:
         while not self.stop.is_set():
-            timeout = max(0.05, self.resync - (time.monotonic() - self.last_full))
-            self.wake.wait(timeout)
+            # a partial sync every resync seconds too (kube-proxy's periodic sync): nothing to
+            # write when nothing changed, and it follows a change of the node's addresses
+            now = time.monotonic()
+            self.wake.wait(max(0.05, min(self.resync - (now - self.last_sync), self.full_resync - (now - self.last_full))))
             if self.stop.is_set():
                 return
             if self.wake.is_set():
@@ -230,8 +305,11 @@ class Proxier(object):
                 self.stop.wait(1.0)
 
     def start(self) -> None:
-        for target, name in ((self.informer.run, "servicemap-watch"), (self.loop, "proxier")):
-            thread = threading.Thread(target=target, args=(self.stop,) if target == self.informer.run else (), name=name)
+        targets = [(self.informer.run, (self.stop,), "servicemap-watch"), (self.loop, (), "proxier")]  # type: List[Tuple[Callable[..., None], Tuple[Any, ...], str]]
+        if hasattr(self.backend, "check"):
+            targets.append((self.check_loop, (), "proxier-check"))
+        for target, args, name in targets:
+            thread = threading.Thread(target=target, args=args, name=name)
             thread.daemon = True
             thread.start()
 

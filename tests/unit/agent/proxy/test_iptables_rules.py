@@ -36,7 +36,9 @@ def test_sync_golden(path: Path) -> None:
     before = iptables_rules.render(case["before"], ctx)
     after = iptables_rules.render(case["after"], ctx)
     existing = {t: set(c) for t, c in (case.get("existing") or {}).items()}
-    text = iptables_sync.restore_text(after, None if case.get("full") else before, existing)
+    jumps = [j for j in iptables_sync.JUMPS if f"{j.table} {j.src} {j.dst}" in (case.get("jumps") or [])]
+    assert len(jumps) == len(case.get("jumps") or []), "a jump of the case is not kube-proxy's"
+    text = iptables_sync.restore_text(after, None if case.get("full") else before, existing, jumps, case.get("batch", 0))
     check(path, ".restore", text)
 
 
