@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from kubeform.bootstrap.cluster_plan import HOST_PACKAGES
 from kubeform.lab import manager
 from kubeform.lab.state import LabState
 from tests.lab.busybox_oci import BUILDER
@@ -36,8 +37,9 @@ def _code_tar() -> bytes:
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
         for rel in ("kubeform/__init__.py", "kubeform/errors.py"):
             tar.add(ROOT / rel, arcname="code/" + rel)
-        for path in sorted((ROOT / "kubeform" / "agent").rglob("*.py")):
-            tar.add(path, arcname="code/" + str(path.relative_to(ROOT)))
+        for package in HOST_PACKAGES:  # what `up` ships: the agent imports kubeform.api
+            for path in sorted((ROOT / "kubeform" / package).rglob("*.py")):
+                tar.add(path, arcname="code/" + str(path.relative_to(ROOT)))
         for name, text in (("scenario.py", (ROOT / "tests/lab/crun_scenario.py").read_text()), ("builder.py", BUILDER)):
             data = text.encode()
             info = tarfile.TarInfo(name)
