@@ -131,7 +131,7 @@ def parse_indexes(text: str) -> Set[int]:
     return out
 
 
-def format_indexes(indexes: Set[int]) -> str:
+def format_indexes(indexes: AbstractSet[int]) -> str:
     """A set of indexes as Kubernetes writes completedIndexes: sorted ranges, "1,3-5"."""
     parts: List[str] = []
     run: List[int] = []
