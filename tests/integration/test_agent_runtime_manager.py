@@ -332,3 +332,32 @@ def test_new_image_restarts_the_container_also_after_an_agent_restart(rig: Rig) 
     assert newest.attempt == 1 and newest.state == "running"
     assert rig.driver.specs[newest.id].image.ref == "busybox:1.37"
     assert "Killing" in rig.reasons()
+
+
+def test_service_variables_from_the_service_map_when_the_container_starts(rig: Rig) -> None:
+    """Services of the pod's namespace that exist when a container starts (the leader's
+    service map) become its variables; the pod's own env wins; a later Service is not seen
+    by the running container."""
+    def entry(ns: str, name: str, ip: str, port: int) -> dict[str, Any]:
+        return {"namespace": ns, "name": name, "type": "ClusterIP", "clusterIP": ip, "sessionAffinity": "None",
+                "affinityTimeout": 10800, "externalTrafficPolicy": "Cluster", "internalTrafficPolicy": "Cluster",
+                "ports": [{"name": "", "protocol": "TCP", "port": port, "nodePort": 0, "endpoints": []}], "addresses": []}
+
+    rig.client.put("/registry/kubeform/servicemap/default/redis-master", json.dumps(entry("default", "redis-master", "10.96.0.11", 6379)))
+    rig.client.put("/registry/kubeform/servicemap/other/db", json.dumps(entry("other", "db", "10.96.0.12", 5432)))
+    rig.put(pod("web", "u-web", containers=[{"name": "app", "image": "busybox",
+                                             "env": [{"name": "REDIS_MASTER_PORT", "value": "mine"}]}]))
+    rig.sync()
+    cid = rig.driver.find("u-web", "app").id
+    env = dict(kv.split("=", 1) for kv in rig.driver.specs[cid].env)
+    assert env["REDIS_MASTER_SERVICE_HOST"] == "10.96.0.11" and env["REDIS_MASTER_SERVICE_PORT"] == "6379"
+    assert env["REDIS_MASTER_PORT_6379_TCP_ADDR"] == "10.96.0.11"
+    assert env["REDIS_MASTER_PORT"] == "mine"
+    assert not any(k.startswith("DB_") for k in env)
+
+    rig.client.put("/registry/kubeform/servicemap/default/late", json.dumps(entry("default", "late", "10.96.0.13", 80)))
+    rig.sync()
+    assert not any(k.startswith("LATE_") for k in rig.driver.specs[cid].env)
+    rig.put(pod("off", "u-off", enableServiceLinks=False, containers=[{"name": "app", "image": "busybox"}]))
+    rig.sync()
+    assert not any("_SERVICE_" in kv for kv in rig.driver.specs[rig.driver.find("u-off", "app").id].env)

@@ -20,10 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from kubeform.api import events as ev
-from kubeform.api import quantity, usage as usagemod
+from kubeform.api import quantity, servicemap, usage as usagemod
 from kubeform.api.etcd import EtcdClient, EtcdError, key_unchanged, op_delete, op_put
 
-from . import backoff, env as envmod, lifecycle, localvolumes, probes, samename, status as statusmod, volumes
+from . import backoff, env as envmod, lifecycle, localvolumes, probes, samename, serviceenv, status as statusmod, volumes
 from .driver import ContainerInfo, ContainerSpec, Driver, ImageInfo, PullError, RuntimeError_, SandboxInfo, SandboxSpec
 from .eventrecorder import EventRecorder
 from .informer import Informer
@@ -110,6 +110,9 @@ class RuntimeManager(object):
         self.secrets = Informer(client, SECRET_PREFIX, self.wake.set)
         self.claims = Informer(client, CLAIM_PREFIX, self.wake.set)
         self.volumes = Informer(client, VOLUME_PREFIX, self.wake.set)
+        # the leader's service map (not the Services): read when a container starts, for
+        # its Service variables; a change starts nothing, so it wakes no pass
+        self.services = Informer(client, servicemap.PREFIX, lambda: None)
         self.events = EventRecorder(client, node_name, clock)
         self.workers = {}  # type: Dict[str, PodWorker]
         self.images = {}  # type: Dict[str, ImageInfo]
@@ -149,7 +152,7 @@ class RuntimeManager(object):
         return needs_pass(self.node, before, after)
 
     def informers(self) -> List[Informer]:
-        return [self.pods, self.configmaps, self.secrets, self.claims, self.volumes]
+        return [self.pods, self.configmaps, self.secrets, self.claims, self.volumes, self.services]
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -371,6 +374,15 @@ class RuntimeManager(object):
 
         return pick(self.configmaps, CONFIGMAP_PREFIX), pick(self.secrets, SECRET_PREFIX)
 
+    def service_variables(self, pod: Obj) -> List[Tuple[str, str]]:
+        """The Service variables of the pod's containers, from the service map as it is now
+        (a Service made later is not seen by a running container, as in Kubernetes). Until
+        the map was read once a container cannot start: its variables would be missing."""
+        if not self.services.synced:
+            raise envmod.ConfigError("services have not yet been read at least once, cannot construct envvars")
+        entries = [entry for _rev, entry in self.services.snapshot().values() if isinstance(entry.get("ports"), list)]
+        return serviceenv.variables(pod, entries)
+
     def perform(self, pod: Obj, snap: Snapshot, obs: lifecycle.Observed, actions: List[lifecycle.Action], waiting: Dict[str, Tuple[str, str]]) -> Tuple[lifecycle.Observed, bool]:
         """Do the plan's actions in order; returns the observation updated by what was done."""
         uid = str((pod.get("metadata") or {}).get("uid", ""))
@@ -508,7 +520,8 @@ class RuntimeManager(object):
         ns = meta.get("namespace") or "default"
         cms, secrets = self.namespace_objects(ns)
         try:
-            resolved = envmod.resolve(pod, container, image.entrypoint, image.cmd, image.working_dir, cms, secrets, sandbox.ip, self.host_ip())
+            resolved = envmod.resolve(pod, container, image.entrypoint, image.cmd, image.working_dir, cms, secrets, sandbox.ip, self.host_ip(),
+                                      self.service_variables(pod))
             mounts = volumes.container_mounts(self.state_dir, pod, container, self.claim_paths(pod))
         except (envmod.ConfigError, volumes.VolumeError) as exc:
             message = str(exc)
