@@ -465,8 +465,8 @@ class RuntimeManager(object):
             with self.lock:
                 self.in_post_start.discard(c.id)
         self.hook_records.mark(uid, c.id, hooks.POST_START, hookrecords.DONE, [x.id for x in containers])
-        if outcome.ok:
-            return containers
+        if outcome.ok or self.deleting(snap.key, uid):
+            return containers  # a hook cut short by the pod's deletion: the deletion stops the container
         field = "spec.containers{%s}" % c.name
         self.events.record(pod, "FailedPostStartHook", hooks.failure_message(handler, c.name, pod, outcome), warning=True, field_path=field)
         kill = lifecycle.Action("kill", c.name, attempt=c.attempt, container_id=c.id, grace=lifecycle.grace_seconds(pod), reason="FailedPostStartHook")
