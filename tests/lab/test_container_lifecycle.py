@@ -3,10 +3,12 @@ the shared pods lab, on the crun host and on the docker host (kf-node2).
 
 - The documentation's lifecycle-events example (tests/data/docs_manifests): its postStart
   hook wrote /usr/share/message before the pod shows Running; its preStop hook quits nginx
-  on delete, well within the grace period, with no FailedPreStopHook.
+  on delete, well within the grace period (nginx's exit ends the hook's shell too: a
+  FailedPreStopHook "exited with 137" is reported then, as the kubelet reports it).
 - Hook order, seen through a hostPath file: postStart (2 s long) has finished when the
   pod is Running; on delete preStop runs, then the stop signal. A postStart that fails
-  gives FailedPostStartHook and the container restarts.
+  gives FailedPostStartHook and the container restarts. An agent killed (-9) in the
+  middle of a postStart hook does not run it again when it is back.
 - Service variables: a pod started after a Service (once the leader put it in the service
   map) has REDIS_MASTER_SERVICE_HOST and the rest, and the kubernetes Service's; a Service
   made later is not in the running container; enableServiceLinks: false leaves only the
@@ -149,6 +151,41 @@ def test_hooks_run_in_order_and_a_failed_post_start_restarts(pods_cluster: PodsC
     finally:
         for n in (name, bad):
             c.kf("delete", "pod", n, "--grace-period", "1", "--timeout", "60s", check=False)
+        c.ssh(node, "rm -rf /tmp/kf-hooks", check=False)
+
+
+def test_agent_killed_during_post_start_never_runs_it_twice(pods_cluster: PodsCluster) -> None:
+    """kill -9 of the agent in the middle of a postStart hook: the hook (its exec goes on
+    without the agent) is not run again by the restarted agent; the pod then runs."""
+    c = pods_cluster
+    node, name = CRUN_HOST, "hook-kill9"
+    log = f"/tmp/kf-hooks/{name}/log"
+    pod = {
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
+        "spec": {
+            "nodeName": node, "terminationGracePeriodSeconds": 1,
+            "volumes": [_hostpath("hook", f"/tmp/kf-hooks/{name}")],
+            "containers": [{
+                "name": "app", "image": IMAGE, "command": ["sleep", "3600"],
+                "volumeMounts": [{"name": "hook", "mountPath": "/hook"}],
+                "lifecycle": {"postStart": {"exec": {"command": [
+                    "sh", "-c", "echo begin >> /hook/log; sleep 4; echo end >> /hook/log"]}}},
+            }],
+        },
+    }
+    c.ssh(node, f"rm -rf /tmp/kf-hooks/{name}")
+    try:
+        apply(c, pod)
+        wait_for("the postStart hook begun", lambda: "begin" in c.ssh(node, f"cat {log}", check=False), 90)
+        c.ssh(node, "systemctl kill -s KILL --kill-whom=main kubeform-agent")
+        wait_for("agent back", lambda: c.ssh(node, "systemctl is-active kubeform-agent", check=False).strip() == "active", 30)
+        after = running(c, name, 60)
+        time.sleep(6)  # the first hook's end, and a few passes of the restarted agent
+        assert c.ssh(node, f"cat {log}").split() == ["begin", "end"]
+        assert container_status(get_pod(c, name), "app")["restartCount"] == 0
+        assert container_status(after, "app")["state"].get("running")
+    finally:
+        c.kf("delete", "pod", name, "--grace-period", "1", "--timeout", "60s", check=False)
         c.ssh(node, "rm -rf /tmp/kf-hooks", check=False)
 
 
