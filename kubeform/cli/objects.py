@@ -19,7 +19,7 @@ from typing import Any
 from kubeform.api import deletion, kinds, nodes, selectors, syntax
 from kubeform.bootstrap.clusterdir import ClusterDir
 from kubeform.errors import UserError, shorten
-from kubeform.store import allocation, applier, plan, pod_deletion, validation
+from kubeform.store import allocation, applier, output_formats, plan, pod_deletion, validation
 from kubeform.store import printers as render
 from kubeform.store.client import Store
 from kubeform.store.manifests import Doc, load_sources
@@ -196,24 +196,29 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 # -- get / describe ----------------------------------------------------------------------
 def _output(
-    objs: list[Obj], kind_list: list[kinds.Kind], args: argparse.Namespace, single: bool, digest_key: bytes | None
+    objs: list[Obj], kind_list: list[kinds.Kind], args: argparse.Namespace, single: bool, digest_key: bytes | None,
+    *, with_kind: bool = False,
 ) -> None:
-    fmt = args.output or ""
-    if fmt in ("yaml", "json"):
+    """Print ``objs`` in the ``-o`` format; ``with_kind``: names as ``kind/name`` (several
+    kinds asked for, or ``all``, as kubectl prints them)."""
+    fmt, arg = output_formats.parse(args.output)
+    if fmt in ("yaml", "json", "jsonpath", "custom-columns"):
         # canonical: stable key order (apiVersion, kind, metadata, ..., then sorted), not
         # the order fields happened to be merged in by defaults and the store. Only here:
         # tables never show whole objects, and `get pods -A` must stay fast.
         shown = [render.canonical(render.mask(o, args.show_secrets, digest_key) or o) for o in objs]
-        data: Any = shown[0] if single and len(shown) == 1 else {"apiVersion": "v1", "kind": "List", "items": shown}
+        if fmt == "jsonpath":
+            sys.stdout.write(output_formats.jsonpath_text(arg, shown, single))
+            return
+        if fmt == "custom-columns":
+            sys.stdout.write(output_formats.custom_columns(arg, shown))
+            return
+        data: Any = shown[0] if single and len(shown) == 1 else output_formats.list_of(shown)
         sys.stdout.write(render.to_yaml(data) if fmt == "yaml" else render.to_json(data))
         return
     if fmt == "name":
-        for o in objs:
-            k = kinds.BY_KIND[str(o.get("kind"))]
-            print(f"{k.qualified}/{o['metadata']['name']}")
+        sys.stdout.write(output_formats.names(objs, {k.kind: k.qualified for k in kinds.KINDS}))
         return
-    if fmt not in ("", "wide"):
-        raise UserError(f"unknown output format {fmt!r}", hint="use wide, yaml, json or name")
     now = _now()
     first = True
     for kind in kind_list:
@@ -228,12 +233,26 @@ def _output(
             sys.stdout.write(render.events_table(of_kind, wide=fmt == "wide", all_namespaces=all_ns, now=now))
             continue
         sys.stdout.write(
-            render.get_table(kind.kind, of_kind, wide=fmt == "wide", all_namespaces=args.all_namespaces and kind.namespaced, now=now)
+            render.get_table(kind.kind, of_kind, wide=fmt == "wide", all_namespaces=args.all_namespaces and kind.namespaced,
+                             now=now, name_prefix=f"{kind.qualified}/" if with_kind else "")
         )
 
 
+#: What ``get all`` lists: kubectl's "all" category, in its order.
+ALL = ("pods", "replicationcontrollers", "services", "daemonsets", "deployments", "replicasets", "statefulsets",
+       "horizontalpodautoscalers", "cronjobs", "jobs")
+
+
 def cmd_get(args: argparse.Namespace) -> int:
-    refs = _split_ref(args.kind, args.names)
+    output_formats.parse(args.output)  # a bad -o fails before connecting
+    every = args.kind == "all" or args.kind.split(",").count("all") > 0
+    if every:
+        if args.names:
+            raise UserError("get all takes no names", hint="use get KIND NAME")
+        rest = [k for k in args.kind.split(",") if k != "all"]
+        refs = [(kinds.resolve(k), None) for k in (*ALL, *rest)]
+    else:
+        refs = _split_ref(args.kind, args.names)
     cd, store = _connect(args)
     sel = selectors.parse(args.selector) if args.selector else None
     ns = None if args.all_namespaces else _ns(args)
@@ -251,11 +270,11 @@ def cmd_get(args: argparse.Namespace) -> int:
         if sel is not None:
             items = [o for o in items if selectors.matches(sel, o.get("metadata", {}).get("labels"))]
         objs.extend(items)
-    if not objs and not args.output:
+    if not objs and output_formats.parse(args.output)[0] in output_formats.TABLE_FORMATS + ("name",):
         where = "" if args.all_namespaces or not any(k.namespaced for k in kind_list) else f" in {ns} namespace"
         _err(f"No resources found{where}.")
         return 0
-    _output(objs, kind_list, args, single, cd.secret_digest_key())
+    _output(objs, kind_list, args, single, cd.secret_digest_key(), with_kind=every or len(kind_list) > 1)
     return 0
 
 
@@ -673,12 +692,16 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     _common(p)
     p.set_defaults(func=cmd_diff)
 
-    p = sub.add_parser("get", help="list objects (kubectl-like tables)")
-    p.add_argument("kind", metavar="KIND[,KIND]|KIND/NAME")
+    p = sub.add_parser("get", help="list objects (kubectl-like tables)",
+                       description="List objects as kubectl does. KIND may be `all` (pods, services, "
+                       "workloads, HPAs, jobs), several kinds joined by commas, or KIND/NAME.")
+    p.add_argument("kind", metavar="KIND[,KIND]|KIND/NAME|all")
     p.add_argument("names", nargs="*", metavar="NAME")
     p.add_argument("-A", "--all-namespaces", action="store_true")
     p.add_argument("-l", "--selector", metavar="SELECTOR", help="e.g. app=web,tier!=db,env in (a,b),!legacy")
-    p.add_argument("-o", "--output", metavar="wide|yaml|json|name")
+    p.add_argument("-o", "--output", metavar="FORMAT",
+                   help="wide, yaml, json, name, jsonpath=TEMPLATE, jsonpath-file=FILE, "
+                   "custom-columns=HEADER:PATH,..., custom-columns-file=FILE")
     p.add_argument("--show-secrets", action="store_true")
     _common(p)
     p.set_defaults(func=cmd_get)

@@ -410,8 +410,13 @@ def _execute(nodes: tuple[Node, ...], current: Any, root: Any, out: list[str]) -
 
 def render(template: str, data: Any) -> str:
     """The template applied to ``data`` (an object, or a List for several)."""
+    return render_nodes(parse(template), data)
+
+
+def render_nodes(nodes: tuple[Node, ...], data: Any) -> str:
+    """Parsed nodes applied to ``data`` (parse once, render per row)."""
     out: list[str] = []
-    _execute(parse(template), data, data, out)
+    _execute(nodes, data, data, out)
     return "".join(out)
 
 

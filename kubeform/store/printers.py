@@ -537,8 +537,11 @@ def node_address(o: Obj) -> str:
     return "<none>"
 
 
-def get_table(kind: str, objs: Sequence[Obj], *, wide: bool, all_namespaces: bool, now: datetime.datetime) -> str:
-    """The ``kubeform get`` table for objects of one kind."""
+def get_table(
+    kind: str, objs: Sequence[Obj], *, wide: bool, all_namespaces: bool, now: datetime.datetime, name_prefix: str = ""
+) -> str:
+    """The ``kubeform get`` table for objects of one kind (``name_prefix``: ``pod/`` when
+    several kinds are listed, as kubectl names them)."""
     headers, row_fn, wide_headers = _columns(kind, now)
     head = (["NAMESPACE"] if all_namespaces else []) + ["NAME", *headers, "AGE"] + (wide_headers if wide else [])
     rows = []
@@ -546,7 +549,7 @@ def get_table(kind: str, objs: Sequence[Obj], *, wide: bool, all_namespaces: boo
         meta = o.get("metadata") or {}
         cells, extra = row_fn(o, wide)
         ns = [str(meta.get("namespace", ""))] if all_namespaces else []
-        rows.append([*ns, str(meta.get("name")), *cells, age(meta.get("creationTimestamp"), now), *extra])
+        rows.append([*ns, name_prefix + str(meta.get("name")), *cells, age(meta.get("creationTimestamp"), now), *extra])
     return table(head, rows)
 
 
