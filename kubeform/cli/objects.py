@@ -250,7 +250,7 @@ def cmd_get(args: argparse.Namespace) -> int:
         if args.names:
             raise UserError("get all takes no names", hint="use get KIND NAME")
         rest = [k for k in args.kind.split(",") if k != "all"]
-        refs = [(kinds.resolve(k), None) for k in (*ALL, *rest)]
+        refs: list[tuple[kinds.Kind, str | None]] = [(kinds.resolve(k), None) for k in (*ALL, *rest)]
     else:
         refs = _split_ref(args.kind, args.names)
     cd, store = _connect(args)
@@ -270,7 +270,7 @@ def cmd_get(args: argparse.Namespace) -> int:
         if sel is not None:
             items = [o for o in items if selectors.matches(sel, o.get("metadata", {}).get("labels"))]
         objs.extend(items)
-    if not objs and output_formats.parse(args.output)[0] in output_formats.TABLE_FORMATS + ("name",):
+    if not objs and output_formats.parse(args.output)[0] in (*output_formats.TABLE_FORMATS, "name"):
         where = "" if args.all_namespaces or not any(k.namespaced for k in kind_list) else f" in {ns} namespace"
         _err(f"No resources found{where}.")
         return 0
@@ -750,8 +750,11 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         _common(p)
         p.set_defaults(func=_meta_verb(fieldname, what))
 
-    p = sub.add_parser("create", help="create a namespace, a generic secret or a configmap")
+    p = sub.add_parser("create", help="create a namespace, secret, configmap, deployment, job or service")
     csub = p.add_subparsers(dest="what", metavar="WHAT", required=True)
+    from kubeform.cli import generate
+
+    generate.register_create(csub)
     c = csub.add_parser("namespace", aliases=["ns"])
     c.add_argument("name")
     _common(c, namespace=False)
