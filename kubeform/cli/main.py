@@ -63,7 +63,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"kubeform {__version__}")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
-    pod_run = bool(argv) and list(argv or [])[0] == "run" and _pod_run(argv or [])
+    words = list(argv or [])
+    pod_run = words[:1] == ["run"] and _pod_run(words)
     for group in verb_groups(argv):
         if pod_run:
             group.register_run(sub)  # kubectl's run (generate.py), not the playbook run
