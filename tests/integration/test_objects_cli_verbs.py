@@ -100,7 +100,7 @@ def test_hpa_walkthrough(etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[s
     assert out == "Pod/load-generator\nDeployment/php-apache\n"
 
 
-def test_dry_runs_store_nothing(etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[str]) -> None:
+def test_dry_runs_store_nothing(etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     rc, out, _ = run(capsys, etcd_clean, "create", "service", "clusterip", "my-cs", "--tcp=5678:8080",
                      "--dry-run=server", "-o", "jsonpath={.spec.clusterIP}")
     assert rc == 0 and out.startswith("10.")  # allocated as apply would, then not stored
@@ -110,6 +110,14 @@ def test_dry_runs_store_nothing(etcd_clean: EtcdServer, capsys: pytest.CaptureFi
     assert out == "deployment.apps/web created (dry run)\n"
     rc, out, err = run(capsys, etcd_clean, "get", "all")
     assert out == "" and "No resources found" in err
+    # the docs' habit: generate a manifest, then apply it
+    rc, out, _ = run(capsys, etcd_clean, "create", "deployment", "web", "--image=nginx", "--dry-run=client", "-o", "yaml")
+    manifest = tmp_path / "web.yaml"
+    manifest.write_text(out)
+    rc, out, _ = run(capsys, etcd_clean, "apply", "-f", str(manifest))
+    assert (rc, out) == (0, "deployment.apps/web created\n")
+    rc, out, _ = run(capsys, etcd_clean, "diff", "-f", str(manifest))
+    assert rc == 0
     rc, out, _ = run(capsys, etcd_clean, "create", "service", "clusterip", "my-cs", "--tcp=5678:8080")
     assert out == "service/my-cs created\n"
     rc, out, _ = run(capsys, etcd_clean, "get", "svc", "my-cs", "-o", "jsonpath={.spec.ports[0].name}")
@@ -148,3 +156,11 @@ def test_mistakes_are_one_line(etcd_clean: EtcdServer, capsys: pytest.CaptureFix
     ]:
         rc, out, err = run(capsys, etcd_clean, *argv)
         assert rc == 1 and out == "" and message in err and err.count("\n") == 1, (argv, err)
+
+
+def test_external_name_service(etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[str]) -> None:
+    """EXTERNAL-IP shows spec.externalName, as kubectl's printer does."""
+    rc, out, err = run(capsys, etcd_clean, "create", "service", "externalname", "db", "--external-name=db.example.com")
+    assert (rc, out) == (0, "service/db created\n"), err
+    rc, out, _ = run(capsys, etcd_clean, "get", "svc", "db")
+    assert out.splitlines()[1].split()[:4] == ["db", "ExternalName", "<none>", "db.example.com"]
