@@ -50,7 +50,7 @@ def _print_object(obj: Obj, ref: str, message: str, output: str | None) -> None:
         sys.stdout.write(output_formats.custom_columns(arg, [obj]))
 
 
-def store_new(args: argparse.Namespace, obj: Obj, done: str) -> int:
+def store_new(args: argparse.Namespace, obj: Obj, done: str, *, quiet: bool = False) -> int:
     """Validate, default and store ``obj`` as ``apply`` would, refusing one that exists
     (kubectl's create semantics); print kubectl's line or the object (``-o``)."""
     from kubeform.cli import objects
@@ -82,7 +82,8 @@ def store_new(args: argparse.Namespace, obj: Obj, done: str) -> int:
         _print_object(planned[0].stored, ref, f"{done} (server dry run)", args.output)
         return 0
     planned = applier.apply_docs(store, items, service_cidr=objects._cidr(cd))
-    _print_object(planned[0].stored, ref, done, args.output)
+    if not quiet:
+        _print_object(planned[0].stored, ref, done, args.output)
     return 0
 
 
@@ -100,18 +101,73 @@ def _live(args: argparse.Namespace, kind_name: str, name: str | None) -> Obj:
 
 
 # -- the verbs ---------------------------------------------------------------------------
+NO_ATTACH = "kubeform: no attach: the pod's output is printed once it ends (stdin is not connected)"
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    if args.stdin or args.tty or args.rm or args.attach:
-        raise UserError(
-            "kubeform run cannot attach to a container (-i, -t, --rm, --attach): it has no attach; nothing was created",
-            hint=f"run it without them, then `kubeform logs -f {args.name}` or `kubeform exec -it {args.name} -- sh`, "
-            f"and `kubeform delete pod {args.name}`",
-        )
+    attached = bool(args.stdin or args.tty or args.rm or args.attach)
+    if attached:
+        if args.restart == "Always":
+            raise UserError(
+                "kubeform run cannot attach to a container: with -i, -t, --attach or --rm it waits for the pod "
+                "to end and prints its output, so the pod must end: give --restart=Never (or OnFailure)",
+                hint=f"for a shell: `kubeform run {args.name} --image={args.image} -- sleep 3600`, then "
+                f"`kubeform exec -it {args.name} -- sh`",
+            )
+        if args.dry_run != "none" or args.output:
+            raise UserError("--dry-run and -o cannot be used with -i, -t, --attach or --rm")
     pod = generators.run_pod(
         args.name, args.image, namespace=args.namespace, port=args.port, restart=args.restart, env=args.env or [],
         labels=args.labels, command=args.command_flag, rest=args.rest, pull_policy=args.image_pull_policy,
     )
-    return store_new(args, pod, "created")
+    if not attached:
+        return store_new(args, pod, "created")
+    store_new(args, pod, "created", quiet=True)
+    print(NO_ATTACH, file=sys.stderr, flush=True)
+    return _attached(args, str(pod["metadata"].get("namespace") or _namespace(args)))
+
+
+def _namespace(args: argparse.Namespace) -> str:
+    from kubeform.cli import objects
+
+    return objects._ns(args)
+
+
+def _attached(args: argparse.Namespace, namespace: str) -> int:
+    """Wait for the run's pod to end, print its output, remove it with --rm; the exit
+    code is the container's, as kubectl's attached run returns it."""
+    import time
+
+    from kubeform.api import deletion
+    from kubeform.cli import objects, pods
+    from kubeform.store import run_outcome
+
+    _, store = objects._connect(args)
+    kind = kinds.BY_KIND["Pod"]
+    start_limit = objects.parse_duration(args.pod_running_timeout)
+    began = time.monotonic()
+    try:
+        while True:
+            now = run_outcome.outcome(store.get(kind, namespace, args.name))
+            if now.state == "stuck":
+                raise UserError(f'pod "{args.name}" cannot run: {now.detail}',
+                                hint=f"kubeform describe pod {args.name} -n {namespace}")
+            if now.state == "pending" and start_limit > 0 and time.monotonic() - began > start_limit:
+                raise UserError(f'timed out after {args.pod_running_timeout} waiting for pod "{args.name}" to start'
+                                + (f" ({now.detail})" if now.detail else ""), hint="--pod-running-timeout")
+            if now.state == "done":
+                break
+            time.sleep(0.5)
+        logs = argparse.Namespace(pod=args.name, container=None, follow=False, previous=False, tail=None,
+                                  namespace=namespace, cluster=args.cluster)
+        rc = pods.cmd_logs(logs)
+        return rc or now.exit_code
+    finally:
+        if args.rm:
+            obj = store.get(kind, namespace, args.name)
+            if obj is not None:
+                applier.delete_object(store, kind, obj, propagation=deletion.BACKGROUND)
+                print(f'pod "{args.name}" deleted', file=sys.stderr)
 
 
 def cmd_expose(args: argparse.Namespace) -> int:
@@ -187,10 +243,14 @@ def register_run(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--image-pull-policy", metavar="Always|IfNotPresent|Never")
     p.add_argument("--command", dest="command_flag", action="store_true",
                    help="the words after -- are the command, not args to the image's entrypoint")
-    p.add_argument("-i", "--stdin", action="store_true", help="not supported: kubeform cannot attach")
-    p.add_argument("-t", "--tty", action="store_true", help="not supported: kubeform cannot attach")
-    p.add_argument("--rm", action="store_true", help="not supported (needs an attached container)")
-    p.add_argument("--attach", action="store_true", help="not supported: kubeform cannot attach")
+    attach = ("kubeform has no attach: wait for the pod to end (--restart=Never or OnFailure), "
+              "then print its output")
+    p.add_argument("-i", "--stdin", action="store_true", help=attach)
+    p.add_argument("-t", "--tty", action="store_true", help="as -i (no terminal is connected)")
+    p.add_argument("--attach", action="store_true", help="as -i")
+    p.add_argument("--rm", action="store_true", help="as -i, then delete the pod")
+    p.add_argument("--pod-running-timeout", default="1m", metavar="DURATION",
+                   help="with -i/--rm: how long the pod may take to start (default 1m)")
     _rest(p, "ARGS")
     _common(p)
     p.set_defaults(func=cmd_run)

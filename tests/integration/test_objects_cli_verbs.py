@@ -152,7 +152,8 @@ def test_mistakes_are_one_line(etcd_clean: EtcdServer, capsys: pytest.CaptureFix
         (("expose", "deployment", "nope", "--port=80"), '"nope" not found'),
         (("autoscale", "deployment", "nope", "--max=3"), '"nope" not found'),
         (("create", "job", "j"), "give either --image or --from=cronjob/NAME"),
-        (("run", "x", "--image=busybox", "-it", "--rm"), "kubeform run cannot attach"),
+        (("run", "x", "--image=busybox", "-it", "--rm"), "give --restart=Never (or OnFailure)"),
+        (("run", "x", "--image=busybox", "-i", "--restart=Never", "--dry-run"), "--dry-run and -o cannot be used"),
     ]:
         rc, out, err = run(capsys, etcd_clean, *argv)
         assert rc == 1 and out == "" and message in err and err.count("\n") == 1, (argv, err)
@@ -164,3 +165,15 @@ def test_external_name_service(etcd_clean: EtcdServer, capsys: pytest.CaptureFix
     assert (rc, out) == (0, "service/db created\n"), err
     rc, out, _ = run(capsys, etcd_clean, "get", "svc", "db")
     assert out.splitlines()[1].split()[:4] == ["db", "ExternalName", "<none>", "db.example.com"]
+
+
+def test_attached_run_waits_then_removes(etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[str]) -> None:
+    """-i --rm: no attach, so it waits for the pod to end; here nothing runs it (no
+    reconciler), so it gives up after --pod-running-timeout and --rm still removes it."""
+    rc, out, err = run(capsys, etcd_clean, "run", "-i", "--rm", "dns-test", "--image=busybox:1.28", "--restart=Never",
+                       "--pod-running-timeout=1s", "--", "nslookup", "kubernetes.default")
+    assert rc == 1 and out == ""
+    assert "no attach" in err and 'timed out after 1s waiting for pod "dns-test" to start' in err
+    assert 'pod "dns-test" deleted' in err
+    rc, out, err = run(capsys, etcd_clean, "get", "pods")
+    assert out == "" and "No resources found" in err
