@@ -537,6 +537,15 @@ def node_address(o: Obj) -> str:
     return "<none>"
 
 
+DEFAULT_CLASS_ANNOTATIONS = ("storageclass.kubernetes.io/is-default-class", "storageclass.beta.kubernetes.io/is-default-class")
+
+
+def is_default_class(o: Obj) -> bool:
+    """A StorageClass marked default, which kubectl names ``standard (default)``."""
+    annotations = (o.get("metadata") or {}).get("annotations") or {}
+    return any(annotations.get(k) == "true" for k in DEFAULT_CLASS_ANNOTATIONS)
+
+
 def get_table(
     kind: str, objs: Sequence[Obj], *, wide: bool, all_namespaces: bool, now: datetime.datetime, name_prefix: str = ""
 ) -> str:
@@ -549,7 +558,10 @@ def get_table(
         meta = o.get("metadata") or {}
         cells, extra = row_fn(o, wide)
         ns = [str(meta.get("namespace", ""))] if all_namespaces else []
-        rows.append([*ns, name_prefix + str(meta.get("name")), *cells, age(meta.get("creationTimestamp"), now), *extra])
+        name = name_prefix + str(meta.get("name"))
+        if kind == "StorageClass" and is_default_class(o):
+            name += " (default)"
+        rows.append([*ns, name, *cells, age(meta.get("creationTimestamp"), now), *extra])
     return table(head, rows)
 
 
