@@ -35,6 +35,8 @@ def parse(value: str | None) -> tuple[str, str]:
                             hint=f"e.g. -o {name}=" + ("'{.metadata.name}'" if name == "jsonpath" else "NAME:.metadata.name"))
         if name == "jsonpath":
             jsonpath.parse(arg)  # a bad template fails before anything is read
+        else:
+            parse_columns(arg)
         return name, arg
     if name in ("jsonpath-file", "custom-columns-file"):
         if not arg:
@@ -46,7 +48,9 @@ def parse(value: str | None) -> tuple[str, str]:
         if name == "jsonpath-file":
             jsonpath.parse(content)
             return "jsonpath", content
-        return "custom-columns", columns_from_file(content, arg)
+        spec = columns_from_file(content, arg)
+        parse_columns(spec)
+        return "custom-columns", spec
     raise UserError(f"unknown output format {text!r}", hint="use " + ", ".join(FORMATS))
 
 
