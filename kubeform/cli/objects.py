@@ -211,7 +211,7 @@ def _output(
             sys.stdout.write(output_formats.jsonpath_text(arg, shown, single))
             return
         if fmt == "custom-columns":
-            sys.stdout.write(output_formats.custom_columns(arg, shown))
+            sys.stdout.write(output_formats.custom_columns(arg, shown, headers=not getattr(args, "no_headers", False)))
             return
         data: Any = shown[0] if single and len(shown) == 1 else output_formats.list_of(shown)
         sys.stdout.write(render.to_yaml(data) if fmt == "yaml" else render.to_json(data))
@@ -221,6 +221,11 @@ def _output(
         return
     now = _now()
     first = True
+    options = render.TableOptions(
+        label_columns=tuple(k for v in getattr(args, "label_columns", None) or [] for k in v.split(",") if k),
+        show_labels=bool(getattr(args, "show_labels", False)),
+        no_headers=bool(getattr(args, "no_headers", False)),
+    )
     for kind in kind_list:
         of_kind = [o for o in objs if o.get("kind") == kind.kind]
         if not of_kind:
@@ -230,11 +235,13 @@ def _output(
         first = False
         if kind.kind == "Event":  # kubectl's own layout: LAST SEEN first, no NAME or AGE
             all_ns = args.all_namespaces and kind.namespaced
-            sys.stdout.write(render.events_table(of_kind, wide=fmt == "wide", all_namespaces=all_ns, now=now))
+            text = render.events_table(of_kind, wide=fmt == "wide", all_namespaces=all_ns, now=now,
+                                       keep_order=bool(getattr(args, "sort_by", None)))
+            sys.stdout.write("".join(text.splitlines(keepends=True)[1:]) if options.no_headers else text)
             continue
         sys.stdout.write(
             render.get_table(kind.kind, of_kind, wide=fmt == "wide", all_namespaces=args.all_namespaces and kind.namespaced,
-                             now=now, name_prefix=f"{kind.qualified}/" if with_kind else "")
+                             now=now, name_prefix=f"{kind.qualified}/" if with_kind else "", options=options)
         )
 
 
@@ -244,7 +251,8 @@ ALL = ("pods", "replicationcontrollers", "services", "daemonsets", "deployments"
 
 
 def cmd_get(args: argparse.Namespace) -> int:
-    output_formats.parse(args.output)  # a bad -o fails before connecting
+    output_formats.parse(args.output)  # a bad -o or --sort-by fails before connecting
+    order = render.sort_key(args.sort_by) if args.sort_by else None
     every = args.kind == "all" or args.kind.split(",").count("all") > 0
     if every:
         if args.names:
@@ -270,6 +278,8 @@ def cmd_get(args: argparse.Namespace) -> int:
         if sel is not None:
             items = [o for o in items if selectors.matches(sel, o.get("metadata", {}).get("labels"))]
         objs.extend(items)
+    if order is not None:
+        objs.sort(key=order)  # stable: each kind's table keeps the new order
     if not objs and output_formats.parse(args.output)[0] in (*output_formats.TABLE_FORMATS, "name"):
         where = "" if args.all_namespaces or not any(k.namespaced for k in kind_list) else f" in {ns} namespace"
         _err(f"No resources found{where}.")
@@ -702,6 +712,11 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("-o", "--output", metavar="FORMAT",
                    help="wide, yaml, json, name, jsonpath=TEMPLATE, jsonpath-file=FILE, "
                    "custom-columns=HEADER:PATH,..., custom-columns-file=FILE")
+    p.add_argument("-L", "--label-columns", action="append", metavar="KEY[,KEY]",
+                   help="a column with the value of each label KEY")
+    p.add_argument("--show-labels", action="store_true", help="a LABELS column (k=v,...)")
+    p.add_argument("--no-headers", action="store_true", help="tables without their header line")
+    p.add_argument("--sort-by", metavar="JSONPATH", help="order by a field, e.g. .metadata.creationTimestamp")
     p.add_argument("--show-secrets", action="store_true")
     _common(p)
     p.set_defaults(func=cmd_get)

@@ -127,8 +127,9 @@ def custom_columns(spec: str, objs: Sequence[Obj], *, headers: bool = True) -> s
             else:
                 row.append(jsonpath.render_nodes(nodes, o) or "<none>")
         rows.append(row)
-    text = table([h for h, _ in columns], rows)
-    return text if headers else "".join(text.splitlines(keepends=True)[1:])
+    if not headers:  # widths from the rows alone
+        return "".join(table([""] * len(columns), rows).splitlines(keepends=True)[1:])
+    return table([h for h, _ in columns], rows)
 
 
 def names(objs: Sequence[Obj], qualified: dict[str, str]) -> str:

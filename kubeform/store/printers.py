@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import datetime
 import difflib
 import hashlib
@@ -546,13 +547,29 @@ def is_default_class(o: Obj) -> bool:
     return any(annotations.get(k) == "true" for k in DEFAULT_CLASS_ANNOTATIONS)
 
 
+@dataclasses.dataclass(frozen=True)
+class TableOptions:
+    """kubectl get's table flags: ``-L KEY`` label columns, ``--show-labels``, ``--no-headers``."""
+
+    label_columns: tuple[str, ...] = ()
+    show_labels: bool = False
+    no_headers: bool = False
+
+
+def label_header(key: str) -> str:
+    """kubectl's -L header: the key's name part, upper-cased (``app.kubernetes.io/name`` -> NAME)."""
+    return key.rsplit("/", 1)[-1].upper()
+
+
 def get_table(
-    kind: str, objs: Sequence[Obj], *, wide: bool, all_namespaces: bool, now: datetime.datetime, name_prefix: str = ""
+    kind: str, objs: Sequence[Obj], *, wide: bool, all_namespaces: bool, now: datetime.datetime, name_prefix: str = "",
+    options: TableOptions = TableOptions(),
 ) -> str:
     """The ``kubeform get`` table for objects of one kind (``name_prefix``: ``pod/`` when
-    several kinds are listed, as kubectl names them)."""
+    several kinds are listed, as kubectl names them); -L columns and LABELS come last."""
     headers, row_fn, wide_headers = _columns(kind, now)
     head = (["NAMESPACE"] if all_namespaces else []) + ["NAME", *headers, "AGE"] + (wide_headers if wide else [])
+    head += [label_header(k) for k in options.label_columns] + (["LABELS"] if options.show_labels else [])
     rows = []
     for o in objs:
         meta = o.get("metadata") or {}
@@ -561,8 +578,36 @@ def get_table(
         name = name_prefix + str(meta.get("name"))
         if kind == "StorageClass" and is_default_class(o):
             name += " (default)"
-        rows.append([*ns, name, *cells, age(meta.get("creationTimestamp"), now), *extra])
+        labels: Obj = meta["labels"] if isinstance(meta.get("labels"), dict) else {}
+        decorations = [str(labels.get(k, "")) for k in options.label_columns]
+        if options.show_labels:
+            decorations.append(format_labels(labels))
+        rows.append([*ns, name, *cells, age(meta.get("creationTimestamp"), now), *extra, *decorations])
+    if options.no_headers:  # widths from the rows alone, as kubectl's tabwriter sees them
+        return "".join(table([""] * len(head), rows).splitlines(keepends=True)[1:])
     return table(head, rows)
+
+
+def sort_key(expr: str) -> Callable[[Obj], tuple[int, Any]]:
+    """``--sort-by``'s key: the value a JSONPath finds (numbers as numbers, quantities and
+    timestamps as text); objects without it first, as kubectl orders them."""
+    from kubeform.store import jsonpath
+
+    nodes = jsonpath.parse(jsonpath.relaxed(expr))
+    if len(nodes) != 1 or not isinstance(nodes[0], jsonpath.Path):
+        raise jsonpath.JSONPathError(f"--sort-by needs one field path, got {expr!r}")
+    steps = nodes[0].steps
+
+    def key(o: Obj) -> tuple[int, Any]:
+        found = jsonpath.walk(o, steps)
+        if not found:
+            return (0, "")
+        value = found[0]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return (2, jsonpath.text_of(value))
+        return (1, value)
+
+    return key
 
 
 # -- events --------------------------------------------------------------------------
@@ -585,7 +630,9 @@ def sort_events(objs: Sequence[Obj]) -> list[Obj]:
     return sorted(objs, key=lambda o: (_event_times(o)[1], str((o.get("metadata") or {}).get("name"))))
 
 
-def events_table(objs: Sequence[Obj], *, wide: bool, all_namespaces: bool, now: datetime.datetime) -> str:
+def events_table(
+    objs: Sequence[Obj], *, wide: bool, all_namespaces: bool, now: datetime.datetime, keep_order: bool = False
+) -> str:
     """``kubeform get events``: LAST SEEN TYPE REASON OBJECT MESSAGE, by lastTimestamp.
 
     kubectl's layout: no NAME or AGE; -o wide adds SUBOBJECT, SOURCE, FIRST SEEN, COUNT, NAME.
@@ -596,7 +643,7 @@ def events_table(objs: Sequence[Obj], *, wide: bool, all_namespaces: bool, now: 
     else:
         head += ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
     rows = []
-    for o in sort_events(objs):
+    for o in (list(objs) if keep_order else sort_events(objs)):  # keep_order: as --sort-by put them
         meta = o.get("metadata") or {}
         first, last = _event_times(o)
         row = [str(meta.get("namespace", ""))] if all_namespaces else []

@@ -177,3 +177,18 @@ def test_attached_run_waits_then_removes(etcd_clean: EtcdServer, capsys: pytest.
     assert 'pod "dns-test" deleted' in err
     rc, out, err = run(capsys, etcd_clean, "get", "pods")
     assert out == "" and "No resources found" in err
+
+
+def test_table_flags(etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[str]) -> None:
+    """--sort-by, -L, --show-labels, --no-headers as the docs use them."""
+    for name, tier in (("b", "back"), ("a", "front"), ("c", "front")):
+        assert run(capsys, etcd_clean, "run", name, "--image=nginx", f"--labels=app=web,tier={tier}")[0] == 0
+    rc, out, _ = run(capsys, etcd_clean, "get", "pods", "--sort-by=.metadata.name", "--no-headers", "-o",
+                     "custom-columns=N:.metadata.name")
+    assert out == "a\nb\nc\n"
+    rc, out, _ = run(capsys, etcd_clean, "get", "pods", "-L", "tier", "--show-labels", "-l", "tier=front")
+    lines = out.splitlines()
+    assert lines[0].split()[-2:] == ["TIER", "LABELS"]
+    assert [ln.split()[-2:] for ln in lines[1:]] == [["front", "app=web,tier=front"]] * 2
+    rc, out, err = run(capsys, etcd_clean, "get", "pods", "--sort-by={range .items[*]}{end}")
+    assert rc == 1 and "--sort-by needs one field path" in err
