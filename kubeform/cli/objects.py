@@ -672,6 +672,26 @@ def cmd_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_create_files(args: argparse.Namespace) -> int:
+    """``create -f``: apply's path, but every object must be new (kubectl's create);
+    nothing is stored when one exists."""
+    if not args.filename:
+        raise UserError("give -f FILE, or WHAT NAME", hint="e.g. create -f pod.yaml, create deployment web --image=nginx")
+    items = _load_and_validate(args)
+    cd, store = _connect(args)
+    planned = applier.plan_all(store, items, service_cidr=_cidr(cd))
+    existing = [p for p in planned if p.live is not None]
+    if existing:
+        first = existing[0]
+        raise UserError(
+            f'{first.kind.resource} "{first.stored["metadata"]["name"]}" already exists', file=first.doc.file,
+            document=first.doc.index, hint="nothing was created; `kubeform apply -f` updates existing objects",
+        )
+    for p in applier.apply_docs(store, items, service_cidr=_cidr(cd)):
+        print(f"{p.ref} {p.outcome}", flush=True)
+    return 0
+
+
 # -- registration ------------------------------------------------------------------------
 def _bool_flag(text: str) -> bool:
     """``--wait=false`` as kubectl spells booleans."""
@@ -765,8 +785,14 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         _common(p)
         p.set_defaults(func=_meta_verb(fieldname, what))
 
-    p = sub.add_parser("create", help="create a namespace, secret, configmap, deployment, job or service")
-    csub = p.add_subparsers(dest="what", metavar="WHAT", required=True)
+    p = sub.add_parser("create", help="create objects from manifests (-f), or a namespace, secret, configmap, "
+                       "deployment, job or service")
+    p.add_argument("-f", "--filename", action="append", metavar="FILE|DIR|-",
+                   help="create what the manifests describe (an object that exists is an error)")
+    p.add_argument("--strict", action="store_true", help="unsupported fields are errors, not warnings")
+    _common(p)
+    p.set_defaults(func=cmd_create_files)
+    csub = p.add_subparsers(dest="what", metavar="WHAT")
     from kubeform.cli import generate
 
     generate.register_create(csub)

@@ -192,3 +192,17 @@ def test_table_flags(etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[str])
     assert [ln.split()[-2:] for ln in lines[1:]] == [["front", "app=web,tier=front"]] * 2
     rc, out, err = run(capsys, etcd_clean, "get", "pods", "--sort-by={range .items[*]}{end}")
     assert rc == 1 and "--sort-by needs one field path" in err
+
+
+def test_create_from_files(etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """create -f: the docs' older spelling of apply, refusing what exists."""
+    f = tmp_path / "cj.yaml"
+    f.write_text(CRONJOB)
+    rc, out, _ = run(capsys, etcd_clean, "create", "-f", str(f))
+    assert (rc, out) == (0, "cronjob.batch/hello created\n")
+    rc, out, err = run(capsys, etcd_clean, "create", "-f", str(f))
+    assert rc == 1 and f'{f} (document 1): cronjobs "hello" already exists' in err and err.count("\n") == 1
+    rc, _, err = run(capsys, etcd_clean, "create")
+    assert rc == 1 and "give -f FILE, or WHAT NAME" in err
+    rc, out, _ = run(capsys, etcd_clean, "create", "namespace", "team")
+    assert (rc, out) == (0, "namespace/team created\n")
