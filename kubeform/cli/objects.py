@@ -280,12 +280,75 @@ def cmd_get(args: argparse.Namespace) -> int:
         objs.extend(items)
     if order is not None:
         objs.sort(key=order)  # stable: each kind's table keeps the new order
+    if args.watch or args.watch_only:
+        return _watch(store, refs, ns, sel, objs, args)
     if not objs and output_formats.parse(args.output)[0] in (*output_formats.TABLE_FORMATS, "name"):
         where = "" if args.all_namespaces or not any(k.namespaced for k in kind_list) else f" in {ns} namespace"
         _err(f"No resources found{where}.")
         return 0
     _output(objs, kind_list, args, single, cd.secret_digest_key(), with_kind=every or len(kind_list) > 1)
     return 0
+
+
+def watch_changes(seen: dict[str, str], objs: Sequence[Obj]) -> tuple[list[Obj], dict[str, str]]:
+    """The objects new or changed since ``seen`` (uid/name -> fingerprint), and the new
+    fingerprints: what ``get -w`` prints a row for (kubectl prints one per change)."""
+    import json
+
+    now: dict[str, str] = {}
+    changed = []
+    for o in objs:
+        meta = o.get("metadata") or {}
+        key = f"{meta.get('namespace', '')}/{meta.get('name')}/{meta.get('uid', '')}"
+        now[key] = json.dumps(o, sort_keys=True, default=str)
+        if seen.get(key) != now[key]:
+            changed.append(o)
+    return changed, now
+
+
+def _watch(
+    store: Store, refs: list[tuple[kinds.Kind, str | None]], ns: str | None, sel: Any, objs: list[Obj],
+    args: argparse.Namespace,
+) -> int:
+    """``get -w``: the table, then a row each time an object is created or changes (polled
+    once a second, as a list of the kind is one etcd range read); until Ctrl-C."""
+    import time
+
+    fmt, _ = output_formats.parse(args.output)
+    kinds_asked = {k for k, _ in refs}
+    if len(kinds_asked) != 1 or fmt not in output_formats.TABLE_FORMATS:
+        raise UserError("--watch works on one kind, shown as a table (-o wide too)")
+    kind = next(iter(kinds_asked))
+    names = {n for _, n in refs if n is not None}
+    all_ns = bool(args.all_namespaces and kind.namespaced)
+
+    def current() -> list[Obj]:
+        items = _list(store, kind, ns if kind.namespaced else None)
+        items = [o for o in items if not names or (o.get("metadata") or {}).get("name") in names]
+        if sel is not None:
+            items = [o for o in items if selectors.matches(sel, (o.get("metadata") or {}).get("labels"))]
+        return sorted(items, key=lambda o: ((o.get("metadata") or {}).get("namespace", ""), (o.get("metadata") or {}).get("name", "")))
+
+    def rows(shown: list[Obj], context: list[Obj], header: bool) -> str:
+        """Rows of ``shown``, column widths taken with ``context`` so they line up."""
+        if kind.kind == "Event":
+            text = render.events_table(context + shown, wide=fmt == "wide", all_namespaces=all_ns, now=_now(),
+                                       keep_order=True)
+        else:
+            text = render.get_table(kind.kind, context + shown, wide=fmt == "wide", all_namespaces=all_ns, now=_now())
+        lines = text.splitlines(keepends=True)
+        return "".join(lines[:1] if header else []) + "".join(lines[len(lines) - len(shown):] if shown else [])
+
+    _, seen = watch_changes({}, objs)
+    if not args.watch_only and objs:
+        sys.stdout.write(rows(objs, [], header=True))
+        sys.stdout.flush()
+    while True:
+        time.sleep(1.0)
+        changed, seen = watch_changes(seen, current())
+        if changed:
+            sys.stdout.write(rows(changed, objs, header=False))
+            sys.stdout.flush()
 
 
 def _kv_block(title: str, mapping: dict[str, Any] | None) -> list[str]:
@@ -737,6 +800,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--show-labels", action="store_true", help="a LABELS column (k=v,...)")
     p.add_argument("--no-headers", action="store_true", help="tables without their header line")
     p.add_argument("--sort-by", metavar="JSONPATH", help="order by a field, e.g. .metadata.creationTimestamp")
+    p.add_argument("-w", "--watch", action="store_true", help="after the table, a row each time an object changes (Ctrl-C ends)")
+    p.add_argument("--watch-only", action="store_true", help="as --watch, without the table first")
     p.add_argument("--show-secrets", action="store_true")
     _common(p)
     p.set_defaults(func=cmd_get)

@@ -206,3 +206,29 @@ def test_create_from_files(etcd_clean: EtcdServer, capsys: pytest.CaptureFixture
     assert rc == 1 and "give -f FILE, or WHAT NAME" in err
     rc, out, _ = run(capsys, etcd_clean, "create", "namespace", "team")
     assert (rc, out) == (0, "namespace/team created\n")
+
+
+def test_watch_prints_a_row_per_change(
+    etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """get -w: the table, then a row for a pod created meanwhile; Ctrl-C ends it."""
+    import time
+
+    assert run(capsys, etcd_clean, "run", "first", "--image=nginx")[0] == 0
+    polls = []
+
+    def tick(_seconds: float) -> None:
+        polls.append(1)
+        if len(polls) == 1:
+            assert main(["run", "second", "--image=nginx", "--cluster", str(etcd_clean.cluster.path)]) == 0
+        elif len(polls) == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(time, "sleep", tick)
+    rc, out, err = run(capsys, etcd_clean, "get", "pods", "-w")
+    lines = out.splitlines()
+    assert rc == 130 and lines[0].split()[0] == "NAME" and lines[1].split()[0] == "first"
+    assert lines[2] == "pod/second created" and lines[3].split()[:3] == ["second", "0/1", "Pending"]
+    assert len(lines) == 4  # nothing changed at the third poll: no row
+    rc, _, err = run(capsys, etcd_clean, "get", "pods,svc", "-w")
+    assert rc == 1 and "--watch works on one kind" in err
