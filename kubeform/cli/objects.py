@@ -861,11 +861,11 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     from kubeform.cli import generate
 
     generate.register_create(csub)
-    c = csub.add_parser("namespace", aliases=["ns"])
+    c = csub.add_parser("namespace", aliases=["ns"], help="a Namespace")
     c.add_argument("name")
     _common(c, namespace=False)
     c.set_defaults(func=cmd_create, what="namespace")
-    c = csub.add_parser("secret")
+    c = csub.add_parser("secret", help="a generic Secret from literals and files")
     c.add_argument("secret_type", metavar="generic")
     c.add_argument("name")
     c.add_argument("--from-literal", action="append", metavar="KEY=VALUE")
@@ -873,7 +873,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     c.add_argument("--type", help="Secret type (default Opaque)")
     _common(c)
     c.set_defaults(func=cmd_create, what="secret")
-    c = csub.add_parser("configmap", aliases=["cm"])
+    c = csub.add_parser("configmap", aliases=["cm"], help="a ConfigMap from literals and files")
     c.add_argument("name")
     c.add_argument("--from-literal", action="append", metavar="KEY=VALUE")
     c.add_argument("--from-file", action="append", metavar="[KEY=]PATH")
