@@ -249,6 +249,61 @@ def _controller_of(o: Obj) -> str:
     return "<none>"
 
 
+def _true_condition(o: Obj, kind: str) -> bool:
+    for c in _status(o).get("conditions") or []:
+        if isinstance(c, dict) and c.get("type") == kind:
+            return c.get("status") == "True"
+    return False
+
+
+def job_status(o: Obj) -> str:
+    """kubectl's Job STATUS: Complete, Failed, Terminating, Suspended, FailureTarget, Running."""
+    if _true_condition(o, "Complete"):
+        return "Complete"
+    if _true_condition(o, "Failed"):
+        return "Failed"
+    if (o.get("metadata") or {}).get("deletionTimestamp"):
+        return "Terminating"
+    for kind in ("Suspended", "FailureTarget"):
+        if _true_condition(o, kind):
+            return kind
+    return "Running"
+
+
+def job_completions(o: Obj) -> str:
+    """kubectl's COMPLETIONS: ``succeeded/completions``; with no completions (a work queue)
+    ``succeeded/1``, or ``succeeded/1 of parallelism`` when more than one run at once."""
+    spec = o.get("spec") if isinstance(o.get("spec"), dict) else {}
+    succeeded = _int(_status(o).get("succeeded"))
+    if isinstance(spec.get("completions"), int):
+        return f"{succeeded}/{spec['completions']}"
+    parallelism = _int(spec.get("parallelism"))
+    return f"{succeeded}/1 of {parallelism}" if parallelism > 1 else f"{succeeded}/1"
+
+
+def _time(ts: Any) -> datetime.datetime | None:
+    try:
+        return datetime.datetime.fromisoformat(str(ts).replace("Z", "+00:00")) if ts else None
+    except ValueError:
+        return None
+
+
+def job_duration(o: Obj, now: datetime.datetime) -> str:
+    """kubectl's DURATION (HumanDuration): startTime to completionTime, or to now while the
+    Job runs; empty before it started."""
+    start = _time(_status(o).get("startTime"))
+    if start is None:
+        return ""
+    end = _time(_status(o).get("completionTime")) or now
+    return pod_status.human_duration((end - start).total_seconds())
+
+
+def since(ts: Any, now: datetime.datetime, unset: str = "<none>") -> str:
+    """kubectl's translateTimestampSince (HumanDuration), e.g. a CronJob's LAST SCHEDULE."""
+    then = _time(ts)
+    return pod_status.human_duration((now - then).total_seconds()) if then else unset
+
+
 Columns = tuple[list[str], Callable[[Obj, bool], tuple[list[str], list[str]]], list[str]]
 
 
@@ -328,22 +383,26 @@ def _columns(kind: str, now: datetime.datetime | None = None) -> Columns:
         )
     if kind == "PersistentVolumeClaim":
         return (
-            ["STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS"],
+            ["STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS", "VOLUMEATTRIBUTESCLASS"],
             lambda o, w: ([str(_status(o).get("phase") or "Pending"), str(spec(o).get("volumeName") or ""),
                            str((_status(o).get("capacity") or {}).get("storage") or ""),
                            _access_modes(_status(o).get("accessModes") or []),
-                           str(spec(o).get("storageClassName") or "")],
+                           str(spec(o).get("storageClassName") or ""),
+                           str(spec(o).get("volumeAttributesClassName") or "<unset>")],
                           [str(spec(o).get("volumeMode") or "Filesystem")] if w else []),
             ["VOLUMEMODE"],
         )
     if kind == "PersistentVolume":
         return (
-            ["CAPACITY", "ACCESS MODES", "RECLAIM POLICY", "STATUS", "CLAIM", "STORAGECLASS", "REASON"],
+            ["CAPACITY", "ACCESS MODES", "RECLAIM POLICY", "STATUS", "CLAIM", "STORAGECLASS",
+             "VOLUMEATTRIBUTESCLASS", "REASON"],
             lambda o, w: ([str((spec(o).get("capacity") or {}).get("storage") or ""),
                            _access_modes(spec(o).get("accessModes") or []),
                            str(spec(o).get("persistentVolumeReclaimPolicy") or "Retain"),
                            str(_status(o).get("phase") or "Pending"), _claim_of(spec(o)),
-                           str(spec(o).get("storageClassName") or ""), str(_status(o).get("reason") or "")],
+                           str(spec(o).get("storageClassName") or ""),
+                           str(spec(o).get("volumeAttributesClassName") or "<unset>"),
+                           str(_status(o).get("reason") or "")],
                           [str(spec(o).get("volumeMode") or "Filesystem")] if w else []),
             ["VOLUMEMODE"],
         )
@@ -356,20 +415,23 @@ def _columns(kind: str, now: datetime.datetime | None = None) -> Columns:
             [],
         )
     if kind == "Job":
+        at = now or datetime.datetime.now(datetime.UTC)
         return (
-            ["COMPLETIONS", "DURATION"],
-            lambda o, w: ([f"{_int(_status(o).get('succeeded'))}/{_int(spec(o).get('completions'))}",
-                           str(_status(o).get("duration") or "<none>")],
+            ["STATUS", "COMPLETIONS", "DURATION"],
+            lambda o, w: ([job_status(o), job_completions(o), job_duration(o, at)],
                           [*_wide_containers(o), _selector_str(o)] if w else []),
             wide_c,
         )
     if kind == "CronJob":
+        at = now or datetime.datetime.now(datetime.UTC)
         return (
-            ["SCHEDULE", "SUSPEND", "ACTIVE", "LAST SCHEDULE"],
-            lambda o, w: ([str(spec(o).get("schedule")), str(bool(spec(o).get("suspend"))),
-                           str(len(_status(o).get("active") or [])), str(_status(o).get("lastScheduleTime") or "<none>")],
-                          _wide_containers(o) if w else []),
-            ["CONTAINERS", "IMAGES"],
+            ["SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SCHEDULE"],
+            lambda o, w: ([str(spec(o).get("schedule")), str(spec(o).get("timeZone") or "<none>"),
+                           str(bool(spec(o).get("suspend"))), str(len(_status(o).get("active") or [])),
+                           since(_status(o).get("lastScheduleTime"), at)],
+                          [*_wide_containers(o), _selector_str(
+                              {"spec": ((spec(o).get("jobTemplate") or {}).get("spec") or {})})] if w else []),
+            wide_c,
         )
     if kind == "Service":
         return (
