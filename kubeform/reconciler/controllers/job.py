@@ -319,6 +319,7 @@ def with_selector(job: Obj) -> Obj:
     """The Job with the selector and pod labels the apiserver derives from its uid."""
     out = copy.deepcopy(job)
     defaults.job_spec(out.setdefault("spec", {}), name=meta(job).get("name"), uid=meta(job).get("uid"))
+    defaults.job_labels(out)
     return out
 
 
