@@ -273,7 +273,8 @@ def job_status(o: Obj) -> str:
 def job_completions(o: Obj) -> str:
     """kubectl's COMPLETIONS: ``succeeded/completions``; with no completions (a work queue)
     ``succeeded/1``, or ``succeeded/1 of parallelism`` when more than one run at once."""
-    spec = o.get("spec") if isinstance(o.get("spec"), dict) else {}
+    spec = o.get("spec")
+    spec = spec if isinstance(spec, dict) else {}
     succeeded = _int(_status(o).get("succeeded"))
     if isinstance(spec.get("completions"), int):
         return f"{succeeded}/{spec['completions']}"
