@@ -344,7 +344,10 @@ def test_hpa_scales_php_apache_up_under_load(docs: PodsCluster) -> None:
     seen: list[dict[str, str]] = []
     try:
         c.kf("apply", "-f", str(path))
-        wait_for("the load generator's first OK!", lambda: "OK!" in c.kf("logs", "load-generator", check=False).stdout,
+        # (its output, "OK!OK!OK!..." with no newline, shows in `logs` only once a line is
+        # complete, as with containerd's line-based logs: not waited for)
+        wait_for("the load generator Running",
+                 lambda: (get_json(c, "pod", "load-generator").get("status") or {}).get("phase") == "Running",
                  timeout=90, every=2, diagnose=lambda: diagnose(c))
 
         def scaled() -> dict[str, str] | None:
