@@ -298,6 +298,7 @@ def test_job_pi(docs: PodsCluster) -> None:
     names = wait_for("the pi pod", pod_names, timeout=60, every=2, diagnose=lambda: diagnose(c))
     described = c.kf("describe", "job", "pi").stdout
     assert "batch.kubernetes.io/job-name=pi" in described, described
+    assert re.search(r"SuccessfulCreate\s+\S+\s+job-controller\s+Created pod: " + re.escape(names[0]), described), described
 
     def finished() -> str | None:
         r = row(c.kf("get", "job", "pi").stdout, "pi")
