@@ -237,6 +237,8 @@ def test_statefulset_web_order_identity_and_storage(docs: PodsCluster) -> None:
     for i in (0, 1):
         assert kexec(c, f"web-{i}", "sh", "-c", "hostname").stdout.strip() == f"web-{i}"
         assert (pods[f"web-{i}"]["spec"]["hostname"], pods[f"web-{i}"]["spec"]["subdomain"]) == (f"web-{i}", "nginx")
+        hosts = kexec(c, f"web-{i}", "cat", "/etc/hosts").stdout  # as the kubelet writes it
+        assert re.search(rf"^\S+\tweb-{i}\.nginx\.default\.svc\.cluster\.local\tweb-{i}$", hosts, re.M), hosts
     claims = rows(c.kf("get", "pvc", "-l", "app=nginx").stdout)
     assert [(r["NAME"], r["STATUS"], r["CAPACITY"], r["ACCESS MODES"]) for r in claims] == [
         ("www-web-0", "Bound", "1Gi", "RWO"), ("www-web-1", "Bound", "1Gi", "RWO")], claims
