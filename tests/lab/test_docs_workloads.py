@@ -11,12 +11,13 @@ sees, with the page's own commands where kubeform has them:
 - ReplicaSet (frontend.yaml): ``get rs``, ``describe rs/frontend``'s events, the pods'
   ownerReferences;
 - StatefulSet tutorial (web.yaml): the headless service, web-0 Running and Ready before
-  web-1 is made, hostnames, claims www-web-0/1 Bound, each pod's page kept across
-  ``delete pod -l app=nginx``;
+  web-1 is made, hostnames (and /etc/hosts' web-0.nginx.default.svc.cluster.local), claims
+  www-web-0/1 Bound, each pod's page kept across ``delete pod -l app=nginx``;
 - DaemonSet (daemonset.yaml in kube-system): one pod on every node, the control plane too
-  (its tolerations);
-- Job (job.yaml): ``get pods --selector=batch.kubernetes.io/job-name=pi``, Complete, the
-  log prints pi to 2000 digits (skipped, saying so, while the perl stand-in cannot run);
+  (its tolerations), each with its ``Created pod:`` event;
+- Job (job.yaml): ``get pods --selector=batch.kubernetes.io/job-name=pi``, ``describe job``'s
+  labels and ``Created pod:`` event, Complete, the log prints pi to 2000 digits (skipped,
+  saying so, while the perl stand-in cannot run);
 - CronJob (cronjob.yaml): a Job ``hello-<minutes since the epoch>`` within about a
   minute, its pod printing the date and the greeting;
 - HorizontalPodAutoscaler walkthrough (php-apache.yaml, hpa-php-apache.yaml): under the
@@ -285,6 +286,9 @@ def test_daemonset_runs_on_every_node(docs: PodsCluster) -> None:
     assert sorted(p["spec"]["nodeName"] for p in pods) == nodes, pods
     log = c.kf("logs", "-n", "kube-system", pods[0]["metadata"]["name"]).stdout
     assert "fluentd" in log, log
+    described = c.kf("describe", "ds", "fluentd-elasticsearch", "-n", "kube-system").stdout
+    for p in pods:
+        assert f"Created pod: {p['metadata']['name']}" in described, described
     c.kf("delete", "-f", manifest("daemonset.yaml"))
 
 

@@ -46,10 +46,8 @@ from typing import Any, Dict, List, NamedTuple, Optional, Set, Tuple
 from kubeform.api import defaults, deletion, events
 from kubeform.api.nodes import parse_time
 from kubeform.api.objects import (
-    SAFE_ALPHABET,
     condition,
     controller_ref,
-    fnv32a,
     is_controlled_by,
     meta,
     pod_is_ready,
@@ -57,7 +55,7 @@ from kubeform.api.objects import (
 )
 
 from .. import podcontrol
-from ..machinery.actions import Action, Create, CreateEvent, Put, Requeue
+from ..machinery.actions import Action, CreateEvent, Put, Requeue
 from ..machinery.cache import Change, Item
 from ..poddeletion import delete_pod
 from . import podfailurepolicy
@@ -362,35 +360,6 @@ def sync(key: str, view: View, now: datetime.datetime) -> List[Action]:
     return _running(item, counted, actions, now, taken)
 
 
-def name_created(job: Obj, revision: int, actions: List[Action], taken: Set[str]) -> List[CreateEvent]:
-    """Names the pods ``actions`` create (each Create of a pod with only a generateName) as
-    the ReplicaSet controller names its own: the generateName and five characters hashed
-    from the Job's uid, its mod_revision and the pod's place, so a decision made twice names
-    the same pods and the writer creates them once; and one ``SuccessfulCreate`` event per
-    pod (``Created pod: pi-xxxxx``), as upstream's pod control records."""
-    uid = str(meta(job).get("uid") or "")
-    out: List[CreateEvent] = []
-    for place, action in enumerate(a for a in actions if isinstance(a, Create) and a.prefix == PODS):
-        pmeta = action.obj.setdefault("metadata", {})
-        if pmeta.get("name"):
-            continue
-        attempt = 0
-        while True:
-            h = fnv32a(("%s/%d/%d/%d" % (uid, revision, place, attempt)).encode("utf-8"))
-            suffix = ""
-            for _ in range(5):
-                suffix += SAFE_ALPHABET[h % len(SAFE_ALPHABET)]
-                h //= len(SAFE_ALPHABET)
-            name = str(pmeta.get("generateName") or "") + suffix
-            if name not in taken:
-                break
-            attempt += 1
-        taken.add(name)
-        pmeta["name"] = name
-        out.append(CreateEvent(job, "SuccessfulCreate", "Created pod: %s" % name, events.NORMAL, COMPONENT))
-    return out
-
-
 def release_pods(job: Obj, view: View) -> List[Action]:
     """A Job being deleted: the tracking finalizer off every pod it controls."""
     namespace = str(meta(job).get("namespace") or "default")
@@ -538,7 +507,7 @@ def _running(
         else:
             made: List[Action] = []
             active, wait, created = _manage(job, active, pod_objs, succeeded, completed, completions, parallelism, indexed, now, made)
-            out_events = name_created(job, item.mod_revision, made, set(taken or ())) + out_events
+            out_events = podcontrol.name_created(job, item.mod_revision, made, set(taken or ()), COMPONENT) + out_events
             actions = actions + made
             if wait > 0:
                 requeue.append(wait)
