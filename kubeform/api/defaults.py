@@ -160,18 +160,35 @@ def job_spec(spec: Obj, *, name: Optional[str], uid: Optional[str]) -> None:
     spec.setdefault("suspend", False)
     _template(spec)
     if name and uid and not spec.get("manualSelector"):
-        own = {"controller-uid": uid, "job-name": name}
+        # Kubernetes 1.27+: the batch.kubernetes.io/ labels, and the legacy ones beside them
+        # (the docs select a Job's pods with batch.kubernetes.io/job-name=pi)
+        own = {JOB_UID_LABEL: uid, JOB_NAME_LABEL: name, "controller-uid": uid, "job-name": name}
         if not spec.get("selector"):
-            spec["selector"] = {"matchLabels": {"controller-uid": uid}}
+            spec["selector"] = {"matchLabels": {JOB_UID_LABEL: uid}}
         tmeta = spec.setdefault("template", {}).setdefault("metadata", {})
         labels = tmeta.setdefault("labels", {})
         for k, v in own.items():
             labels.setdefault(k, v)
 
 
+#: The labels the apiserver gives a Job's pod template (and selects them by the uid one).
+JOB_UID_LABEL = "batch.kubernetes.io/controller-uid"
+JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
+
+
+def job_labels(obj: Obj) -> None:
+    """A Job with no labels of its own gets its pod template's (as the apiserver defaults
+    them), so ``kubectl describe job pi`` lists the job-name and controller-uid labels."""
+    meta = obj.setdefault("metadata", {})
+    tlabels = ((((obj.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels"))
+    if not meta.get("labels") and tlabels:
+        meta["labels"] = dict(tlabels)
+
+
 def _job(obj: Obj) -> None:
     meta = obj["metadata"]
     job_spec(obj.setdefault("spec", {}), name=meta.get("name"), uid=meta.get("uid"))
+    job_labels(obj)
 
 
 def _cronjob(obj: Obj) -> None:

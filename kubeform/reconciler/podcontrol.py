@@ -26,15 +26,23 @@ Pure and stdlib-only (Python 3.6), like every decision.
 
 import copy
 import datetime
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
-from kubeform.api import selectors
+from kubeform.api import events, selectors
 from kubeform.api.nodes import parse_time
-from kubeform.api.objects import condition, controller_ref, meta, new_controller_ref, pod_is_ready
+from kubeform.api.objects import (
+    SAFE_ALPHABET,
+    condition,
+    controller_ref,
+    fnv32a,
+    meta,
+    new_controller_ref,
+    pod_is_ready,
+)
 from kubeform.errors import UserError
 
 from . import poddeletion
-from .machinery.actions import Action, Create, Put
+from .machinery.actions import Action, Create, CreateEvent, Put
 from .machinery.cache import Item
 
 Obj = Dict[str, Any]
@@ -83,6 +91,35 @@ def pod_from_template(
 
 def create_pod(pod: Obj) -> Create:
     return Create(PODS, pod)
+
+
+def name_created(owner: Obj, revision: int, actions: List[Action], taken: Set[str], component: str) -> List[CreateEvent]:
+    """Names the pods ``actions`` create (each Create of a pod with only a generateName) as
+    the ReplicaSet controller names its own: the generateName and five characters hashed
+    from the owner's uid, its mod_revision and the pod's place, so a decision made twice
+    names the same pods and the writer creates them once; and one ``SuccessfulCreate``
+    event per pod (``Created pod: pi-xxxxx``), as upstream's pod control records."""
+    uid = str(meta(owner).get("uid") or "")
+    out: List[CreateEvent] = []
+    for place, action in enumerate(a for a in actions if isinstance(a, Create) and a.prefix == PODS):
+        pmeta = action.obj.setdefault("metadata", {})
+        if pmeta.get("name"):
+            continue
+        attempt = 0
+        while True:
+            h = fnv32a(("%s/%d/%d/%d" % (uid, revision, place, attempt)).encode("utf-8"))
+            suffix = ""
+            for _ in range(5):
+                suffix += SAFE_ALPHABET[h % len(SAFE_ALPHABET)]
+                h //= len(SAFE_ALPHABET)
+            name = str(pmeta.get("generateName") or "") + suffix
+            if name not in taken:
+                break
+            attempt += 1
+        taken.add(name)
+        pmeta["name"] = name
+        out.append(CreateEvent(owner, "SuccessfulCreate", "Created pod: %s" % name, events.NORMAL, component))
+    return out
 
 
 def is_active(pod: Obj) -> bool:

@@ -72,6 +72,10 @@ def _carry_over(desired: Obj, live: Obj) -> None:
         dspec["replicas"] = lspec["replicas"]
     if kind == "Pod" and "nodeName" in lspec and "nodeName" not in dspec:
         dspec["nodeName"] = lspec["nodeName"]
+    if kind == "Job" and "selector" not in dspec and lspec.get("selector") and not dspec.get("manualSelector"):
+        # the selector made from the uid on create stays (one made by an older default
+        # names other labels: a new one would let go of the Job's pods)
+        dspec["selector"] = copy.deepcopy(lspec["selector"])
     if kind == "Service":
         _carry_service(dspec, lspec)
 

@@ -78,11 +78,25 @@ working. Further configuration is required.</p>
 </html>
 """
 #: The php-apache hpa-example's index.php: a CPU-bound loop per request, then "OK!".
-HPA_CGI = """\
+#: Served by a shell loop around ``nc -l -e`` rather than busybox httpd + CGI: httpd
+#: ignores SIGCHLD, so its CGI children are reaped by the kernel and their CPU time never
+#: reaches a live process's cutime, which is what the agents sample from /proc (the lab's
+#: hosts have no per-container cgroups); the loop's shell waits for each request's handler,
+#: so the CPU shows in ``kubeform top`` and the HPA. busybox's awk has no sqrt() ("Math
+#: support is not compiled in"); plain arithmetic costs about the same, ~0.3 CPU-s a request.
+HPA_HANDLER = """\
 #!/bin/sh
-echo "Content-Type: text/html"
-echo ""
-awk 'BEGIN { x = 0.0001; for (i = 0; i <= 1000000; i++) { x += sqrt(x) }; print "OK!" }'
+# one request: read it up to the blank line, burn CPU as index.php does, answer OK!
+while read -r line; do
+  case "$line" in ""|"$(printf '\\r')") break ;; esac
+done
+awk 'BEGIN { x = 0.0001; for (i = 0; i <= 1000000; i++) { x += x / (x + i + 1) } }'
+printf 'HTTP/1.0 200 OK\\r\\nContent-Type: text/html; charset=UTF-8\\r\\nConnection: close\\r\\n\\r\\nOK!'
+"""
+HPA_SERVER = """\
+#!/bin/sh
+echo "hpa-example stand-in (kubeform lab) listening on :80"
+while true; do nc -l -p 80 -e /usr/local/bin/hpa-handler; done
 """
 FLUENTD = """\
 #!/bin/sh
@@ -156,8 +170,9 @@ RECIPES: dict[str, Recipe] = {
     ),
     "hpa-example": Recipe(
         names=("registry.k8s.io/hpa-example:latest",),
-        extra={"var/www/cgi-bin/index.cgi": (0o755, HPA_CGI.encode())},
-        config={"Cmd": ["httpd", "-f", "-p", "80", "-h", "/var/www"], "ExposedPorts": {"80/tcp": {}}},
+        extra={"usr/local/bin/hpa-handler": (0o755, HPA_HANDLER.encode()),
+               "usr/local/bin/hpa-server": (0o755, HPA_SERVER.encode())},
+        config={"Cmd": ["hpa-server"], "ExposedPorts": {"80/tcp": {}}},
     ),
     "fluentd": Recipe(
         names=("quay.io/fluentd_elasticsearch/fluentd:v2.5.2", "fluentd:latest"),

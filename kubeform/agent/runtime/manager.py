@@ -80,6 +80,24 @@ def needs_pass(node: str, before: Optional[Obj], after: Optional[Obj]) -> bool:
     return any(before.get(k) != after.get(k) for k in set(before) | set(after) if k != "status")
 
 
+def sandbox_spec_of(pod: Obj) -> SandboxSpec:
+    """The pod's sandbox: its host ports, and the hostname, subdomain and dnsPolicy its
+    /etc/hosts and /etc/resolv.conf are written from (a StatefulSet pod's hosts file names
+    it ``web-0.nginx.default.svc.cluster.local`` too, as the kubelet writes it)."""
+    meta = pod.get("metadata") or {}
+    spec = pod.get("spec") or {}
+    ports = []  # type: List[Dict[str, object]]
+    for c in spec.get("containers") or []:
+        for p in c.get("ports") or []:
+            if p.get("hostPort"):
+                ports.append({"hostPort": p["hostPort"], "containerPort": p.get("containerPort"), "protocol": str(p.get("protocol") or "TCP").lower()})
+    return SandboxSpec(
+        str(meta.get("uid", "")), meta.get("namespace") or "default", meta.get("name", ""),
+        str(spec.get("hostname") or meta.get("name", "")), ports,
+        subdomain=str(spec.get("subdomain") or ""), dns_policy=str(spec.get("dnsPolicy") or "ClusterFirst"),
+    )
+
+
 class RuntimeManager(object):
     def __init__(
         self,
@@ -574,14 +592,7 @@ class RuntimeManager(object):
         return {}
 
     def sandbox_spec(self, pod: Obj) -> SandboxSpec:
-        meta = pod.get("metadata") or {}
-        spec = pod.get("spec") or {}
-        ports = []  # type: List[Dict[str, object]]
-        for c in spec.get("containers") or []:
-            for p in c.get("ports") or []:
-                if p.get("hostPort"):
-                    ports.append({"hostPort": p["hostPort"], "containerPort": p.get("containerPort"), "protocol": str(p.get("protocol") or "TCP").lower()})
-        return SandboxSpec(str(meta.get("uid", "")), meta.get("namespace") or "default", meta.get("name", ""), str(spec.get("hostname") or meta.get("name", "")), ports)
+        return sandbox_spec_of(pod)
 
     def start_container(self, pod: Obj, uid: str, a: lifecycle.Action, sandbox: SandboxInfo, waiting: Dict[str, Tuple[str, str]]) -> Optional[ContainerInfo]:
         meta = pod.get("metadata") or {}

@@ -217,7 +217,8 @@ def sync(key: str, view: View, now: datetime.datetime) -> List[Action]:
     if dmeta.get("deletionTimestamp"):
         return []
     namespace = str(dmeta.get("namespace") or "default")
-    owned, actions = podcontrol.claim(ds, podcontrol.selects(ds), view.list("%s%s/" % (PODS, namespace)))
+    candidates = view.list("%s%s/" % (PODS, namespace))
+    owned, actions = podcontrol.claim(ds, podcontrol.selects(ds), candidates)
     infos = node_infos(view)
     try:
         judged: Optional[PodView] = pod_view(eligibility_pod(ds))
@@ -305,6 +306,7 @@ def sync(key: str, view: View, now: datetime.datetime) -> List[Action]:
     if status != (ds.get("status") or {}):
         out.append(Put(key, dict(ds, status=status), item.mod_revision))
     out += actions
+    out += podcontrol.name_created(ds, item.mod_revision, actions, set(str(meta(p.obj).get("name") or "") for p in candidates), COMPONENT)
     if surge_wait is not None:
         wait = surge_wait if wait is None else min(wait, surge_wait)
     if wait is not None:

@@ -373,6 +373,7 @@ def with_selector(job: Obj) -> Obj:
     """The Job with the selector and pod labels the apiserver derives from its uid."""
     out = copy.deepcopy(job)
     defaults.job_spec(out.setdefault("spec", {}), name=meta(job).get("name"), uid=meta(job).get("uid"))
+    defaults.job_labels(out)
     return out
 
 
@@ -409,7 +410,8 @@ def sync(key: str, view: View, now: datetime.datetime) -> List[Action]:
     finished = is_finished(job)
     if finished:
         return _finished(item, counted, actions, now)
-    return _running(item, counted, actions, now)
+    taken = set(str(meta(p.obj).get("name") or "") for p in candidates)
+    return _running(item, counted, actions, now, taken)
 
 
 def release_pods(job: Obj, view: View) -> List[Action]:
@@ -479,7 +481,9 @@ def _count(value: Any, default: Optional[int] = None) -> Optional[int]:
     return default
 
 
-def _running(item: Item, counted: Counted, actions: List[Action], now: datetime.datetime) -> List[Action]:
+def _running(
+    item: Item, counted: Counted, actions: List[Action], now: datetime.datetime, taken: Optional[Set[str]] = None
+) -> List[Action]:
     job = item.obj
     spec = job.get("spec") or {}
     old_status = job.get("status") or {}
@@ -564,7 +568,10 @@ def _running(item: Item, counted: Counted, actions: List[Action], now: datetime.
             conditions = set_condition(conditions, {"type": "Complete", "status": "True"}, stamp)
             out_events.append(CreateEvent(job, "Completed", "Job completed", events.NORMAL, COMPONENT))
         else:
-            active, wait, created = _manage(job, active, pod_objs, succeeded, completed | failed_indexes, completions, parallelism, indexed, now, actions)
+            made: List[Action] = []
+            active, wait, created = _manage(job, active, pod_objs, succeeded, completed | failed_indexes, completions, parallelism, indexed, now, made)
+            out_events = podcontrol.name_created(job, item.mod_revision, made, set(taken or ()), COMPONENT) + out_events
+            actions = actions + made
             if wait > 0:
                 requeue.append(wait)
 

@@ -81,6 +81,29 @@ def test_selector_is_immutable() -> None:
         _plan(other, live)
 
 
+JOB: dict[str, Any] = {
+    "apiVersion": "batch/v1",
+    "kind": "Job",
+    "metadata": {"name": "pi"},
+    "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "pi", "image": "perl:5.34.0"}]}}},
+}
+
+
+def test_job_selector_made_from_the_uid_and_kept_on_reapply() -> None:
+    """The docs' job.yaml: selected by batch.kubernetes.io/controller-uid, its pods labelled
+    batch.kubernetes.io/job-name=pi; re-applied over a Job stored with the older selector
+    (controller-uid alone), that selector stays, or the Job would let go of its pods."""
+    stored, _ = _plan(JOB, None)
+    assert stored["spec"]["selector"] == {"matchLabels": {"batch.kubernetes.io/controller-uid": "uid-1"}}
+    labels = stored["spec"]["template"]["metadata"]["labels"]
+    assert labels["batch.kubernetes.io/job-name"] == "pi" and labels["job-name"] == "pi"
+    assert stored["metadata"]["labels"] == labels
+    live = _stored_as_live(stored)
+    live["spec"]["selector"] = {"matchLabels": {"controller-uid": "uid-1"}}
+    new, _ = _plan(JOB, live)
+    assert new["spec"]["selector"] == {"matchLabels": {"controller-uid": "uid-1"}}
+
+
 SVC: dict[str, Any] = {
     "apiVersion": "v1",
     "kind": "Service",

@@ -17,3 +17,11 @@ CASES = yaml.safe_load((Path(__file__).parents[3] / "data" / "agent_runtime" / "
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_needs_pass(case: dict[str, Any]) -> None:
     assert manager.needs_pass(case["node"], case["before"], case["after"]) is case["want"]
+
+
+SANDBOX_CASES = yaml.safe_load((Path(__file__).parents[3] / "data" / "agent_runtime" / "manager" / "sandbox_spec.yaml").read_text())
+
+
+@pytest.mark.parametrize("case", SANDBOX_CASES, ids=[c["name"] for c in SANDBOX_CASES])
+def test_sandbox_spec(case: dict[str, Any]) -> None:
+    assert manager.sandbox_spec_of(case["pod"])._asdict() == case["want"]

@@ -149,3 +149,26 @@ def test_ttl_deletes_the_job_and_its_pods_through_the_garbage_collector() -> Non
     settle()
     assert sim.items("/registry/pods/t/") == []
     assert sim.get("/registry/jobs/t/pi") is None
+
+
+def test_created_pods_are_named_once_and_announced() -> None:
+    """The same decision names the same pods (the writer then creates them once); a name
+    another pod has is skipped; each pod gets its ``SuccessfulCreate`` event, as upstream."""
+    from kubeform.reconciler import podcontrol
+    from kubeform.reconciler.machinery.actions import Create
+
+    owner = {"metadata": {"name": "pi", "namespace": "t", "uid": "job-uid"}}
+
+    def made() -> list[Create]:
+        return [Create(job.PODS, job.new_pod(owner, None)) for _ in range(2)]
+
+    first, again = made(), made()
+    events = podcontrol.name_created(owner, 10, list(first), set(), job.COMPONENT)
+    podcontrol.name_created(owner, 10, list(again), set(), job.COMPONENT)
+    names = [a.obj["metadata"]["name"] for a in first]
+    assert names == [a.obj["metadata"]["name"] for a in again] and len(set(names)) == 2
+    assert all(n.startswith("pi-") and len(n) == 8 for n in names)
+    assert [(e.reason, e.message) for e in events] == [("SuccessfulCreate", f"Created pod: {n}") for n in names]
+    other = made()
+    podcontrol.name_created(owner, 10, list(other), {names[0]}, job.COMPONENT)
+    assert other[0].obj["metadata"]["name"] not in names
