@@ -63,6 +63,9 @@ class IptablesBackend(object):
         self.applied = None  # type: Optional[Dict[str, iptables_rules.ServiceRules]]  # None: unknown, next sync is full
         self.applied_shared = None  # type: Optional[iptables_rules.RuleSet]
         self.timing = (0.0, 0.0)
+        self.syncs = 0  # syncs ended (applied or failed)
+        # (syncs ended before it began, the tables) of the last check that found a difference
+        self.checked = None  # type: Optional[Tuple[int, Dict[str, str]]]
 
     def context(self, node_name: str, node_ips: List[str], cluster_cidr: str) -> iptables_rules.ProxyContext:
         random_fully = True
@@ -111,7 +114,17 @@ class IptablesBackend(object):
         renders, and streams the restore input into iptables-restore as it is joined."""
         started = time.monotonic()
         full = full or self.applied is None or self.applied_shared is None
-        reading = self.host.call_in_background(self._read_host, ctx) if full else None
+        try:
+            return self._sync(items, ctx, full, started)
+        finally:
+            self.syncs += 1
+
+    def _sync(self, items: List[Tuple[str, int, Obj]], ctx: iptables_rules.ProxyContext, full: bool, started: float) -> str:
+        checked, self.checked = self.checked, None
+        # the repair check's save, when it found the difference this full sync repairs and
+        # no sync ended (nor ran) since it began: the host is known, no second save
+        known = checked[1] if full and checked is not None and checked[0] == self.syncs else None
+        reading = self.host.call_in_background(self._read_host, ctx, known) if full else None
         try:
             rules = self.rendered(items, ctx)
         except BaseException:
@@ -153,12 +166,12 @@ class IptablesBackend(object):
         self.applied, self.applied_shared = rules, shared
         return "%d chains%s" % (counted.chains, ", %d jump rules restored" % len(jumps) if jumps else "")
 
-    def _read_host(self, ctx: iptables_rules.ProxyContext) -> Dict[str, str]:
+    def _read_host(self, ctx: iptables_rules.ProxyContext, known: Optional[Dict[str, str]] = None) -> Dict[str, str]:
         """What a full sync needs from the host: the service route made sure of, then one
-        iptables-save per table (its chains and jump rules)."""
+        iptables-save per table (its chains and jump rules) unless known gives them."""
         if self.service_cidr and ctx.node_ips:
             self.host.ensure_service_route(self.service_cidr, ctx.node_ips[0])
-        return self.host.save_all()
+        return known if known is not None else self.host.save_all()
 
     def batch(self) -> int:
         """Chains per transaction: NFT_BATCH with iptables-nft, 0 (one per table) with legacy,
@@ -175,10 +188,15 @@ class IptablesBackend(object):
             return ["nothing applied yet"]
         pairs = list(self.applied_shared.items()) + [("nat", r.nat_chains) for r in self.applied.values()]
         written = iptables_repair.written_counts(pairs)
+        began = self.syncs
         t = time.monotonic()
         saved = self.host.save_all()
         self.timing = (0.0, time.monotonic() - t)
-        return iptables_repair.drift(saved, written)
+        problems = iptables_repair.drift(saved, written)
+        # the full sync that follows reuses this save if no sync ends meanwhile (at 10,000
+        # Services a save of both tables takes 0.4-1.4 s with legacy, 1.6-3.3 s with nft)
+        self.checked = (began, saved) if problems else None
+        return problems
 
     def forget(self) -> None:
         self.applied = None

@@ -186,3 +186,24 @@ def test_full_sync_whose_save_fails_applies_nothing() -> None:
     with pytest.raises(IptablesError, match="iptables-save"):
         backend.sync([svc("web", "10.96.0.20", 3)], ctx, full=True)
     assert host.events == ["save"] and backend.applied is None
+
+
+def test_full_sync_after_a_check_reuses_its_save() -> None:
+    """The repair check's save, when it found a difference, is the host the full sync that
+    follows repairs: no second save. Not when another sync ended between them."""
+    saved = {"filter": "*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n", "nat": "*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n"}
+    host = FakeHost(saved)  # every save shows no KUBE- chain: the check always finds a difference
+    backend = IptablesBackend(host)  # type: ignore[arg-type]
+    ctx = backend.context("kf-node1", ["192.168.56.11"], "10.244.0.0/16")
+    items = [svc("web", "10.96.0.20", 3)]
+    backend.sync(items, ctx, full=True)
+    first = host.restored[-1]
+    assert backend.check()
+    backend.sync(items, ctx, full=True)
+    assert host.events == ["save", "restore", "save", "restore"]
+    assert host.restored[-1] == first
+
+    assert backend.check()
+    backend.sync(items, ctx, full=False)  # a sync ends in between: the check's save is old
+    backend.sync(items, ctx, full=True)
+    assert host.events[4:] == ["save", "restore", "save", "restore"]
