@@ -6,12 +6,15 @@ prefixes every command (`ip netns exec NS`), for tests and the bench.
 """
 
 import ipaddress
+import itertools
 import logging
 import os
 import re
 import shutil
 import subprocess
-from typing import Dict, List, Optional, Tuple
+import tempfile
+import threading
+from typing import IO, Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 from . import iptables_sync
 
@@ -86,14 +89,40 @@ class IptablesHost(object):
     def save_all(self) -> Dict[str, str]:
         return dict((t, self.save(t)) for t in iptables_sync.TABLES)
 
-    def restore(self, text: str) -> None:
-        """One atomic iptables-restore of text, never flushing what text does not name."""
-        if not text:
+    def restore(self, text: Union[str, Iterable[str]]) -> None:
+        """One iptables-restore of text (a string, or its pieces in order), never flushing
+        what text does not name; each ``*table ... COMMIT`` block is atomic.
+
+        Pieces are written to its stdin as they come (iptables_sync.restore_chunks), so it
+        parses while the rest is still being joined. iptables-restore is only started at
+        the first non-empty piece (nothing to write: no process). A piece that fails to come
+        (an exception) kills it before it reads the COMMIT of the table it is in: that table
+        is left as it was."""
+        pieces = iter([text] if isinstance(text, str) else text)
+        first = next((p for p in pieces if p), "")
+        if not first:
             return
         argv = [self.binary + "-restore", "--noflush"]
         if self.modern():
             argv += ["-w", "5"]
-        self._run(argv, stdin=text)
+        with tempfile.TemporaryFile() as err:
+            proc = subprocess.Popen(self.prefix + argv, stdin=subprocess.PIPE, stdout=err, stderr=err)
+            try:
+                _write_all(proc.stdin, itertools.chain([first], pieces))
+            except BaseException:
+                proc.kill()
+                proc.wait()
+                raise
+            proc.wait()
+            if proc.returncode != 0:
+                err.seek(0)
+                message = err.read(4000).decode("utf-8", "replace").strip()
+                raise IptablesError("%s: exit %d: %s" % (" ".join(argv[:2]), proc.returncode, message[:2000]))
+
+    def call_in_background(self, fn: Callable[..., Any], *args: Any) -> "Background":
+        """fn(*args) in a thread (the full sync renders meanwhile: its iptables-save of both
+        tables runs on the other CPU, mostly in the kernel and in iptables-save)."""
+        return Background(lambda: fn(*args))
 
     def iptables(self, args: List[str]) -> None:
         self._run([self.binary] + (["-w", "5"] if self.modern() else ["-w"]) + args)
@@ -189,3 +218,44 @@ def parse_version(text: str) -> Tuple[int, int, int]:
     """(1, 8, 9) from "iptables v1.8.9 (nf_tables)"; (0, 0, 0) when unreadable."""
     m = re.search(r"v(\d+)\.(\d+)\.(\d+)", text)
     return (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else (0, 0, 0)
+
+
+def _write_all(stdin: Optional[IO[bytes]], pieces: Iterable[str]) -> None:
+    """Write every piece to a process's stdin and close it; a process that exits early (it
+    refused a line) closes the pipe: the rest is dropped, its exit status tells why."""
+    assert stdin is not None
+    try:
+        for piece in pieces:
+            if piece:
+                stdin.write(piece.encode("utf-8"))
+    except BrokenPipeError:
+        pass
+    finally:
+        try:
+            stdin.close()
+        except BrokenPipeError:
+            pass
+
+
+class Background(object):
+    """A function running in a thread of its own; result() waits for it and returns its
+    value or raises its exception (stdlib 3.6: no concurrent.futures pool for one call)."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self._value = None  # type: Any
+        self._error = None  # type: Optional[BaseException]
+        self._thread = threading.Thread(target=self._run, args=(fn,), name="iptables-background")
+        self._thread.daemon = True
+        self._thread.start()
+
+    def _run(self, fn: Callable[[], Any]) -> None:
+        try:
+            self._value = fn()
+        except BaseException as exc:  # handed to result()
+            self._error = exc
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value

@@ -16,7 +16,7 @@ INPUT, FORWARD) into kube-proxy's chains, as kube-proxy installs them, which of 
 """
 
 from collections import OrderedDict
-from typing import Dict, List, NamedTuple, Optional, Set, Tuple
+from typing import Dict, Iterator, List, NamedTuple, Optional, Set, Tuple
 
 from . import chains as ch
 from .iptables_rules import ProxyContext, RuleSet, ServiceRules, shared_chains
@@ -55,11 +55,27 @@ def restore_text(
     jumps: Optional[List[Jump]] = None,
     batch: int = 0,
 ) -> str:
-    """The restore input: every chain of desired that differs from applied (all of them when
-    applied is None: a full sync), the jump rules in jumps (``-I``: the ones the host lacks),
-    and -X for stale per-service chains: those applied had and desired has not, plus, on a
-    full sync, those in existing (the host's chains, from iptables-save) that desired has
-    not. Empty when nothing changes.
+    """The restore input as one string: "".join(restore_chunks(...)) (see there)."""
+    return "".join(restore_chunks(desired, applied, existing, jumps, batch))
+
+
+def restore_chunks(
+    desired: RuleSet,
+    applied: Optional[RuleSet] = None,
+    existing: Optional[Dict[str, Set[str]]] = None,
+    jumps: Optional[List[Jump]] = None,
+    batch: int = 0,
+) -> Iterator[str]:
+    """The restore input, in pieces of at most CHUNK_CHAINS chains' rules: every chain of
+    desired that differs from applied (all of them when applied is None: a full sync), the
+    jump rules in jumps (``-I``: the ones the host lacks), and -X for stale per-service
+    chains: those applied had and desired has not, plus, on a full sync, those in existing
+    (the host's chains, from iptables-save) that desired has not. Nothing when nothing
+    changes.
+
+    Why pieces: the proxier writes them to iptables-restore's stdin as they are joined, so
+    iptables-restore parses the first chains while the rest of a 12 MB full-sync input is
+    still being put together, and no second copy of the whole text is made.
 
     Why the declarations come in descending name order: legacy iptables-restore (libiptc)
     keeps a table's chains in a sorted list and walks it from an index to insert each new
@@ -74,7 +90,6 @@ def restore_text(
     iptables-nft-restore's time grows with the square of the chains one transaction names
     (10,000 Services: 230 s in one, 3 s in blocks of 500). Each chain still changes
     atomically; a Service's rules are complete before anything jumps to them."""
-    out = []  # type: List[str]
     for table in TABLES:
         empty = OrderedDict()  # type: OrderedDict[str, str]
         want = desired.get(table) or empty
@@ -92,23 +107,24 @@ def restore_text(
             continue
         gone = sorted(stale)
         if batch > 0 and len(write) + len(gone) > batch:
-            out.extend(_batches(table, want, write, gone, inserts, batch))
+            for block in _batches(table, want, write, gone, inserts, batch):
+                yield block
             continue
-        out.append(_block(table, want, write, gone, inserts))
-    return "".join(out)
+        for piece in _block(table, want, write, gone, inserts):
+            yield piece
 
 
-def _block(table: str, want: "OrderedDict[str, str]", write: List[str], gone: List[str], inserts: List[str], delete: bool = True) -> str:
+# chains whose rules one piece of restore_chunks holds (~300 KB at 10,000 Services)
+CHUNK_CHAINS = 4096
+
+
+def _block(table: str, want: "OrderedDict[str, str]", write: List[str], gone: List[str], inserts: List[str], delete: bool = True) -> Iterator[str]:
     """One transaction: declare (flush) every chain named, fill, insert jumps, delete gone
     (only flush it when delete is False)."""
-    return "".join(
-        ["*%s\n" % table]
-        + [":%s - [0:0]\n" % c for c in sorted(write + gone, reverse=True)]
-        + [want[c] for c in write]
-        + inserts
-        + (["-X %s\n" % c for c in gone] if delete else [])
-        + ["COMMIT\n"]
-    )
+    yield "".join(["*%s\n" % table] + [":%s - [0:0]\n" % c for c in sorted(write + gone, reverse=True)])
+    for i in range(0, len(write), CHUNK_CHAINS):
+        yield "".join([want[c] for c in write[i : i + CHUNK_CHAINS]])
+    yield "".join(inserts + (["-X %s\n" % c for c in gone] if delete else []) + ["COMMIT\n"])
 
 
 # which chains a chain's rules may jump to come first (see restore_text's batch)
@@ -125,12 +141,12 @@ def _rank(chain: str) -> int:
 
 def _batches(table: str, want: "OrderedDict[str, str]", write: List[str], gone: List[str], inserts: List[str], batch: int) -> List[str]:
     ordered = sorted(write, key=_rank)  # stable: kube-proxy's order within a rank
-    out = [_block(table, want, ordered[i : i + batch], [], []) for i in range(0, len(ordered), batch)]
+    out = ["".join(_block(table, want, ordered[i : i + batch], [], [])) for i in range(0, len(ordered), batch)]
     if inserts:
-        out.append(_block(table, want, [], [], inserts))
+        out.append("".join(_block(table, want, [], [], inserts)))
     # stale chains may jump to each other (a KUBE-SVC to its KUBE-SEPs): all are flushed
     # before any is deleted, or the kernel refuses to delete a chain still jumped to
-    out.extend(_block(table, want, [], gone[i : i + batch], [], delete=False) for i in range(0, len(gone), batch))
+    out.extend("".join(_block(table, want, [], gone[i : i + batch], [], delete=False)) for i in range(0, len(gone), batch))
     out.extend("*%s\n%sCOMMIT\n" % (table, "".join("-X %s\n" % c for c in gone[i : i + batch])) for i in range(0, len(gone), batch))
     return out
 
