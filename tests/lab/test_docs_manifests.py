@@ -353,8 +353,8 @@ def test_externalname_service_shows_its_name(docs: PodsCluster) -> None:
     assert row(docs, PROD, "svc", "my-service")[3] == "my.database.example.com"
 
 
-@pytest.mark.xfail(strict=True, reason="the cluster DNS serves no CNAME for ExternalName Services yet "
-                   "(the service map leaves them out; dnsmasq re-reads no CNAMEs on SIGHUP)")
+@pytest.mark.xfail(strict=True, reason="the cluster DNS serves no CNAME for ExternalName Services: the "
+                   "service map leaves them out, and dnsmasq's cname= only points at names it holds itself")
 def test_externalname_is_a_cname(docs: PodsCluster) -> None:
     """service page, ExternalName: my-service.prod.svc.cluster.local is a CNAME of
     my.database.example.com."""
