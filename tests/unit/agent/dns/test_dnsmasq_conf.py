@@ -45,3 +45,11 @@ def test_binds_the_address_so_pods_reach_it_over_tcp() -> None:
     lines = _task("Cluster DNS config")["copy"]["content"].splitlines()
     assert "bind-interfaces" in lines
     assert "bind-dynamic" not in lines  # drops TCP from pods (docs/services.md)
+
+
+def test_unit_retries_until_the_address_is_there() -> None:
+    """bind-interfaces makes dnsmasq exit while the node's address is missing (early boot):
+    the unit must keep restarting it, not stop after systemd's default 5 starts in 10 s."""
+    unit = _task("Cluster DNS unit")["copy"]["content"]
+    assert "StartLimitIntervalSec=0" in unit.split("[Service]")[0]
+    assert "Restart=always" in unit
