@@ -151,7 +151,8 @@ def _statefulset(obj: Obj) -> None:
 
 def job_spec(spec: Obj, *, name: Optional[str], uid: Optional[str]) -> None:
     """Job defaults; a Job's own selector and labels need its name/uid (None in a CronJob)."""
-    spec.setdefault("backoffLimit", 6)
+    # with a per-index limit the global one defaults to "no limit" (upstream's MaxInt32)
+    spec.setdefault("backoffLimit", 2147483647 if spec.get("backoffLimitPerIndex") is not None else 6)
     if spec.get("completions") is None and spec.get("parallelism") is None:
         spec["completions"] = 1  # only then: parallelism alone means a work queue (no count)
     spec.setdefault("parallelism", 1)

@@ -34,7 +34,11 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     """Add ``run`` and ``plan`` to the top-level parser."""
-    run = sub.add_parser("run", help="apply a playbook to an inventory", description="Run a playbook: hosts in parallel, tasks in order per host.")
+    run = sub.add_parser(
+        "run", help="apply a playbook to an inventory (with --image: run a pod, as kubectl run)",
+        description="Run a playbook: hosts in parallel, tasks in order per host. "
+        "(`kubeform run NAME --image=IMAGE` runs a pod instead, as kubectl run: see its --help.)",
+    )
     _common(run)
     run.add_argument("-C", "--check", action="store_true", help="plan only: change nothing on any host")
     run.add_argument("-D", "--diff", action="store_true", help="show the diff of every change")

@@ -34,7 +34,11 @@ VERBS: dict[str, tuple[str, ...]] = {
     "top": ("top",),
     "wait": ("wait",),
     "rollout": ("rollout", "set"),
+    "generate": ("expose", "autoscale"),
 }
+
+#: ``run`` with ``--image`` is kubectl's run (a pod, kubeform/cli/generate.py), not a playbook.
+POD_RUN_GROUP = "generate"
 
 
 def verb_groups(argv: Sequence[str] | None = None) -> list[ModuleType]:
@@ -42,7 +46,9 @@ def verb_groups(argv: Sequence[str] | None = None) -> list[ModuleType]:
     names = list(VERBS)
     if list(argv or [])[:1] == ["--version"]:
         return []
-    if argv and not argv[0].startswith("-"):
+    if argv and argv[0] == "run" and _pod_run(argv):
+        names = [POD_RUN_GROUP]
+    elif argv and not argv[0].startswith("-"):
         names = [g for g, verbs in VERBS.items() if argv[0] in verbs] or names
     return [importlib.import_module(f"kubeform.cli.{name}") for name in names]
 
@@ -57,13 +63,31 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"kubeform {__version__}")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
+    words = list(argv or [])
+    pod_run = words[:1] == ["run"] and _pod_run(words)
     for group in verb_groups(argv):
-        group.register(sub)
+        if pod_run:
+            group.register_run(sub)  # kubectl's run (generate.py), not the playbook run
+        else:
+            group.register(sub)
     return parser
 
 
+def _pod_run(argv: Sequence[str]) -> bool:
+    """``run ... --image ...`` (before any ``--``): kubectl's run of a pod."""
+    for arg in argv[1:]:
+        if arg == "--":
+            return False
+        if arg == "--image" or arg.startswith("--image="):
+            return True
+    return False
+
+
 def _verb_key(argv: Sequence[str]) -> str:
-    """What decides the parser: the first argument (a verb, --version, or nothing)."""
+    """What decides the parser: the first argument (a verb, --version, or nothing);
+    ``run`` of a pod and ``run`` of a playbook are two parsers."""
+    if argv and argv[0] == "run" and _pod_run(argv):
+        return "run --image"
     return argv[0] if argv else ""
 
 
@@ -71,12 +95,34 @@ def _verb_key(argv: Sequence[str]) -> str:
 def _parser(key: str) -> argparse.ArgumentParser:
     """Built once per process and first argument (only the verb's group is imported):
     in-process callers such as the fuzz test run main() thousands of times."""
-    return build_parser([key] if key else [])
+    return build_parser(key.split() if key else [])
+
+
+#: Verbs whose words after ``--`` are a container's command or args (``args.rest``):
+#: argparse cannot take a ``nargs="*"`` positional after options, so they are cut off first.
+COMMAND_TAIL_VERBS = ("run --image", "create")
+
+
+def _split_tail(argv: Sequence[str]) -> tuple[list[str], list[str] | None]:
+    items = list(argv)
+    if "--" not in items:
+        return items, None
+    i = items.index("--")
+    return items[:i], items[i + 1 :]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser(_verb_key(sys.argv[1:] if argv is None else argv))
-    args = parser.parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    key = _verb_key(given)
+    parser = _parser(key)
+    tail = None
+    if key in COMMAND_TAIL_VERBS:
+        given, tail = _split_tail(given)
+    args = parser.parse_args(given)
+    if tail is not None:
+        if not hasattr(args, "rest"):
+            parser.error(f"unexpected arguments after --: {' '.join(tail)}")
+        args.rest = [*args.rest, *tail]
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()

@@ -19,7 +19,7 @@ from typing import Any
 from kubeform.api import deletion, kinds, nodes, selectors, syntax
 from kubeform.bootstrap.clusterdir import ClusterDir
 from kubeform.errors import UserError, shorten
-from kubeform.store import allocation, applier, plan, pod_deletion, validation
+from kubeform.store import allocation, applier, output_formats, plan, pod_deletion, validation
 from kubeform.store import printers as render
 from kubeform.store.client import Store
 from kubeform.store.manifests import Doc, load_sources
@@ -196,26 +196,36 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 # -- get / describe ----------------------------------------------------------------------
 def _output(
-    objs: list[Obj], kind_list: list[kinds.Kind], args: argparse.Namespace, single: bool, digest_key: bytes | None
+    objs: list[Obj], kind_list: list[kinds.Kind], args: argparse.Namespace, single: bool, digest_key: bytes | None,
+    *, with_kind: bool = False,
 ) -> None:
-    fmt = args.output or ""
-    if fmt in ("yaml", "json"):
+    """Print ``objs`` in the ``-o`` format; ``with_kind``: names as ``kind/name`` (several
+    kinds asked for, or ``all``, as kubectl prints them)."""
+    fmt, arg = output_formats.parse(args.output)
+    if fmt in ("yaml", "json", "jsonpath", "custom-columns"):
         # canonical: stable key order (apiVersion, kind, metadata, ..., then sorted), not
         # the order fields happened to be merged in by defaults and the store. Only here:
         # tables never show whole objects, and `get pods -A` must stay fast.
         shown = [render.canonical(render.mask(o, args.show_secrets, digest_key) or o) for o in objs]
-        data: Any = shown[0] if single and len(shown) == 1 else {"apiVersion": "v1", "kind": "List", "items": shown}
+        if fmt == "jsonpath":
+            sys.stdout.write(output_formats.jsonpath_text(arg, shown, single))
+            return
+        if fmt == "custom-columns":
+            sys.stdout.write(output_formats.custom_columns(arg, shown, headers=not getattr(args, "no_headers", False)))
+            return
+        data: Any = shown[0] if single and len(shown) == 1 else output_formats.list_of(shown)
         sys.stdout.write(render.to_yaml(data) if fmt == "yaml" else render.to_json(data))
         return
     if fmt == "name":
-        for o in objs:
-            k = kinds.BY_KIND[str(o.get("kind"))]
-            print(f"{k.qualified}/{o['metadata']['name']}")
+        sys.stdout.write(output_formats.names(objs, {k.kind: k.qualified for k in kinds.KINDS}))
         return
-    if fmt not in ("", "wide"):
-        raise UserError(f"unknown output format {fmt!r}", hint="use wide, yaml, json or name")
     now = _now()
     first = True
+    options = render.TableOptions(
+        label_columns=tuple(k for v in getattr(args, "label_columns", None) or [] for k in v.split(",") if k),
+        show_labels=bool(getattr(args, "show_labels", False)),
+        no_headers=bool(getattr(args, "no_headers", False)),
+    )
     for kind in kind_list:
         of_kind = [o for o in objs if o.get("kind") == kind.kind]
         if not of_kind:
@@ -225,15 +235,32 @@ def _output(
         first = False
         if kind.kind == "Event":  # kubectl's own layout: LAST SEEN first, no NAME or AGE
             all_ns = args.all_namespaces and kind.namespaced
-            sys.stdout.write(render.events_table(of_kind, wide=fmt == "wide", all_namespaces=all_ns, now=now))
+            text = render.events_table(of_kind, wide=fmt == "wide", all_namespaces=all_ns, now=now,
+                                       keep_order=bool(getattr(args, "sort_by", None)))
+            sys.stdout.write("".join(text.splitlines(keepends=True)[1:]) if options.no_headers else text)
             continue
         sys.stdout.write(
-            render.get_table(kind.kind, of_kind, wide=fmt == "wide", all_namespaces=args.all_namespaces and kind.namespaced, now=now)
+            render.get_table(kind.kind, of_kind, wide=fmt == "wide", all_namespaces=args.all_namespaces and kind.namespaced,
+                             now=now, name_prefix=f"{kind.qualified}/" if with_kind else "", options=options)
         )
 
 
+#: What ``get all`` lists: kubectl's "all" category, in its order.
+ALL = ("pods", "replicationcontrollers", "services", "daemonsets", "deployments", "replicasets", "statefulsets",
+       "horizontalpodautoscalers", "cronjobs", "jobs")
+
+
 def cmd_get(args: argparse.Namespace) -> int:
-    refs = _split_ref(args.kind, args.names)
+    output_formats.parse(args.output)  # a bad -o or --sort-by fails before connecting
+    order = render.sort_key(args.sort_by) if args.sort_by else None
+    every = args.kind == "all" or args.kind.split(",").count("all") > 0
+    if every:
+        if args.names:
+            raise UserError("get all takes no names", hint="use get KIND NAME")
+        rest = [k for k in args.kind.split(",") if k != "all"]
+        refs: list[tuple[kinds.Kind, str | None]] = [(kinds.resolve(k), None) for k in (*ALL, *rest)]
+    else:
+        refs = _split_ref(args.kind, args.names)
     cd, store = _connect(args)
     sel = selectors.parse(args.selector) if args.selector else None
     ns = None if args.all_namespaces else _ns(args)
@@ -251,12 +278,77 @@ def cmd_get(args: argparse.Namespace) -> int:
         if sel is not None:
             items = [o for o in items if selectors.matches(sel, o.get("metadata", {}).get("labels"))]
         objs.extend(items)
-    if not objs and not args.output:
+    if order is not None:
+        objs.sort(key=order)  # stable: each kind's table keeps the new order
+    if args.watch or args.watch_only:
+        return _watch(store, refs, ns, sel, objs, args)
+    if not objs and output_formats.parse(args.output)[0] in (*output_formats.TABLE_FORMATS, "name"):
         where = "" if args.all_namespaces or not any(k.namespaced for k in kind_list) else f" in {ns} namespace"
         _err(f"No resources found{where}.")
         return 0
-    _output(objs, kind_list, args, single, cd.secret_digest_key())
+    _output(objs, kind_list, args, single, cd.secret_digest_key(), with_kind=every or len(kind_list) > 1)
     return 0
+
+
+def watch_changes(seen: dict[str, str], objs: Sequence[Obj]) -> tuple[list[Obj], dict[str, str]]:
+    """The objects new or changed since ``seen`` (uid/name -> fingerprint), and the new
+    fingerprints: what ``get -w`` prints a row for (kubectl prints one per change)."""
+    import json
+
+    now: dict[str, str] = {}
+    changed = []
+    for o in objs:
+        meta = o.get("metadata") or {}
+        key = f"{meta.get('namespace', '')}/{meta.get('name')}/{meta.get('uid', '')}"
+        now[key] = json.dumps(o, sort_keys=True, default=str)
+        if seen.get(key) != now[key]:
+            changed.append(o)
+    return changed, now
+
+
+def _watch(
+    store: Store, refs: list[tuple[kinds.Kind, str | None]], ns: str | None, sel: Any, objs: list[Obj],
+    args: argparse.Namespace,
+) -> int:
+    """``get -w``: the table, then a row each time an object is created or changes (polled
+    once a second, as a list of the kind is one etcd range read); until Ctrl-C."""
+    import time
+
+    fmt, _ = output_formats.parse(args.output)
+    kinds_asked = {k for k, _ in refs}
+    if len(kinds_asked) != 1 or fmt not in output_formats.TABLE_FORMATS:
+        raise UserError("--watch works on one kind, shown as a table (-o wide too)")
+    kind = next(iter(kinds_asked))
+    names = {n for _, n in refs if n is not None}
+    all_ns = bool(args.all_namespaces and kind.namespaced)
+
+    def current() -> list[Obj]:
+        items = _list(store, kind, ns if kind.namespaced else None)
+        items = [o for o in items if not names or (o.get("metadata") or {}).get("name") in names]
+        if sel is not None:
+            items = [o for o in items if selectors.matches(sel, (o.get("metadata") or {}).get("labels"))]
+        return sorted(items, key=lambda o: ((o.get("metadata") or {}).get("namespace", ""), (o.get("metadata") or {}).get("name", "")))
+
+    def rows(shown: list[Obj], context: list[Obj], header: bool) -> str:
+        """Rows of ``shown``, column widths taken with ``context`` so they line up."""
+        if kind.kind == "Event":
+            text = render.events_table(context + shown, wide=fmt == "wide", all_namespaces=all_ns, now=_now(),
+                                       keep_order=True)
+        else:
+            text = render.get_table(kind.kind, context + shown, wide=fmt == "wide", all_namespaces=all_ns, now=_now())
+        lines = text.splitlines(keepends=True)
+        return "".join(lines[:1] if header else []) + "".join(lines[len(lines) - len(shown):] if shown else [])
+
+    _, seen = watch_changes({}, objs)
+    if not args.watch_only and objs:
+        sys.stdout.write(rows(objs, [], header=True))
+        sys.stdout.flush()
+    while True:
+        time.sleep(1.0)
+        changed, seen = watch_changes(seen, current())
+        if changed:
+            sys.stdout.write(rows(changed, objs, header=False))
+            sys.stdout.flush()
 
 
 def _kv_block(title: str, mapping: dict[str, Any] | None) -> list[str]:
@@ -643,6 +735,26 @@ def cmd_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_create_files(args: argparse.Namespace) -> int:
+    """``create -f``: apply's path, but every object must be new (kubectl's create);
+    nothing is stored when one exists."""
+    if not args.filename:
+        raise UserError("give -f FILE, or WHAT NAME", hint="e.g. create -f pod.yaml, create deployment web --image=nginx")
+    items = _load_and_validate(args)
+    cd, store = _connect(args)
+    planned = applier.plan_all(store, items, service_cidr=_cidr(cd))
+    existing = [p for p in planned if p.live is not None]
+    if existing:
+        first = existing[0]
+        raise UserError(
+            f'{first.kind.resource} "{first.stored["metadata"]["name"]}" already exists', file=first.doc.file,
+            document=first.doc.index, hint="nothing was created; `kubeform apply -f` updates existing objects",
+        )
+    for p in applier.apply_docs(store, items, service_cidr=_cidr(cd)):
+        print(f"{p.ref} {p.outcome}", flush=True)
+    return 0
+
+
 # -- registration ------------------------------------------------------------------------
 def _bool_flag(text: str) -> bool:
     """``--wait=false`` as kubectl spells booleans."""
@@ -673,12 +785,23 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     _common(p)
     p.set_defaults(func=cmd_diff)
 
-    p = sub.add_parser("get", help="list objects (kubectl-like tables)")
-    p.add_argument("kind", metavar="KIND[,KIND]|KIND/NAME")
+    p = sub.add_parser("get", help="list objects (kubectl-like tables)",
+                       description="List objects as kubectl does. KIND may be `all` (pods, services, "
+                       "workloads, HPAs, jobs), several kinds joined by commas, or KIND/NAME.")
+    p.add_argument("kind", metavar="KIND[,KIND]|KIND/NAME|all")
     p.add_argument("names", nargs="*", metavar="NAME")
     p.add_argument("-A", "--all-namespaces", action="store_true")
     p.add_argument("-l", "--selector", metavar="SELECTOR", help="e.g. app=web,tier!=db,env in (a,b),!legacy")
-    p.add_argument("-o", "--output", metavar="wide|yaml|json|name")
+    p.add_argument("-o", "--output", metavar="FORMAT",
+                   help="wide, yaml, json, name, jsonpath=TEMPLATE, jsonpath-file=FILE, "
+                   "custom-columns=HEADER:PATH,..., custom-columns-file=FILE")
+    p.add_argument("-L", "--label-columns", action="append", metavar="KEY[,KEY]",
+                   help="a column with the value of each label KEY")
+    p.add_argument("--show-labels", action="store_true", help="a LABELS column (k=v,...)")
+    p.add_argument("--no-headers", action="store_true", help="tables without their header line")
+    p.add_argument("--sort-by", metavar="JSONPATH", help="order by a field, e.g. .metadata.creationTimestamp")
+    p.add_argument("-w", "--watch", action="store_true", help="after the table, a row each time an object changes (Ctrl-C ends)")
+    p.add_argument("--watch-only", action="store_true", help="as --watch, without the table first")
     p.add_argument("--show-secrets", action="store_true")
     _common(p)
     p.set_defaults(func=cmd_get)
@@ -727,13 +850,22 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         _common(p)
         p.set_defaults(func=_meta_verb(fieldname, what))
 
-    p = sub.add_parser("create", help="create a namespace, a generic secret or a configmap")
-    csub = p.add_subparsers(dest="what", metavar="WHAT", required=True)
-    c = csub.add_parser("namespace", aliases=["ns"])
+    p = sub.add_parser("create", help="create objects from manifests (-f), or a namespace, secret, configmap, "
+                       "deployment, job or service")
+    p.add_argument("-f", "--filename", action="append", metavar="FILE|DIR|-",
+                   help="create what the manifests describe (an object that exists is an error)")
+    p.add_argument("--strict", action="store_true", help="unsupported fields are errors, not warnings")
+    _common(p)
+    p.set_defaults(func=cmd_create_files)
+    csub = p.add_subparsers(dest="what", metavar="WHAT")
+    from kubeform.cli import generate
+
+    generate.register_create(csub)
+    c = csub.add_parser("namespace", aliases=["ns"], help="a Namespace")
     c.add_argument("name")
     _common(c, namespace=False)
     c.set_defaults(func=cmd_create, what="namespace")
-    c = csub.add_parser("secret")
+    c = csub.add_parser("secret", help="a generic Secret from literals and files")
     c.add_argument("secret_type", metavar="generic")
     c.add_argument("name")
     c.add_argument("--from-literal", action="append", metavar="KEY=VALUE")
@@ -741,7 +873,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     c.add_argument("--type", help="Secret type (default Opaque)")
     _common(c)
     c.set_defaults(func=cmd_create, what="secret")
-    c = csub.add_parser("configmap", aliases=["cm"])
+    c = csub.add_parser("configmap", aliases=["cm"], help="a ConfigMap from literals and files")
     c.add_argument("name")
     c.add_argument("--from-literal", action="append", metavar="KEY=VALUE")
     c.add_argument("--from-file", action="append", metavar="[KEY=]PATH")

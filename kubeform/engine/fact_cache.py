@@ -17,7 +17,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from kubeform.engine.facts_batch import BatchError, batch_script, new_nonce, parse_batch
+from kubeform.engine.facts_batch import (
+    BatchError,
+    batch_script,
+    new_nonce,
+    parse_batch,
+    split_batches,
+)
 from kubeform.engine.outcomes import TaskFailure
 from kubeform.modules.base import Fact
 from kubeform.transport.base import CommandResult, TransportError
@@ -76,16 +82,17 @@ class FactCache:
 
     def gather(self, wanted: Iterable[Wanted]) -> None:
         """Fetch every wanted fact not yet cached (volatile: always), one round trip per become setting."""
-        for (become, user), facts in to_fetch(wanted, self.values).items():
+        for (become, user), every in to_fetch(wanted, self.values).items():
             nonce = new_nonce()
-            res = self._run_script(batch_script(facts, nonce), become, user)
-            try:
-                outputs = parse_batch(res.stdout, len(facts), nonce)
-            except BatchError as err:
-                detail = (res.stderr or "").strip().splitlines()
-                raise TransportError(f"{err}: {detail[-1] if detail else 'no output'}") from None
-            for fact, value in zip(facts, read_outputs(facts, outputs), strict=True):
-                self.values[(fact.key, become, user)] = value
+            for facts in split_batches(every, nonce):  # one round trip each, within sshd's limit
+                res = self._run_script(batch_script(facts, nonce), become, user)
+                try:
+                    outputs = parse_batch(res.stdout, len(facts), nonce)
+                except BatchError as err:
+                    detail = (res.stderr or "").strip().splitlines()
+                    raise TransportError(f"{err}: {detail[-1] if detail else 'no output'}") from None
+                for fact, value in zip(facts, read_outputs(facts, outputs), strict=True):
+                    self.values[(fact.key, become, user)] = value
 
     def facts_for(self, facts: Sequence[Fact], become: bool, user: str, current_seq: int) -> dict[str, Any]:
         """The values of a task's facts; a miss also fetches what the tasks after ``current_seq`` need."""

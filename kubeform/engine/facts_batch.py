@@ -37,6 +37,29 @@ def batch_script(facts: Sequence[Fact], nonce: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: The most script one round trip carries. sshd runs a command as one argument of the
+#: login shell (``bash -c SCRIPT``) and Linux refuses an argument over 128 KiB
+#: (MAX_ARG_STRLEN: "Argument list too long"); become quotes the script again, which can
+#: grow it a few times over. A host with many files to check needs several round trips.
+MAX_SCRIPT = 32 * 1024
+
+
+def split_batches(facts: Sequence[Fact], nonce: str, limit: int = MAX_SCRIPT) -> list[list[Fact]]:
+    """The facts in order, cut into runs whose script stays within ``limit`` characters
+    (a single fact longer than that goes alone)."""
+    out: list[list[Fact]] = []
+    size = 0
+    for fact in facts:
+        one = len(batch_script([fact], nonce))
+        if out and size + one <= limit:
+            out[-1].append(fact)
+            size += one
+        else:
+            out.append([fact])
+            size = one
+    return out
+
+
 def parse_batch(output: str, count: int, nonce: str) -> list[tuple[str, int]]:
     """(stdout, rc) of each fact in script order; raises BatchError when one is missing."""
     found: list[tuple[str, int]] = []

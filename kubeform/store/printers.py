@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import datetime
 import difflib
 import hashlib
@@ -122,19 +123,31 @@ def diff_text(
 
 
 # -- tables --------------------------------------------------------------------------
-def age(ts: str | None, now: datetime.datetime) -> str:
-    """kubectl's compact age: 45s, 12m, 3h, 5d, 2y."""
-    if not ts:
-        return "<unknown>"
+def _time(ts: Any) -> datetime.datetime | None:
+    if not isinstance(ts, str) or not ts:
+        return None
     try:
-        then = datetime.datetime.fromisoformat(ts.replace("Z", "+00:00"))
+        t = datetime.datetime.fromisoformat(ts.replace("Z", "+00:00"))
     except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=datetime.UTC)
+
+
+def age(ts: str | None, now: datetime.datetime) -> str:
+    """kubectl's AGE (translateTimestampSince): HumanDuration, e.g. 45s, 5m30s, 90m, 3h20m, 5d."""
+    then = _time(ts)
+    if then is None:
         return "<unknown>"
-    secs = max(0, int((now - then).total_seconds()))
-    for unit, size in (("y", 31536000), ("d", 86400), ("h", 3600), ("m", 60)):
-        if secs >= size * (2 if unit in ("y", "d") else 1):
-            return f"{secs // size}{unit}"
-    return f"{secs}s"
+    return pod_status.human_duration((now - then).total_seconds())
+
+
+def _duration_between(start: str | None, end: str | None, now: datetime.datetime) -> str:
+    """A Job's DURATION: end - start when finished, now - start while running, '' before."""
+    begun = _time(start)
+    if begun is None:
+        return ""
+    finished = _time(end) or now
+    return pod_status.human_duration((finished - begun).total_seconds())
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -174,6 +187,73 @@ def _wide_containers(obj: Obj) -> list[str]:
     return [",".join(str(c.get("name")) for c in cs), ",".join(str(c.get("image")) for c in cs)]
 
 
+def format_labels(labels: Any) -> str:
+    """kubectl's labels.FormatLabels: sorted ``k=v`` pairs joined by commas, ``<none>`` if none."""
+    if not isinstance(labels, dict) or not labels:
+        return "<none>"
+    return ",".join(f"{k}={labels[k]}" for k in sorted(labels))
+
+
+def _has_condition(o: Obj, kind: str) -> bool:
+    return any(c.get("type") == kind and c.get("status") == "True" for c in _status(o).get("conditions") or [])
+
+
+def job_status(o: Obj) -> str:
+    """kubectl's Job STATUS: Complete, Failed, Terminating, Suspended, FailureTarget, else Running."""
+    if _has_condition(o, "Complete"):
+        return "Complete"
+    if _has_condition(o, "Failed"):
+        return "Failed"
+    if (o.get("metadata") or {}).get("deletionTimestamp"):
+        return "Terminating"
+    for cond in ("Suspended", "FailureTarget"):
+        if _has_condition(o, cond):
+            return cond
+    return "Running"
+
+
+def job_completions(o: Obj) -> str:
+    """kubectl's COMPLETIONS: ``1/3``; without spec.completions ``0/1`` or ``0/1 of 4`` (parallel)."""
+    spec: Obj = o["spec"] if isinstance(o.get("spec"), dict) else {}
+    succeeded = _int(_status(o).get("succeeded"))
+    if isinstance(spec.get("completions"), int):
+        return f"{succeeded}/{spec['completions']}"
+    parallelism = _int(spec.get("parallelism"))
+    return f"{succeeded}/1 of {parallelism}" if parallelism > 1 else f"{succeeded}/1"
+
+
+def service_cluster_ip(spec: Obj) -> str:
+    ips = spec.get("clusterIPs") or ([spec["clusterIP"]] if spec.get("clusterIP") else [])
+    return str(ips[0]) if ips else "<none>"
+
+
+def service_external_ip(o: Obj) -> str:
+    """kubectl's EXTERNAL-IP by type: externalIPs, a LoadBalancer's ingress (``<pending>``
+    before one), an ExternalName's name; ``<none>`` otherwise."""
+    spec: Obj = o["spec"] if isinstance(o.get("spec"), dict) else {}
+    kind = spec.get("type") or "ClusterIP"
+    external = [str(ip) for ip in spec.get("externalIPs") or []]
+    if kind in ("ClusterIP", "NodePort"):
+        return ",".join(external) or "<none>"
+    if kind == "LoadBalancer":
+        ingress = ((_status(o).get("loadBalancer") or {}).get("ingress")) or []
+        lb = sorted({str(i.get("ip") or i.get("hostname")) for i in ingress if i.get("ip") or i.get("hostname")})
+        lb_text = ",".join(lb)
+        if len(lb_text) > 16:  # kubectl clips it outside -o wide; the wide caller passes the whole
+            lb_text = lb_text[:13] + "..."
+        return ",".join([*([lb_text] if lb_text else []), *external]) or "<pending>"
+    if kind == "ExternalName":
+        return str(spec.get("externalName") or "")
+    return "<unknown>"
+
+
+def _job_selector(spec: Obj) -> str:
+    sel = spec.get("selector")
+    if not isinstance(sel, dict) or not sel:
+        return "<none>"
+    return selectors.format_selector(selectors.from_label_selector(sel)) or "<none>"
+
+
 def _selector_str(obj: Obj) -> str:
     sel = selectors.of_object(obj)
     return selectors.format_selector(sel) if sel else "<none>"
@@ -182,6 +262,18 @@ def _selector_str(obj: Obj) -> str:
 def _pod_row(o: Obj, wide: bool, now: datetime.datetime) -> tuple[list[str], list[str]]:
     """kubectl's pod columns (pod_status.py): READY STATUS RESTARTS, wide IP NODE ..."""
     return pod_status.pod_columns(o, now), pod_status.pod_wide(o) if wide else []
+
+
+def _phase(o: Obj) -> str:
+    """A volume's or claim's phase, Terminating once deleted (as kubectl shows it)."""
+    if (o.get("metadata") or {}).get("deletionTimestamp"):
+        return "Terminating"
+    return str(_status(o).get("phase") or "Pending")
+
+
+def _bool_ptr(value: Any) -> str:
+    """kubectl's printBoolPtr: ``<unset>`` for nil, else True/False."""
+    return "<unset>" if value is None else str(bool(value))
 
 
 def _ports(spec: Obj) -> str:
@@ -308,7 +400,7 @@ def _columns(kind: str, now: datetime.datetime | None = None) -> Columns:
             lambda o, w: (
                 [str(_int(_status(o).get(k))) for k in ("desiredNumberScheduled", "currentNumberScheduled",
                  "numberReady", "updatedNumberScheduled", "numberAvailable")]
-                + [",".join(f"{k}={v}" for k, v in (((spec(o).get("template") or {}).get("spec") or {}).get("nodeSelector") or {}).items()) or "<none>"],
+                + [format_labels(((spec(o).get("template") or {}).get("spec") or {}).get("nodeSelector"))],
                 [*_wide_containers(o), _selector_str(o)] if w else [],
             ),
             wide_c,
@@ -328,23 +420,27 @@ def _columns(kind: str, now: datetime.datetime | None = None) -> Columns:
         )
     if kind == "PersistentVolumeClaim":
         return (
-            ["STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS"],
-            lambda o, w: ([str(_status(o).get("phase") or "Pending"), str(spec(o).get("volumeName") or ""),
-                           str((_status(o).get("capacity") or {}).get("storage") or ""),
-                           _access_modes(_status(o).get("accessModes") or []),
-                           str(spec(o).get("storageClassName") or "")],
-                          [str(spec(o).get("volumeMode") or "Filesystem")] if w else []),
+            ["STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS", "VOLUMEATTRIBUTESCLASS"],
+            lambda o, w: ([_phase(o), str(spec(o).get("volumeName") or ""),
+                           str((_status(o).get("capacity") or {}).get("storage") or "") if spec(o).get("volumeName") else "",
+                           _access_modes(_status(o).get("accessModes") or []) if spec(o).get("volumeName") else "",
+                           str(spec(o).get("storageClassName") or ""),
+                           str(spec(o).get("volumeAttributesClassName") or "<unset>")],
+                          [str(spec(o).get("volumeMode") or "<unset>")] if w else []),
             ["VOLUMEMODE"],
         )
     if kind == "PersistentVolume":
         return (
-            ["CAPACITY", "ACCESS MODES", "RECLAIM POLICY", "STATUS", "CLAIM", "STORAGECLASS", "REASON"],
+            ["CAPACITY", "ACCESS MODES", "RECLAIM POLICY", "STATUS", "CLAIM", "STORAGECLASS",
+             "VOLUMEATTRIBUTESCLASS", "REASON"],
             lambda o, w: ([str((spec(o).get("capacity") or {}).get("storage") or ""),
                            _access_modes(spec(o).get("accessModes") or []),
                            str(spec(o).get("persistentVolumeReclaimPolicy") or "Retain"),
-                           str(_status(o).get("phase") or "Pending"), _claim_of(spec(o)),
-                           str(spec(o).get("storageClassName") or ""), str(_status(o).get("reason") or "")],
-                          [str(spec(o).get("volumeMode") or "Filesystem")] if w else []),
+                           _phase(o), _claim_of(spec(o)),
+                           str(spec(o).get("storageClassName") or ""),
+                           str(spec(o).get("volumeAttributesClassName") or "<unset>"),
+                           str(_status(o).get("reason") or "")],
+                          [str(spec(o).get("volumeMode") or "<unset>")] if w else []),
             ["VOLUMEMODE"],
         )
     if kind == "StorageClass":
@@ -356,27 +452,31 @@ def _columns(kind: str, now: datetime.datetime | None = None) -> Columns:
             [],
         )
     if kind == "Job":
+        clock = now or datetime.datetime.now(datetime.UTC)
         return (
-            ["COMPLETIONS", "DURATION"],
-            lambda o, w: ([f"{_int(_status(o).get('succeeded'))}/{_int(spec(o).get('completions'))}",
-                           str(_status(o).get("duration") or "<none>")],
-                          [*_wide_containers(o), _selector_str(o)] if w else []),
+            ["STATUS", "COMPLETIONS", "DURATION"],
+            lambda o, w: ([job_status(o), job_completions(o),
+                           _duration_between(_status(o).get("startTime"), _status(o).get("completionTime"), clock)],
+                          [*_wide_containers(o), _job_selector(spec(o))] if w else []),
             wide_c,
         )
     if kind == "CronJob":
+        clock = now or datetime.datetime.now(datetime.UTC)
         return (
-            ["SCHEDULE", "SUSPEND", "ACTIVE", "LAST SCHEDULE"],
-            lambda o, w: ([str(spec(o).get("schedule")), str(bool(spec(o).get("suspend"))),
-                           str(len(_status(o).get("active") or [])), str(_status(o).get("lastScheduleTime") or "<none>")],
-                          _wide_containers(o) if w else []),
-            ["CONTAINERS", "IMAGES"],
+            ["SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SCHEDULE"],
+            lambda o, w: ([str(spec(o).get("schedule")), str(spec(o).get("timeZone") or "<none>"),
+                           _bool_ptr(spec(o).get("suspend")), str(len(_status(o).get("active") or [])),
+                           age(_status(o).get("lastScheduleTime"), clock) if _status(o).get("lastScheduleTime") else "<none>"],
+                          [*_wide_containers(o), _job_selector(((spec(o).get("jobTemplate") or {}).get("spec")) or {})]
+                          if w else []),
+            wide_c,
         )
     if kind == "Service":
         return (
             ["TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)"],
-            lambda o, w: ([str(spec(o).get("type", "ClusterIP")), str(spec(o).get("clusterIP") or "<none>"),
-                           ",".join(spec(o).get("externalIPs") or []) or "<none>", _ports(spec(o))],
-                          [_selector_str(o)] if w else []),
+            lambda o, w: ([str(spec(o).get("type", "ClusterIP")), service_cluster_ip(spec(o)),
+                           service_external_ip(o), _ports(spec(o))],
+                          [format_labels(spec(o).get("selector"))] if w else []),
             ["SELECTOR"],
         )
     if kind == "Endpoints":
@@ -391,7 +491,7 @@ def _columns(kind: str, now: datetime.datetime | None = None) -> Columns:
         return (
             ["REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS"],
             lambda o, w: ([f"{spec(o).get('scaleTargetRef', {}).get('kind')}/{spec(o).get('scaleTargetRef', {}).get('name')}",
-                           _hpa_targets(o), str(spec(o).get("minReplicas", 1)), str(spec(o).get("maxReplicas")),
+                           _hpa_targets(o), str(spec(o).get("minReplicas", "<unset>")), str(spec(o).get("maxReplicas")),
                            str(_int(_status(o).get("currentReplicas")))], []),
             [],
         )
@@ -438,17 +538,76 @@ def node_address(o: Obj) -> str:
     return "<none>"
 
 
-def get_table(kind: str, objs: Sequence[Obj], *, wide: bool, all_namespaces: bool, now: datetime.datetime) -> str:
-    """The ``kubeform get`` table for objects of one kind."""
+DEFAULT_CLASS_ANNOTATIONS = ("storageclass.kubernetes.io/is-default-class", "storageclass.beta.kubernetes.io/is-default-class")
+
+
+def is_default_class(o: Obj) -> bool:
+    """A StorageClass marked default, which kubectl names ``standard (default)``."""
+    annotations = (o.get("metadata") or {}).get("annotations") or {}
+    return any(annotations.get(k) == "true" for k in DEFAULT_CLASS_ANNOTATIONS)
+
+
+@dataclasses.dataclass(frozen=True)
+class TableOptions:
+    """kubectl get's table flags: ``-L KEY`` label columns, ``--show-labels``, ``--no-headers``."""
+
+    label_columns: tuple[str, ...] = ()
+    show_labels: bool = False
+    no_headers: bool = False
+
+
+def label_header(key: str) -> str:
+    """kubectl's -L header: the key's name part, upper-cased (``app.kubernetes.io/name`` -> NAME)."""
+    return key.rsplit("/", 1)[-1].upper()
+
+
+def get_table(
+    kind: str, objs: Sequence[Obj], *, wide: bool, all_namespaces: bool, now: datetime.datetime, name_prefix: str = "",
+    options: TableOptions = TableOptions(),
+) -> str:
+    """The ``kubeform get`` table for objects of one kind (``name_prefix``: ``pod/`` when
+    several kinds are listed, as kubectl names them); -L columns and LABELS come last."""
     headers, row_fn, wide_headers = _columns(kind, now)
     head = (["NAMESPACE"] if all_namespaces else []) + ["NAME", *headers, "AGE"] + (wide_headers if wide else [])
+    head += [label_header(k) for k in options.label_columns] + (["LABELS"] if options.show_labels else [])
     rows = []
     for o in objs:
         meta = o.get("metadata") or {}
         cells, extra = row_fn(o, wide)
         ns = [str(meta.get("namespace", ""))] if all_namespaces else []
-        rows.append([*ns, str(meta.get("name")), *cells, age(meta.get("creationTimestamp"), now), *extra])
+        name = name_prefix + str(meta.get("name"))
+        if kind == "StorageClass" and is_default_class(o):
+            name += " (default)"
+        labels: Obj = meta["labels"] if isinstance(meta.get("labels"), dict) else {}
+        decorations = [str(labels.get(k, "")) for k in options.label_columns]
+        if options.show_labels:
+            decorations.append(format_labels(labels))
+        rows.append([*ns, name, *cells, age(meta.get("creationTimestamp"), now), *extra, *decorations])
+    if options.no_headers:  # widths from the rows alone, as kubectl's tabwriter sees them
+        return "".join(table([""] * len(head), rows).splitlines(keepends=True)[1:])
     return table(head, rows)
+
+
+def sort_key(expr: str) -> Callable[[Obj], tuple[int, Any]]:
+    """``--sort-by``'s key: the value a JSONPath finds (numbers as numbers, quantities and
+    timestamps as text); objects without it first, as kubectl orders them."""
+    from kubeform.store import jsonpath
+
+    nodes = jsonpath.parse(jsonpath.relaxed(expr))
+    if len(nodes) != 1 or not isinstance(nodes[0], jsonpath.Path):
+        raise jsonpath.JSONPathError(f"--sort-by needs one field path, got {expr!r}")
+    steps = nodes[0].steps
+
+    def key(o: Obj) -> tuple[int, Any]:
+        found = jsonpath.walk(o, steps)
+        if not found:
+            return (0, "")
+        value = found[0]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return (2, jsonpath.text_of(value))
+        return (1, value)
+
+    return key
 
 
 # -- events --------------------------------------------------------------------------
@@ -471,7 +630,9 @@ def sort_events(objs: Sequence[Obj]) -> list[Obj]:
     return sorted(objs, key=lambda o: (_event_times(o)[1], str((o.get("metadata") or {}).get("name"))))
 
 
-def events_table(objs: Sequence[Obj], *, wide: bool, all_namespaces: bool, now: datetime.datetime) -> str:
+def events_table(
+    objs: Sequence[Obj], *, wide: bool, all_namespaces: bool, now: datetime.datetime, keep_order: bool = False
+) -> str:
     """``kubeform get events``: LAST SEEN TYPE REASON OBJECT MESSAGE, by lastTimestamp.
 
     kubectl's layout: no NAME or AGE; -o wide adds SUBOBJECT, SOURCE, FIRST SEEN, COUNT, NAME.
@@ -482,7 +643,7 @@ def events_table(objs: Sequence[Obj], *, wide: bool, all_namespaces: bool, now: 
     else:
         head += ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
     rows = []
-    for o in sort_events(objs):
+    for o in (list(objs) if keep_order else sort_events(objs)):  # keep_order: as --sort-by put them
         meta = o.get("metadata") or {}
         first, last = _event_times(o)
         row = [str(meta.get("namespace", ""))] if all_namespaces else []

@@ -75,12 +75,17 @@ def history(deploy: Obj, replicasets: list[Obj]) -> list[tuple[int, Obj]]:
     return sorted(out.items())
 
 
-def history_table(deploy: Obj, replicasets: list[Obj]) -> list[str]:
+def history_lines(revisions: list[tuple[int, Obj]]) -> list[str]:
+    """kubectl's `rollout history` table of (revision, object carrying the change-cause)."""
     lines = ["REVISION  CHANGE-CAUSE"]
-    for rev, rs in history(deploy, replicasets):
-        cause = (meta(rs).get("annotations") or {}).get(CHANGE_CAUSE) or "<none>"
+    for rev, obj in revisions:
+        cause = (meta(obj).get("annotations") or {}).get(CHANGE_CAUSE) or "<none>"
         lines.append(f"{rev:<9} {cause}")
     return lines
+
+
+def history_table(deploy: Obj, replicasets: list[Obj]) -> list[str]:
+    return history_lines(history(deploy, replicasets))
 
 
 def revision_template(deploy: Obj, replicasets: list[Obj], number: int) -> Obj:

@@ -17,7 +17,7 @@ from typing import Any
 from kubeform.api.objects import is_controlled_by, meta
 from kubeform.errors import UserError
 from kubeform.reconciler.controllers.revisions import template_of_revision
-from kubeform.store.rollout import CHANGE_CAUSE, RolloutStatus
+from kubeform.store.rollout import RolloutStatus, history_lines
 
 Obj = dict[str, Any]
 #: the kinds whose rollouts go through ControllerRevisions
@@ -104,11 +104,7 @@ def history(owner: Obj, revisions: list[Obj]) -> list[tuple[int, Obj]]:
 
 
 def history_table(owner: Obj, revisions: list[Obj]) -> list[str]:
-    lines = ["REVISION  CHANGE-CAUSE"]
-    for rev, cr in history(owner, revisions):
-        cause = (meta(cr).get("annotations") or {}).get(CHANGE_CAUSE) or "<none>"
-        lines.append(f"{rev:<9} {cause}")
-    return lines
+    return history_lines(history(owner, revisions))
 
 
 def template_of(revision: Obj) -> Obj:

@@ -215,6 +215,7 @@ def _semantic(doc: Mapping[str, Any], kind: str) -> list[Problem]:
     if kind in ("Job", "CronJob"):
         job_path = ("spec",) if kind == "Job" else ("spec", "jobTemplate", "spec")
         _pod_failure_policy(_dig(doc, (*job_path, "podFailurePolicy")), (*job_path, "podFailurePolicy"), add)
+        _per_index(_dig(doc, job_path), job_path, add)
     if kind == "DaemonSet":
         rolling = _dig(doc, ("spec", "updateStrategy", "rollingUpdate"))
         if isinstance(rolling, Mapping) and _is_zero(rolling.get("maxUnavailable", 1)) and _is_zero(rolling.get("maxSurge", 0)):
@@ -333,6 +334,26 @@ def _pod_failure_policy(policy: Any, path: tuple[Any, ...], add: Any) -> None:
         codes = rule.get("onExitCodes")
         if isinstance(codes, Mapping) and codes.get("operator") == "In" and 0 in (codes.get("values") or []):
             add("must not be 0 for the In operator", *path, "rules", i, "onExitCodes", "values")
+
+
+def _per_index(job: Any, path: tuple[Any, ...], add: Any) -> None:
+    """Upstream's rules for backoffLimitPerIndex, maxFailedIndexes and the FailIndex action."""
+    if not isinstance(job, Mapping):
+        return
+    per_index = job.get("backoffLimitPerIndex")
+    if per_index is not None and job.get("completionMode") != "Indexed":
+        add("requires indexed completion mode", *path, "backoffLimitPerIndex")
+    most = job.get("maxFailedIndexes")
+    if most is not None:
+        if per_index is None:
+            add("cannot set maxFailedIndexes when backoffLimitPerIndex is not set", *path, "maxFailedIndexes")
+        completions = job.get("completions")
+        if isinstance(most, int) and isinstance(completions, int) and most > completions:
+            add("must be less than or equal to completions", *path, "maxFailedIndexes")
+    policy = job.get("podFailurePolicy")
+    for i, rule in enumerate(policy.get("rules") or [] if isinstance(policy, Mapping) else []):
+        if isinstance(rule, Mapping) and rule.get("action") == "FailIndex" and per_index is None:
+            add("requires the backoffLimitPerIndex to be set", *path, "podFailurePolicy", "rules", i, "action")
 
 
 def _service(spec: Mapping[str, Any], add: Any) -> None:

@@ -332,3 +332,140 @@ def test_new_image_restarts_the_container_also_after_an_agent_restart(rig: Rig) 
     assert newest.attempt == 1 and newest.state == "running"
     assert rig.driver.specs[newest.id].image.ref == "busybox:1.37"
     assert "Killing" in rig.reasons()
+
+
+def test_service_variables_from_the_service_map_when_the_container_starts(rig: Rig) -> None:
+    """Services of the pod's namespace that exist when a container starts (the leader's
+    service map) become its variables; the pod's own env wins; a later Service is not seen
+    by the running container."""
+    def entry(ns: str, name: str, ip: str, port: int) -> dict[str, Any]:
+        return {"namespace": ns, "name": name, "type": "ClusterIP", "clusterIP": ip, "sessionAffinity": "None",
+                "affinityTimeout": 10800, "externalTrafficPolicy": "Cluster", "internalTrafficPolicy": "Cluster",
+                "ports": [{"name": "", "protocol": "TCP", "port": port, "nodePort": 0, "endpoints": []}], "addresses": []}
+
+    rig.client.put("/registry/kubeform/servicemap/default/redis-master", json.dumps(entry("default", "redis-master", "10.96.0.11", 6379)))
+    rig.client.put("/registry/kubeform/servicemap/other/db", json.dumps(entry("other", "db", "10.96.0.12", 5432)))
+    rig.put(pod("web", "u-web", containers=[{"name": "app", "image": "busybox",
+                                             "env": [{"name": "REDIS_MASTER_PORT", "value": "mine"}]}]))
+    rig.sync()
+    cid = rig.driver.find("u-web", "app").id
+    env = dict(kv.split("=", 1) for kv in rig.driver.specs[cid].env)
+    assert env["REDIS_MASTER_SERVICE_HOST"] == "10.96.0.11" and env["REDIS_MASTER_SERVICE_PORT"] == "6379"
+    assert env["REDIS_MASTER_PORT_6379_TCP_ADDR"] == "10.96.0.11"
+    assert env["REDIS_MASTER_PORT"] == "mine"
+    assert not any(k.startswith("DB_") for k in env)
+
+    rig.client.put("/registry/kubeform/servicemap/default/late", json.dumps(entry("default", "late", "10.96.0.13", 80)))
+    rig.sync()
+    assert not any(k.startswith("LATE_") for k in rig.driver.specs[cid].env)
+    rig.put(pod("off", "u-off", enableServiceLinks=False, containers=[{"name": "app", "image": "busybox"}]))
+    rig.sync()
+    assert not any("_SERVICE_" in kv for kv in rig.driver.specs[rig.driver.find("u-off", "app").id].env)
+
+
+def _events(rig: Rig, reason: str) -> list[dict[str, Any]]:
+    kvs, _ = rig.client.range("/registry/events/", prefix=True)
+    return [e for e in (json.loads(kv.value) for kv in kvs) if e["reason"] == reason]
+
+
+POST_START = {"postStart": {"exec": {"command": ["/bin/sh", "-c", "echo hi > /usr/share/message"]}}}
+
+
+def test_post_start_runs_once_right_after_the_start(rig: Rig) -> None:
+    rig.put(pod("ps", "u-ps", containers=[{"name": "app", "image": "busybox", "lifecycle": POST_START}]))
+    rig.sync(3, 1.0)
+    cid = rig.driver.find("u-ps", "app").id
+    assert rig.driver.execs == [[cid, "/bin/sh", "-c", "echo hi > /usr/share/message"]]
+    assert "running" in rig.status("ps")["state"] and rig.condition("ps", "Ready") == "True"
+    assert rig.manager.hook_records.state("u-ps", cid, "postStart") == "done"
+    # a restarted agent (records read back from disk) does not run it again
+    rig.manager = rig.new_manager()
+    rig.sync(2, 1.0)
+    assert len(rig.driver.execs) == 1
+
+
+def test_post_start_pending_at_a_restart_runs_once_and_begun_never_again(rig: Rig) -> None:
+    rig.put(pod("ps", "u-ps", containers=[{"name": "app", "image": "busybox", "lifecycle": POST_START},
+                                          {"name": "two", "image": "busybox", "lifecycle": POST_START}]))
+    rig.sync()
+    app, two = rig.driver.find("u-ps", "app").id, rig.driver.find("u-ps", "two").id
+    assert len(rig.driver.execs) == 2
+    # as if the agent died after starting app (pending) and in the middle of two's hook (begun)
+    rig.manager.hook_records.mark("u-ps", app, "postStart", "pending", [app, two])
+    rig.manager.hook_records.mark("u-ps", two, "postStart", "begun", [app, two])
+    rig.manager = rig.new_manager()
+    rig.sync(3, 1.0)
+    assert [e[0] for e in rig.driver.execs] == [app, two, app]
+    assert rig.manager.hook_records.state("u-ps", app, "postStart") == "done"
+    assert rig.driver.started == ["u-ps/app/0", "u-ps/two/0"]
+
+
+def test_failed_post_start_kills_the_container_which_restarts_with_back_off(rig: Rig) -> None:
+    rig.driver.exec_fails.add("app")
+    rig.put(pod("bad", "u-bad", containers=[{"name": "app", "image": "busybox", "lifecycle": POST_START}],
+                terminationGracePeriodSeconds=5))
+    rig.sync()
+    first = rig.driver.find("u-bad", "app")
+    assert first.state == "exited" and first.id in rig.driver.stopped and rig.driver.stop_grace[first.id] == 5
+    failed = _events(rig, "FailedPostStartHook")
+    assert len(failed) == 1 and failed[0]["type"] == "Warning"
+    assert failed[0]["message"].startswith(
+        'Exec lifecycle hook ([/bin/sh -c echo hi > /usr/share/message]) for Container "app" in Pod "bad_default(u-bad)" failed - error: command ')
+    assert any(e["message"] == "FailedPostStartHook" for e in _events(rig, "Killing"))
+    rig.sync()
+    assert rig.status("bad")["state"]["waiting"]["reason"] == "CrashLoopBackOff"
+    rig.clock.advance(11)
+    rig.sync()
+    assert rig.driver.started == ["u-bad/app/0", "u-bad/app/1"]
+    assert rig.status("bad")["restartCount"] == 1
+
+
+def test_pre_stop_runs_before_the_stop_signal_within_the_grace(rig: Rig) -> None:
+    hooks = {"preStop": {"exec": {"command": ["nginx", "-s", "quit"]}}}
+    rig.put(pod("stop", "u-stop", containers=[{"name": "app", "image": "busybox", "lifecycle": hooks},
+                                              {"name": "plain", "image": "busybox"}]))
+    rig.sync()
+    app, plain = rig.driver.find("u-stop", "app").id, rig.driver.find("u-stop", "plain").id
+    assert rig.driver.execs == []
+    obj = rig.pod("stop")
+    obj["metadata"].update(deletionTimestamp="2023-11-14T22:14:00Z", deletionGracePeriodSeconds=30)
+    rig.put(obj)
+    rig.sync()
+    assert rig.driver.execs == [[app, "nginx", "-s", "quit"]]
+    assert 28 < rig.driver.stop_grace[app] <= 30 and rig.driver.stop_grace[plain] == 30
+    rig.sync(2)
+    assert rig.pod("stop") is None
+
+
+def test_pre_stop_failure_is_an_event_and_a_slow_one_is_cut_at_the_grace(rig: Rig) -> None:
+    rig.driver.exec_fails.add("app")
+    rig.put(pod("pf", "u-pf", containers=[
+        {"name": "app", "image": "busybox", "lifecycle": {"preStop": {"exec": {"command": ["drain"]}}}},
+        {"name": "slow", "image": "busybox", "lifecycle": {"preStop": {"sleep": {"seconds": 30}}}},
+    ], terminationGracePeriodSeconds=1))
+    rig.sync()
+    slow = rig.driver.find("u-pf", "slow").id
+    obj = rig.pod("pf")
+    obj["metadata"].update(deletionTimestamp="2023-11-14T22:14:00Z", deletionGracePeriodSeconds=1)
+    rig.put(obj)
+    started = time.monotonic()
+    rig.sync()
+    took = time.monotonic() - started
+    assert 0.9 < took < 5, took  # the sleep hook stopped at the grace of 1 s
+    assert rig.driver.stop_grace[slow] == 2  # then the signal, with the kubelet's minimum
+    failed = _events(rig, "FailedPreStopHook")
+    assert [e["message"].split(" failed - ")[0] for e in failed] == [
+        'Exec lifecycle hook ([drain]) for Container "app" in Pod "pf_default(u-pf)"']
+
+
+def test_liveness_restart_runs_pre_stop(rig: Rig) -> None:
+    probe = {"exec": {"command": ["check"]}, "periodSeconds": 1, "failureThreshold": 1}
+    rig.put(pod("lv", "u-lv", containers=[{"name": "app", "image": "busybox", "livenessProbe": probe,
+                                           "lifecycle": {"preStop": {"httpGet": {"port": 1, "host": "127.0.0.1"}}}}],
+                terminationGracePeriodSeconds=3))
+    rig.sync()
+    rig.driver.exec_fails.add("app")
+    rig.sync(3, 1.0)
+    assert rig.driver.stopped
+    failed = _events(rig, "FailedPreStopHook")  # nothing listens on 127.0.0.1:1
+    assert failed and failed[0]["message"].startswith('HTTP lifecycle hook () for Container "app" in Pod "lv_default(u-lv)" failed - error: ')

@@ -574,5 +574,7 @@ def test_force_deleted_statefulset_pod_of_a_cut_off_node_never_runs_twice(chaos_
             if cut:
                 c.kf("lab", "heal", VICTIM, "--name", c.lab.name, check=False)
     sampler.check()
-    assert kv0(c)["metadata"]["uid"] == new["metadata"]["uid"]
+    # the new kv-0, or (on a loaded machine, when the cut outlasted the node's lease and its
+    # unreachable taint evicted the not-yet-started new pod) a later one: never the old one
+    assert kv0(c)["metadata"]["uid"] != old["metadata"]["uid"]
     data_intact(c)

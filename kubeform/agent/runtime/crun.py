@@ -26,7 +26,7 @@ import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import bundlestate, crilog, crunstate, images, ocispec, procstat, sandbox, shim, shimserver
+from . import bundlestate, crilog, crunstate, images, ocispec, procstat, sandbox, shim, shimserver, stopsignal
 from .cleanup import remove_all_main, remove_everything
 from .driver import ContainerInfo, ContainerSpec, Driver, ImageInfo, RuntimeError_, SandboxInfo, SandboxSpec
 
@@ -209,7 +209,8 @@ class CrunDriver(Driver):
             raise RuntimeError_(str(exc)) from None
         os.makedirs(d, exist_ok=True)
         meta = {"id": cid, "pod_uid": spec.pod_uid, "name": spec.name, "attempt": spec.attempt,
-                "log_path": spec.log_path, "image": spec.image.ref, "created": time.time()}
+                "log_path": spec.log_path, "image": spec.image.ref, "created": time.time(),
+                "stop_signal": stopsignal.short(spec.image.stop_signal)}
         sandbox.write_atomic(os.path.join(d, "meta.json"), json.dumps(meta, sort_keys=True))
         rootfs = os.path.join(d, "rootfs")
         # crun's own errors (not the container's output) go to crun.log: StartError's message
@@ -316,7 +317,9 @@ class CrunDriver(Driver):
         deadline = time.time() + max(0.0, grace_seconds)
         if not self._running(container_id):
             return
-        crun(["kill", container_id, "TERM"], check=False)
+        meta = sandbox.read_json(os.path.join(self.container_dir(container_id), "meta.json")) or {}
+        # the image's StopSignal, kept with the container when it started (TERM before that)
+        crun(["kill", container_id, stopsignal.short(str(meta.get("stop_signal") or ""))], check=False)
         while time.time() < deadline:
             if not self._running(container_id):
                 return

@@ -31,7 +31,7 @@ import tempfile
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from . import imageref
+from . import imageref, stopsignal
 from .cleanup import remove_all_main, remove_everything
 from .driver import (
     ContainerInfo,
@@ -144,6 +144,8 @@ def create_argv(spec: ContainerSpec, sandbox_id: str, pod_files: Dict[str, str])
         "--label",
         "%s=%s" % (L_LOG, spec.log_path),
     ]
+    if spec.image.stop_signal:  # docker would take it from the image too; said, not assumed
+        argv += ["--stop-signal", stopsignal.canonical(spec.image.stop_signal)]
     if spec.memory_limit_bytes:
         argv += ["--memory", str(spec.memory_limit_bytes)]
     if spec.cpu_limit_millis:
@@ -276,6 +278,7 @@ def parse_image(ref: str, raw: Dict[str, Any]) -> ImageInfo:
         env=list(cfg.get("Env") or []),
         working_dir=str(cfg.get("WorkingDir") or ""),
         user=str(cfg.get("User") or ""),
+        stop_signal=str(cfg.get("StopSignal") or ""),
     )
 
 

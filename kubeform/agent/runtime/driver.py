@@ -36,6 +36,7 @@ class ImageInfo(NamedTuple):
     env: List[str]  # "K=V"
     working_dir: str
     user: str
+    stop_signal: str = ""  # the config's StopSignal as written ("SIGQUIT"); "" = SIGTERM
 
 
 class Mount(NamedTuple):
@@ -137,7 +138,8 @@ class Driver(object):
         return self.list_sandboxes(), self.list_containers()
 
     def stop_container(self, container_id: str, grace_seconds: float) -> None:
-        """SIGTERM, wait up to grace_seconds, then SIGKILL. Blocks until it has exited."""
+        """The image's stop signal (StopSignal, else SIGTERM), wait up to grace_seconds,
+        then SIGKILL. Blocks until it has exited."""
         raise NotImplementedError
 
     def remove_container(self, container_id: str) -> None:

@@ -4,12 +4,15 @@ Why pure: the rules are many and exact (envFrom before env, later wins; ``$(VAR)
 only from variables defined earlier; command replaces the image Entrypoint and drops its
 Cmd; a missing required ConfigMap key stops the container with Kubernetes' own message),
 so they are tested with data files. The caller supplies the ConfigMaps and Secrets of the
-pod's namespace (by name) and the pod/host IPs.
+pod's namespace (by name), the pod/host IPs and the Service variables (serviceenv.py):
+those come after the pod's own variables, which win on a conflict, and ``$(VAR)`` may name
+them, as the kubelet's expansion does.
 """
 
 import base64
 import re
-from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+from collections import ChainMap
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 Obj = Dict[str, Any]
 
@@ -19,14 +22,14 @@ class ConfigError(Exception):
 
 
 class Resolved(NamedTuple):
-    env: List[Tuple[str, str]]  # pod-defined variables in order (envFrom, then env)
+    env: List[Tuple[str, str]]  # pod-defined variables in order (envFrom, then env), then the Services' the pod does not define
     argv: List[str]
     working_dir: str
     user: Optional[int]
     group: Optional[int]
 
 
-def expand(text: str, mapping: Dict[str, str]) -> str:
+def expand(text: str, mapping: Mapping[str, str]) -> str:
     """Kubernetes' $(VAR) expansion: $$ -> $, $(NAME) -> value when NAME is defined, else kept."""
     out = []  # type: List[str]
     i = 0
@@ -163,11 +166,14 @@ def pod_env(
     secrets: Dict[str, Obj],
     pod_ip: str,
     host_ip: str,
+    services: Optional[Dict[str, str]] = None,
 ) -> List[Tuple[str, str]]:
-    """The variables the pod spec defines for ``container``, expanded, in order (later wins)."""
+    """The variables the pod spec defines for ``container``, expanded, in order (later wins);
+    ``$(VAR)`` looks in the variables defined so far, then in ``services``."""
     namespace = (pod.get("metadata") or {}).get("namespace") or "default"
     values = {}  # type: Dict[str, str]
     order = []  # type: List[str]
+    lookup = ChainMap(values, services or {})  # type: Mapping[str, str]
 
     def put(name: str, value: str) -> None:
         if name not in values:
@@ -195,7 +201,7 @@ def pod_env(
     for var in container.get("env") or []:
         name = var.get("name", "")
         if "value" in var or "valueFrom" not in var:
-            put(name, expand(str(var.get("value", "")), values))
+            put(name, expand(str(var.get("value", "")), lookup))
             continue
         source = var.get("valueFrom") or {}
         value = None  # type: Optional[str]
@@ -212,7 +218,7 @@ def pod_env(
     return [(name, values[name]) for name in order]
 
 
-def merge_argv(container: Obj, entrypoint: List[str], cmd: List[str], env: Dict[str, str]) -> List[str]:
+def merge_argv(container: Obj, entrypoint: List[str], cmd: List[str], env: Mapping[str, str]) -> List[str]:
     """Kubernetes' rule: command replaces Entrypoint (and drops Cmd); args replaces Cmd."""
     command = container.get("command")
     args = container.get("args")
@@ -248,9 +254,16 @@ def resolve(
     secrets: Dict[str, Obj],
     pod_ip: str,
     host_ip: str,
+    services: Optional[List[Tuple[str, str]]] = None,
 ) -> Resolved:
-    """Everything a ContainerSpec needs from the pod; ConfigError as CreateContainerConfigError."""
-    env = pod_env(pod, container, configmaps, secrets, pod_ip, host_ip)
+    """Everything a ContainerSpec needs from the pod; ConfigError as CreateContainerConfigError.
+
+    ``services``: the Service variables (serviceenv.variables), added after the pod's own
+    and only where the pod does not define the same name."""
+    service_env = dict(services or [])
+    env = pod_env(pod, container, configmaps, secrets, pod_ip, host_ip, service_env)
+    defined = set(name for name, _ in env)
+    env += [(name, value) for name, value in services or [] if name not in defined]
     mapping = dict(env)
     argv = merge_argv(container, entrypoint, cmd, mapping)
     if not argv:

@@ -24,7 +24,8 @@ class FakeDriver(Driver):
         self.pulls = []  # type: List[str]
         self.started = []  # type: List[str]  # "uid/name/attempt" in start order
         self.stopped = []  # type: List[str]  # container ids
-        self.exec_fails = set()  # type: Set[str]  # container names whose exec probes fail
+        self.exec_fails = set()  # type: Set[str]  # container names whose exec probes (and hooks) fail
+        self.execs = []  # type: List[List[str]]  # [container id, *argv] of every exec asked for
         self.stop_grace = {}  # type: Dict[str, float]
         self.removed_sandboxes = []  # type: List[str]
         self.prefix = subnet_prefix
@@ -111,6 +112,7 @@ class FakeDriver(Driver):
 
     def exec_argv(self, container_id: str, argv: List[str], tty: bool, stdin: bool) -> List[str]:
         with self.lock:
+            self.execs.append([container_id] + list(argv))
             c = self.containers.get(container_id)
             fails = c is not None and c.name in self.exec_fails
         return ["false"] if fails else ["true"]

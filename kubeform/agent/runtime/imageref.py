@@ -113,6 +113,7 @@ def image_info(ref: str, digest: str, config: Dict[str, Any]) -> ImageInfo:
         env=list(c.get("Env") or []),
         working_dir=str(c.get("WorkingDir") or ""),
         user=str(c.get("User") or ""),
+        stop_signal=str(c.get("StopSignal") or ""),
     )
 
 
@@ -122,7 +123,8 @@ def info_to_json(info: ImageInfo) -> str:
 
 def info_from_json(text: str) -> ImageInfo:
     raw = json.loads(text)
-    return ImageInfo(**{k: raw[k] for k in ImageInfo._fields})
+    # fields added later (stop_signal) keep their defaults in infos cached before them
+    return ImageInfo(**{k: raw[k] for k in ImageInfo._fields if k in raw})
 
 
 _NOISE = re.compile(r'^(time="[^"]*" level=\w+ msg=")|("$)')

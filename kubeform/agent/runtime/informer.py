@@ -59,6 +59,12 @@ class Informer(object):
         with self.lock:
             return dict(self.items)
 
+    def get(self, key: str) -> Optional[Obj]:
+        """One object as the cache has it now (None when absent), without copying the rest."""
+        with self.lock:
+            found = self.items.get(key)
+        return found[1] if found is not None else None
+
     def apply(self, kind: str, key: str, value: str, mod_revision: int) -> bool:
         """Fold one watch event into the cache; whether on_change should hear of it."""
         with self.lock:

@@ -36,6 +36,7 @@ class Observed(NamedTuple):
     config_errors: Dict[str, str]  # container name -> CreateContainerConfigError message
     volume_error: str  # FailedMount message, "" when every volume is set up
     hashes: Dict[str, str]  # container id -> container_hash of the spec it was started from
+    hooks: Dict[str, Dict[str, str]]  # container id -> hook -> state (hookrecords.py)
 
 
 def observed(
@@ -55,6 +56,7 @@ def observed(
         kw.get("config_errors") or {},
         kw.get("volume_error") or "",
         kw.get("hashes") or {},
+        kw.get("hooks") or {},
     )
 
 
@@ -66,14 +68,14 @@ def container_hash(spec: Obj) -> str:
 
 
 class Action(NamedTuple):
-    kind: str  # pull | sandbox | start | kill | remove | teardown | delete
+    kind: str  # pull | sandbox | start | poststart | kill | remove | teardown | delete
     container: str = ""  # container name in the spec
     init: bool = False
     attempt: int = 0
     image: str = ""
     container_id: str = ""
     grace: float = 0.0
-    reason: str = ""  # why (for events): Liveness, Startup, Deleting, NotInSpec, ...
+    reason: str = ""  # why (for events): Liveness, Startup, Deleting, NotInSpec, FailedPostStartHook, ...
     message: str = ""
 
 
@@ -237,6 +239,14 @@ def _restart_or_wait(pod: Obj, spec: Obj, c: ContainerInfo, obs: Observed, init:
     return _start(pod, spec, obs, init, c.attempt + 1, now, waiting)
 
 
+def _post_start_due(c: ContainerInfo, obs: Observed) -> List[Action]:
+    """A running container whose postStart hook was due when the agent died, before the
+    hook began (record ``pending``): run it now. Once begun it never runs again."""
+    if obs.hooks.get(c.id, {}).get("postStart") == "pending":
+        return [Action("poststart", c.name, attempt=c.attempt, container_id=c.id)]
+    return []
+
+
 def _garbage(names: List[str], groups: Dict[str, List[ContainerInfo]]) -> List[Action]:
     """Containers not in the spec (stop and remove) and exited attempts older than the
     previous one (the previous is kept for lastState and ``logs --previous``)."""
@@ -323,6 +333,7 @@ def plan(pod: Obj, obs: Observed, now: float) -> Plan:
             break
         c = found
         if c.state == "running":
+            actions.extend(_post_start_due(c, obs))
             break
         if c.state == "created":
             actions.append(Action("remove", name, True, c.attempt, container_id=c.id, reason="NeverStarted"))
@@ -346,7 +357,9 @@ def plan(pod: Obj, obs: Observed, now: float) -> Plan:
             actions.extend(_start(pod, spec_c, obs, False, next_attempt(pod, name, []), now, waiting))
             continue
         c = current
-        if c.state == "running":
+        if c.state == "running" and _post_start_due(c, obs):
+            actions.extend(_post_start_due(c, obs))  # nothing else until its hook has run
+        elif c.state == "running":
             verdict = obs.verdicts.get(name)
             known = obs.hashes.get(c.id)
             if known is not None and known != container_hash(spec_c):

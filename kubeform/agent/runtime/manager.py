@@ -20,10 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from kubeform.api import events as ev
-from kubeform.api import quantity, usage as usagemod
+from kubeform.api import quantity, servicemap, usage as usagemod
 from kubeform.api.etcd import EtcdClient, EtcdError, key_unchanged, op_delete, op_put
 
-from . import backoff, env as envmod, lifecycle, localvolumes, probes, samename, serviceaccount, status as statusmod, volumes
+from . import backoff, env as envmod, hookrecords, hooks, lifecycle, localvolumes, probes, samename, serviceaccount, serviceenv, status as statusmod, volumes
 from .driver import ContainerInfo, ContainerSpec, Driver, ImageInfo, PullError, RuntimeError_, SandboxInfo, SandboxSpec
 from .eventrecorder import EventRecorder
 from .informer import Informer
@@ -112,6 +112,9 @@ class RuntimeManager(object):
         self.secrets = Informer(client, SECRET_PREFIX, self.wake.set)
         self.claims = Informer(client, CLAIM_PREFIX, self.wake.set)
         self.volumes = Informer(client, VOLUME_PREFIX, self.wake.set)
+        # the leader's service map (not the Services): read when a container starts, for
+        # its Service variables; a change starts nothing, so it wakes no pass
+        self.services = Informer(client, servicemap.PREFIX, lambda: None)
         self.events = EventRecorder(client, node_name, clock)
         self.workers = {}  # type: Dict[str, PodWorker]
         self.images = {}  # type: Dict[str, ImageInfo]
@@ -127,6 +130,8 @@ class RuntimeManager(object):
         self.usage = {}  # type: Dict[str, Obj]
         self.usage_raw = {}  # type: Dict[str, Tuple[float, Dict[str, int]]]  # uid -> (when, container -> cpu ns)
         self.spec_hashes = SpecHashes(state_dir)
+        self.hook_records = hookrecords.HookRecords(state_dir)
+        self.in_post_start = set()  # type: Set[str]  # container ids whose postStart hook runs now (not probed)
         self.pod_names = samename.PodNames(state_dir)
         self.held = {}  # type: Dict[str, str]  # pod uid -> the namesake's uid it waits for (logged once)
         self.pool = ThreadPoolExecutor(max_workers=8)
@@ -151,7 +156,7 @@ class RuntimeManager(object):
         return needs_pass(self.node, before, after)
 
     def informers(self) -> List[Informer]:
-        return [self.pods, self.configmaps, self.secrets, self.claims, self.volumes]
+        return [self.pods, self.configmaps, self.secrets, self.claims, self.volumes, self.services]
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -294,6 +299,7 @@ class RuntimeManager(object):
                 table.pop(uid, None)
             self.pod_names.forget(uid)
             self.spec_hashes.forget(uid)
+            self.hook_records.forget(uid)
             self.usage_raw.pop(uid, None)
             for cid in [k for k, owner in self.probe_owner.items() if owner == uid]:
                 self.probe_states.pop(cid, None)
@@ -320,6 +326,7 @@ class RuntimeManager(object):
                 dict(self.config_errors.get(uid, {})),
                 "",
                 self.spec_hashes.of(uid),
+                self.hook_records.of(uid),
             )
 
     def sync_pod(self, uid: str, snap: Snapshot) -> bool:
@@ -380,6 +387,15 @@ class RuntimeManager(object):
 
         return pick(self.configmaps, CONFIGMAP_PREFIX), pick(self.secrets, SECRET_PREFIX)
 
+    def service_variables(self, pod: Obj) -> List[Tuple[str, str]]:
+        """The Service variables of the pod's containers, from the service map as it is now
+        (a Service made later is not seen by a running container, as in Kubernetes). Until
+        the map was read once a container cannot start: its variables would be missing."""
+        if not self.services.synced:
+            raise envmod.ConfigError("services have not yet been read at least once, cannot construct envvars")
+        entries = [entry for _rev, entry in self.services.snapshot().values() if isinstance(entry.get("ports"), list)]
+        return serviceenv.variables(pod, entries)
+
     def perform(self, pod: Obj, snap: Snapshot, obs: lifecycle.Observed, actions: List[lifecycle.Action], waiting: Dict[str, Tuple[str, str]]) -> Tuple[lifecycle.Observed, bool]:
         """Do the plan's actions in order; returns the observation updated by what was done."""
         uid = str((pod.get("metadata") or {}).get("uid", ""))
@@ -388,14 +404,8 @@ class RuntimeManager(object):
         sandbox = obs.sandbox
         kills = [a for a in actions if a.kind == "kill"]
         if kills:
-            self.kill_all(pod, kills)
-            gone = {a.container_id for a in kills}
-            now_s = ev.rfc3339(datetime.datetime.utcfromtimestamp(self.clock()))
-            containers = [
-                c._replace(state="exited", exit_code=137 if c.exit_code is None else c.exit_code, finished_at=c.finished_at or now_s)
-                if c.id in gone and c.state == "running" else c
-                for c in containers
-            ]
+            self.kill_all(pod, kills, sandbox.ip if sandbox is not None else "")
+            containers = self.killed(containers, {a.container_id for a in kills})
         for a in actions:
             if a.kind == "kill":
                 continue
@@ -425,22 +435,97 @@ class RuntimeManager(object):
                     containers.append(info)
                     digest = lifecycle.container_hash(self.container_spec_of(pod, a.container))
                     self.spec_hashes.remember(uid, info.id, digest, [c.id for c in containers])
+                    if hooks.handler(self.container_spec_of(pod, a.container), hooks.POST_START) is not None:
+                        self.hook_records.mark(uid, info.id, hooks.POST_START, hookrecords.PENDING, [c.id for c in containers])
+                        containers = self.post_start(pod, snap, uid, info, sandbox, containers)
+            elif a.kind == "poststart":
+                found = [c for c in containers if c.id == a.container_id and c.state == "running"]
+                if found and sandbox is not None:
+                    containers = self.post_start(pod, snap, uid, found[0], sandbox, containers)
         obs = obs._replace(sandbox=sandbox, containers=containers, images=dict(self.images))
         return obs, False
 
-    def kill_all(self, pod: Obj, kills: List[lifecycle.Action]) -> None:
-        """Stop containers in parallel (a pod's grace is one grace, not one per container)."""
+    def killed(self, containers: List[ContainerInfo], gone: Set[str]) -> List[ContainerInfo]:
+        """The containers as they are after ``gone`` were stopped (the next list confirms)."""
+        now_s = ev.rfc3339(datetime.datetime.utcfromtimestamp(self.clock()))
+        return [
+            c._replace(state="exited", exit_code=137 if c.exit_code is None else c.exit_code, finished_at=c.finished_at or now_s)
+            if c.id in gone and c.state == "running" else c
+            for c in containers
+        ]
+
+    def post_start(self, pod: Obj, snap: Snapshot, uid: str, c: ContainerInfo, sandbox: SandboxInfo,
+                   containers: List[ContainerInfo]) -> List[ContainerInfo]:
+        """Run a started container's postStart hook (once: recorded before it begins); when
+        it fails, FailedPostStartHook and the container is killed (it restarts per
+        restartPolicy). The worker waits for it: the pod's status says the container runs
+        only once the hook has returned, and it is not probed meanwhile."""
+        container = self.container_spec_of(pod, c.name)
+        handler = hooks.handler(container, hooks.POST_START)
+        if handler is None or self.hook_records.state(uid, c.id, hooks.POST_START) not in ("", hookrecords.PENDING):
+            return containers
+        self.hook_records.mark(uid, c.id, hooks.POST_START, hookrecords.BEGUN, [x.id for x in containers])
+        with self.lock:
+            self.in_post_start.add(c.id)
+        try:
+            outcome = hooks.run(handler, container, sandbox.ip, lambda argv: self.driver.exec_argv(c.id, argv, False, False),
+                                None, cancelled=lambda: self.deleting(snap.key, uid))
+        finally:
+            with self.lock:
+                self.in_post_start.discard(c.id)
+        self.hook_records.mark(uid, c.id, hooks.POST_START, hookrecords.DONE, [x.id for x in containers])
+        if outcome.ok or self.deleting(snap.key, uid):
+            return containers  # a hook cut short by the pod's deletion: the deletion stops the container
+        field = "spec.containers{%s}" % c.name
+        self.events.record(pod, "FailedPostStartHook", hooks.failure_message(handler, c.name, pod, outcome), warning=True, field_path=field)
+        kill = lifecycle.Action("kill", c.name, attempt=c.attempt, container_id=c.id, grace=lifecycle.grace_seconds(pod), reason="FailedPostStartHook")
+        self.kill_all(pod, [kill], sandbox.ip)
+        return self.killed(containers, {c.id})
+
+    def deleting(self, key: str, uid: str) -> bool:
+        """Whether the pod (this uid) is being deleted or is gone: a postStart hook stops."""
+        pod = self.pods.get(key)
+        meta = (pod or {}).get("metadata") or {}
+        return pod is None or meta.get("uid") != uid or bool(meta.get("deletionTimestamp")) or self.stop.is_set()
+
+    def pre_stop(self, pod: Obj, a: lifecycle.Action, pod_ip: str) -> float:
+        """Run the container's preStop hook within the kill's grace (once per container);
+        the grace the stop signal then gets (hooks.stop_grace)."""
+        container = self.container_spec_of(pod, a.container)
+        handler = hooks.handler(container, hooks.PRE_STOP)
+        uid = str((pod.get("metadata") or {}).get("uid", ""))
+        if handler is None or not hooks.runs_pre_stop(container, a.grace) or self.hook_records.state(uid, a.container_id, hooks.PRE_STOP):
+            return a.grace
+        self.hook_records.mark(uid, a.container_id, hooks.PRE_STOP, hookrecords.BEGUN, self.hook_records.of(uid).keys())
+        outcome = hooks.run(handler, container, pod_ip, lambda argv: self.driver.exec_argv(a.container_id, argv, False, False), a.grace)
+        if not outcome.ok and outcome.took < a.grace:  # one that ran out of time is cut short, not failed
+            self.events.record(pod, "FailedPreStopHook", hooks.failure_message(handler, a.container, pod, outcome), warning=True,
+                               field_path="spec.containers{%s}" % a.container)
+        elif not outcome.ok:
+            LOG.info("preStop hook of %s (%s) did not complete within the grace period of %gs", a.container, a.container_id, a.grace)
+        return hooks.stop_grace(a.grace, outcome.took)
+
+    def kill_all(self, pod: Obj, kills: List[lifecycle.Action], pod_ip: str = "") -> None:
+        """Stop containers in parallel (a pod's grace is one grace, not one per container),
+        each after its preStop hook, within that grace."""
         def one(a: lifecycle.Action) -> None:
             field = "spec.containers{%s}" % a.container
             if a.reason in ("Liveness", "Startup"):
                 msg = "Container %s failed %s probe, will be restarted" % (a.container, a.reason.lower())
             elif a.reason == "SpecChanged":
                 msg = "Container %s definition changed, will be restarted" % a.container
+            elif a.reason == "FailedPostStartHook":
+                msg = "FailedPostStartHook"
             else:
                 msg = "Stopping container %s" % a.container
             self.events.record(pod, "Killing", msg, field_path=field)
             try:
-                self.driver.stop_container(a.container_id, a.grace)
+                grace = self.pre_stop(pod, a, pod_ip)
+            except Exception as exc:  # a hook runner's bug must not keep the container running
+                LOG.error("preStop hook of %s: %s", a.container_id, exc)
+                grace = a.grace
+            try:
+                self.driver.stop_container(a.container_id, grace)
             except (RuntimeError_, OSError) as exc:
                 LOG.error("stopping %s: %s", a.container_id, exc)
 
@@ -517,7 +602,8 @@ class RuntimeManager(object):
         ns = meta.get("namespace") or "default"
         cms, secrets = self.namespace_objects(ns)
         try:
-            resolved = envmod.resolve(pod, container, image.entrypoint, image.cmd, image.working_dir, cms, secrets, sandbox.ip, self.host_ip())
+            resolved = envmod.resolve(pod, container, image.entrypoint, image.cmd, image.working_dir, cms, secrets, sandbox.ip, self.host_ip(),
+                                      self.service_variables(pod))
             mounts = volumes.container_mounts(self.state_dir, pod, container, self.claim_paths(pod))
             sa_mount = serviceaccount.container_mount(self.state_dir, pod, container)
             if sa_mount is not None:
@@ -598,6 +684,7 @@ class RuntimeManager(object):
         """The last step of a graceful deletion: the key goes (if it is still this pod)."""
         key, rev = snap.key, snap.mod_revision
         self.spec_hashes.drop(uid)
+        self.hook_records.drop(uid)
         self.pod_names.drop(uid)
         volumes.teardown(self.state_dir, uid, **({} if self.mount_runner is None else {"run": self.mount_runner}))
         for _ in range(5):
@@ -637,6 +724,7 @@ class RuntimeManager(object):
         if snap.sandbox is not None:
             self.driver.remove_sandbox(uid)
         self.spec_hashes.drop(uid)
+        self.hook_records.drop(uid)
         self.pod_names.drop(uid)
         volumes.teardown(self.state_dir, uid, **({} if self.mount_runner is None else {"run": self.mount_runner}))
         return True
@@ -652,6 +740,8 @@ class RuntimeManager(object):
             if c.state != "running" or c.name not in specs:
                 continue
             live_ids.add(c.id)
+            if c.id in self.in_post_start:
+                continue  # not Running until its postStart hook returns: not probed yet
             self.probe_owner[c.id] = uid
             states = self.probe_states.setdefault(c.id, {})
             for kind in probes.due_probes(specs[c.name], states, lifecycle.epoch(c.started_at), now):

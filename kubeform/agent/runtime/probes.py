@@ -134,8 +134,9 @@ def resolve_port(container: Obj, port: Any) -> int:
     raise ValueError("port %r not found in the container's ports" % text)
 
 
-def run_http(action: Obj, container: Obj, pod_ip: str, timeout: float) -> Tuple[bool, str]:
-    """httpGet from the node into the pod: 200-399 succeeds (redirects are not followed)."""
+def run_http(action: Obj, container: Obj, pod_ip: str, timeout: float, any_status: bool = False) -> Tuple[bool, str]:
+    """httpGet from the node into the pod: 200-399 succeeds (redirects are not followed);
+    with ``any_status`` every answer does (a lifecycle hook fails only when none comes)."""
     host = action.get("host") or pod_ip
     port = resolve_port(container, action.get("port", 80))
     path = action.get("path") or "/"
@@ -158,7 +159,7 @@ def run_http(action: Obj, container: Obj, pod_ip: str, timeout: float) -> Tuple[
         conn.endheaders()
         resp = conn.getresponse()
         body = resp.read(1024)
-        if 200 <= resp.status < 400:
+        if any_status or 200 <= resp.status < 400:
             return True, ""
         del body
         return False, "HTTP probe failed with statuscode: %d" % resp.status

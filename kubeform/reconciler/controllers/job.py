@@ -24,6 +24,16 @@ What it does, for one Job (Kubernetes' pkg/controller/job, in small):
   ``batch.kubernetes.io/job-completion-index``, ``JOB_COMPLETION_INDEX`` in every
   container's environment (downward API from that annotation) and hostname
   ``<job>-<index>``; ``status.completedIndexes`` lists the succeeded ones ("0-2,5").
+- ``backoffLimitPerIndex`` (Indexed only): each index has its own failure count, carried
+  from a failed pod to its replacement in the annotation
+  ``batch.kubernetes.io/job-index-failure-count`` (as upstream), and its own back-off. An
+  index that failed more than the limit (or whose pod matched a ``FailIndex`` rule) is
+  listed in ``status.failedIndexes`` and gets no more pods; more failed indexes than
+  ``maxFailedIndexes`` fail the Job (``MaxFailedIndexesExceeded``) at once, and a Job
+  whose every index succeeded or failed with some failed ends Failed (``FailedIndexes``).
+- A failing Job gets ``FailureTarget`` beside ``Failed`` (same reason and message), as
+  Kubernetes 1.31+ ends one (upstream sets Failed once the pods are gone; here their
+  deletion is decided in the same sync).
 - ``suspend``: deletes the active pods, condition Suspended; resuming restarts the clock.
 - ``ttlSecondsAfterFinished`` (upstream's TTL-after-finished controller, here in the same
   sync): that long after the Job finished it is deleted in the foreground, as upstream's
@@ -41,7 +51,7 @@ in from the uid on create, here the first sync does (one Put, then the rest).
 
 import copy
 import datetime
-from typing import Any, Dict, List, NamedTuple, Optional, Set, Tuple
+from typing import AbstractSet, Any, Dict, List, NamedTuple, Optional, Set, Tuple
 
 from kubeform.api import defaults, deletion, events
 from kubeform.api.nodes import parse_time
@@ -69,6 +79,7 @@ COMPONENT = "job-controller"
 TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
 INDEX_KEY = "batch.kubernetes.io/job-completion-index"
 INDEX_ENV = "JOB_COMPLETION_INDEX"
+FAILURE_COUNT_KEY = "batch.kubernetes.io/job-index-failure-count"
 #: Kubernetes' DefaultJobPodFailureBackOff and MaxJobPodFailureBackOff.
 BACKOFF_BASE = 10.0
 BACKOFF_MAX = 600.0
@@ -77,6 +88,10 @@ BACKOFF_REASON = "BackoffLimitExceeded"
 BACKOFF_MESSAGE = "Job has reached the specified backoff limit"
 DEADLINE_REASON = "DeadlineExceeded"
 DEADLINE_MESSAGE = "Job was active longer than specified deadline"
+MAX_FAILED_INDEXES_REASON = "MaxFailedIndexesExceeded"
+MAX_FAILED_INDEXES_MESSAGE = "Job has exceeded the specified maximal number of failed indexes"
+FAILED_INDEXES_REASON = "FailedIndexes"
+FAILED_INDEXES_MESSAGE = "Job has failed indexes"
 
 
 def job_key(namespace: str, name: str) -> str:
@@ -116,7 +131,7 @@ def parse_indexes(text: str) -> Set[int]:
     return out
 
 
-def format_indexes(indexes: Set[int]) -> str:
+def format_indexes(indexes: AbstractSet[int]) -> str:
     """A set of indexes as Kubernetes writes completedIndexes: sorted ranges, "1,3-5"."""
     parts: List[str] = []
     run: List[int] = []
@@ -134,6 +149,20 @@ def format_indexes(indexes: Set[int]) -> str:
 
 def _run(run: List[int]) -> str:
     return str(run[0]) if len(run) == 1 else "%d-%d" % (run[0], run[-1])
+
+
+def per_index_limit(spec: Obj) -> Optional[int]:
+    """``backoffLimitPerIndex`` of an Indexed Job (None: the Job has no per-index limit)."""
+    limit = spec.get("backoffLimitPerIndex")
+    if spec.get("completionMode") != "Indexed" or isinstance(limit, bool) or not isinstance(limit, int):
+        return None
+    return limit
+
+
+def failure_count(pod: Obj) -> int:
+    """How many earlier pods of this pod's index failed (its per-index annotation)."""
+    text = str((meta(pod).get("annotations") or {}).get(FAILURE_COUNT_KEY) or "")
+    return int(text) if text.isdigit() else 0
 
 
 def pod_index(pod: Obj) -> Optional[int]:
@@ -211,7 +240,8 @@ def backoff_delay(failures: int) -> float:
 
 
 def backoff_wait(pods: List[Obj], now: datetime.datetime) -> float:
-    """Seconds before a new pod may be created after failures (0: now)."""
+    """Seconds before a new pod may be created after failures (0: now); for one index of
+    a Job with a per-index limit, ``pods`` are that index's."""
     last_success: Optional[datetime.datetime] = None
     for pod in pods:
         if _phase(pod) == "Succeeded":
@@ -230,8 +260,22 @@ def backoff_wait(pods: List[Obj], now: datetime.datetime) -> float:
     return max(0.0, (ready_at - now).total_seconds())
 
 
-def new_pod(job: Obj, index: Optional[int]) -> Obj:
-    """The pod the Job creates (for ``index`` in Indexed mode), with the tracking finalizer."""
+def index_failures(spec: Obj, pods: List[Obj]) -> Dict[int, int]:
+    """Failures so far of each index (per-index limit): the highest failure count a failed
+    pod of the index carried, plus one when its failure counts (podFailurePolicy)."""
+    out: Dict[int, int] = {}
+    for pod in pods:
+        index = pod_index(pod)
+        if index is None or terminated_as(pod) != "Failed":
+            continue
+        counts = podfailurepolicy.judge(spec.get("podFailurePolicy"), pod).counts if _phase(pod) == "Failed" else True
+        out[index] = max(out.get(index, 0), failure_count(pod) + (1 if counts else 0))
+    return out
+
+
+def new_pod(job: Obj, index: Optional[int], failures: Optional[int] = None) -> Obj:
+    """The pod the Job creates (for ``index`` in Indexed mode; ``failures``: that index's
+    failures so far, for a Job with a per-index limit), with the tracking finalizer."""
     jmeta = meta(job)
     spec = job.get("spec") or {}
     template = spec.get("template") or {}
@@ -244,6 +288,8 @@ def new_pod(job: Obj, index: Optional[int]) -> Obj:
         )
         annotations = dict(pod["metadata"].get("annotations") or {})
         annotations[INDEX_KEY] = str(index)
+        if failures is not None:
+            annotations[FAILURE_COUNT_KEY] = str(failures)
         pod["metadata"]["annotations"] = annotations
         pspec = pod["spec"]
         if not pspec.get("hostname"):
@@ -270,6 +316,7 @@ class Counted(NamedTuple):
     actions: List[Action]  # Puts dropping the finalizer of the pods just counted
     pods: List[Item]  # the owned pods as they will be after those Puts
     fail_job: Optional[str] = None  # a podFailurePolicy FailJob rule matched: the message
+    failed_indexes: AbstractSet[int] = frozenset()  # per-index limit: the indexes that failed for good
 
 
 def count_finished(job: Obj, owned: List[Item]) -> Counted:
@@ -281,6 +328,9 @@ def count_finished(job: Obj, owned: List[Item]) -> Counted:
     succeeded = int(status.get("succeeded") or 0)
     failed = int(status.get("failed") or 0)
     completed = parse_indexes(str(status.get("completedIndexes") or "")) if indexed else set()
+    limit = per_index_limit(spec)
+    failed_indexes = parse_indexes(str(status.get("failedIndexes") or "")) if limit is not None else set()
+    failures = index_failures(spec, [i.obj for i in owned]) if limit is not None else {}
     actions: List[Action] = []
     pods: List[Item] = []
     fail_job: Optional[str] = None
@@ -300,12 +350,16 @@ def count_finished(job: Obj, owned: List[Item]) -> Counted:
             verdict = podfailurepolicy.judge(spec.get("podFailurePolicy"), pod) if _phase(pod) == "Failed" else podfailurepolicy.COUNTED
             failed += 1 if verdict.counts else 0
             fail_job = fail_job or verdict.fail_job
+            index = pod_index(pod)
+            if limit is not None and index is not None and index not in completed:
+                if verdict.fail_index or failures.get(index, 0) > limit:
+                    failed_indexes.add(index)
         obj = untracked(pod)
         actions.append(Put(item.key, obj, item.mod_revision))
         pods.append(Item(item.key, obj, item.mod_revision))
     if indexed:
         succeeded = len(completed)
-    return Counted(succeeded, failed, completed, actions, pods, fail_job)
+    return Counted(succeeded, failed, completed, actions, pods, fail_job, failed_indexes)
 
 
 
@@ -411,6 +465,8 @@ def _finished(item: Item, counted: Counted, actions: List[Action], now: datetime
             status[field] = value
     if (job.get("spec") or {}).get("completionMode") == "Indexed" and (counted.completed or "completedIndexes" in old):
         status["completedIndexes"] = format_indexes(counted.completed)
+    if per_index_limit(job.get("spec") or {}) is not None:
+        status["failedIndexes"] = format_indexes(counted.failed_indexes)
     if status != old:
         actions = [Put(item.key, dict(job, status=status), item.mod_revision), *actions]
     return actions + requeue
@@ -471,6 +527,9 @@ def _running(item: Item, counted: Counted, actions: List[Action], now: datetime.
             failure = (BACKOFF_REASON, BACKOFF_MESSAGE)
         deadline = spec.get("activeDeadlineSeconds")
         started = parse_time(str(status.get("startTime") or ""))
+        most = _count(spec.get("maxFailedIndexes"))
+        if failure is None and per_index_limit(spec) is not None and most is not None and len(counted.failed_indexes) > most:
+            failure = (MAX_FAILED_INDEXES_REASON, MAX_FAILED_INDEXES_MESSAGE)
         if failure is None and isinstance(deadline, int) and started is not None:
             left = (started + datetime.timedelta(seconds=deadline) - now).total_seconds()
             if left <= 0:
@@ -480,11 +539,15 @@ def _running(item: Item, counted: Counted, actions: List[Action], now: datetime.
 
     completed = counted.completed
     succeeded = counted.succeeded
+    failed_indexes = counted.failed_indexes
+    if failure is None and not suspended and failed_indexes and completions is not None and len(completed | failed_indexes) >= completions:
+        failure = (FAILED_INDEXES_REASON, FAILED_INDEXES_MESSAGE)
     if failure is not None:
         failed += remove_pods(active, now, True, actions)
         active = []
         requeue = []
-        conditions = set_condition(conditions, {"type": "Failed", "status": "True", "reason": failure[0], "message": failure[1]}, stamp)
+        for kind in ("FailureTarget", "Failed"):
+            conditions = set_condition(conditions, {"type": kind, "status": "True", "reason": failure[0], "message": failure[1]}, stamp)
         out_events.append(CreateEvent(job, failure[0], failure[1], events.WARNING, COMPONENT))
     elif not suspended:
         if indexed:
@@ -501,7 +564,7 @@ def _running(item: Item, counted: Counted, actions: List[Action], now: datetime.
             conditions = set_condition(conditions, {"type": "Complete", "status": "True"}, stamp)
             out_events.append(CreateEvent(job, "Completed", "Job completed", events.NORMAL, COMPONENT))
         else:
-            active, wait, created = _manage(job, active, pod_objs, succeeded, completed, completions, parallelism, indexed, now, actions)
+            active, wait, created = _manage(job, active, pod_objs, succeeded, completed | failed_indexes, completions, parallelism, indexed, now, actions)
             if wait > 0:
                 requeue.append(wait)
 
@@ -511,6 +574,8 @@ def _running(item: Item, counted: Counted, actions: List[Action], now: datetime.
     status["failed"] = failed
     if indexed:
         status["completedIndexes"] = format_indexes(completed)
+    if per_index_limit(spec) is not None:
+        status["failedIndexes"] = format_indexes(failed_indexes)
     if conditions:
         status["conditions"] = conditions
     for zero in ("active", "succeeded", "failed", "ready"):
@@ -540,10 +605,11 @@ def _manage(
     actions: List[Action],
 ) -> Tuple[List[Item], float, int]:
     """Create or delete pods towards the wanted number active: (the active pods kept, the
-    back-off wait before more may be created, how many were created)."""
-    wait = backoff_wait(pod_objs, now)
+    back-off wait before more may be created, how many were created). Indexed:
+    ``completed`` holds the indexes that need no more pods (succeeded or failed)."""
     if indexed:
-        return _manage_indexed(job, active, completed, completions or 0, parallelism, wait, now, actions)
+        return _manage_indexed(job, active, pod_objs, completed, completions or 0, parallelism, now, actions)
+    wait = backoff_wait(pod_objs, now)
     if completions is not None:
         want = max(0, min(parallelism, completions - succeeded))
     else:
@@ -566,14 +632,15 @@ def _manage(
 def _manage_indexed(
     job: Obj,
     active: List[Item],
+    pod_objs: List[Obj],
     completed: Set[int],
     completions: int,
     parallelism: int,
-    wait: float,
     now: datetime.datetime,
     actions: List[Action],
 ) -> Tuple[List[Item], float, int]:
-    """One active pod per index not yet succeeded, lowest first, up to parallelism."""
+    """One active pod per index not yet done, lowest first, up to parallelism; after
+    failures the Job's back-off, or each index's own with a per-index limit."""
     keep: List[Item] = []
     extra: List[Item] = []
     seen: Set[int] = set()
@@ -593,11 +660,28 @@ def _manage_indexed(
     pending = [i for i in range(completions) if i not in completed and i not in seen]
     if room <= 0 or not pending:
         return keep, 0.0, 0
-    if wait > 0:
-        return keep, wait, 0
-    for index in pending[:room]:
-        actions.append(podcontrol.create_pod(new_pod(job, index)))
-    return keep, 0.0, len(pending[:room])
+    spec = job.get("spec") or {}
+    if per_index_limit(spec) is None:
+        wait = backoff_wait(pod_objs, now)
+        if wait > 0:
+            return keep, wait, 0
+        for index in pending[:room]:
+            actions.append(podcontrol.create_pod(new_pod(job, index)))
+        return keep, 0.0, len(pending[:room])
+    failures = index_failures(spec, pod_objs)
+    waits = [0.0]
+    created = 0
+    for index in pending:
+        if created >= room:
+            break
+        wait = backoff_wait([p for p in pod_objs if pod_index(p) == index], now) if failures.get(index) else 0.0
+        if wait > 0:
+            waits.append(wait)
+            continue
+        actions.append(podcontrol.create_pod(new_pod(job, index, failures.get(index, 0))))
+        created += 1
+    waiting = [w for w in waits if w > 0]
+    return keep, (min(waiting) if waiting else 0.0), created
 
 
 def related(change: Change, view: View) -> List[str]:

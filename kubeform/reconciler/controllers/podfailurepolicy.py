@@ -8,7 +8,8 @@ The rules are tried in order; the first that matches decides:
 - ``onPodConditions`` (``type``, ``status`` default "True"): a condition of the pod.
 
 ``action``: ``FailJob`` fails the Job at once (reason ``PodFailurePolicy``, upstream's
-message), ``Ignore`` does not count the failure (neither in ``status.failed`` nor against
+message), ``FailIndex`` (Jobs with ``backoffLimitPerIndex`` only) fails the pod's index at
+once without waiting for its per-index limit, ``Ignore`` does not count the failure (neither in ``status.failed`` nor against
 ``backoffLimit``), ``Count`` counts it as usual. No rule matching: counted as usual.
 Pure and stdlib-only.
 """
@@ -21,10 +22,12 @@ REASON = "PodFailurePolicy"
 
 
 class Verdict(NamedTuple):
-    """Whether the failure counts, and the Job's failure message when a FailJob rule matched."""
+    """Whether the failure counts, the Job's failure message when a FailJob rule matched,
+    and whether a FailIndex rule matched."""
 
     counts: bool
     fail_job: Optional[str]
+    fail_index: bool = False
 
 
 COUNTED = Verdict(True, None)
@@ -97,6 +100,8 @@ def judge(policy: Any, pod: Obj) -> Verdict:
             return Verdict(False, None)
         if action == "FailJob":
             return Verdict(True, message)
+        if action == "FailIndex":
+            return Verdict(True, None, True)
         if action == "Count":
             return COUNTED
     return COUNTED

@@ -25,6 +25,17 @@ def test_verbs_names_what_each_group_registers(group: str) -> None:
     assert registered == set(main.VERBS[group])
 
 
+def test_run_with_an_image_is_kubectls_run_else_a_playbook() -> None:
+    """`run NAME --image=IMG` makes a pod (generate.py); `run PLAYBOOK -i INV` runs a playbook."""
+    pod = main.build_parser(["run", "web", "--image=nginx"]).parse_args(["run", "web", "--image=nginx", "--port=80"])
+    assert (pod.name, pod.image, pod.port) == ("web", "nginx", "80")
+    book = main.build_parser(["run", "site.yml"]).parse_args(["run", "site.yml", "-i", "inv"])
+    assert (book.playbook, book.inventory) == ("site.yml", "inv")
+    # --image after -- is a word of the pod's command, not the flag
+    assert not main._pod_run(["run", "site.yml", "-i", "inv", "--", "--image=x"])
+    assert main._verb_key(["run", "x", "--image", "y"]) == "run --image"
+
+
 def test_a_verb_builds_only_its_group_and_help_builds_all() -> None:
     assert [m.__name__ for m in main.verb_groups(["apply", "-f", "x"])] == ["kubeform.cli.objects"]
     assert len(main.verb_groups(["--help"])) == len(main.VERBS)

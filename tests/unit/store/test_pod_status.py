@@ -44,6 +44,6 @@ def test_get_pods_table_has_kubectls_columns() -> None:
     lines = text.splitlines()
     assert lines[0].split()[:5] == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
     assert "NOMINATED NODE   READINESS GATES" in lines[0]
-    assert lines[2].split() == ["p1", "2/2", "Running", "0", "1h", "10.244.1.5", "kf-node1", "<none>", "<none>"]
+    assert lines[2].split() == ["p1", "2/2", "Running", "0", "60m", "10.244.1.5", "kf-node1", "<none>", "<none>"]
     narrow = printers.get_table("Pod", pods, wide=False, all_namespaces=False, now=NOW).splitlines()
     assert narrow[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]

@@ -11,9 +11,11 @@ NOW = datetime.datetime(2024, 1, 2, tzinfo=datetime.UTC)
 
 def test_age() -> None:
     assert render.age("2024-01-01T23:59:30Z", NOW) == "30s"
-    assert render.age("2024-01-01T23:00:00Z", NOW) == "1h"
+    assert render.age("2024-01-01T23:00:00Z", NOW) == "60m"  # kubectl: HumanDuration
+    assert render.age("2024-01-01T20:30:00Z", NOW) == "3h30m"
     assert render.age("2024-01-01T00:00:00Z", NOW) == "24h"
     assert render.age("2023-12-01T00:00:00Z", NOW) == "32d"
+    assert render.age("2024-01-01T23:54:30Z", NOW) == "5m30s"
     assert render.age(None, NOW) == "<unknown>"
 
 
@@ -26,7 +28,7 @@ def test_service_table() -> None:
     text = render.get_table("Service", [svc], wide=True, all_namespaces=True, now=NOW)
     assert text.splitlines() == [
         "NAMESPACE   NAME   TYPE       CLUSTER-IP   EXTERNAL-IP   PORT(S)        AGE   SELECTOR",
-        "default     web    NodePort   10.96.0.10   <none>        80:30080/TCP   1m    app=web",
+        "default     web    NodePort   10.96.0.10   <none>        80:30080/TCP   60s   app=web",
     ]
 
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from kubeform.errors import UserError
-from kubeform.store import rollout_sets
+from kubeform.store import rollout, rollout_sets
 
 STATUS = yaml.safe_load((Path(__file__).resolve().parents[2] / "data" / "store" / "rollout" / "sets_status.yaml").read_text())
 
@@ -32,7 +32,7 @@ DS: dict[str, Any] = {
 
 def _cr(rev: int, image: str, owner: str = "d1", cause: str | None = None) -> dict[str, Any]:
     template = {"metadata": {"labels": {"app": "agent"}}, "spec": {"containers": [{"name": "c", "image": image}]}, "$patch": "replace"}
-    ann = {rollout_sets.CHANGE_CAUSE: cause} if cause else {}
+    ann = {rollout.CHANGE_CAUSE: cause} if cause else {}
     return {
         "kind": "ControllerRevision",
         "metadata": {"name": f"agent-{rev}", "annotations": ann,

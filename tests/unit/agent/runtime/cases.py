@@ -15,6 +15,7 @@ A case's ``observed`` block is written as the driver would report it::
       config_errors: {app: "..."}
       volume_error: ""
       hashes: {c1: 0123abcd}              # container id -> spec hash it was started from
+      hooks: {c1: {postStart: pending}}   # container id -> hook -> state (hookrecords.py)
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def observed(pod: dict[str, Any], raw: dict[str, Any] | None) -> lifecycle.Obser
     return lifecycle.Observed(
         sandbox, containers, images, dict(raw.get("pull_errors") or {}), pull_backoff, crash, verdicts,
         dict(raw.get("config_errors") or {}), raw.get("volume_error", ""), dict(raw.get("hashes") or {}),
+        {cid: dict(h) for cid, h in (raw.get("hooks") or {}).items()},
     )
 
 
@@ -96,4 +98,6 @@ def describe(a: lifecycle.Action) -> str:
         return f"kill {a.container_id} grace={a.grace:g} {a.reason}"
     if a.kind == "remove":
         return f"remove {a.container_id}"
+    if a.kind == "poststart":
+        return f"poststart {a.container_id}"
     return a.kind

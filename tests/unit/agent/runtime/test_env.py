@@ -21,6 +21,7 @@ def test_resolve(path: Path) -> None:
     args = (
         pod, container, image.get("entrypoint", []), image.get("cmd", []), image.get("working_dir", ""),
         case.get("configmaps") or {}, case.get("secrets") or {}, case.get("pod_ip", "10.244.1.5"), case.get("host_ip", "192.168.71.11"),
+        [tuple(kv) for kv in case.get("services") or []],
     )
     if "error" in case:
         with pytest.raises(env.ConfigError) as err:

@@ -58,3 +58,10 @@ def test_find_manifest_takes_the_last() -> None:
     ]}
     assert (imageref.find_manifest(index, "t") or {})["digest"] == "sha256:3"
     assert imageref.find_manifest(index, "v") is None
+
+
+def test_info_cached_before_stop_signal_still_reads() -> None:
+    """An image info cached by an older agent (no stop_signal) reads back with SIGTERM's ""."""
+    old = '{"cmd": ["sh"], "digest": "sha256:ab", "entrypoint": [], "env": [], "ref": "x", "user": "", "working_dir": ""}'
+    info = imageref.info_from_json(old)
+    assert info.stop_signal == "" and info.cmd == ["sh"]

@@ -32,6 +32,7 @@ FAIL_42 = {"action": "FailJob", "onExitCodes": {"operator": "In", "values": [42]
         (None, _pod({"a": 42}), COUNTED),
         (_policy(FAIL_42), _pod({"a": 42}), Verdict(True, "Container a for pod t/p failed with exit code 42 matching FailJob rule at index 0")),
         (_policy(FAIL_42), _pod({"a": 41}), COUNTED),
+        (_policy({"action": "FailIndex", "onExitCodes": {"operator": "In", "values": [42]}}), _pod({"a": 42}), Verdict(True, None, True)),
         (_policy(FAIL_42), _pod({"a": None}), COUNTED),  # still terminating: no exit code
         (_policy(FAIL_42), _pod({"a": 0, "b": 42}), Verdict(True, "Container b for pod t/p failed with exit code 42 matching FailJob rule at index 0")),
         (_policy(FAIL_42), _pod({"a": 0}, init={"i": 42}), Verdict(True, "Container i for pod t/p failed with exit code 42 matching FailJob rule at index 0")),
