@@ -321,15 +321,21 @@ def test_service_answers_by_name_and_cluster_ip_from_every_node(docs: PodsCluste
             assert "<title>Welcome to nginx!</title>" in page, (node, url, page)
 
 
-@pytest.mark.xfail(strict=True, reason="kubeform gives containers no service environment variables "
-                   "(MY_NGINX_SERVICE_HOST, KUBERNETES_SERVICE_HOST: enableServiceLinks) yet")
 def test_service_environment_variables(docs: PodsCluster, my_nginx: dict[str, Any]) -> None:
-    """connect-applications-service, "Environment Variables": pods started after the Service
-    have MY_NGINX_SERVICE_HOST=<ClusterIP> and MY_NGINX_SERVICE_PORT=80."""
+    """connect-applications-service, "Environment Variables": the pods are scaled to 0 and
+    back to 2 so they start after the Service, then printenv shows its variables (and the
+    kubernetes Service's)."""
     c = docs
-    pod = my_nginx["pods"][0]["metadata"]["name"]
-    env = kexec(c, NS, pod, "printenv").splitlines()
-    assert f"MY_NGINX_SERVICE_HOST={my_nginx['clusterIP']}" in env and "MY_NGINX_SERVICE_PORT=80" in env, env
+    before = {p["metadata"]["name"] for p in my_nginx["pods"]}
+    kf(c, "scale", "deployment", "my-nginx", "--replicas=0", "-n", NS)
+    wait_for("my-nginx scaled to 0", lambda: not running_pods(c, NS, "run=my-nginx"), 90)
+    kf(c, "scale", "deployment", "my-nginx", "--replicas=2", "-n", NS)
+    pods = wait_for("2 new my-nginx pods", lambda: (lambda p: p if len(p) == 2 and not before & {x["metadata"]["name"] for x in p}
+                                                    else None)(running_pods(c, NS, "run=my-nginx")), 120)
+    env = kexec(c, NS, pods[0]["metadata"]["name"], "printenv").splitlines()
+    for want in (f"MY_NGINX_SERVICE_HOST={my_nginx['clusterIP']}", "MY_NGINX_SERVICE_PORT=80",
+                 "KUBERNETES_SERVICE_HOST=10.96.0.1", "KUBERNETES_SERVICE_PORT=443"):
+        assert want in env, (want, env)
 
 
 def test_nodeport_answers_on_every_node_address(docs: PodsCluster) -> None:
@@ -353,13 +359,8 @@ def test_nodeport_answers_on_every_node_address(docs: PodsCluster) -> None:
 
 
 def test_externalname_service_is_listed(docs: PodsCluster) -> None:
-    assert row(docs, PROD, "svc", "my-service")[1:3] == ["ExternalName", "<none>"]
-
-
-@pytest.mark.xfail(strict=True, reason="`get svc` shows <none> in EXTERNAL-IP for an ExternalName "
-                   "Service; kubectl shows spec.externalName there")
-def test_externalname_service_shows_its_name(docs: PodsCluster) -> None:
-    assert row(docs, PROD, "svc", "my-service")[3] == "my.database.example.com"
+    """service page, ExternalName: no ClusterIP, its name where kubectl shows EXTERNAL-IP."""
+    assert row(docs, PROD, "svc", "my-service")[1:4] == ["ExternalName", "<none>", "my.database.example.com"]
 
 
 @pytest.mark.xfail(strict=True, reason="the cluster DNS serves no CNAME for ExternalName Services: the "
