@@ -37,7 +37,7 @@ APT_CACHE = Path("/var/cache/apt/archives")
 #: Where .debs missing from apt's cache are fetched to (``apt-get download``).
 DEB_CACHE = CACHE / "debs"
 #: Bumped whenever a recipe changes, so cached archives of an older recipe are rebuilt.
-RECIPE_VERSION = "5"
+RECIPE_VERSION = "6"
 
 NGINX_CONF = """\
 user nginx;
@@ -90,6 +90,16 @@ echo "Content-Type: text/html"
 echo ""
 awk 'BEGIN { x = 0.0001; for (i = 0; i <= 1000000; i++) { x += sqrt(x) }; print "OK!" }'
 """
+#: printenv, which Debian's busybox lacks and the docs run in nginx and busybox pods (the
+#: Service tutorial's ``kubectl exec my-nginx-... -- printenv``): every variable, or the
+#: values of those named (exit 1 when one is unset), as coreutils' and busybox's do.
+PRINTENV = """\
+#!/bin/sh
+[ $# -eq 0 ] && exec env
+exec awk 'BEGIN { for (i = 1; i < ARGC; i++) if (ARGV[i] in ENVIRON) print ENVIRON[ARGV[i]]; else rc = 1; exit rc }' "$@"
+"""
+#: files every stand-in gets (a recipe's own extra of the same path wins)
+COMMON_EXTRA = {"usr/bin/printenv": (0o755, PRINTENV.encode())}
 FLUENTD = """\
 #!/bin/sh
 # stand-in for fluentd: says it started, then watches /var/log as the DaemonSet's one would
@@ -276,7 +286,7 @@ def _top_layer(recipe: Recipe) -> bytes:
                 _copy_host_file(lib, root)  # Debian's loader searches its multiarch dirs
         for rel in ("usr/share/doc", "usr/share/man", "usr/share/vim", "etc/init.d", "etc/logrotate.d"):
             subprocess.run(["rm", "-rf", str(root / rel)], check=True)
-        for rel, (mode, data) in recipe.extra.items():
+        for rel, (mode, data) in {**COMMON_EXTRA, **recipe.extra}.items():
             path = root / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
@@ -329,7 +339,7 @@ def _key(name: str) -> str:
     """What the archive depends on: the recipe, the .debs and this machine's busybox."""
     recipe = RECIPES[name]
     h = hashlib.sha256(RECIPE_VERSION.encode())
-    h.update(repr((recipe.names, recipe.debs, recipe.binaries, recipe.extra, recipe.links,
+    h.update(repr((recipe.names, recipe.debs, recipe.binaries, COMMON_EXTRA, recipe.extra, recipe.links,
                    sorted(recipe.config.items()), recipe.users)).encode())
     for package in recipe.debs:
         h.update(_deb(package).name.encode())
