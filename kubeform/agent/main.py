@@ -265,6 +265,7 @@ class Agent(object):
             self.cfg.state_dir,
             self.cfg.pod_log_dir,
             lambda: self.public_ip,
+            ca_file=self.cfg.registry_ca,
         )
         self.runtime.start()
         LOG.info("node runtime %s started", driver.name)

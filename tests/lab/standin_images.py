@@ -2,11 +2,13 @@
 
 Why: the lab has no internet, yet a new user copies manifests that say ``image: nginx:1.14.2``
 or ``image: perl:5.34.0``. These images are made on this machine from its Debian packages
-(the .deb files in apt's cache, unpacked with ``dpkg -x``, and the shared libraries their
-binaries link, taken from this machine) on top of the busybox layer ``kubeform image make``
+(.deb files unpacked with ``dpkg -x``: apt's cache, else fetched once with ``apt-get
+download`` into the stand-ins' own cache, so a fresh CI machine with an empty apt cache
+builds them too; and the shared libraries their binaries link, taken from this machine) on top of the busybox layer ``kubeform image make``
 builds, and pushed under the documentation's original names. Each behaves as the original
 does where the documentation looks: nginx serves its welcome page on port 80 and logs to
-stdout; perl computes ``bpi(2000)``; hpa-example burns CPU for every request and answers
+stdout; perl (Debian's perl-base, perl-modules and libperl: the whole standard library)
+computes ``bpi(2000)``; hpa-example burns CPU for every request and answers
 ``OK!``; fluentd runs forever.
 
 Built archives are cached in /var/cache/kubeform/standin under a key of their inputs, so a
@@ -15,6 +17,7 @@ second run builds nothing.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -24,14 +27,17 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 from kubeform.images import busybox, mediatypes, oci, reference
 from kubeform.images.archive import host_platform
 
 CACHE = Path("/var/cache/kubeform/standin")
 APT_CACHE = Path("/var/cache/apt/archives")
+#: Where .debs missing from apt's cache are fetched to (``apt-get download``).
+DEB_CACHE = CACHE / "debs"
 #: Bumped whenever a recipe changes, so cached archives of an older recipe are rebuilt.
-RECIPE_VERSION = "4"
+RECIPE_VERSION = "6"
 
 NGINX_CONF = """\
 user nginx;
@@ -98,6 +104,16 @@ HPA_SERVER = """\
 echo "hpa-example stand-in (kubeform lab) listening on :80"
 while true; do nc -l -p 80 -e /usr/local/bin/hpa-handler; done
 """
+#: printenv, which Debian's busybox lacks and the docs run in nginx and busybox pods (the
+#: Service tutorial's ``kubectl exec my-nginx-... -- printenv``): every variable, or the
+#: values of those named (exit 1 when one is unset), as coreutils' and busybox's do.
+PRINTENV = """\
+#!/bin/sh
+[ $# -eq 0 ] && exec env
+exec awk 'BEGIN { for (i = 1; i < ARGC; i++) if (ARGV[i] in ENVIRON) print ENVIRON[ARGV[i]]; else rc = 1; exit rc }' "$@"
+"""
+#: files every stand-in gets (a recipe's own extra of the same path wins)
+COMMON_EXTRA = {"usr/bin/printenv": (0o755, PRINTENV.encode())}
 FLUENTD = """\
 #!/bin/sh
 # stand-in for fluentd: says it started, then watches /var/log as the DaemonSet's one would
@@ -111,28 +127,26 @@ class Recipe:
     """One stand-in: its names, the .debs it takes files from, and what it adds on top."""
 
     names: tuple[str, ...]
-    debs: tuple[str, ...] = ()
+    debs: tuple[str, ...] = ()  # Debian package names; "{perl}" is this machine's perl (5.36)
     binaries: tuple[str, ...] = ()  # paths (in the layer) whose shared libraries are copied
-    host_files: Callable[[], Iterable[str]] | None = None  # files copied from this machine
     extra: dict[str, tuple[int, bytes]] = field(default_factory=dict)
     links: dict[str, str] = field(default_factory=dict)
     config: dict[str, object] = field(default_factory=dict)
     users: str = ""
 
 
-def _perl_modules() -> list[str]:
-    """The perl binary and every module file the pi Job's one-liner loads (from %INC)."""
-    out = subprocess.run(
-        ["perl", "-Mbignum=bpi", "-wle", "bpi(10); print for sort values %INC"],
-        capture_output=True, text=True, check=True,
-    ).stdout.split()
-    return ["/usr/bin/perl", *out]
+@functools.cache
+def _perl_version() -> str:
+    """This machine's perl as Debian names its packages (5.36 for perl-modules-5.36)."""
+    out = subprocess.run(["perl", "-MConfig", "-e", "print $Config{api_versionstring}"],
+                         capture_output=True, text=True, check=True).stdout
+    return ".".join(out.strip().split(".")[:2])
 
 
 def _nginx(names: tuple[str, ...]) -> Recipe:
     return Recipe(
         names=names,
-        debs=("nginx_", "nginx-common_"),
+        debs=("nginx", "nginx-common"),
         binaries=("usr/sbin/nginx",),
         extra={
             "etc/nginx/nginx.conf": (0o644, NGINX_CONF.encode()),
@@ -162,9 +176,15 @@ RECIPES: dict[str, Recipe] = {
                      "registry.k8s.io/nginx-slim:0.24",
                      # the ReplicaSet page's guestbook frontend: a web server on port 80 will do
                      "us-docker.pkg.dev/google-samples/containers/gke/gb-frontend:v5")),
+    # All of perl's standard library, not only what one script loads: the Job's one-liner
+    # loads modules lazily as bpi() grows, and users run other scripts in it. Plus Debian's
+    # newer Math::BigInt (libmath-bigint-perl, in /usr/share/perl5, ahead in @INC): the
+    # 1.999830 of perl 5.36 dies in bignum's bpi() from 1500 digits on ("Can't use an
+    # undefined value as an ARRAY reference at Math/BigInt/Calc.pm line 1049"), where the
+    # docs' perl:5.34.0 prints pi to 2000 digits.
     "perl": Recipe(
         names=("perl:5.34.0", "perl:latest"),
-        host_files=_perl_modules,
+        debs=("perl-base", "perl-modules-{perl}", "libperl{perl}", "libmath-bigint-perl"),
         binaries=("usr/bin/perl",),
         config={"Cmd": ["perl", "-de0"]},
     ),
@@ -182,16 +202,59 @@ RECIPES: dict[str, Recipe] = {
 }
 
 
-def _deb(prefix: str) -> Path:
-    found = sorted(APT_CACHE.glob(prefix + "*.deb"))
-    if not found:
-        raise FileNotFoundError(f"no {prefix}*.deb in {APT_CACHE} (apt-get download it once)")
-    return found[-1]
+def _package(name: str) -> str:
+    return name.format(perl=_perl_version()) if "{perl}" in name else name
+
+
+def _newest(paths: list[Path]) -> Path:
+    """The .deb of the highest Debian version (dpkg's order, not the file names')."""
+
+    def version(path: Path) -> str:
+        return unquote(path.name.split("_")[1])
+
+    def cmp(a: Path, b: Path) -> int:
+        if version(a) == version(b):
+            return 0
+        gt = subprocess.run(["dpkg", "--compare-versions", version(a), "gt", version(b)], check=False)
+        return 1 if gt.returncode == 0 else -1
+
+    return sorted(paths, key=functools.cmp_to_key(cmp))[-1]
+
+
+def _apt_download(package: str) -> None:
+    """``apt-get download`` into DEB_CACHE; on failure (no package lists yet) update, retry."""
+    DEB_CACHE.mkdir(parents=True, exist_ok=True)
+    argv = ["apt-get", "download", "-q", package]
+    if subprocess.run(argv, cwd=DEB_CACHE, capture_output=True, check=False).returncode == 0:
+        return
+    subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True)
+    proc = subprocess.run(argv, cwd=DEB_CACHE, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise FileNotFoundError(f"apt-get download {package} failed: {proc.stderr.strip()}")
+
+
+def _deb(name: str) -> Path:
+    """The package's .deb: from apt's cache or ours, else downloaded once into ours."""
+    package = _package(name)
+    arch = host_platform()[1]
+
+    def found() -> list[Path]:
+        return [p for d in (APT_CACHE, DEB_CACHE) for p in d.glob(f"{package}_*.deb")
+                if p.name.endswith((f"_{arch}.deb", "_all.deb"))]
+
+    if not found():
+        _apt_download(package)
+    if not found():
+        raise FileNotFoundError(f"no {package}_*.deb in {APT_CACHE} or {DEB_CACHE}")
+    return _newest(found())
 
 
 def _libraries(binary: Path) -> list[str]:
     """The shared libraries ``binary`` links, resolved on this machine (ldd)."""
     out = subprocess.run(["ldd", str(binary)], capture_output=True, text=True, check=False).stdout
+    missing = [line.split()[0] for line in out.splitlines() if "not found" in line]
+    if missing:  # the stand-in would fail at run time, far from here: say it now
+        raise FileNotFoundError(f"{binary.name} links {', '.join(missing)}, missing on this machine")
     libs = []
     for line in out.splitlines():
         m = re.search(r"(/\S+) \(0x", line)
@@ -231,16 +294,14 @@ def _copy_host_file(src: str, root: Path) -> None:
 def _top_layer(recipe: Recipe) -> bytes:
     with tempfile.TemporaryDirectory(prefix="standin-") as tmp:
         root = Path(tmp)
-        for prefix in recipe.debs:
-            subprocess.run(["dpkg", "-x", str(_deb(prefix)), str(root)], check=True)
-        for path in recipe.host_files() if recipe.host_files else ():
-            _copy_host_file(path, root)
+        for package in recipe.debs:
+            subprocess.run(["dpkg", "-x", str(_deb(package)), str(root)], check=True)
         for binary in recipe.binaries:
             for lib in _libraries(root / binary):
                 _copy_host_file(lib, root)  # Debian's loader searches its multiarch dirs
         for rel in ("usr/share/doc", "usr/share/man", "usr/share/vim", "etc/init.d", "etc/logrotate.d"):
             subprocess.run(["rm", "-rf", str(root / rel)], check=True)
-        for rel, (mode, data) in recipe.extra.items():
+        for rel, (mode, data) in {**COMMON_EXTRA, **recipe.extra}.items():
             path = root / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
@@ -293,10 +354,10 @@ def _key(name: str) -> str:
     """What the archive depends on: the recipe, the .debs and this machine's busybox."""
     recipe = RECIPES[name]
     h = hashlib.sha256(RECIPE_VERSION.encode())
-    h.update(repr((recipe.names, recipe.debs, recipe.binaries, recipe.extra, recipe.links,
+    h.update(repr((recipe.names, recipe.debs, recipe.binaries, COMMON_EXTRA, recipe.extra, recipe.links,
                    sorted(recipe.config.items()), recipe.users)).encode())
-    for prefix in recipe.debs:
-        h.update(_deb(prefix).name.encode())
+    for package in recipe.debs:
+        h.update(_deb(package).name.encode())
     h.update(str(os.stat(busybox.BUSYBOX).st_mtime_ns).encode())
     return h.hexdigest()[:16]
 

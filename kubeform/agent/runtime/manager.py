@@ -23,7 +23,7 @@ from kubeform.api import events as ev
 from kubeform.api import quantity, servicemap, usage as usagemod
 from kubeform.api.etcd import EtcdClient, EtcdError, key_unchanged, op_delete, op_put
 
-from . import backoff, env as envmod, hookrecords, hooks, lifecycle, localvolumes, probes, samename, serviceenv, status as statusmod, volumes
+from . import backoff, env as envmod, hookrecords, hooks, lifecycle, localvolumes, probes, samename, serviceaccount, serviceenv, status as statusmod, volumes
 from .driver import ContainerInfo, ContainerSpec, Driver, ImageInfo, PullError, RuntimeError_, SandboxInfo, SandboxSpec
 from .eventrecorder import EventRecorder
 from .informer import Informer
@@ -110,6 +110,7 @@ class RuntimeManager(object):
         clock: Callable[[], float] = time.time,
         interval: float = 1.0,
         mount_runner: Optional[volumes.Runner] = None,
+        ca_file: str = "",
     ) -> None:
         self.client = client
         self.driver = driver
@@ -120,6 +121,7 @@ class RuntimeManager(object):
         self.clock = clock
         self.interval = interval
         self.mount_runner = mount_runner
+        self.ca_file = ca_file  # the cluster CA, given to pods as serviceaccount/ca.crt
         self.stop = threading.Event()
         self.wake = threading.Event()
         self.lock = threading.RLock()
@@ -383,6 +385,13 @@ class RuntimeManager(object):
                     self.waiting_seen.setdefault(uid, {})["__volume__"] = message
                     self.events.record(pod, "FailedMount", message, warning=True)
                 return message
+        if serviceaccount.wanted(pod):
+            target = volumes.volume_dir(self.state_dir, str((pod.get("metadata") or {}).get("uid", "")), serviceaccount.VOLUME_NAME)
+            ca = serviceaccount.read_ca(self.ca_file) if self.ca_file else None
+            try:
+                volumes.write_atomic(target, serviceaccount.files(pod, ca), stamp)
+            except OSError as exc:
+                return 'MountVolume.SetUp failed for volume "kube-api-access" : %s' % exc
         return ""
 
     def namespace_objects(self, ns: str) -> Tuple[Dict[str, Obj], Dict[str, Obj]]:
@@ -607,6 +616,9 @@ class RuntimeManager(object):
             resolved = envmod.resolve(pod, container, image.entrypoint, image.cmd, image.working_dir, cms, secrets, sandbox.ip, self.host_ip(),
                                       self.service_variables(pod))
             mounts = volumes.container_mounts(self.state_dir, pod, container, self.claim_paths(pod))
+            sa_mount = serviceaccount.container_mount(self.state_dir, pod, container)
+            if sa_mount is not None:
+                mounts.append(sa_mount)
         except (envmod.ConfigError, volumes.VolumeError) as exc:
             message = str(exc)
             with self.lock:
