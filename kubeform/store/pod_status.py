@@ -67,10 +67,6 @@ def _condition_true(status: Obj, kind: str) -> bool:
     )
 
 
-def _has_condition(status: Obj, kind: str) -> bool:
-    return any(_dict(c).get("type") == kind for c in status.get("conditions") or [])
-
-
 def _terminated_reason(term: Obj, prefix: str = "") -> str:
     if term.get("reason"):
         return prefix + str(term["reason"])
@@ -97,14 +93,34 @@ def pod_columns(pod: Obj, now: datetime.datetime) -> list[str]:
         if finished is not None and (last_restart is None or finished > last_restart):
             last_restart = finished
 
-    init_specs = spec.get("initContainers") or []
+    for cond in (_dict(c) for c in status.get("conditions") or []):
+        if cond.get("type") == "PodScheduled" and cond.get("reason") == "SchedulingGated":
+            reason = "SchedulingGated"
+
+    init_specs = [_dict(c) for c in spec.get("initContainers") or []]
+    # Sidecars (init containers with restartPolicy Always) run beside the app: kubectl
+    # counts them in READY's total and keeps their restarts once the pod is initialized.
+    sidecars = {str(c.get("name")) for c in init_specs if c.get("restartPolicy") == "Always"}
+    total += len(sidecars)
+    sidecar_restarts = 0
+    sidecar_last: datetime.datetime | None = None
     initializing = False
     for i, cs in enumerate(_dict(c) for c in status.get("initContainerStatuses") or []):
         restarts += _int(cs.get("restartCount"))
         note_restart(cs)
+        is_sidecar = str(cs.get("name")) in sidecars
+        if is_sidecar:
+            sidecar_restarts += _int(cs.get("restartCount"))
+            finished = _parse(_dict(_dict(cs.get("lastState")).get("terminated")).get("finishedAt"))
+            if finished is not None and (sidecar_last is None or finished > sidecar_last):
+                sidecar_last = finished
         state = _dict(cs.get("state"))
         term, waiting = state.get("terminated"), state.get("waiting")
         if isinstance(term, dict) and _int(term.get("exitCode")) == 0:
+            continue
+        if is_sidecar and cs.get("started") is True:
+            if cs.get("ready"):
+                ready += 1
             continue
         if isinstance(term, dict):
             reason = _terminated_reason(term, "Init:")
@@ -116,8 +132,8 @@ def pod_columns(pod: Obj, now: datetime.datetime) -> list[str]:
         break
 
     if not initializing or _condition_true(status, "Initialized"):
-        restarts = 0
-        last_restart = None
+        restarts = sidecar_restarts
+        last_restart = sidecar_last
         has_running = False
         for cs in reversed([_dict(c) for c in status.get("containerStatuses") or []]):
             restarts += _int(cs.get("restartCount"))
@@ -131,8 +147,10 @@ def pod_columns(pod: Obj, now: datetime.datetime) -> list[str]:
             elif cs.get("ready") and isinstance(state.get("running"), dict):
                 has_running = True
                 ready += 1
+        # kubectl: a Completed container beside a running one reads Running only while
+        # the pod's Ready condition is True, else NotReady.
         if reason == "Completed" and has_running:
-            reason = "Running" if _has_condition(status, "Ready") else "NotReady"
+            reason = "Running" if _condition_true(status, "Ready") else "NotReady"
 
     if meta.get("deletionTimestamp") and status.get("reason") == "NodeLost":
         reason = "Unknown"
