@@ -19,7 +19,7 @@ from typing import Any
 from kubeform.api import deletion, kinds, nodes, selectors, syntax
 from kubeform.bootstrap.clusterdir import ClusterDir
 from kubeform.errors import UserError, shorten
-from kubeform.store import allocation, applier, output_formats, plan, pod_deletion, validation
+from kubeform.store import allocation, applier, manifest_refs, output_formats, plan, pod_deletion
 from kubeform.store import printers as render
 from kubeform.store.client import Store
 from kubeform.store.manifests import Doc, load_sources
@@ -250,9 +250,52 @@ ALL = ("pods", "replicationcontrollers", "services", "daemonsets", "deployments"
        "horizontalpodautoscalers", "cronjobs", "jobs")
 
 
+def _from_files(args: argparse.Namespace, verb: str) -> list[manifest_refs.Ref]:
+    """``-f FILE|DIR``: the objects the manifests name (kubectl's ``get|describe -f``)."""
+    if args.kind or args.names:
+        raise UserError(f"give either -f FILE or KIND NAME to {verb}, not both")
+    return manifest_refs.refs_of(load_sources(args.filename), getattr(args, "namespace", None))
+
+
+def _not_found(ref: manifest_refs.Ref) -> str:
+    """kubectl's line for a manifest's object that is not stored (it goes on with the rest)."""
+    return f'Error from server (NotFound): {ref.kind.resource} "{ref.name}" not found'
+
+
+def _get_files(args: argparse.Namespace) -> int:
+    refs = _from_files(args, "get")
+    if args.watch or args.watch_only:
+        raise UserError("get -f does not watch", hint="use get KIND NAME -w")
+    cd, store = _connect(args)
+    objs: list[Obj] = []
+    kind_list: list[kinds.Kind] = []
+    rc = 0
+    for ref in refs:
+        try:
+            obj = _get_one(store, ref.kind, ref.namespace or "default", ref.name)
+        except UserError:
+            _err(_not_found(ref))
+            rc = 1
+            continue
+        objs.append(obj)
+        if ref.kind not in kind_list:
+            kind_list.append(ref.kind)
+    if args.sort_by:
+        objs.sort(key=render.sort_key(args.sort_by))
+    if objs:
+        all_ns = len({o.get("metadata", {}).get("namespace") for o in objs if o.get("metadata", {}).get("namespace")}) > 1
+        shown = argparse.Namespace(**{**vars(args), "all_namespaces": args.all_namespaces or all_ns})
+        _output(objs, kind_list, shown, len(refs) == 1, cd.secret_digest_key(), with_kind=len(kind_list) > 1)
+    return rc
+
+
 def cmd_get(args: argparse.Namespace) -> int:
     output_formats.parse(args.output)  # a bad -o or --sort-by fails before connecting
     order = render.sort_key(args.sort_by) if args.sort_by else None
+    if args.filename:
+        return _get_files(args)
+    if not args.kind:
+        raise UserError("name what to get: KIND [NAME...], KIND/NAME or -f FILE")
     every = args.kind == "all" or args.kind.split(",").count("all") > 0
     if every:
         if args.names:
@@ -423,16 +466,30 @@ def _events_in(store: Store, namespace: str, cache: dict[str, list[Obj]]) -> lis
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
-    refs = _split_ref(args.kind, args.names)
+    if args.filename:
+        files = _from_files(args, "describe")
+        refs: list[tuple[kinds.Kind, str | None, str]] = [(r.kind, r.name, r.namespace or _ns(args)) for r in files]
+    elif args.kind:
+        refs = [(k, n, _ns(args)) for k, n in _split_ref(args.kind, args.names)]
+    else:
+        raise UserError("name what to describe: KIND [NAME...], KIND/NAME or -f FILE")
     _, store = _connect(args)
     out = []
     event_cache: dict[str, list[Obj]] = {}
     now = _now()
-    for kind, name in refs:
+    rc = 0
+    for kind, name, namespace in refs:
         if name is None:
-            targets = _list(store, kind, _ns(args) if kind.namespaced else None)
+            targets = _list(store, kind, namespace if kind.namespaced else None)
+        elif args.filename:
+            try:
+                targets = [_get_one(store, kind, namespace, name)]
+            except UserError:
+                _err(_not_found(manifest_refs.Ref(kind, namespace, name)))
+                rc = 1
+                continue
         else:
-            targets = [_get_one(store, kind, _ns(args), name)]
+            targets = [_get_one(store, kind, namespace, name)]
         for obj in targets:
             uid = str((obj.get("metadata") or {}).get("uid"))
             owned = [
@@ -448,7 +505,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
                 describe_text(kind, obj, owned, show_secrets=args.show_secrets, events=events, now=now, endpoints=ep)
             )
     sys.stdout.write("\n".join(out))
-    return 0
+    return rc
 
 
 # -- delete ------------------------------------------------------------------------------
@@ -458,19 +515,8 @@ def cmd_delete(args: argparse.Namespace) -> int:
     if args.filename:
         if args.kind:
             raise UserError("give either -f FILE or KIND NAME, not both")
-        for doc in load_sources(args.filename):
-            if not isinstance(doc.data, dict):
-                raise UserError("a manifest must be a mapping", file=doc.file, document=doc.index)
-            try:
-                kind = kinds.for_manifest(doc.data.get("apiVersion"), doc.data.get("kind"))
-            except UserError as err:
-                raise err.located(file=doc.file, document=doc.index) from None
-            meta = doc.data.get("metadata") or {}
-            mismatch = applier.namespace_mismatch(meta, kind, getattr(args, "namespace", None))
-            if mismatch:
-                line = validation.line_at(doc.data, ["metadata", "namespace"])
-                raise UserError(mismatch, file=doc.file, document=doc.index, line=line, field="metadata.namespace")
-            targets.append((kind, str(meta.get("namespace") or _ns(args)), str(meta.get("name"))))
+        for named in manifest_refs.refs_of(load_sources(args.filename), getattr(args, "namespace", None)):
+            targets.append((named.kind, named.namespace or _ns(args), named.name))
     elif args.kind:
         _, store0 = _connect(args)
         for kind, name in _split_ref(args.kind, args.names):
@@ -788,8 +834,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser("get", help="list objects (kubectl-like tables)",
                        description="List objects as kubectl does. KIND may be `all` (pods, services, "
                        "workloads, HPAs, jobs), several kinds joined by commas, or KIND/NAME.")
-    p.add_argument("kind", metavar="KIND[,KIND]|KIND/NAME|all")
+    p.add_argument("kind", nargs="?", metavar="KIND[,KIND]|KIND/NAME|all")
     p.add_argument("names", nargs="*", metavar="NAME")
+    p.add_argument("-f", "--filename", action="append", metavar="FILE|DIR|-",
+                   help="the objects these manifests name")
     p.add_argument("-A", "--all-namespaces", action="store_true")
     p.add_argument("-l", "--selector", metavar="SELECTOR", help="e.g. app=web,tier!=db,env in (a,b),!legacy")
     p.add_argument("-o", "--output", metavar="FORMAT",
@@ -807,8 +855,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.set_defaults(func=cmd_get)
 
     p = sub.add_parser("describe", help="show one object in detail")
-    p.add_argument("kind", metavar="KIND|KIND/NAME")
+    p.add_argument("kind", nargs="?", metavar="KIND|KIND/NAME")
     p.add_argument("names", nargs="*", metavar="NAME")
+    p.add_argument("-f", "--filename", action="append", metavar="FILE|DIR|-",
+                   help="the objects these manifests name")
     p.add_argument("--show-secrets", action="store_true")
     _common(p)
     p.set_defaults(func=cmd_describe)
