@@ -23,7 +23,7 @@ import sys
 import threading
 from typing import Any
 
-from kubeform.api import kinds
+from kubeform.api import kinds, selectors
 from kubeform.bootstrap.cluster_plan import HOSTS_KEY
 from kubeform.bootstrap.clusterdir import ClusterDir
 from kubeform.errors import UserError
@@ -79,6 +79,56 @@ def check_reachable(pod: dict[str, Any], container: str, verb: str) -> str:
     return node
 
 
+#: What ``logs KIND/NAME`` accepts besides pods: the kinds whose selector picks pods (kubectl's).
+OWNER_KINDS = ("Job", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "ReplicationController", "Service")
+
+
+def _ready_since(pod: dict[str, Any]) -> str | None:
+    """The Ready condition's lastTransitionTime while it is True, else None (not ready)."""
+    for c in (pod.get("status") or {}).get("conditions") or []:
+        if isinstance(c, dict) and c.get("type") == "Ready":
+            return str(c.get("lastTransitionTime") or "") if c.get("status") == "True" else None
+    return None
+
+
+def _activity(pod: dict[str, Any]) -> tuple[Any, ...]:
+    """Larger is the pod kubectl picks: its ActivePods order read backwards, i.e. assigned
+    before unassigned, Running before Unknown before the rest, ready before not ready,
+    ready longest, fewest restarts, oldest; ties by name so the choice is stable."""
+    spec, status, meta = pod.get("spec") or {}, pod.get("status") or {}, pod.get("metadata") or {}
+    phase = {"Running": 2, "Unknown": 1}.get(str(status.get("phase") or ""), 0)
+    since = _ready_since(pod)
+    restarts = max([int(cs.get("restartCount") or 0) for cs in status.get("containerStatuses") or []
+                    if isinstance(cs, dict)] or [0])
+    created = str(meta.get("creationTimestamp") or "")
+    # ISO times of one form order as strings; an empty time counts as the least active
+    # (kubectl's afterOrZero), hence the (present, inverted) pairs.
+    return (
+        bool(spec.get("nodeName")), phase, since is not None,
+        (bool(since), _invert(since or "")), -restarts, (created != "", _invert(created)),
+        _invert(str(meta.get("name") or "")),
+    )
+
+
+def _invert(text: str) -> tuple[int, ...]:
+    """A key that sorts ``text`` backwards (earlier times are larger)."""
+    return (*(-ord(ch) for ch in text), 0)
+
+
+def first_pod(owner: dict[str, Any], pods: list[dict[str, Any]]) -> tuple[dict[str, Any], int]:
+    """The pod ``logs KIND/NAME`` reads and how many the owner's selector matched
+    (kubectl's GetFirstPod: "Found N pods, using pod/x" when N > 1)."""
+    meta = owner.get("metadata") or {}
+    ref = f"{str(owner.get('kind', '')).lower()}/{meta.get('name', '')}"
+    sel = selectors.of_object(owner)
+    if not sel:
+        raise UserError(f"{ref} has no selector: it selects no pods")
+    matched = [p for p in pods if selectors.matches(sel, (p.get("metadata") or {}).get("labels"))]
+    if not matched:
+        raise UserError(f"no pods match {ref}'s selector {selectors.format_selector(sel)}")
+    return max(matched, key=_activity), len(matched)
+
+
 def remote_command(
     verb: str,
     pod: dict[str, Any],
@@ -129,15 +179,50 @@ def node_host_vars(cd: ClusterDir, node: str) -> dict[str, Any]:
 
 
 # --- the SSH edge ------------------------------------------------------------------------------
-def _find_pod(args: argparse.Namespace) -> tuple[ClusterDir, dict[str, Any]]:
+def _find_pod(args: argparse.Namespace, *, announce: bool = False) -> tuple[ClusterDir, dict[str, Any]]:
+    """The pod POD names: ``NAME``, ``pod/NAME`` or ``KIND/NAME`` of a workload or
+    Service (its selector's first pod, as kubectl picks it; waiting for one to appear up
+    to --pod-running-timeout); ``announce``: say which of several it took (logs)."""
+    import time
+
     from kubeform.store.client import Store
 
     cd = ClusterDir.find(getattr(args, "cluster", None))
     store = Store.from_cluster(cd)
-    pod = store.get(kinds.resolve("pods"), args.namespace, args.pod)
-    if pod is None:
-        raise UserError(f'pods "{args.pod}" not found in namespace "{args.namespace}"')
+    kind_text, _, name = str(args.pod).rpartition("/")
+    kind = kinds.resolve(kind_text) if kind_text else kinds.BY_KIND["Pod"]
+    if not name:
+        raise UserError(f"expected POD or KIND/NAME, got {args.pod!r}")
+    if kind.kind == "Pod":
+        pod = store.get(kind, args.namespace, name)
+        if pod is None:
+            raise UserError(f'pods "{name}" not found in namespace "{args.namespace}"')
+        return cd, pod
+    if kind.kind not in OWNER_KINDS:
+        raise UserError(f"cannot get the pods of a {kind.kind}: it selects none",
+                        hint="give a pod, or a job/, deployment/, replicaset/, statefulset/, daemonset/ or service/")
+    owner = store.get(kind, args.namespace, name)
+    if owner is None:
+        raise UserError(f'{kind.qualified} "{name}" not found in namespace "{args.namespace}"')
+    timeout = getattr(args, "pod_running_timeout", None)
+    deadline = time.monotonic() + (_seconds(timeout) if timeout else 0.0)
+    while True:
+        try:
+            pod, count = first_pod(owner, store.list(kinds.BY_KIND["Pod"], args.namespace))
+            break
+        except UserError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(1.0)
+    if count > 1 and announce:
+        print(f"Found {count} pods, using pod/{pod['metadata']['name']}", file=sys.stderr)
     return cd, pod
+
+
+def _seconds(text: str) -> float:
+    from kubeform.cli.objects import parse_duration
+
+    return parse_duration(text)
 
 
 def _open_channel(cd: ClusterDir, node: str) -> tuple[Any, Any]:
@@ -220,7 +305,7 @@ def _pump_output(channel: Any) -> None:
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
-    cd, pod = _find_pod(args)
+    cd, pod = _find_pod(args, announce=True)
     container = choose_container(pod, args.container)
     node = check_reachable(pod, container, "logs")
     user = str(node_host_vars(cd, node).get("ansible_user") or "root")
@@ -276,7 +361,10 @@ def cmd_exec(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     """Add ``logs`` and ``exec`` to the top-level parser."""
     p = sub.add_parser("logs", help="print a container's output (from the pod's node)")
-    p.add_argument("pod", metavar="POD")
+    p.add_argument("pod", metavar="POD|TYPE/NAME", help="a pod, pod/NAME, or job|deployment|replicaset|"
+                   "statefulset|daemonset|service/NAME (its first pod)")
+    p.add_argument("--pod-running-timeout", default="20s", metavar="DURATION",
+                   help="how long TYPE/NAME waits for a pod to appear (default 20s)")
     p.add_argument("-c", "--container", metavar="NAME")
     p.add_argument("-f", "--follow", action="store_true", help="keep printing new output")
     p.add_argument("-p", "--previous", action="store_true", help="the previous attempt's output")
@@ -287,6 +375,6 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
     p = sub.add_parser("exec", help="run a command in a container (on the pod's node)")
     _exec_flags(p)
-    p.add_argument("pod", metavar="POD")
+    p.add_argument("pod", metavar="POD|TYPE/NAME")
     p.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD")
     p.set_defaults(func=cmd_exec)

@@ -69,3 +69,38 @@ def test_get_and_describe_the_objects_a_file_names(
 
     rc, _, err = run(capsys, etcd_clean, "get", "deploy", "-f", PHP)
     assert rc != 0 and "not both" in err
+
+
+def test_logs_finds_the_first_pod_of_a_workload(
+    etcd_clean: EtcdServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`logs deployment/x` resolves to a pod as kubectl's does (the SSH part is the lab's)."""
+    import argparse
+
+    from kubeform.api import kinds
+    from kubeform.cli import pods
+    from kubeform.errors import UserError
+    from kubeform.store.client import Op, Store, encode
+
+    assert run(capsys, etcd_clean, "apply", "-f", PHP)[0] == 0
+    store = Store.from_cluster(etcd_clean.cluster)
+    for name, node, phase in (("php-a", "", "Pending"), ("php-b", "kf-node1", "Running")):
+        store.write([Op(kinds.BY_KIND["Pod"].key("default", name), encode({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "default", "uid": name, "labels": {"run": "php-apache"}},
+            "spec": {"nodeName": node, "containers": [{"name": "php-apache", "image": "x"}]},
+            "status": {"phase": phase}}))])
+
+    def find(ref: str) -> str:
+        args = argparse.Namespace(pod=ref, namespace="default", cluster=str(etcd_clean.cluster.path),
+                                  pod_running_timeout="0s")
+        return str(pods._find_pod(args, announce=True)[1]["metadata"]["name"])
+
+    assert find("deployment/php-apache") == "php-b"
+    assert capsys.readouterr().err == "Found 2 pods, using pod/php-b\n"
+    assert find("svc/php-apache") == "php-b"
+    assert find("pod/php-a") == find("php-a") == "php-a"
+    with pytest.raises(UserError, match='"nope" not found'):
+        find("deploy/nope")
+    with pytest.raises(UserError, match="selects none"):
+        find("configmap/x")

@@ -76,3 +76,23 @@ def test_node_without_recorded_connection_says_run_up_again() -> None:
     assert pods.node_host_vars(cd, "kf-node1") == {"ansible_host": "10.0.0.2"}  # type: ignore[arg-type]
     with pytest.raises(UserError, match="no connection for node kf-node9"):
         pods.node_host_vars(cd, "kf-node9")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("case", CASES["first_pod"]["cases"], ids=lambda c: c["name"])
+def test_first_pod(case: dict[str, Any]) -> None:
+    owner = CASES["first_pod"]["owner"]
+    if "error" in case:
+        with pytest.raises(UserError) as err:
+            pods.first_pod(owner, case["pods"])
+        assert str(err.value) == case["error"]
+        return
+    pod, count = pods.first_pod(owner, case["pods"])
+    assert [pod["metadata"]["name"], count] == case["want"]
+
+
+def test_a_job_selects_its_pods_by_controller_uid() -> None:
+    job = {"kind": "Job", "metadata": {"name": "pi"},
+           "spec": {"selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "u9"}}}}
+    mine = {"metadata": {"name": "pi-x", "labels": {"batch.kubernetes.io/controller-uid": "u9"}}, "status": {}}
+    other = {"metadata": {"name": "pi-y", "labels": {"batch.kubernetes.io/controller-uid": "u8"}}, "status": {}}
+    assert pods.first_pod(job, [other, mine]) == (mine, 1)
