@@ -416,6 +416,13 @@ def describe_text(
 ) -> str:
     """kubectl-describe-like text: metadata lines, the spec/status as YAML, then the
     events about the object (when ``events`` is given: those whose involvedObject it is)."""
+    if kind.kind == "Service":
+        from kubeform.store import describe_service
+
+        text = describe_service.service_text(obj, endpoints)
+        if events is not None:
+            text += render.events_section([e for e in events if render.involves(e, obj)], now or _now())
+        return render.escape_terminal(text)
     meta = obj.get("metadata") or {}
     lines = [f"{'Name:':<14}{meta.get('name')}"]
     if kind.namespaced:

@@ -23,5 +23,5 @@ def test_summary_shows_three_ready_then_counts() -> None:
 def test_describe_service_lists_every_ready_endpoint() -> None:
     svc = {"kind": "Service", "metadata": {"name": "web", "namespace": "demo"}, "spec": {"selector": {"app": "web"}}}
     text = describe_text(kinds.BY_KIND["Service"], svc, [], endpoints=EP)
-    assert "Endpoints:    10.244.1.5:8080,10.244.1.5:9100,10.244.2.3:8080,10.244.2.3:9100\n" in text
-    assert "Endpoints:    <none>" in describe_text(kinds.BY_KIND["Service"], svc, [])
+    assert "Endpoints:         10.244.1.5:8080,10.244.1.5:9100,10.244.2.3:8080,10.244.2.3:9100\n" in text
+    assert "Endpoints:         <none>" in describe_text(kinds.BY_KIND["Service"], svc, [])
