@@ -58,6 +58,8 @@ class AgentConfig(object):
         self.service_cidr = _str(raw, "service_cidr", path, "10.96.0.0/12")
         self.dns_hosts_file = _str(raw, "dns_hosts_file", path, "/run/kubeform/dns/hosts")
         self.dns_pid_file = _str(raw, "dns_pid_file", path, "/run/kubeform/dns/dnsmasq.pid")
+        # dnsmasq.conf's conf-dir: cname= lines of the ExternalName Services
+        self.dns_cname_file = _str(raw, "dns_cname_file", path, "/run/kubeform/dns/conf.d/externalname.conf")
         # "key=value:Effect" or "key:Effect", registered on the Node (masters: control-plane)
         self.taints = _str_list(raw, "taints", path, [])
         refuse_unknown(raw, KNOWN_FIELDS, path)
@@ -90,6 +92,7 @@ KNOWN_FIELDS = {
     "service_cidr",
     "dns_hosts_file",
     "dns_pid_file",
+    "dns_cname_file",
 }
 
 

@@ -279,7 +279,7 @@ class Agent(object):
         if cfg.proxy_mode == "none":
             return
         backend = make_proxy_backend(cfg)
-        dns = DnsRecords(cfg.dns_hosts_file, cfg.dns_pid_file, cfg.cluster_domain)
+        dns = DnsRecords(cfg.dns_hosts_file, cfg.dns_pid_file, cfg.cluster_domain, cfg.dns_cname_file)
         self.proxier = Proxier(
             self.client,
             backend,

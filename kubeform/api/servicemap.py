@@ -10,8 +10,9 @@ carries only that.
 An entry (JSON; every field always present so readers need no defaults)::
 
     {"namespace": "demo", "name": "web",
-     "type": "ClusterIP" | "NodePort" | "LoadBalancer",
-     "clusterIP": "10.96.5.3" | "None" (headless) | "" (none allocated),
+     "type": "ClusterIP" | "NodePort" | "LoadBalancer" | "ExternalName",
+     "clusterIP": "10.96.5.3" | "None" (headless) | "" (none allocated; always for ExternalName),
+     "externalName": "my.database.example.com" | "" (not an ExternalName Service),
      "sessionAffinity": "None" | "ClientIP", "affinityTimeout": 10800,
      "externalTrafficPolicy": "Cluster" | "Local", "internalTrafficPolicy": "Cluster" | "Local",
      "ports": [{"name": "http", "protocol": "TCP", "port": 80, "nodePort": 30080 | 0,
@@ -26,6 +27,11 @@ also when it has no ports); ``hostname`` is set for pods named under this Servic
 (StatefulSet pods: ``spec.hostname`` + ``spec.subdomain`` = the Service's name), which DNS
 answers as ``<hostname>.<svc>.<ns>.svc.<domain>``. With ``publishNotReadyAddresses`` the
 not-ready pods are included in both, as upstream.
+
+An ExternalName Service has an entry with ``externalName`` set (lowercased, no trailing
+dot), no ClusterIP, no endpoints and no addresses: DNS answers its name with a CNAME to
+that target and the proxy makes no rule for it (it has no ClusterIP), as upstream. Entries
+written before this field existed lack it; readers use ``.get("externalName")``.
 
 Pure and stdlib-only (Python 3.6): the reconciler writes it, the agents read it.
 """
@@ -65,6 +71,12 @@ def decode(value: str) -> Optional[Obj]:
     if not isinstance(obj, dict) or not isinstance(obj.get("ports"), list):
         return None
     return obj
+
+
+def external_name(value: Any) -> str:
+    """spec.externalName as the service map holds it: lowercased, without a trailing dot
+    (DNS names are case-insensitive; dnsmasq's cname= takes names without the root dot)."""
+    return str(value or "").strip().lower().rstrip(".")
 
 
 def is_headless(entry: Obj) -> bool:

@@ -8,6 +8,10 @@ its Service goes, and repaired when someone edits or deletes it by hand.
 Endpoints of a Service port: the ready addresses of every subset whose ports include a
 port of the same name (Endpoints ports are named as the Service's ports; a single unnamed
 port matches the single Service port), sorted by ip and port.
+
+An ExternalName Service gets an entry too, with no ClusterIP, no endpoints and its
+``externalName`` (lowercased, without a trailing dot): the proxy skips it (no ClusterIP),
+the node DNS answers its name with a CNAME to that target.
 """
 
 import datetime
@@ -66,12 +70,17 @@ def entry(service: Obj, endpoints: Obj) -> Obj:
             addresses.setdefault(
                 ip, {"ip": ip, "node": address.get("nodeName", ""), "hostname": address.get("hostname", "")}
             )
+    external = spec.get("type") == "ExternalName"
+    if external:
+        ports = [dict(p, endpoints=[]) for p in ports]
+        addresses = {}
     affinity = ((spec.get("sessionAffinityConfig") or {}).get("clientIP") or {}).get("timeoutSeconds")
     return {
         "namespace": smeta.get("namespace") or "default",
         "name": smeta.get("name", ""),
         "type": spec.get("type", "ClusterIP"),
-        "clusterIP": spec.get("clusterIP") or "",
+        "clusterIP": "" if external else spec.get("clusterIP") or "",
+        "externalName": servicemap.external_name(spec.get("externalName")) if external else "",
         "sessionAffinity": spec.get("sessionAffinity", "None"),
         "affinityTimeout": int(affinity) if isinstance(affinity, int) else servicemap.DEFAULT_AFFINITY_TIMEOUT,
         "externalTrafficPolicy": spec.get("externalTrafficPolicy", "Cluster"),
@@ -86,7 +95,7 @@ def sync(key: str, view: View, now: datetime.datetime) -> List[Action]:
     map_key = servicemap.key(namespace, name)
     current = view.get(map_key)
     service = view.get(key)
-    if service is None or (service.obj.get("spec") or {}).get("type") == "ExternalName":
+    if service is None:
         return [Delete(map_key, current.mod_revision)] if current is not None else []
     endpoints = view.get(ENDPOINTS + namespace + "/" + name)
     want = entry(service.obj, endpoints.obj if endpoints is not None else {})
