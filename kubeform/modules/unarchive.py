@@ -68,6 +68,12 @@ def parse_state(out: str, rc: int) -> dict[str, Any]:
     return vals
 
 
+def _scratch(source: bytes, dest: str) -> str:
+    """The host's scratch copy of an archive: named by the archive and the destination, so
+    hosts sharing a /tmp (or two tasks at once) never remove each other's copy."""
+    return "/tmp/kubeform-unarchive-" + hashlib.sha256(source + b"\0" + dest.encode()).hexdigest()[:12]
+
+
 class Unarchive(Module):
     """``src``, ``dest``, ``remote_src`` (``copy``), ``creates``, ``extra_opts``, ``mode``/``owner``/``group``."""
 
@@ -137,7 +143,7 @@ class Unarchive(Module):
         opts = " ".join(shlex.quote(o) for o in args.get("extra_opts") or [])
         if "://" in src:
             kind = "zip" if src.lower().endswith(".zip") else "tar"
-            tmp = "/tmp/kubeform-unarchive-" + hashlib.sha256(src.encode()).hexdigest()[:12]
+            tmp = _scratch(src.encode(), dest)
             fetch: list[Any] = [Run(f"curl -fsSL -o {tmp} {shlex.quote(src)}")]
             archive, cleanup = tmp, [Run(f"rm -f {tmp}")]
         elif self._remote(args):
@@ -152,7 +158,7 @@ class Unarchive(Module):
                 return []
             kind = str(args.get("_kind", "tar"))
             content: bytes = args["_content"]
-            archive = "/tmp/kubeform-unarchive-" + hashlib.sha256(content).hexdigest()[:12]
+            archive = _scratch(content, dest)
             fetch, cleanup = [Upload(path=archive, content=content, mode=0o600)], [Run(f"rm -f {archive}")]
         qa = shlex.quote(archive)
         if kind == "zip":

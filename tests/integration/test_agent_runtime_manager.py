@@ -364,8 +364,15 @@ def test_service_variables_from_the_service_map_when_the_container_starts(rig: R
 
 
 def _events(rig: Rig, reason: str) -> list[dict[str, Any]]:
-    kvs, _ = rig.client.range("/registry/events/", prefix=True)
-    return [e for e in (json.loads(kv.value) for kv in kvs) if e["reason"] == reason]
+    """The events of ``reason`` once at least one is stored (the recorder writes them from
+    its own thread, a moment after the sync that recorded them; 5 s at most)."""
+    deadline = time.monotonic() + 5
+    while True:
+        kvs, _ = rig.client.range("/registry/events/", prefix=True)
+        got = [e for e in (json.loads(kv.value) for kv in kvs) if e["reason"] == reason]
+        if got or time.monotonic() > deadline:
+            return got
+        time.sleep(0.02)
 
 
 POST_START = {"postStart": {"exec": {"command": ["/bin/sh", "-c", "echo hi > /usr/share/message"]}}}
