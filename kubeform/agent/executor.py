@@ -122,6 +122,16 @@ class Executor(object):
         return int(words[words.index("mtu") + 1]) if "mtu" in words else 1500
 
 
+def read_file_or_empty(path):
+    # type: (str) -> str
+    """The file's text, "" when it cannot be read (absent, a race with its removal)."""
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
 def write_file_atomic(path, text, mode=0o644):
     # type: (str, str, int) -> bool
     """Write text to path via a rename (readers never see half a file); False if unchanged."""

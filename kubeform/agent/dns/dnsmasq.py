@@ -19,7 +19,7 @@ import signal
 import subprocess
 from typing import Any, Dict, List, Sequence
 
-from ..executor import write_file_atomic
+from ..executor import read_file_or_empty as _read, write_file_atomic
 from . import records
 
 LOG = logging.getLogger("kubeform.agent.dns")
@@ -92,14 +92,6 @@ class DnsRecords(object):
             LOG.debug("dnsmasq (pid %d) told to re-read %s", pid, self.hosts_file)
         except OSError as exc:
             LOG.warning("signalling dnsmasq (pid %d): %s", pid, exc)
-
-
-def _read(path: str) -> str:
-    try:
-        with open(path) as f:
-            return f.read()
-    except OSError:
-        return ""
 
 
 def _lines(text: str) -> List[str]:

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 from typing import Any, Dict, List, Optional
 
+from ..executor import read_file_or_empty as _read
 from . import cni, podfiles
 from .driver import SandboxSpec
 
@@ -243,14 +244,6 @@ def netns_mark(netns_path: str) -> str:
     except OSError:
         return ""
     return "%s/%d" % (_read("/proc/sys/kernel/random/boot_id").strip(), ino)
-
-
-def _read(path: str) -> str:
-    try:
-        with open(path) as f:
-            return f.read()
-    except OSError:
-        return ""
 
 
 def run(argv: List[str], check: bool = True, timeout: float = 60) -> str:
